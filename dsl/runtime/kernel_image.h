@@ -1,0 +1,60 @@
+// A compiled kernel as the generated code embeds it (cubin + PTX + metadata), and its launch.
+//
+// The generator (lowering/gen) writes one constant KernelImage per kernel and a typed launch stub
+// that calls launch_kernel(). Images are plain data: no MLIR, no static constructors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "dsl/runtime/module.h"
+
+namespace tile::rt {
+
+class Stream;
+
+// The kinds of kernel parameters the lowering produces (one PTX parameter each).
+enum class ParamKind : uint8_t { kPointer, kI32, kI64, kF32, kF64 };
+
+const char* param_kind_name(ParamKind kind);
+size_t param_kind_size(ParamKind kind);
+
+struct KernelParam {
+  const char* name;    // as written in the kernel (e.g. "q"), for messages
+  ParamKind kind;
+};
+
+struct KernelImage {
+  const char* name;    // the instance name the stub is called by (launch_<name>)
+  const char* entry;   // PTX entry point (the gpu.func symbol)
+  const unsigned char* cubin;
+  size_t cubin_size;
+  const char* ptx;     // NUL-terminated PTX text, the JIT fallback
+  int num_warps;       // block = num_warps * 32 threads
+  int smem_bytes;      // dynamic shared memory per block
+  const KernelParam* params;
+  int num_params;
+  const char* ir_hash;   // hash of the IR the kernel was generated from
+  const char* target;    // e.g. "sm_90a"
+  int registers;         // ptxas -v: registers per thread
+  int spill_bytes;       // ptxas -v: spill stores + loads (bytes)
+};
+
+// Threads per block of `image`.
+inline unsigned block_threads(const KernelImage& image) {
+  return static_cast<unsigned>(image.num_warps) * 32u;
+}
+
+// The image's module loaded in the current context, its function, and the smem limit raised.
+// Loaded once per (context, image) and kept for the life of the process; thread-safe.
+CUfunction load_kernel(const KernelImage& image);
+
+// Launches `image` over `grid` with its block size and dynamic shared memory. `args` holds one
+// pointer per parameter, in order (what cuLaunchKernel takes).
+void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** args);
+
+// A one-line description: "vector_add (entry vector_add, 4 warps, 0 B smem, 12 regs, ...)".
+std::string describe(const KernelImage& image);
+
+}  // namespace tile::rt
