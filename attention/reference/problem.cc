@@ -195,9 +195,7 @@ Problem make_problem(const AttnInputs& in, const AttnOptions& opt) {
   if (opt.window_left < -1) fail("window_size", "left >= -1 (-1 = unbounded)", "left " + str(opt.window_left));
   if (opt.window_right < -1) fail("window_size", "right >= -1 (-1 = unbounded)", "right " + str(opt.window_right));
   p.window_left = opt.window_left;
-  p.window_right = opt.causal ? 0 : opt.window_right;
-  if (opt.causal && opt.window_right > 0)
-    fail("window_size", "right 0 or -1 with causal", "right " + str(opt.window_right));
+  p.window_right = opt.causal ? 0 : opt.window_right;  // as flash-attn: causal overrides right
   if (opt.num_threads < 0) fail("num_threads", ">= 0 (0 = all cores)", str(opt.num_threads));
   p.num_threads = opt.num_threads;
 

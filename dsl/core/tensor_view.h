@@ -85,6 +85,16 @@ class HostTensor {
  public:
   HostTensor() = default;
   HostTensor(DType dtype, const std::vector<int64_t>& shape);
+  // Copying must re-point the view at the copy's storage.
+  HostTensor(const HostTensor& o) : storage_(o.storage_), view_(o.view_) { view_.data = storage_.data(); }
+  HostTensor& operator=(const HostTensor& o) {
+    storage_ = o.storage_;
+    view_ = o.view_;
+    view_.data = storage_.data();
+    return *this;
+  }
+  HostTensor(HostTensor&&) = default;  // a moved vector keeps its buffer, so the view stays valid
+  HostTensor& operator=(HostTensor&&) = default;
 
   const TensorView& view() const { return view_; }
   TensorView& view() { return view_; }
@@ -106,18 +116,6 @@ class HostTensor {
  private:
   std::vector<uint64_t> storage_;  // uint64_t so that every dtype is aligned
   TensorView view_;
-
- public:
-  // Copying must re-point the view at the copy's storage.
-  HostTensor(const HostTensor& o) : storage_(o.storage_), view_(o.view_) { view_.data = storage_.data(); }
-  HostTensor& operator=(const HostTensor& o) {
-    storage_ = o.storage_;
-    view_ = o.view_;
-    view_.data = storage_.data();
-    return *this;
-  }
-  HostTensor(HostTensor&&) = default;  // vector move keeps the buffer, so the view stays valid
-  HostTensor& operator=(HostTensor&&) = default;
 };
 
 // Copies any CPU view (any strides, any float or int dtype) into a contiguous HostTensor of `dtype`.

@@ -127,6 +127,8 @@ TEST_CASE("window (1, 0): each query sees itself and one key to the left", "[ref
   CHECK(attention_forward(inputs_of(q, k, v), o).out.to_doubles() == std::vector<double>{2, 4, 7, 9});
   o.window_left = 0, o.window_right = -1;  // itself and everything to the right
   CHECK(attention_forward(inputs_of(q, k, v), o).out.at(0) == Approx(4.5));
+  o.window_left = 1, o.window_right = 3, o.causal = true;  // causal overrides right, as flash-attn
+  CHECK(attention_forward(inputs_of(q, k, v), o).out.to_doubles() == std::vector<double>{1, 2, 4, 7});
 }
 
 TEST_CASE("fully masked rows (a varlen sequence with seqlen_k 0): out 0, lse -inf", "[reference]") {
