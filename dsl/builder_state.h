@@ -2,7 +2,9 @@
 // (unwrapping handles, dtype <-> mlir::Type, materialising literals, broadcasting, errors).
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dsl/ir/TileDialect.h"
@@ -24,6 +26,10 @@ struct KernelBuilder::State {
   std::string name;
   Params params;
   KernelSignature signature;
+  // Scalar constants live at the top of the entry block, one per (type, value), so they dominate
+  // every use and the IR stays readable.
+  std::map<std::pair<const void*, uint64_t>, mlir::Value> constants;
+  mlir::Operation* last_constant = nullptr;
 };
 
 namespace detail {

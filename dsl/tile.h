@@ -8,6 +8,8 @@
 // Tools that need the MLIR module also include dsl/module.h.
 #pragma once
 
+#include <cmath>  // INFINITY, NAN for paddings and masks
+
 #include "dsl/control_flow.h"
 #include "dsl/errors.h"
 #include "dsl/kernel.h"

@@ -1,5 +1,6 @@
 // Value queries and the helpers shared by the op files (see builder_state.h).
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 #include "dsl/builder_state.h"
@@ -89,14 +90,32 @@ static std::string number_str(double v) {
 mlir::Value constant(double value, DType t, const std::string& op) {
   auto& b = builder(op.c_str());
   mlir::Type type = element_type(t, b.getContext());
-  if (is_float(t)) return mlir::arith::ConstantOp::create(b, loc(), b.getFloatAttr(type, value));
-  if (std::isnan(value) || value != std::floor(value))
+  mlir::TypedAttr attr;
+  if (is_float(t)) {
+    attr = b.getFloatAttr(type, value);
+  } else {
+    if (std::isnan(value) || value != std::floor(value))
     fail(op, "literal " + number_str(value) + " is not an integer (operand is " + dtype_name(t) + ")");
   int bits = type.getIntOrFloatBitWidth();
   double lo = bits == 1 ? 0 : -std::ldexp(1.0, bits - 1), hi = bits == 1 ? 1 : std::ldexp(1.0, bits - 1) - 1;
-  if (value < lo || value > hi)
-    fail(op, "literal " + number_str(value) + " does not fit " + dtype_name(t));
-  return mlir::arith::ConstantOp::create(b, loc(), b.getIntegerAttr(type, int64_t(value)));
+    if (value < lo || value > hi)
+      fail(op, "literal " + number_str(value) + " does not fit " + dtype_name(t));
+    attr = b.getIntegerAttr(type, int64_t(value));
+  }
+  KernelBuilder::State& s = current(op.c_str());
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  auto key = std::make_pair(type.getAsOpaquePointer(), bits);
+  if (auto it = s.constants.find(key); it != s.constants.end()) return it->second;
+  mlir::OpBuilder::InsertionGuard guard(b);
+  if (s.last_constant)
+    b.setInsertionPointAfter(s.last_constant);
+  else
+    b.setInsertionPointToStart(s.entry);
+  auto c = mlir::arith::ConstantOp::create(b, loc(), attr);
+  s.last_constant = c;
+  s.constants[key] = c;
+  return c;
 }
 
 mlir::Value scalar_as(const Scalar& s, DType want, const std::string& op) {
