@@ -1,0 +1,84 @@
+"""tile_kernel: compile tile kernels ahead of time into a C++ library with typed launch stubs.
+
+    load("//lowering/gen:tile_kernel.bzl", "tile_kernel")
+
+    tile_kernel(
+        name = "example_kernels",
+        kernels = {
+            # instance name (C identifier) -> spec
+            "vadd": "vector_add",                            # a DSL kernel, registered params
+            "gemm_bm128": "gemm:BLOCK_M=128,BLOCK_N=128",    # ... with overrides
+            "raw_add": "mlir:vector_add.mlir#vector_add",    # a hand-written gpu.module
+        },
+        mlir_srcs = ["testdata/vector_add.mlir"],
+        deps = ["//dsl/examples"],                           # libraries that register kernels
+    )
+
+produces
+    :example_kernels        cc_library: example_kernels.h / .cc, launch_<instance>(stream, grid,
+                            typed args...) and <instance>_image; depends only on //dsl/runtime
+    :example_kernels_ptx    the PTX of each instance (<name>_<instance>.ptx)
+    :example_kernels_cubin  the cubins (<name>_<instance>.cubin)
+A host generator binary (<name>_generator, MLIR linked dynamically) links `deps` and runs at
+build time; nothing MLIR reaches the library.
+"""
+
+_GENERATOR_MAIN = "//lowering/gen:generator_main"
+_PTXAS = "@cuda//:bin/ptxas"
+
+def tile_kernel(
+        name,
+        kernels,
+        deps = [],
+        mlir_srcs = [],
+        namespace = "tile::kernels",
+        chip = "sm_90a",
+        ptxas_flags = [],
+        visibility = None,
+        tags = []):
+    if type(kernels) != "dict" or not kernels:
+        fail("tile_kernel(%s): kernels must be a non-empty dict {instance: spec}" % name)
+    generator = name + "_generator"
+    native.cc_binary(
+        name = generator,
+        deps = [_GENERATOR_MAIN] + deps,
+        visibility = ["//visibility:private"],
+        tags = tags,
+    )
+
+    ptx = [name + "_" + instance + ".ptx" for instance in kernels]
+    cubins = [name + "_" + instance + ".cubin" for instance in kernels]
+    package = native.package_name()
+    header_path = (package + "/" if package else "") + name + ".h"
+    args = [
+        "--name=" + name,
+        "--out_dir=$(@D)",
+        "--header_path=" + header_path,
+        "--origin=//%s:%s" % (package, name),
+        "--namespace=" + namespace,
+        "--chip=" + chip,
+        "--ptxas=$(location %s)" % _PTXAS,
+    ]
+    args += ["--ptxas_flag=" + f for f in ptxas_flags]
+    args += ["--mlir_src=$(location %s)" % src for src in mlir_srcs]
+    args += ["'--kernel=%s=%s'" % (instance, spec) for instance, spec in kernels.items()]
+
+    native.genrule(
+        name = name + "_generate",
+        srcs = mlir_srcs,
+        outs = [name + ".h", name + ".cc"] + ptx + cubins,
+        tools = [":" + generator, _PTXAS],
+        cmd = "$(location :%s) %s" % (generator, " ".join(args)),
+        message = "Generating tile kernels " + name,
+        tags = tags,
+    )
+    native.cc_library(
+        name = name,
+        srcs = [name + ".cc"],
+        hdrs = [name + ".h"],
+        deps = ["//dsl/runtime"],
+        visibility = visibility,
+        tags = tags,
+    )
+    native.filegroup(name = name + "_ptx", srcs = ptx, visibility = visibility, tags = tags)
+    native.filegroup(name = name + "_cubin", srcs = cubins, visibility = visibility, tags = tags)
