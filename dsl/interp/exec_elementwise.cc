@@ -154,6 +154,7 @@ inline int64_t intOp(OpCode op, Elem e, int64_t a, int64_t b, const Instance& in
     case OpCode::shli: return ub >= uint64_t(w) ? 0 : normInt(e, static_cast<int64_t>(ua << ub));
     case OpCode::shrui: return ub >= uint64_t(w) ? 0 : normInt(e, static_cast<int64_t>(ua >> ub));
     case OpCode::shrsi: return normInt(e, ub >= uint64_t(w) ? (sa < 0 ? -1 : 0) : (sa >> ub));
+    case OpCode::absi: return normInt(e, static_cast<int64_t>(sa < 0 ? uint64_t(0) - uint64_t(sa) : uint64_t(sa)));
     default: internal(in);
   }
 }
@@ -185,11 +186,13 @@ void execInt(const Instance& inst, const Instr& in, Value* s) {
   Value& r = s[in.result];
   if (in.tile) {
     const int32_t* a = s[in.operands[0]].tile->i();
-    const int32_t* b = s[in.operands[1]].tile->i();
+    const int32_t* b = in.operands.size() > 1 ? s[in.operands[1]].tile->i() : a;  // absi is unary
     r.tile = newTile(in.numel);
     intLoop<int32_t>(inst, in, a, b, r.tile->i(), in.numel);
   } else {
-    intLoop<int64_t>(inst, in, &s[in.operands[0]].i, &s[in.operands[1]].i, &r.i, 1);
+    const int64_t* a = &s[in.operands[0]].i;
+    const int64_t* b = in.operands.size() > 1 ? &s[in.operands[1]].i : a;
+    intLoop<int64_t>(inst, in, a, b, &r.i, 1);
   }
 }
 

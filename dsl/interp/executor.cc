@@ -60,7 +60,7 @@ void runRegion(const Instance& inst, int region, Value* s) {
     const OpCode op = in.op;
     if (inRange(op, OpCode::addf, OpCode::fma)) {
       execFloat(in, s);
-    } else if (inRange(op, OpCode::addi, OpCode::shrui)) {
+    } else if (inRange(op, OpCode::addi, OpCode::absi)) {
       execInt(inst, in, s);
     } else if (inRange(op, OpCode::cmpf, OpCode::select)) {
       execCompareSelect(in, s);

@@ -58,7 +58,7 @@ const llvm::StringMap<OpCode>& simpleOps() {
       {"arith.floordivsi", OpCode::floordivsi}, {"arith.minsi", OpCode::minsi},
       {"arith.maxsi", OpCode::maxsi}, {"arith.minui", OpCode::minui}, {"arith.maxui", OpCode::maxui},
       {"arith.andi", OpCode::andi}, {"arith.ori", OpCode::ori}, {"arith.xori", OpCode::xori},
-      {"arith.shli", OpCode::shli}, {"arith.shrsi", OpCode::shrsi}, {"arith.shrui", OpCode::shrui},
+      {"math.absi", OpCode::absi}, {"arith.shli", OpCode::shli}, {"arith.shrsi", OpCode::shrsi}, {"arith.shrui", OpCode::shrui},
       {"arith.select", OpCode::select},
       {"arith.truncf", OpCode::truncf}, {"arith.extf", OpCode::extf}, {"arith.sitofp", OpCode::sitofp},
       {"arith.uitofp", OpCode::uitofp}, {"arith.fptosi", OpCode::fptosi},
@@ -227,7 +227,7 @@ class Walker {
       const bool ok = (in.src == Elem::f32 && in.elem == Elem::i32) || (in.src == Elem::i32 && in.elem == Elem::f32);
       if (!ok) fail(op, "only f32 <-> i32 bitcasts are supported");
     }
-    if (in.op >= OpCode::addi && in.op <= OpCode::shrui && in.tile && !(in.elem == Elem::i32 || in.elem == Elem::i1))
+    if (in.op >= OpCode::addi && in.op <= OpCode::absi && in.tile && !(in.elem == Elem::i32 || in.elem == Elem::i1))
       fail(op, "integer tiles must be i32 or i1");
   }
 

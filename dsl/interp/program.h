@@ -22,7 +22,7 @@ enum class OpCode : uint16_t {
   fma,
   // integer elementwise (tile or scalar)
   addi, subi, muli, divsi, divui, remsi, remui, ceildivsi, floordivsi, minsi, maxsi, minui, maxui,
-  andi, ori, xori, shli, shrsi, shrui,
+  andi, ori, xori, shli, shrsi, shrui, absi,
   cmpf, cmpi, select,
   // casts
   truncf, extf, sitofp, uitofp, fptosi, fptoui, extsi, extui, trunci, index_cast, index_castui,
@@ -52,8 +52,8 @@ struct Instr {
   std::vector<int32_t> results;  // scf.for / scf.if results
   std::vector<int64_t> shape;    // result shape (stores: stored tile)
   std::vector<int64_t> srcShape; // first operand's shape
-  int64_t attr = 0;   // axis, predicate, reduce kind, arange start, constant index
-  int64_t attr2 = 0;  // scf.for: number of init values; load: has mask (bit 0) / other (bit 1)
+  int64_t attr = 0;   // axis, predicate, arange start, constant index, scf.for unsigned
+  int64_t attr2 = 0;  // reduce: ReduceKind; load: has mask (bit 0) / has other (bit 1)
   double fattr = 0;   // load_block padding
   int32_t region0 = -1, region1 = -1;  // scf.for body / scf.if then, else
   DType mem = DType::f32;  // memory ops: pointee dtype

@@ -305,6 +305,9 @@ TEST_CASE("integer ops follow arith semantics (signed/unsigned, wrap, rounding o
   checkIntOp("arith.shli", x, y, {28, -28, 0, 0, -2, 0, 0, 10});
   checkIntOp("arith.shrsi", x, y, {1, -2, 0, -1, mx / 2, -1, 0, 2});
   checkIntOp("arith.shrui", x, y, {1, int32_t(uint32_t(-7) >> 2), 0, 0, mx / 2, 0, 0, 2});
+  std::vector<int32_t> out(8);
+  runText(subst(kIntBinary, "OPERATION", "math.absi %a : tensor<8xi32>"), {}, {buf(x), buf(y), buf(out)});
+  CHECK(out == std::vector<int32_t>{7, 7, 7, 7, mx, mn, 0, 5});  // |INT_MIN| wraps
 }
 
 TEST_CASE("integer division by zero is an error naming the op and program", "[elementwise][int][errors]") {
