@@ -1,0 +1,40 @@
+#include "lowering/layout/default_layouts.h"
+
+#include <algorithm>
+
+namespace tile::lowering {
+
+tile::gpu::BlockedAttr defaultBlocked(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape,
+                                      unsigned elemBits, unsigned numWarps) {
+  int rank = int(shape.size());
+  llvm::SmallVector<unsigned, 4> spt(rank, 1), tpw(rank, 1), wpc(rank, 1), order;
+  for (int d = rank - 1; d >= 0; --d) order.push_back(unsigned(d));
+  int64_t total = 1;
+  for (int64_t s : shape) total *= s;
+  int64_t perThread = std::max<int64_t>(1, total / (32 * int64_t(numWarps)));
+  int64_t vec = 128 / std::max(8u, elemBits);
+  spt[rank - 1] = unsigned(std::min({vec, shape[rank - 1], perThread}));
+  unsigned lanes = 32;
+  for (unsigned d : order) {
+    int64_t t = std::min<int64_t>(lanes, std::max<int64_t>(1, shape[d] / spt[d]));
+    tpw[d] = unsigned(t);
+    lanes /= unsigned(t);
+  }
+  tpw[0] *= lanes;  // a tile smaller than a warp: the leftover lanes hold copies
+  unsigned warps = numWarps;
+  for (int d = 0; d < rank; ++d) {
+    int64_t t = std::min<int64_t>(warps, std::max<int64_t>(1, shape[d] / (int64_t(spt[d]) * tpw[d])));
+    wpc[d] = unsigned(t);
+    warps /= unsigned(t);
+  }
+  wpc[0] *= warps;
+  return tile::gpu::BlockedAttr::get(ctx, spt, tpw, wpc, order);
+}
+
+tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps) {
+  unsigned wm = unsigned(std::min<int64_t>(numWarps, std::max<int64_t>(1, shape[0] / 16)));
+  unsigned wn = numWarps / wm;
+  return tile::gpu::MmaAttr::get(ctx, {wm, wn});
+}
+
+}  // namespace tile::lowering

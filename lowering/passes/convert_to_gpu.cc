@@ -1,0 +1,98 @@
+// tile-convert-to-gpu: laid-out tile kernels (func.func + tile.kernel) -> gpu.func kernels in
+// `gpu.module @kernels`, one PTX parameter per tile argument:
+//   !tile.ptr<T> -> !llvm.ptr (generic address space; cast to addrspace(1) inside), i32, f32.
+// Block = num_warps * 32 threads along x, grid = program ids, dynamic shared memory =
+// tile.smem_bytes bytes at the extern `@tile_smem` (addrspace 3, 128-byte aligned).
+#include "dsl/ir/TileDialect.h"
+#include "lowering/ir/TilegpuDialect.h"
+#include "lowering/passes/kernel_emitter.h"
+#include "lowering/passes/passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+
+namespace tile::lowering {
+namespace {
+
+constexpr const char* kSmemSymbol = "tile_smem";
+constexpr const char* kSmemBytesAttr = "tile.smem_bytes";
+
+LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
+  MLIRContext* ctx = f.getContext();
+  Location loc = f.getLoc();
+  unsigned nw = 4;
+  if (auto a = f->getAttrOfType<IntegerAttr>(ti::kNumWarpsAttr)) nw = unsigned(a.getInt());
+  SmallVector<Type> argTypes;
+  for (Type t : f.getArgumentTypes()) {
+    if (isa<ti::PtrType>(t)) argTypes.push_back(llvmPtr(ctx, 0));
+    else if (t.isInteger(32) || t.isF32() || t.isInteger(64)) argTypes.push_back(t);
+    else return f.emitOpError("kernel argument type ") << t << " is not supported (pointer, i32, f32)";
+  }
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(gm.getBody());
+  auto gf = b.create<mlir::gpu::GPUFuncOp>(loc, f.getName(), FunctionType::get(ctx, argTypes, {}));
+  gf->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(nw * 32), 1, 1}));
+  Block& entry = gf.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  Value tid = b.create<arith::IndexCastOp>(loc, b.getI32Type(), b.create<mlir::gpu::ThreadIdOp>(loc, mlir::gpu::Dimension::x));
+  Value smem = b.create<LLVM::AddressOfOp>(loc, llvmPtr(ctx, 3), kSmemSymbol);
+  // Prologue anchor: thread-invariant values are inserted before it.
+  Operation* anchor = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);
+  KernelEmitter e(b, anchor, tid, smem);
+  b.setInsertionPointToEnd(&entry);
+  for (auto [src, dst] : llvm::zip(f.getArguments(), gf.getArguments())) {
+    if (isa<ti::PtrType>(src.getType())) e.setRegs(src, {b.create<LLVM::AddrSpaceCastOp>(loc, llvmPtr(ctx, 1), dst)});
+    else e.setRegs(src, {dst});
+  }
+  if (failed(e.emitBlock(f.getBody().front()))) return failure();
+  gf->setAttr(ti::kNumWarpsAttr, b.getI32IntegerAttr(int32_t(nw)));
+  gf->setAttr(kSmemBytesAttr, b.getI32IntegerAttr(int32_t(e.smemBytes())));
+  return success();
+}
+
+struct ConvertToGpuPass : PassWrapper<ConvertToGpuPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ConvertToGpuPass)
+  StringRef getArgument() const override { return "tile-convert-to-gpu"; }
+  StringRef getDescription() const override {
+    return "Lower laid-out tile kernels to gpu.func kernels of per-thread scalar code in gpu.module @kernels";
+  }
+  void getDependentDialects(DialectRegistry& registry) const override {
+    registry.insert<mlir::gpu::GPUDialect, LLVM::LLVMDialect, NVVM::NVVMDialect, scf::SCFDialect,
+                    arith::ArithDialect, math::MathDialect, vector::VectorDialect>();
+  }
+  void runOnOperation() override {
+    ModuleOp m = getOperation();
+    MLIRContext* ctx = m.getContext();
+    SmallVector<func::FuncOp> kernels;
+    for (auto f : m.getOps<func::FuncOp>())
+      if (f->hasAttr(ti::kKernelAttr)) kernels.push_back(f);
+    if (kernels.empty()) return;
+    m->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(ctx));
+    OpBuilder b(ctx);
+    b.setInsertionPointToEnd(m.getBody());
+    auto gm = b.create<mlir::gpu::GPUModuleOp>(m.getLoc(), "kernels");
+    b.setInsertionPointToStart(gm.getBody());
+    b.create<LLVM::GlobalOp>(m.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0), /*isConstant=*/false,
+                             LLVM::Linkage::External, kSmemSymbol, Attribute(), /*alignment=*/128, /*addrSpace=*/3);
+    for (auto f : kernels) {
+      if (failed(convertKernel(f, gm))) return signalPassFailure();
+      f.erase();
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> createConvertToGpuPass() { return std::make_unique<ConvertToGpuPass>(); }
+
+}  // namespace tile::lowering

@@ -1,0 +1,279 @@
+// Global memory: pointers, block loads/stores (bounds-masked, 16-byte vectorised where a
+// thread's elements are contiguous), gathers, scatters and atomics.
+#include "dsl/ir/TileDialect.h"
+#include "lowering/passes/kernel_emitter.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+
+namespace tile::lowering {
+namespace {
+
+Value elemPtr(OpBuilder& b, Location loc, Value ptr, Type elem, Value index) {
+  return b.create<LLVM::GEPOp>(loc, ptr.getType(), elem, ptr, ValueRange{index});
+}
+
+// scf.if `cond` yielding `types`, with both branches built by callbacks.
+SmallVector<Value> ifElse(OpBuilder& b, Location loc, TypeRange types, Value cond,
+                          const std::function<SmallVector<Value>()>& thenFn,
+                          const std::function<SmallVector<Value>()>& elseFn) {
+  auto ifOp = b.create<scf::IfOp>(loc, types, cond, /*withElseRegion=*/true);
+  for (auto [region, fn] : {std::make_pair(&ifOp.getThenRegion(), &thenFn), std::make_pair(&ifOp.getElseRegion(), &elseFn)}) {
+    Block* blk = &region->front();
+    if (!blk->empty()) blk->back().erase();
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToEnd(blk);
+    b.create<scf::YieldOp>(loc, (*fn)());
+  }
+  return SmallVector<Value>(ifOp.getResults());
+}
+
+// Runs `body` only where `cond` holds.
+void when(OpBuilder& b, Location loc, Value cond, const std::function<void()>& body) {
+  auto ifOp = b.create<scf::IfOp>(loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+Value maskedLoad(OpBuilder& b, Location loc, Type t, Value addr, Value mask, Value other, unsigned align) {
+  if (!mask) return b.create<LLVM::LoadOp>(loc, t, addr, align);
+  return ifElse(
+      b, loc, t, mask, [&] { return SmallVector<Value>{b.create<LLVM::LoadOp>(loc, t, addr, align)}; },
+      [&] { return SmallVector<Value>{other}; })[0];
+}
+
+Value andAll(OpBuilder& b, Location loc, Value x, Value y) { return x ? b.create<arith::AndIOp>(loc, x, y) : y; }
+
+TypedAttr scalarAttr(Type elem, double v) {
+  if (auto f = dyn_cast<FloatType>(elem)) return FloatAttr::get(f, v);
+  return IntegerAttr::get(elem, int64_t(v));
+}
+
+// One load_block / store_block: per-dimension address terms and bounds, then per register.
+struct BlockAccess {
+  KernelEmitter& e;
+  Location loc;
+  Value ptr;
+  SmallVector<Value> shape, strides, offsets;
+  Type elem;
+  LinearLayout l;
+  // Per (dim, register coordinate): in-bounds bit and 64-bit element offset.
+  std::map<std::pair<int, int64_t>, std::pair<Value, Value>> terms;
+
+  std::pair<Value, Value> term(int d, int64_t rc) {
+    auto key = std::make_pair(d, rc);
+    if (auto it = terms.find(key); it != terms.end()) return it->second;
+    OpBuilder& b = e.b;
+    Value c = e.threadCoord(l)[d];
+    if (rc) c = b.create<arith::OrIOp>(loc, c, e.i32(rc));
+    Value g = b.create<arith::AddIOp>(loc, offsets[d], c);
+    Value inb = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, g, shape[d]);
+    Value idx = b.create<arith::MulIOp>(loc, b.create<arith::ExtSIOp>(loc, b.getI64Type(), g),
+                                        b.create<arith::ExtSIOp>(loc, b.getI64Type(), strides[d]));
+    return terms[key] = {inb, idx};
+  }
+  // (in bounds, address) of register r.
+  std::pair<Value, Value> at(int64_t r) {
+    Coord rc = l.regCoord(r);
+    Value inb, idx;
+    for (int d = 0; d < l.rank(); ++d) {
+      auto [bi, ii] = term(d, rc[d]);
+      inb = andAll(e.b, loc, inb, bi);
+      idx = idx ? e.b.create<arith::AddIOp>(loc, idx, ii).getResult() : ii;
+    }
+    return {inb, elemPtr(e.b, loc, ptr, elem, idx)};
+  }
+  int64_t vectorWidth() {
+    int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
+    return std::min<int64_t>(contiguityAlong(l, int(l.rank()) - 1), 16 / bytes);
+  }
+  // True (uniformly) when `vec`-element vectors are aligned and never straddle the bounds.
+  Value vectorOk(int64_t vec) {
+    OpBuilder& b = e.b;
+    int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
+    auto divisible = [&](Value v, int64_t k) {
+      Value rem = b.create<arith::AndIOp>(loc, v, b.create<arith::ConstantIntOp>(loc, v.getType(), k - 1));
+      return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, b.create<arith::ConstantIntOp>(loc, v.getType(), 0));
+    };
+    int last = int(l.rank()) - 1;
+    Value ok = divisible(b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr), vec * bytes);
+    ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, strides[last], e.i32(1)));
+    ok = b.create<arith::AndIOp>(loc, ok, divisible(shape[last], vec));
+    ok = b.create<arith::AndIOp>(loc, ok, divisible(offsets[last], vec));
+    for (int d = 0; d < last; ++d) ok = b.create<arith::AndIOp>(loc, ok, divisible(strides[d], vec));
+    return ok;
+  }
+};
+
+template <typename OpT>
+FailureOr<BlockAccess> blockAccess(KernelEmitter& e, OpT op, RankedTensorType tileType) {
+  std::string why;
+  auto l = layoutOf(tileType, &why);
+  if (failed(l)) return op->emitOpError(why), failure();
+  BlockAccess a{e, op->getLoc(), e.scalar(op.getPtr()), {}, {}, {}, tileType.getElementType(), *l, {}};
+  for (Value v : op.getShape()) a.shape.push_back(e.scalar(v));
+  for (Value v : op.getStrides()) a.strides.push_back(e.scalar(v));
+  for (Value v : op.getOffsets()) a.offsets.push_back(e.scalar(v));
+  return a;
+}
+
+LogicalResult emitLoadBlock(KernelEmitter& e, ti::LoadBlockOp op) {
+  auto tt = op.getResult().getType();
+  auto acc = blockAccess(e, op, tt);
+  if (failed(acc)) return failure();
+  OpBuilder& b = e.b;
+  Location loc = op.getLoc();
+  Type elem = tt.getElementType();
+  unsigned bytes = elem.getIntOrFloatBitWidth() / 8;
+  Value pad = b.create<arith::ConstantOp>(loc, scalarAttr(elem, op.getPadding().convertToDouble()));
+  int64_t n = acc->l.numRegs();
+  auto scalarPath = [&] {
+    SmallVector<Value> out;
+    for (int64_t r = 0; r < n; ++r) {
+      auto [inb, addr] = acc->at(r);
+      out.push_back(maskedLoad(b, loc, elem, addr, inb, pad, bytes));
+    }
+    return out;
+  };
+  int64_t vec = acc->vectorWidth();
+  if (vec < 2) {
+    e.setRegs(op.getResult(), scalarPath());
+    return success();
+  }
+  auto vt = VectorType::get({vec}, elem);
+  auto vectorPath = [&] {
+    SmallVector<Value> out(n);
+    Value padVec = b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vt, scalarAttr(elem, op.getPadding().convertToDouble())));
+    for (int64_t r = 0; r < n; r += vec) {
+      auto [inb, addr] = acc->at(r);
+      Value v = maskedLoad(b, loc, vt, addr, inb, padVec, unsigned(vec * bytes));
+      for (int64_t j = 0; j < vec; ++j)
+        out[r + j] = b.create<LLVM::ExtractElementOp>(loc, v, e.i32(j));
+    }
+    return out;
+  };
+  SmallVector<Type> types(size_t(n), elem);
+  acc->terms.clear();
+  Value ok = acc->vectorOk(vec);
+  // Each branch computes its own addresses (values made in one branch are not visible in the other).
+  e.setRegs(op.getResult(), ifElse(b, loc, types, ok, [&] { acc->terms.clear(); return vectorPath(); },
+                                   [&] { acc->terms.clear(); return scalarPath(); }));
+  return success();
+}
+
+LogicalResult emitStoreBlock(KernelEmitter& e, ti::StoreBlockOp op) {
+  auto tt = op.getValue().getType();
+  auto acc = blockAccess(e, op, tt);
+  if (failed(acc)) return failure();
+  OpBuilder& b = e.b;
+  Location loc = op.getLoc();
+  Type elem = tt.getElementType();
+  unsigned bytes = elem.getIntOrFloatBitWidth() / 8;
+  auto& vals = e.regs(op.getValue());
+  Value owner = e.ownerPredicate(acc->l);
+  int64_t n = acc->l.numRegs();
+  auto scalarPath = [&] {
+    for (int64_t r = 0; r < n; ++r) {
+      auto [inb, addr] = acc->at(r);
+      when(b, loc, b.create<arith::AndIOp>(loc, inb, owner), [&] { b.create<LLVM::StoreOp>(loc, vals[r], addr, bytes); });
+    }
+    return SmallVector<Value>{};
+  };
+  int64_t vec = acc->vectorWidth();
+  if (vec < 2) {
+    scalarPath();
+    return success();
+  }
+  auto vt = VectorType::get({vec}, elem);
+  auto vectorPath = [&] {
+    for (int64_t r = 0; r < n; r += vec) {
+      auto [inb, addr] = acc->at(r);
+      Value v = b.create<LLVM::PoisonOp>(loc, vt);
+      for (int64_t j = 0; j < vec; ++j) v = b.create<LLVM::InsertElementOp>(loc, v, vals[r + j], e.i32(j));
+      when(b, loc, b.create<arith::AndIOp>(loc, inb, owner), [&] { b.create<LLVM::StoreOp>(loc, v, addr, unsigned(vec * bytes)); });
+    }
+    return SmallVector<Value>{};
+  };
+  acc->terms.clear();
+  Value ok = acc->vectorOk(vec);
+  ifElse(b, loc, {}, ok, [&] { acc->terms.clear(); return vectorPath(); }, [&] { acc->terms.clear(); return scalarPath(); });
+  return success();
+}
+
+// Gather: ptr[offsets] per register.
+LogicalResult emitGather(KernelEmitter& e, ti::LoadOp op) {
+  OpBuilder& b = e.b;
+  Location loc = op.getLoc();
+  Type elem = op.getResult().getType().getElementType();
+  unsigned bytes = elem.getIntOrFloatBitWidth() / 8;
+  Value other = op.getOther() ? e.scalar(op.getOther()) : b.create<arith::ConstantOp>(loc, scalarAttr(elem, 0)).getResult();
+  Value ptr = e.scalar(op.getPtr());
+  auto& offs = e.regs(op.getOffsets());
+  SmallVector<Value> out;
+  for (size_t r = 0; r < offs.size(); ++r) {
+    Value addr = elemPtr(b, loc, ptr, elem, offs[r]);
+    Value mask = op.getMask() ? e.regs(op.getMask())[r] : Value();
+    out.push_back(maskedLoad(b, loc, elem, addr, mask, other, bytes));
+  }
+  e.setRegs(op.getResult(), out);
+  return success();
+}
+
+// Scatter and atomic add: one copy of replicated elements writes.
+template <typename OpT>
+LogicalResult emitScatter(KernelEmitter& e, OpT op, bool atomic) {
+  OpBuilder& b = e.b;
+  Location loc = op.getLoc();
+  auto tt = op.getValue().getType();
+  std::string why;
+  auto l = layoutOf(tt, &why);
+  if (failed(l)) return op->emitOpError(why);
+  Type elem = tt.getElementType();
+  unsigned bytes = elem.getIntOrFloatBitWidth() / 8;
+  Value ptr = e.scalar(op.getPtr());
+  Value owner = e.ownerPredicate(*l);
+  auto& offs = e.regs(op.getOffsets());
+  auto& vals = e.regs(op.getValue());
+  for (size_t r = 0; r < offs.size(); ++r) {
+    Value addr = elemPtr(b, loc, ptr, elem, offs[r]);
+    Value pred = op.getMask() ? b.create<arith::AndIOp>(loc, owner, e.regs(op.getMask())[r]).getResult() : owner;
+    when(b, loc, pred, [&] {
+      if (atomic)
+        b.create<LLVM::AtomicRMWOp>(loc, LLVM::AtomicBinOp::fadd, addr, vals[r], LLVM::AtomicOrdering::monotonic);
+      else
+        b.create<LLVM::StoreOp>(loc, vals[r], addr, bytes);
+    });
+  }
+  return success();
+}
+
+}  // namespace
+
+LogicalResult emitMemoryOp(KernelEmitter& e, Operation* op, bool& handled) {
+  handled = true;
+  OpBuilder& b = e.b;
+  Location loc = op->getLoc();
+  if (auto ap = dyn_cast<ti::AddPtrOp>(op)) {
+    Type elem = cast<ti::PtrType>(ap.getPtr().getType()).getPointee();
+    e.setRegs(ap, {elemPtr(b, loc, e.scalar(ap.getPtr()), elem, e.scalar(ap.getOffset()))});
+    return success();
+  }
+  if (auto ls = dyn_cast<ti::LoadScalarOp>(op)) {
+    Type elem = ls.getResult().getType();
+    Value addr = elemPtr(b, loc, e.scalar(ls.getPtr()), elem, e.scalar(ls.getIndex()));
+    e.setRegs(ls, {b.create<LLVM::LoadOp>(loc, elem, addr, elem.getIntOrFloatBitWidth() / 8)});
+    return success();
+  }
+  if (auto lb = dyn_cast<ti::LoadBlockOp>(op)) return emitLoadBlock(e, lb);
+  if (auto sb = dyn_cast<ti::StoreBlockOp>(op)) return emitStoreBlock(e, sb);
+  if (auto ld = dyn_cast<ti::LoadOp>(op)) return emitGather(e, ld);
+  if (auto st = dyn_cast<ti::StoreOp>(op)) return emitScatter(e, st, false);
+  if (auto at = dyn_cast<ti::AtomicAddOp>(op)) return emitScatter(e, at, true);
+  handled = false;
+  return success();
+}
+
+}  // namespace tile::lowering

@@ -1,0 +1,378 @@
+// Core of the per-thread code emitter: value mapping, thread coordinates, control flow,
+// elementwise math and shape ops (splat, arange, broadcast, expand_dims, trans).
+#include "lowering/passes/kernel_emitter.h"
+
+#include "dsl/ir/TileDialect.h"
+#include "llvm/Support/MathExtras.h"
+#include "lowering/ir/TilegpuDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+namespace tg = tile::gpu;
+
+namespace tile::lowering {
+
+Type llvmPtr(MLIRContext* ctx, unsigned addressSpace) { return LLVM::LLVMPointerType::get(ctx, addressSpace); }
+
+Value packPair(OpBuilder& b, Location loc, Value lo, Value hi, bool asI32) {
+  auto vt = VectorType::get({2}, lo.getType());
+  Value v = b.create<LLVM::PoisonOp>(loc, vt);
+  v = b.create<LLVM::InsertElementOp>(loc, v, lo, b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0));
+  v = b.create<LLVM::InsertElementOp>(loc, v, hi, b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 1));
+  return asI32 ? b.create<LLVM::BitcastOp>(loc, b.getI32Type(), v).getResult() : v;
+}
+
+Value KernelEmitter::i32(int64_t v) { return b.create<arith::ConstantIntOp>(b.getUnknownLoc(), b.getI32Type(), v); }
+Value KernelEmitter::i64(int64_t v) { return b.create<arith::ConstantIntOp>(b.getUnknownLoc(), b.getI64Type(), v); }
+
+Value KernelEmitter::castIndexToI32(Value v) {
+  return b.create<arith::IndexCastOp>(v.getLoc(), b.getI32Type(), v);
+}
+
+Value KernelEmitter::lane() {
+  if (!lane_) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(prologue_);
+    lane_ = b.create<arith::AndIOp>(tid_.getLoc(), tid_, i32(31));
+  }
+  return lane_;
+}
+
+Value KernelEmitter::warp() {
+  if (!warp_) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(prologue_);
+    warp_ = b.create<arith::ShRUIOp>(tid_.getLoc(), tid_, i32(5));
+  }
+  return warp_;
+}
+
+// Sum of the contributions of the lane (optional) and warp bits to coordinate `dim`; emitted
+// once in the prologue (it only depends on the thread id).
+Value KernelEmitter::threadPart(const LinearLayout& l, int dim, bool withLanes) {
+  Value ln = lane(), wp = warp();
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(prologue_);
+  Location loc = b.getUnknownLoc();
+  Value acc = i32(0);
+  auto addBits = [&](const std::vector<Coord>& bases, Value id) {
+    for (size_t bit = 0; bit < bases.size(); ++bit) {
+      int64_t v = bases[bit][dim];
+      if (!v) continue;
+      Value m = b.create<arith::AndIOp>(loc, id, i32(int64_t(1) << bit));
+      int shift = int(llvm::Log2_64(uint64_t(v))) - int(bit);
+      if (shift > 0) m = b.create<arith::ShLIOp>(loc, m, i32(shift));
+      if (shift < 0) m = b.create<arith::ShRUIOp>(loc, m, i32(-shift));
+      acc = b.create<arith::OrIOp>(loc, acc, m);
+    }
+  };
+  if (withLanes) addBits(l.lane, ln);
+  addBits(l.warp, wp);
+  return acc;
+}
+
+SmallVector<Value> KernelEmitter::threadCoord(const LinearLayout& l) {
+  std::string key = "t" + l.str();
+  auto it = coordCache_.find(key);
+  if (it != coordCache_.end()) return it->second;
+  SmallVector<Value> c;
+  for (int d = 0; d < l.rank(); ++d) c.push_back(threadPart(l, d, true));
+  return coordCache_[key] = c;
+}
+
+SmallVector<Value> KernelEmitter::warpCoord(const LinearLayout& l) {
+  std::string key = "w" + l.str();
+  auto it = coordCache_.find(key);
+  if (it != coordCache_.end()) return it->second;
+  SmallVector<Value> c;
+  for (int d = 0; d < l.rank(); ++d) c.push_back(threadPart(l, d, false));
+  return coordCache_[key] = c;
+}
+
+SmallVector<Value> KernelEmitter::elemCoord(const LinearLayout& l, int64_t r) {
+  SmallVector<Value> c = threadCoord(l);
+  Coord rc = l.regCoord(r);
+  for (int d = 0; d < l.rank(); ++d)
+    if (rc[d]) c[d] = b.create<arith::OrIOp>(b.getUnknownLoc(), c[d], i32(rc[d]));
+  return c;
+}
+
+Value KernelEmitter::ownerPredicate(const LinearLayout& l) {
+  auto zeroMask = [](const std::vector<Coord>& bases) {
+    int64_t m = 0;
+    for (size_t bit = 0; bit < bases.size(); ++bit)
+      if (baseDim(bases[bit]).first < 0) m |= int64_t(1) << bit;
+    return m;
+  };
+  int64_t laneMask = zeroMask(l.lane), warpMask = zeroMask(l.warp);
+  std::string key = std::to_string(laneMask) + "/" + std::to_string(warpMask);
+  if (auto it = predCache_.find(key); it != predCache_.end()) return it->second;
+  Value ln = lane(), wp = warp();
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(prologue_);
+  Location loc = b.getUnknownLoc();
+  Value pred = b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1);
+  for (auto [id, mask] : {std::make_pair(ln, laneMask), std::make_pair(wp, warpMask)}) {
+    if (!mask) continue;
+    Value bits = b.create<arith::AndIOp>(loc, id, i32(mask));
+    pred = b.create<arith::AndIOp>(loc, pred, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, bits, i32(0)));
+  }
+  return predCache_[key] = pred;
+}
+
+Value KernelEmitter::smemAt(Value byteOffset) {
+  return b.create<LLVM::GEPOp>(b.getUnknownLoc(), smem_.getType(), b.getI8Type(), smem_, ValueRange{byteOffset});
+}
+
+// ---- control flow ---------------------------------------------------------------------------
+
+LogicalResult KernelEmitter::emitBlock(Block& block) {
+  for (Operation& op : block) {
+    if (auto y = dyn_cast<scf::YieldOp>(op)) {
+      SmallVector<Value> flat;
+      for (Value v : y.getOperands()) llvm::append_range(flat, regs(v));
+      b.create<scf::YieldOp>(op.getLoc(), flat);
+    } else if (isa<func::ReturnOp>(op)) {
+      b.create<mlir::gpu::ReturnOp>(op.getLoc());
+    } else if (failed(emitOp(&op))) {
+      return failure();
+    }
+  }
+  return success();
+}
+
+// Types a value of type `t` becomes: a tile, one element-typed scalar per register.
+static LogicalResult flatTypes(Operation* op, Type t, SmallVector<Type>& out) {
+  if (auto tt = dyn_cast<RankedTensorType>(t)) {
+    std::string why;
+    auto l = layoutOf(tt, &why);
+    if (failed(l)) return op->emitOpError(why);
+    out.append(size_t(l->numRegs()), tt.getElementType());
+  } else if (isa<ti::PtrType>(t)) {
+    out.push_back(llvmPtr(op->getContext(), 1));
+  } else {
+    out.push_back(t);
+  }
+  return success();
+}
+
+// Splits `flat` into the groups `values` map to.
+static void unflatten(KernelEmitter& e, ValueRange values, ValueRange flat, ArrayRef<unsigned> counts) {
+  size_t at = 0;
+  for (auto [v, n] : llvm::zip(values, counts)) {
+    e.setRegs(v, SmallVector<Value>(flat.begin() + at, flat.begin() + at + n));
+    at += n;
+  }
+}
+
+LogicalResult KernelEmitter::emitFor(Operation* op) {
+  auto forOp = cast<scf::ForOp>(op);
+  SmallVector<Value> inits;
+  SmallVector<unsigned> counts;
+  for (Value v : forOp.getInitArgs()) {
+    llvm::append_range(inits, regs(v));
+    counts.push_back(regs(v).size());
+  }
+  auto newFor = b.create<scf::ForOp>(op->getLoc(), scalar(forOp.getLowerBound()), scalar(forOp.getUpperBound()),
+                                     scalar(forOp.getStep()), inits);
+  Block* body = newFor.getBody();
+  if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>()) body->back().erase();
+  setRegs(forOp.getInductionVar(), {newFor.getInductionVar()});
+  unflatten(*this, forOp.getRegionIterArgs(), newFor.getRegionIterArgs(), counts);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToEnd(body);
+    if (failed(emitBlock(*forOp.getBody()))) return failure();
+  }
+  unflatten(*this, forOp.getResults(), newFor.getResults(), counts);
+  return success();
+}
+
+LogicalResult KernelEmitter::emitIf(Operation* op) {
+  auto ifOp = cast<scf::IfOp>(op);
+  SmallVector<Type> types;
+  SmallVector<unsigned> counts;
+  for (Type t : ifOp.getResultTypes()) {
+    size_t before = types.size();
+    if (failed(flatTypes(op, t, types))) return failure();
+    counts.push_back(unsigned(types.size() - before));
+  }
+  bool hasElse = !ifOp.getElseRegion().empty();
+  auto newIf = b.create<scf::IfOp>(op->getLoc(), types, scalar(ifOp.getCondition()), hasElse);
+  for (auto [src, dst] : {std::make_pair(&ifOp.getThenRegion(), &newIf.getThenRegion()),
+                          std::make_pair(&ifOp.getElseRegion(), &newIf.getElseRegion())}) {
+    if (src->empty()) continue;
+    Block* body = &dst->front();
+    if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>()) body->back().erase();
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToEnd(body);
+    if (failed(emitBlock(src->front()))) return failure();
+  }
+  unflatten(*this, ifOp.getResults(), newIf.getResults(), counts);
+  return success();
+}
+
+// ---- elementwise and scalar ops --------------------------------------------------------------
+
+// Fast transcendental functions: the hardware's ex2/lg2 (what CUDA's fast-math intrinsics use).
+static Value approxUnary(OpBuilder& b, Location loc, StringRef ptx, Value x) {
+  auto asmOp = b.create<LLVM::InlineAsmOp>(loc, x.getType(), ValueRange{x}, (ptx + " $0, $1;").str(), "=f,f",
+                                           /*has_side_effects=*/false, /*is_align_stack=*/false,
+                                           LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+  return asmOp.getResult(0);
+}
+
+static Value emitScalarMath(OpBuilder& b, Operation* op, ValueRange operands, Type resultType) {
+  Location loc = op->getLoc();
+  if (resultType.isF32() && operands.size() == 1) {
+    Value x = operands[0];
+    auto scaled = [&](double k) {
+      return b.create<arith::MulFOp>(loc, x, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(k))));
+    };
+    if (isa<math::Exp2Op>(op)) return approxUnary(b, loc, "ex2.approx.f32", x);
+    if (isa<math::ExpOp>(op)) return approxUnary(b, loc, "ex2.approx.f32", scaled(1.4426950408889634));
+    if (isa<math::Log2Op>(op)) return approxUnary(b, loc, "lg2.approx.f32", x);
+    if (isa<math::LogOp>(op)) {
+      Value l2 = approxUnary(b, loc, "lg2.approx.f32", x);
+      return b.create<arith::MulFOp>(loc, l2, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.6931471805599453f)));
+    }
+  }
+  OperationState st(loc, op->getName());
+  st.addOperands(operands);
+  st.addAttributes(op->getAttrs());
+  st.addTypes(resultType);
+  return b.create(st)->getResult(0);
+}
+
+LogicalResult KernelEmitter::emitElementwise(Operation* op) {
+  auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+  std::string why;
+  auto l = layoutOf(rt, &why);
+  if (failed(l)) return op->emitOpError(why);
+  SmallVector<Value> out;
+  for (int64_t r = 0; r < l->numRegs(); ++r) {
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
+      auto& vr = regs(v);
+      if (isa<RankedTensorType>(v.getType()) && int64_t(vr.size()) != l->numRegs())
+        return op->emitOpError("operand layouts differ from the result's (missing convert_layout)");
+      operands.push_back(isa<RankedTensorType>(v.getType()) ? vr[r] : vr[0]);
+    }
+    out.push_back(emitScalarMath(b, op, operands, rt.getElementType()));
+  }
+  setRegs(op->getResult(0), out);
+  return success();
+}
+
+LogicalResult KernelEmitter::emitScalarOp(Operation* op) {
+  IRMapping map;
+  for (Value v : op->getOperands()) map.map(v, scalar(v));
+  Operation* clone = b.clone(*op, map);
+  for (auto [from, to] : llvm::zip(op->getResults(), clone->getResults())) setRegs(from, {to});
+  return success();
+}
+
+// ---- shape ops: the data stays in its thread, only the register <-> coordinate map changes --
+
+// Registers of `dst` read from registers of `src` through `toSrc` (a coordinate map that must
+// carry dst's lane and warp bases onto src's).
+static LogicalResult remap(KernelEmitter& e, Operation* op, Value src, Value dst,
+                           const std::function<Coord(const Coord&)>& toSrc) {
+  std::string why;
+  auto sl = layoutOf(cast<RankedTensorType>(src.getType()), &why);
+  auto dl = layoutOf(cast<RankedTensorType>(dst.getType()), &why);
+  if (failed(sl) || failed(dl)) return op->emitOpError(why);
+  for (size_t i = 0; i < dl->lane.size(); ++i)
+    if (toSrc(dl->lane[i]) != sl->lane[i]) return op->emitOpError("source and result layouts do not match (lanes)");
+  for (size_t i = 0; i < dl->warp.size(); ++i)
+    if (toSrc(dl->warp[i]) != sl->warp[i]) return op->emitOpError("source and result layouts do not match (warps)");
+  auto& in = e.regs(src);
+  SmallVector<Value> out;
+  for (int64_t r = 0; r < dl->numRegs(); ++r) {
+    int64_t s = sl->regAt(toSrc(dl->regCoord(r)));
+    if (s < 0) return op->emitOpError("source and result layouts do not match (registers)");
+    out.push_back(in[s]);
+  }
+  e.setRegs(dst, out);
+  return success();
+}
+
+LogicalResult KernelEmitter::emitOp(Operation* op) {
+  Location loc = op->getLoc();
+  if (isa<scf::ForOp>(op)) return emitFor(op);
+  if (isa<scf::IfOp>(op)) return emitIf(op);
+  if (isa<tg::ConvertLayoutOp>(op)) return emitConvertLayout(*this, op);
+  if (isa<tg::ReduceOp>(op)) return emitReduce(*this, op);
+  if (isa<ti::DotOp>(op)) return emitDot(*this, op);
+  bool handled = false;
+  if (failed(emitMemoryOp(*this, op, handled))) return failure();
+  if (handled) return success();
+
+  auto dim = [](int32_t axis) { return mlir::gpu::Dimension(axis); };
+  if (auto pid = dyn_cast<ti::ProgramIdOp>(op)) {
+    setRegs(pid, {castIndexToI32(b.create<mlir::gpu::BlockIdOp>(loc, dim(pid.getAxis())))});
+    return success();
+  }
+  if (auto np = dyn_cast<ti::NumProgramsOp>(op)) {
+    setRegs(np, {castIndexToI32(b.create<mlir::gpu::GridDimOp>(loc, dim(np.getAxis())))});
+    return success();
+  }
+  if (op->getNumResults() == 1) {
+    if (auto rt = dyn_cast<RankedTensorType>(op->getResult(0).getType())) {
+      std::string why;
+      auto l = layoutOf(rt, &why);
+      if (failed(l)) return op->emitOpError(why);
+      if (auto splat = dyn_cast<ti::SplatOp>(op)) {
+        setRegs(splat, SmallVector<Value>(size_t(l->numRegs()), scalar(splat.getValue())));
+        return success();
+      }
+      if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+        auto dense = dyn_cast<SplatElementsAttr>(cst.getValue());
+        if (!dense) return op->emitOpError("only splat tensor constants are supported on the GPU");
+        Value c = b.create<arith::ConstantOp>(loc, cast<TypedAttr>(dense.getSplatValue<Attribute>()));
+        setRegs(cst, SmallVector<Value>(size_t(l->numRegs()), c));
+        return success();
+      }
+      if (auto ar = dyn_cast<ti::ArangeOp>(op)) {
+        SmallVector<Value> out;
+        for (int64_t r = 0; r < l->numRegs(); ++r)
+          out.push_back(b.create<arith::AddIOp>(loc, elemCoord(*l, r)[0], i32(ar.getStart())));
+        setRegs(ar, out);
+        return success();
+      }
+      if (auto ex = dyn_cast<ti::ExpandDimsOp>(op)) {
+        unsigned axis = unsigned(ex.getAxis());
+        return remap(*this, op, ex.getSrc(), ex.getResult(), [axis](const Coord& c) {
+          Coord s(c);
+          s.erase(s.begin() + axis);
+          return s;
+        });
+      }
+      if (auto br = dyn_cast<ti::BroadcastOp>(op)) {
+        auto st = br.getSrc().getType();
+        return remap(*this, op, br.getSrc(), br.getResult(), [st](const Coord& c) {
+          Coord s(c);
+          for (int64_t d = 0; d < st.getRank(); ++d)
+            if (st.getDimSize(d) == 1) s[d] = 0;
+          return s;
+        });
+      }
+      if (auto tr = dyn_cast<ti::TransOp>(op))
+        return remap(*this, op, tr.getSrc(), tr.getResult(), [](const Coord& c) { return Coord{c[1], c[0]}; });
+      StringRef ns = op->getDialect() ? op->getDialect()->getNamespace() : "";
+      if ((ns == "arith" || ns == "math") && op->getNumRegions() == 0) return emitElementwise(op);
+      return op->emitOpError("tile-convert-to-gpu: unsupported tile op");
+    }
+  }
+  for (Type t : op->getOperandTypes())
+    if (isa<RankedTensorType, ti::PtrType>(t)) return op->emitOpError("tile-convert-to-gpu: unsupported op");
+  if (op->getNumRegions() != 0) return op->emitOpError("tile-convert-to-gpu: unsupported op with regions");
+  return emitScalarOp(op);
+}
+
+}  // namespace tile::lowering

@@ -1,0 +1,82 @@
+// KernelEmitter: writes the per-thread body of one gpu.func from a laid-out tile kernel.
+//
+// Why a direct emitter and not MLIR's 1:N dialect conversion: every tile value becomes the list
+// of scalars this thread owns (one per register of its layout), and the emitter keeps that
+// mapping in a plain map while it walks the kernel once in program order, re-creating scf.for /
+// scf.if with flattened iter_args / results. That is the same result the 1:N conversion
+// framework would produce, without unrealized casts to clean up, and it lets the memory, reduce,
+// convert and dot emitters share helpers (thread coordinates, shared memory) directly.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "lowering/layout/linear_layout.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Operation.h"
+
+namespace tile::lowering {
+
+class KernelEmitter {
+ public:
+  // `prologue` is the op before which loop-invariant values (thread ids, coordinates) go.
+  KernelEmitter(mlir::OpBuilder& b, mlir::Operation* prologue, mlir::Value tid, mlir::Value smem)
+      : b(b), prologue_(prologue), tid_(tid), smem_(smem) {}
+
+  mlir::LogicalResult emitBlock(mlir::Block& block);
+  mlir::LogicalResult emitOp(mlir::Operation* op);
+  int64_t smemBytes() const { return smemBytes_; }
+
+  // ---- value mapping: a tile is the list of scalars this thread owns, a scalar is one value.
+  void setRegs(mlir::Value v, llvm::SmallVector<mlir::Value> regs) { values_[v.getAsOpaquePointer()] = std::move(regs); }
+  const llvm::SmallVector<mlir::Value>& regs(mlir::Value v) { return values_[v.getAsOpaquePointer()]; }
+  mlir::Value scalar(mlir::Value v) { return regs(v).front(); }
+
+  // ---- helpers shared by the op emitters.
+  mlir::OpBuilder& b;
+  mlir::Value i32(int64_t v);
+  mlir::Value i64(int64_t v);
+  mlir::Value lane();
+  mlir::Value warp();
+  // Coordinates of this thread's register 0 (i32 per dim), from lane and warp bits only; and
+  // the part from warp bits only.
+  llvm::SmallVector<mlir::Value> threadCoord(const LinearLayout& l);
+  llvm::SmallVector<mlir::Value> warpCoord(const LinearLayout& l);
+  // Full coordinates of register `r`.
+  llvm::SmallVector<mlir::Value> elemCoord(const LinearLayout& l, int64_t r);
+  // True in exactly one thread of each group holding replicated copies of the same elements.
+  mlir::Value ownerPredicate(const LinearLayout& l);
+  // Dynamic shared memory: a pointer `byteOffset` bytes in, and a request for `bytes` of it.
+  mlir::Value smemAt(mlir::Value byteOffset);
+  void useSmem(int64_t bytes) { smemBytes_ = std::max(smemBytes_, bytes); }
+  mlir::Value castIndexToI32(mlir::Value v);
+
+ private:
+  mlir::LogicalResult emitScalarOp(mlir::Operation* op);
+  mlir::LogicalResult emitElementwise(mlir::Operation* op);
+  mlir::LogicalResult emitFor(mlir::Operation* op);
+  mlir::LogicalResult emitIf(mlir::Operation* op);
+  mlir::Value threadPart(const LinearLayout& l, int dim, bool withLanes);
+
+  mlir::Operation* prologue_;
+  mlir::Value tid_, smem_, lane_, warp_;
+  int64_t smemBytes_ = 0;
+  llvm::DenseMap<const void*, llvm::SmallVector<mlir::Value>> values_;
+  std::map<std::string, llvm::SmallVector<mlir::Value>> coordCache_;
+  std::map<std::string, mlir::Value> predCache_;
+};
+
+// Op emitters in their own files (memory, reductions, layout conversion, dot).
+mlir::LogicalResult emitMemoryOp(KernelEmitter& e, mlir::Operation* op, bool& handled);
+mlir::LogicalResult emitReduce(KernelEmitter& e, mlir::Operation* op);
+mlir::LogicalResult emitConvertLayout(KernelEmitter& e, mlir::Operation* op);
+mlir::LogicalResult emitDot(KernelEmitter& e, mlir::Operation* op);
+
+// Small shared utilities.
+mlir::Type llvmPtr(mlir::MLIRContext* ctx, unsigned addressSpace);
+// Ordered tile register values (vector<2 x 16-bit> <-> i32) packing used by mma operands.
+mlir::Value packPair(mlir::OpBuilder& b, mlir::Location loc, mlir::Value lo, mlir::Value hi, bool asI32);
+
+}  // namespace tile::lowering
