@@ -24,6 +24,7 @@ build time; nothing MLIR reaches the library.
 """
 
 _GENERATOR_MAIN = "//lowering/gen:generator_main"
+_DSL_SOURCE = "//lowering/gen:dsl_kernel_source"
 _PTXAS = "@cuda//:bin/ptxas"
 
 def tile_kernel(
@@ -39,9 +40,13 @@ def tile_kernel(
     if type(kernels) != "dict" or not kernels:
         fail("tile_kernel(%s): kernels must be a non-empty dict {instance: spec}" % name)
     generator = name + "_generator"
+
+    # DSL kernels need the DSL and the front half of the lowering; hand-written gpu.modules
+    # ("mlir:" specs) need neither.
+    needs_dsl = [s for s in kernels.values() if not s.startswith("mlir:")]
     native.cc_binary(
         name = generator,
-        deps = [_GENERATOR_MAIN] + deps,
+        deps = [_GENERATOR_MAIN] + ([_DSL_SOURCE] if needs_dsl else []) + deps,
         visibility = ["//visibility:private"],
         tags = tags,
     )
