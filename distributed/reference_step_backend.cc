@@ -1,0 +1,123 @@
+#include "distributed/reference_step_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "attention/reference/reference.h"
+
+namespace tile {
+namespace dist {
+namespace {
+
+// A contiguous float64 copy of a (b, s, h, d) or (b, h, s) view.
+struct Dense {
+  HostTensor t;
+  const double* p = nullptr;
+  explicit Dense(const TensorView& v) : t(to_host_tensor(v, DType::f64)), p(static_cast<const double*>(t.data())) {}
+};
+
+void check_shapes(const StepBackwardArgs& a) {
+  const char* names[] = {"dout", "q", "k", "v", "out", "dq", "dk", "dv"};
+  const TensorView* views[] = {&a.dout, &a.q, &a.k, &a.v, &a.out, &a.dq, &a.dk, &a.dv};
+  for (int i = 0; i < 8; ++i)
+    if (views[i]->rank != 4)
+      throw std::invalid_argument(std::string("backward: ") + names[i] + " expected rank 4 (b, s, h, d), got " +
+                                  views[i]->shape_str());
+  check_same_shape(a.dout, a.q, "backward dout/q");
+  check_same_shape(a.out, a.q, "backward out/q");
+  check_same_shape(a.dq, a.q, "backward dq/q");
+  check_same_shape(a.dk, a.k, "backward dk/k");
+  check_same_shape(a.dv, a.v, "backward dv/v");
+  check_same_shape(a.k, a.v, "backward k/v");
+  if (a.q.size(0) != a.k.size(0) || a.q.size(3) != a.k.size(3) || a.k.size(2) == 0 || a.q.size(2) % a.k.size(2) != 0)
+    throw std::invalid_argument("backward: q " + a.q.shape_str() + " and k " + a.k.shape_str() +
+                                " need equal batch and head_size and nheads_q % nheads_k == 0");
+  if (a.lse.rank != 3 || a.lse.size(0) != a.q.size(0) || a.lse.size(1) != a.q.size(2) || a.lse.size(2) != a.q.size(1))
+    throw std::invalid_argument("backward: lse expected (b, h_q, s_q) for q " + a.q.shape_str() + ", got " +
+                                a.lse.shape_str());
+}
+
+}  // namespace
+
+void ReferenceStepBackend::forward(const StepForwardArgs& args) {
+  reference::AttnInputs in;
+  in.q = args.q;
+  in.k = args.k;
+  in.v = args.v;
+  reference::AttnOptions opt;
+  opt.softmax_scale = args.softmax_scale;
+  opt.causal = args.causal;
+  opt.num_threads = num_threads_;
+  reference::AttnForward f = reference::attention_forward(in, opt);
+  ops_.copy(args.out, f.out.view());
+  ops_.copy(args.lse, f.lse.view());
+}
+
+void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
+  check_shapes(a);
+  const int64_t B = a.q.size(0), Sq = a.q.size(1), Hq = a.q.size(2), D = a.q.size(3);
+  const int64_t Sk = a.k.size(1), Hk = a.k.size(2), group = Hq / Hk;
+  const Dense q(a.q), k(a.k), v(a.v), dout(a.dout), out(a.out), lse(a.lse);
+  std::vector<double> dq(static_cast<size_t>(B * Sq * Hq * D), 0.0), dk(static_cast<size_t>(B * Sk * Hk * D), 0.0),
+      dv(dk.size(), 0.0);
+  auto qi = [&](int64_t b, int64_t s, int64_t h) { return ((b * Sq + s) * Hq + h) * D; };
+  auto ki = [&](int64_t b, int64_t s, int64_t h) { return ((b * Sk + s) * Hk + h) * D; };
+
+  // One task per (batch, kv head): it owns that head's dk/dv and its group's dq rows, so tasks
+  // never write the same element.
+  auto task = [&](int64_t b, int64_t hk) {
+    for (int64_t hq = hk * group; hq < (hk + 1) * group; ++hq)
+      for (int64_t i = 0; i < Sq; ++i) {
+        const double row_lse = lse.p[(b * Hq + hq) * Sq + i];
+        if (std::isinf(row_lse) && row_lse < 0) continue;  // a row that saw no key has no gradient
+        const double* qrow = q.p + qi(b, i, hq);
+        const double* gorow = dout.p + qi(b, i, hq);
+        double delta = 0.0;  // rowsum(dout * out), from the merged out as flash-attn computes it
+        for (int64_t d = 0; d < D; ++d) delta += gorow[d] * out.p[qi(b, i, hq) + d];
+        // Bottom-right aligned causal mask: key j is visible when j <= i + (Sk - Sq).
+        const int64_t last_key = a.causal ? std::min(Sk - 1, i + (Sk - Sq)) : Sk - 1;
+        double* dqrow = dq.data() + qi(b, i, hq);
+        for (int64_t j = 0; j <= last_key; ++j) {
+          const double* krow = k.p + ki(b, j, hk);
+          const double* vrow = v.p + ki(b, j, hk);
+          double s = 0.0, dp = 0.0;
+          for (int64_t d = 0; d < D; ++d) {
+            s += qrow[d] * krow[d];
+            dp += gorow[d] * vrow[d];
+          }
+          const double p = std::exp(s * a.softmax_scale - row_lse);
+          const double ds = p * (dp - delta) * a.softmax_scale;
+          double* dkrow = dk.data() + ki(b, j, hk);
+          double* dvrow = dv.data() + ki(b, j, hk);
+          for (int64_t d = 0; d < D; ++d) {
+            dqrow[d] += ds * krow[d];
+            dkrow[d] += ds * qrow[d];
+            dvrow[d] += p * gorow[d];
+          }
+        }
+      }
+  };
+  const int64_t tasks = B * Hk;
+  const int threads = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(tasks, num_threads_ > 0 ? num_threads_ : std::max(1u, std::thread::hardware_concurrency()))));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int64_t x = t; x < tasks; x += threads) task(x / Hk, x % Hk);
+    });
+  for (int64_t x = 0; x < tasks; x += threads) task(x / Hk, x % Hk);
+  for (auto& th : pool) th.join();
+
+  auto store = [&](const TensorView& dst, std::vector<double>& src, const std::vector<int64_t>& shape) {
+    ops_.copy(dst, TensorView::contiguous(src.data(), DType::f64, shape));
+  };
+  store(a.dq, dq, a.q.sizes());
+  store(a.dk, dk, a.k.sizes());
+  store(a.dv, dv, a.v.sizes());
+}
+
+}  // namespace dist
+}  // namespace tile

@@ -1,0 +1,59 @@
+// The compute of one ring step: attention of the local queries against one visiting K/V block,
+// forward (partial out + LSE) and backward (block gradients from the globally merged out/LSE, as
+// flash-attn's backward kernel takes them: P = exp(S - lse) uses the final LSE of each query row,
+// so the per-block dq/dk/dv of all steps simply add up).
+//
+// Layouts (flash-attn): q/out/dout (b, s_q, h_q, d), k/v (b, s_k, h_k, d), lse (b, h_q, s_q) f32
+// natural log; h_q % h_k == 0 (GQA). Views may be strided (zigzag passes half blocks).
+// Causal here is flash-attn's bottom-right aligned mask; the ring only asks for it on the
+// diagonal block, where s_q == s_k, so it is the plain i >= j mask.
+//
+// Where the other backends plug in:
+//  - the DSL interpreter: a class running attention/kernels' forward and backward tile programs
+//    through dsl/interp on host memory, with CpuTensorOps for the element-wise work;
+//  - the GPU: a class calling attention/api's flash_attn forward/backward entry points (the
+//    "with out/lse given" backward variant) on device memory, with a TensorOps whose merge and
+//    accumulate are small DSL kernels on the same compute stream.
+// Both are constructed by make_step_backend() (backend_factory.h) when their libraries exist.
+#pragma once
+
+#include <string>
+
+#include "distributed/tensor_ops.h"
+
+namespace tile {
+namespace dist {
+
+struct StepForwardArgs {
+  TensorView q, k, v;
+  bool causal = false;
+  double softmax_scale = 1.0;
+  TensorView out;  // written: (b, s_q, h_q, d) in partial_dtype()
+  TensorView lse;  // written: (b, h_q, s_q) f32; -inf for rows that see no key
+};
+
+struct StepBackwardArgs {
+  TensorView dout, q, k, v;
+  TensorView out, lse;  // the merged (global) forward results of these query rows
+  bool causal = false;
+  double softmax_scale = 1.0;
+  TensorView dq, dk, dv;  // written (overwritten) in partial_dtype(), layouts of q, k, v
+};
+
+class AttentionStepBackend {
+ public:
+  virtual ~AttentionStepBackend() = default;
+
+  virtual std::string name() const = 0;
+  // Element-wise operations on this backend's memory.
+  virtual TensorOps& ops() = 0;
+  // The dtype of partial outputs and block gradients for inputs of dtype `io`. flash-attn kernels
+  // write the input dtype; a backend that can write f32 partials merges more accurately.
+  virtual DType partial_dtype(DType io) const { return io; }
+
+  virtual void forward(const StepForwardArgs& args) = 0;
+  virtual void backward(const StepBackwardArgs& args) = 0;
+};
+
+}  // namespace dist
+}  // namespace tile
