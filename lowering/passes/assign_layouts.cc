@@ -153,23 +153,30 @@ class LayoutAssigner {
   LogicalResult planFor(scf::ForOp forOp) {
     auto iterArgs = forOp.getRegionIterArgs();
     auto yield = cast<scf::YieldOp>(forOp.getBody()->getTerminator());
+    // A carried value takes the layout its body yields; iterate until that is stable. One
+    // whose init is cheap (zeros, -inf) starts undecided so that it does not impose the
+    // default layout on the body.
     SmallVector<Attribute> carried;
-    for (auto [init, arg] : llvm::zip(forOp.getInitArgs(), iterArgs))
-      carried.push_back(tensorType(arg) ? ownLayout(init) : Attribute());
-    // A carried value takes the layout its body yields; iterate until that is stable.
+    for (Value init : forOp.getInitArgs()) carried.push_back(nonCheapLayout(init));
     for (int round = 0; round < 4; ++round) {
-      for (auto [arg, l] : llvm::zip(iterArgs, carried))
+      for (auto [arg, l] : llvm::zip(iterArgs, carried)) {
         if (l) layout_[arg] = l;
+        else layout_.erase(arg);
+      }
       if (failed(planRegion(forOp.getRegion()))) return failure();
       bool changed = false;
       for (auto [i, v] : llvm::enumerate(yield.getOperands())) {
         Attribute y = nonCheapLayout(v);
-        if (carried[i] && y && y != carried[i]) carried[i] = y, changed = true;
+        if (y && y != carried[i]) carried[i] = y, changed = true;
       }
       if (!changed) break;
     }
-    for (auto [res, l] : llvm::zip(forOp.getResults(), carried))
-      if (l) layout_[res] = l;
+    for (auto [i, arg] : llvm::enumerate(iterArgs)) {
+      if (!tensorType(arg)) continue;
+      if (!carried[i]) carried[i] = defaultFor(tensorType(arg));
+      layout_[arg] = carried[i];
+      layout_[forOp.getResult(i)] = carried[i];
+    }
     return success();
   }
 
