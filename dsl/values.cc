@@ -149,8 +149,10 @@ mlir::Value broadcast_value(mlir::Value v, const Shape& shape, const std::string
   auto& b = builder(op.c_str());
   mlir::Type elem = element_of(v);
   Shape have = shape_of(v);
-  if (!llvm::isa<mlir::RankedTensorType>(v.getType()))
+  if (!llvm::isa<mlir::RankedTensorType>(v.getType())) {
+    if (shape.empty()) return v;  // scalar to scalar: nothing to splat
     return ir::SplatOp::create(b, loc(), tensor_type(shape, elem), v);
+  }
   if (have == shape) return v;
   broadcast_shapes(have, shape, op);  // validates
   if (have.size() > shape.size())

@@ -1,0 +1,199 @@
+// Plans the kernel launches of each flash-attn entry point (see api.h) and hands them to the
+// backend. Argument lists mirror the kernels' declarations in attention/kernels (HeadTensor,
+// AttnScalars, BwdArgs, the ALiBi score modification).
+#include "attention/host/api.h"
+
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+#include "attention/host/problem.h"
+
+namespace tile::attention {
+
+LaunchArg LaunchArg::i32(int64_t v) {
+  if (v < INT32_MIN || v > INT32_MAX) throw std::invalid_argument("kernel argument " + std::to_string(v) + " exceeds 32 bits");
+  LaunchArg a;
+  a.kind = Kind::i32;
+  a.i = int32_t(v);
+  return a;
+}
+
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634;
+
+void push_head(std::vector<LaunchArg>& args, const HeadOperand& t) {
+  args.push_back(LaunchArg::buffer(t.data, t.dtype, t.extent));
+  args.push_back(LaunchArg::i32(t.batch_stride));
+  args.push_back(LaunchArg::i32(t.row_stride));
+  args.push_back(LaunchArg::i32(t.head_stride));
+}
+
+// Buffers a plan owns for the duration of one API call.
+struct Scratch {
+  explicit Scratch(Backend& backend) : be(backend) {}
+  Backend& be;
+  std::vector<std::unique_ptr<Workspace>> buffers;
+  void* get(size_t bytes) {
+    buffers.push_back(std::make_unique<Workspace>(be, bytes));
+    return buffers.back()->get();
+  }
+};
+
+// AttnScalars, in declaration order.
+void push_scalars(std::vector<LaunchArg>& args, const AttnProblem& p, Scratch& scratch) {
+  if (p.varlen) {
+    args.push_back(LaunchArg::buffer(p.cu_seqlens_q.data, DType::i32, p.cu_seqlens_q.numel()));
+    args.push_back(LaunchArg::buffer(p.cu_seqlens_k.data, DType::i32, p.cu_seqlens_k.numel()));
+  } else {
+    void* unused = scratch.get(sizeof(int32_t));  // never read when is_varlen == 0
+    args.push_back(LaunchArg::buffer(unused, DType::i32, 1));
+    args.push_back(LaunchArg::buffer(unused, DType::i32, 1));
+  }
+  args.push_back(LaunchArg::i32(p.varlen ? 1 : 0));
+  args.push_back(LaunchArg::i32(p.seqlen_q));
+  args.push_back(LaunchArg::i32(p.seqlen_k));
+  args.push_back(LaunchArg::i32(p.nheads));
+  args.push_back(LaunchArg::i32(p.nheads / p.nheads_k));
+  args.push_back(LaunchArg::f32(float(p.softmax_scale)));
+  bool cap = p.softcap > 0;
+  args.push_back(LaunchArg::f32(float(cap ? p.softmax_scale / p.softcap : p.softmax_scale * kLog2e)));
+  args.push_back(LaunchArg::f32(float(cap ? p.softcap * kLog2e : 0.0)));
+  args.push_back(LaunchArg::i32(p.window_left));
+  args.push_back(LaunchArg::i32(p.window_right));
+  // LSE / delta are (batch, nheads, seqlen_q), or (nheads, total_q) for varlen.
+  args.push_back(LaunchArg::i32(p.varlen ? 0 : int64_t(p.nheads) * p.seqlen_q));
+  args.push_back(LaunchArg::i32(p.varlen ? p.total_q : p.seqlen_q));
+}
+
+Variant variant_of(const AttnProblem& p) { return p.alibi_slopes.defined() ? Variant::alibi : Variant::plain; }
+
+void push_variant_args(std::vector<LaunchArg>& args, const AttnProblem& p) {
+  if (variant_of(p) != Variant::alibi) return;
+  const TensorView& a = p.alibi_slopes;
+  args.push_back(LaunchArg::buffer(a.data, DType::f32, a.numel()));
+  args.push_back(LaunchArg::i32(a.rank == 2 ? a.stride(0) : 0));
+}
+
+Params params_of(const AttnProblem& p) { return attention_params(*p.blocks, p.dtype, p.softcap > 0); }
+
+int cdiv(int a, int b) { return (a + b - 1) / b; }
+
+void run_forward(Backend& be, const AttnProblem& p) {
+  Scratch scratch{be};
+  KernelCall call;
+  call.kernel = fwd_kernel_name(variant_of(p));
+  call.params = params_of(p);
+  call.grid = {cdiv(p.seqlen_q, p.blocks->block_m), p.batch * p.nheads, 1};
+  for (const HeadOperand* t : {&p.q, &p.k, &p.v, &p.out}) push_head(call.args, *t);
+  call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
+  push_scalars(call.args, p, scratch);
+  push_variant_args(call.args, p);
+  be.launch(call);
+  be.synchronize();
+}
+
+void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, const AttnGradViews& g,
+                  const TensorView& q, const TensorView& k, const TensorView& v) {
+  HeadOperand d_out = check_like(be, dout, "dout", q, "q", p.varlen);
+  HeadOperand dq = check_like(be, g.dq, "dq", q, "q", p.varlen);
+  HeadOperand dk = check_like(be, g.dk, "dk", k, "k", p.varlen);
+  HeadOperand dv = check_like(be, g.dv, "dv", v, "v", p.varlen);
+
+  Scratch scratch{be};
+  const bool atomic = !p.deterministic;
+  const int64_t rows_q = p.total_q, hd = p.head_dim;
+  HeadOperand dq_accum;
+  dq_accum.dtype = DType::f32;
+  if (atomic) {
+    // f32 (rows, nheads, head_dim), zero-filled: the dK/dV kernel adds dQ contributions into it.
+    dq_accum.extent = rows_q * p.nheads * hd;
+    dq_accum.data = scratch.get(size_t(dq_accum.extent) * sizeof(float));
+    dq_accum.row_stride = int64_t(p.nheads) * hd;
+    dq_accum.head_stride = hd;
+    dq_accum.batch_stride = p.varlen ? 0 : int64_t(p.seqlen_q) * dq_accum.row_stride;
+  } else {
+    dq_accum.extent = 1;
+    dq_accum.data = scratch.get(sizeof(float));
+  }
+  void* delta = scratch.get(size_t(p.lse.numel()) * sizeof(float));
+
+  std::vector<LaunchArg> shared;
+  for (const HeadOperand* t : std::initializer_list<const HeadOperand*>{&p.q, &p.k, &p.v, &p.out, &d_out, &dq, &dk, &dv, &dq_accum})
+    push_head(shared, *t);
+  shared.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
+  shared.push_back(LaunchArg::buffer(delta, DType::f32, p.lse.numel()));
+  push_scalars(shared, p, scratch);
+  std::vector<LaunchArg> with_variant = shared;
+  push_variant_args(with_variant, p);
+
+  const Params params = params_of(p);
+  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks->block_m), p.batch * p.nheads, 1};
+  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks->block_n), p.batch * p.nheads_k, 1};
+  const Variant var = variant_of(p);
+  be.launch(KernelCall{kPreprocessKernel, params, q_grid, shared});
+  be.launch(KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});
+  if (atomic)
+    be.launch(KernelCall{kDqConvertKernel, params, q_grid, shared});
+  else
+    be.launch(KernelCall{dq_kernel_name(var), params, q_grid, with_variant});
+  be.synchronize();
+}
+
+// (batch, seqlen, n, nheads, head_dim) packed tensor -> the view of slot `i`.
+TensorView packed_slot(const TensorView& t, int slot_dim, int i, const char* name, int slots) {
+  if (t.rank <= slot_dim || t.size(slot_dim) != slots)
+    throw std::invalid_argument(std::string(name) + ": expected dimension " + std::to_string(slot_dim) + " of size " +
+                                std::to_string(slots) + ", got shape " + t.shape_str());
+  return t.select(slot_dim, i);
+}
+
+}  // namespace
+
+void flash_attn_func(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                     const TensorView& out, const TensorView& lse, const FlashAttnOptions& o) {
+  run_forward(be, make_problem(be, q, k, v, out, lse, nullptr, o));
+}
+
+void flash_attn_qkvpacked_func(Backend& be, const TensorView& qkv, const TensorView& out,
+                               const TensorView& lse, const FlashAttnOptions& o) {
+  if (qkv.rank != 5) throw std::invalid_argument("qkv: expected rank 5 (batch, seqlen, 3, nheads, head_dim), got shape " + qkv.shape_str());
+  flash_attn_func(be, packed_slot(qkv, 2, 0, "qkv", 3), packed_slot(qkv, 2, 1, "qkv", 3),
+                  packed_slot(qkv, 2, 2, "qkv", 3), out, lse, o);
+}
+
+void flash_attn_kvpacked_func(Backend& be, const TensorView& q, const TensorView& kv, const TensorView& out,
+                              const TensorView& lse, const FlashAttnOptions& o) {
+  if (kv.rank != 5) throw std::invalid_argument("kv: expected rank 5 (batch, seqlen, 2, nheads_k, head_dim), got shape " + kv.shape_str());
+  flash_attn_func(be, q, packed_slot(kv, 2, 0, "kv", 2), packed_slot(kv, 2, 1, "kv", 2), out, lse, o);
+}
+
+void flash_attn_varlen_func(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                            const VarlenSeqs& seqs, const TensorView& out, const TensorView& lse,
+                            const FlashAttnOptions& o) {
+  run_forward(be, make_problem(be, q, k, v, out, lse, &seqs, o));
+}
+
+void flash_attn_varlen_qkvpacked_func(Backend& be, const TensorView& qkv, const TensorView& cu_seqlens,
+                                      int max_seqlen, const TensorView& out, const TensorView& lse,
+                                      const FlashAttnOptions& o) {
+  if (qkv.rank != 4) throw std::invalid_argument("qkv: expected rank 4 (total_tokens, 3, nheads, head_dim), got shape " + qkv.shape_str());
+  VarlenSeqs seqs{cu_seqlens, cu_seqlens, max_seqlen, max_seqlen};
+  flash_attn_varlen_func(be, packed_slot(qkv, 1, 0, "qkv", 3), packed_slot(qkv, 1, 1, "qkv", 3),
+                         packed_slot(qkv, 1, 2, "qkv", 3), seqs, out, lse, o);
+}
+
+void flash_attn_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
+                         const TensorView& v, const TensorView& out, const TensorView& lse,
+                         const AttnGradViews& grads, const FlashAttnOptions& o) {
+  run_backward(be, make_problem(be, q, k, v, out, lse, nullptr, o), dout, grads, q, k, v);
+}
+
+void flash_attn_varlen_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
+                                const TensorView& v, const TensorView& out, const TensorView& lse,
+                                const VarlenSeqs& seqs, const AttnGradViews& grads, const FlashAttnOptions& o) {
+  run_backward(be, make_problem(be, q, k, v, out, lse, &seqs, o), dout, grads, q, k, v);
+}
+
+}  // namespace tile::attention

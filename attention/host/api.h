@@ -1,0 +1,61 @@
+// flash-attn's Python API in C++, over plain tensor views, running on any Backend (the CPU
+// interpreter or the H100). Shapes follow flash-attn:
+//   q, k, v  (batch, seqlen, nheads, head_dim)         qkv (batch, seqlen, 3, nheads, head_dim)
+//   kv       (batch, seqlen, 2, nheads_k, head_dim)     varlen: the batch and seqlen dims become
+//   one dim of total tokens, with int32 cu_seqlens (batch + 1) prefix sums.
+// Outputs are written into caller-provided views: out like q, softmax_lse f32 (batch, nheads,
+// seqlen_q) or varlen (nheads, total_q). Everything is validated before anything is launched:
+// bad input throws std::invalid_argument naming the argument, what was expected and what was
+// given, and nothing is written.
+#pragma once
+
+#include <optional>
+
+#include "attention/host/backend.h"
+#include "dsl/core/tensor_view.h"
+
+namespace tile::attention {
+
+struct FlashAttnOptions {
+  std::optional<double> softmax_scale;  // default 1/sqrt(head_dim)
+  bool causal = false;                  // bottom-right aligned when seqlen_q != seqlen_k
+  int window_left = -1, window_right = -1;  // window_size; -1 is unbounded
+  double softcap = 0.0;                 // 0 disables
+  TensorView alibi_slopes;              // f32 (nheads) or (batch, nheads); undefined disables
+  bool deterministic = false;           // backward: dQ without atomics, bit-reproducible
+};
+
+// Optional varlen description (cu_seqlens are int32 views of batch + 1 elements).
+struct VarlenSeqs {
+  TensorView cu_seqlens_q, cu_seqlens_k;
+  int max_seqlen_q = 0, max_seqlen_k = 0;
+};
+
+// ---- forward --------------------------------------------------------------------------------
+void flash_attn_func(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                     const TensorView& out, const TensorView& softmax_lse, const FlashAttnOptions& o = {});
+void flash_attn_qkvpacked_func(Backend& be, const TensorView& qkv, const TensorView& out,
+                               const TensorView& softmax_lse, const FlashAttnOptions& o = {});
+void flash_attn_kvpacked_func(Backend& be, const TensorView& q, const TensorView& kv, const TensorView& out,
+                              const TensorView& softmax_lse, const FlashAttnOptions& o = {});
+void flash_attn_varlen_func(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                            const VarlenSeqs& seqs, const TensorView& out, const TensorView& softmax_lse,
+                            const FlashAttnOptions& o = {});
+void flash_attn_varlen_qkvpacked_func(Backend& be, const TensorView& qkv, const TensorView& cu_seqlens,
+                                      int max_seqlen, const TensorView& out, const TensorView& softmax_lse,
+                                      const FlashAttnOptions& o = {});
+
+// ---- backward (gradients written into dq, dk, dv shaped like q, k, v; for packed inputs pass
+// the views of the packed gradient, e.g. split_qkvpacked(dqkv)) --------------------------------
+struct AttnGradViews {
+  TensorView dq, dk, dv;
+};
+void flash_attn_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
+                         const TensorView& v, const TensorView& out, const TensorView& softmax_lse,
+                         const AttnGradViews& grads, const FlashAttnOptions& o = {});
+void flash_attn_varlen_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
+                                const TensorView& v, const TensorView& out, const TensorView& softmax_lse,
+                                const VarlenSeqs& seqs, const AttnGradViews& grads,
+                                const FlashAttnOptions& o = {});
+
+}  // namespace tile::attention

@@ -1,0 +1,81 @@
+// Where attention kernels run. The host API plans kernel launches and hands them to a Backend:
+// the CPU interpreter (attention/interp_backend) or the GPU runtime. The API never touches
+// memory itself except through the backend, so the same planning code drives both.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dsl/core/dtype.h"
+#include "dsl/core/tensor_view.h"
+#include "dsl/params.h"
+
+namespace tile::attention {
+
+// One kernel argument: a buffer (the elements [0, numel) from `data`) or a scalar.
+struct LaunchArg {
+  enum class Kind : uint8_t { buffer, i32, f32 };
+  Kind kind = Kind::i32;
+  void* data = nullptr;
+  DType dtype = DType::f32;
+  int64_t numel = 0;
+  int32_t i = 0;
+  float f = 0.0f;
+
+  static LaunchArg buffer(void* data, DType dtype, int64_t numel) {
+    LaunchArg a;
+    a.kind = Kind::buffer;
+    a.data = data;
+    a.dtype = dtype;
+    a.numel = numel;
+    return a;
+  }
+  static LaunchArg i32(int64_t v);  // throws if v does not fit in 32 bits
+  static LaunchArg f32(float v) {
+    LaunchArg a;
+    a.kind = Kind::f32;
+    a.f = v;
+    return a;
+  }
+};
+
+struct KernelCall {
+  std::string kernel;  // registered kernel name
+  Params params;       // its specialisation
+  std::array<int, 3> grid{1, 1, 1};
+  std::vector<LaunchArg> args;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;  // where tensors handed to this backend must live
+  virtual std::string name() const = 0;
+  // Workspace memory (zero-filled) for intermediate buffers such as delta or the dQ accumulator.
+  virtual void* alloc_zeroed(size_t bytes) = 0;
+  virtual void free(void* p) = 0;
+  // Copies `bytes` from backend memory to the host (used to validate cu_seqlens).
+  virtual void read(void* host_dst, const void* src, size_t bytes) = 0;
+  virtual void launch(const KernelCall& call) = 0;
+  // Waits for launched work (no-op for synchronous backends).
+  virtual void synchronize() {}
+};
+
+// Workspace buffer freed when it goes out of scope.
+class Workspace {
+ public:
+  Workspace(Backend& backend, size_t bytes) : backend_(backend), ptr_(backend.alloc_zeroed(bytes)) {}
+  ~Workspace() { backend_.free(ptr_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  void* get() const { return ptr_; }
+
+ private:
+  Backend& backend_;
+  void* ptr_;
+};
+
+}  // namespace tile::attention

@@ -1,0 +1,194 @@
+#include "attention/host/problem.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace tile::attention {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& arg, const std::string& expected, const std::string& actual) {
+  throw std::invalid_argument(arg + ": expected " + expected + ", got " + actual);
+}
+
+std::string dims_str(const std::vector<int64_t>& d) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < d.size(); ++i) os << (i ? ", " : "") << d[i];
+  os << ")";
+  return os.str();
+}
+
+void check_defined(Backend& be, const TensorView& t, const char* name) {
+  if (!t.defined()) bad(name, "a tensor", "an undefined view (null data)");
+  if (t.device != be.device())
+    bad(name, "a tensor on " + be.device().str() + " (the " + be.name() + " backend)", "one on " + t.device.str());
+}
+
+bool fits_i32(int64_t v) { return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max(); }
+
+// Elements reachable from data: 1 + sum((size - 1) * stride) over non-empty views.
+int64_t extent_of(const TensorView& t) {
+  int64_t e = 1;
+  for (int d = 0; d < t.rank; ++d) {
+    if (t.size(d) == 0) return 0;
+    e += (t.size(d) - 1) * t.stride(d);
+  }
+  return e;
+}
+
+HeadOperand operand_of(const TensorView& t, const char* name, bool varlen) {
+  if (t.stride(t.rank - 1) != 1)
+    bad(name, "unit stride along head_dim (last dimension)", "stride " + std::to_string(t.stride(t.rank - 1)));
+  for (int d = 0; d < t.rank; ++d)
+    if (t.stride(d) < 0) bad(name, "non-negative strides", "stride " + std::to_string(t.stride(d)) + " in dim " + std::to_string(d));
+  HeadOperand op;
+  op.data = t.data;
+  op.dtype = t.dtype;
+  op.batch_stride = varlen ? 0 : t.stride(0);
+  op.row_stride = t.stride(varlen ? 0 : 1);
+  op.head_stride = t.stride(varlen ? 1 : 2);
+  op.extent = extent_of(t);
+  if (!fits_i32(op.batch_stride) || !fits_i32(op.row_stride) || !fits_i32(op.head_stride) || !fits_i32(op.extent))
+    bad(name, "strides and extent within 32-bit indexing", "extent " + std::to_string(op.extent) + " elements");
+  return op;
+}
+
+void check_rank(const TensorView& t, const char* name, int rank, const char* layout) {
+  if (t.rank != rank) bad(name, std::string("rank ") + std::to_string(rank) + " " + layout, "shape " + t.shape_str());
+}
+
+std::vector<int32_t> read_cu_seqlens(Backend& be, const TensorView& cu, const char* name, int batch,
+                                     int64_t total, int max_seqlen) {
+  check_defined(be, cu, name);
+  if (cu.dtype != DType::i32) bad(name, "int32", dtype_name(cu.dtype));
+  if (cu.rank != 1 || cu.size(0) < 2) bad(name, "a 1-D tensor of batch + 1 >= 2 elements", "shape " + cu.shape_str());
+  if (batch >= 0 && cu.size(0) != batch + 1) bad(name, std::to_string(batch + 1) + " elements (batch + 1)", std::to_string(cu.size(0)));
+  if (cu.stride(0) != 1) bad(name, "a contiguous tensor", "stride " + std::to_string(cu.stride(0)));
+  std::vector<int32_t> h(size_t(cu.size(0)));
+  be.read(h.data(), cu.data, h.size() * sizeof(int32_t));
+  if (h[0] != 0) bad(name, "cu_seqlens[0] == 0", std::to_string(h[0]));
+  for (size_t i = 1; i < h.size(); ++i) {
+    if (h[i] < h[i - 1])
+      bad(name, "non-decreasing prefix sums", "cu_seqlens[" + std::to_string(i) + "] = " + std::to_string(h[i]) +
+                                                   " < cu_seqlens[" + std::to_string(i - 1) + "] = " + std::to_string(h[i - 1]));
+    if (h[i] - h[i - 1] > max_seqlen)
+      bad(name, "sequence lengths <= max_seqlen " + std::to_string(max_seqlen),
+          "length " + std::to_string(h[i] - h[i - 1]) + " for sequence " + std::to_string(i - 1));
+  }
+  if (h.back() != total) bad(name, "last element == total tokens " + std::to_string(total), std::to_string(h.back()));
+  return h;
+}
+
+}  // namespace
+
+HeadOperand check_like(Backend& be, const TensorView& t, const char* name, const TensorView& like,
+                       const char* like_name, bool varlen) {
+  check_defined(be, t, name);
+  if (t.dtype != like.dtype) bad(name, std::string(dtype_name(like.dtype)) + " (like " + like_name + ")", dtype_name(t.dtype));
+  if (t.sizes() != like.sizes()) bad(name, "shape " + like.shape_str() + " (like " + like_name + ")", t.shape_str());
+  return operand_of(t, name, varlen);
+}
+
+AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                         const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
+                         const FlashAttnOptions& o) {
+  AttnProblem p;
+  p.varlen = seqs != nullptr;
+  const int rank = p.varlen ? 3 : 4;
+  const char* layout = p.varlen ? "(total_tokens, nheads, head_dim)" : "(batch, seqlen, nheads, head_dim)";
+  check_defined(be, q, "q");
+  check_defined(be, k, "k");
+  check_defined(be, v, "v");
+  check_rank(q, "q", rank, layout);
+  check_rank(k, "k", rank, layout);
+  check_rank(v, "v", rank, layout);
+  if (q.dtype != DType::bf16 && q.dtype != DType::f16) bad("q", "dtype bf16 or fp16", dtype_name(q.dtype));
+  if (k.dtype != q.dtype) bad("k", std::string("dtype ") + dtype_name(q.dtype) + " (like q)", dtype_name(k.dtype));
+  if (v.dtype != q.dtype) bad("v", std::string("dtype ") + dtype_name(q.dtype) + " (like q)", dtype_name(v.dtype));
+  p.dtype = q.dtype;
+  const int hd = rank - 1, hh = rank - 2;
+  p.head_dim = int(q.size(hd));
+  p.blocks = block_shape_for(p.head_dim);
+  if (!p.blocks) {
+    std::string supported;
+    for (const BlockShape& s : block_shapes()) supported += (supported.empty() ? "" : ", ") + std::to_string(s.head_dim);
+    bad("q", "head_dim in {" + supported + "}", std::to_string(p.head_dim));
+  }
+  if (k.size(hd) != p.head_dim) bad("k", "head_dim " + std::to_string(p.head_dim) + " (like q)", std::to_string(k.size(hd)));
+  if (v.size(hd) != p.head_dim) bad("v", "head_dim " + std::to_string(p.head_dim) + " (like q)", std::to_string(v.size(hd)));
+  p.nheads = int(q.size(hh));
+  p.nheads_k = int(k.size(hh));
+  if (p.nheads <= 0 || p.nheads_k <= 0) bad("k", "at least one head", "shape " + k.shape_str());
+  if (v.size(hh) != p.nheads_k) bad("v", "nheads " + std::to_string(p.nheads_k) + " (like k)", std::to_string(v.size(hh)));
+  if (p.nheads % p.nheads_k != 0)
+    bad("k", "nheads_k dividing nheads_q " + std::to_string(p.nheads) + " (GQA/MQA)", "nheads_k " + std::to_string(p.nheads_k));
+  for (int d = 0; d < rank - 2; ++d)
+    if (v.size(d) != k.size(d)) bad("v", "the leading dims of k " + k.shape_str(), "shape " + v.shape_str());
+
+  if (p.varlen) {
+    p.total_q = q.size(0);
+    p.total_k = k.size(0);
+    if (seqs->max_seqlen_q <= 0) bad("max_seqlen_q", "a positive length", std::to_string(seqs->max_seqlen_q));
+    if (seqs->max_seqlen_k <= 0) bad("max_seqlen_k", "a positive length", std::to_string(seqs->max_seqlen_k));
+    auto cq = read_cu_seqlens(be, seqs->cu_seqlens_q, "cu_seqlens_q", -1, p.total_q, seqs->max_seqlen_q);
+    read_cu_seqlens(be, seqs->cu_seqlens_k, "cu_seqlens_k", int(cq.size()) - 1, p.total_k, seqs->max_seqlen_k);
+    p.batch = int(cq.size()) - 1;
+    p.seqlen_q = seqs->max_seqlen_q;
+    p.seqlen_k = seqs->max_seqlen_k;
+    p.cu_seqlens_q = seqs->cu_seqlens_q;
+    p.cu_seqlens_k = seqs->cu_seqlens_k;
+  } else {
+    p.batch = int(q.size(0));
+    p.seqlen_q = int(q.size(1));
+    p.seqlen_k = int(k.size(1));
+    if (k.size(0) != p.batch) bad("k", "batch " + std::to_string(p.batch) + " (like q)", std::to_string(k.size(0)));
+    if (p.batch <= 0) bad("q", "batch >= 1", std::to_string(p.batch));
+    if (p.seqlen_q <= 0) bad("q", "seqlen >= 1", std::to_string(p.seqlen_q));
+    if (p.seqlen_k <= 0) bad("k", "seqlen >= 1", std::to_string(p.seqlen_k));
+    p.total_q = int64_t(p.batch) * p.seqlen_q;
+    p.total_k = int64_t(p.batch) * p.seqlen_k;
+  }
+  p.q = operand_of(q, "q", p.varlen);
+  p.k = operand_of(k, "k", p.varlen);
+  p.v = operand_of(v, "v", p.varlen);
+  p.out = check_like(be, out, "out", q, "q", p.varlen);
+
+  check_defined(be, lse, "softmax_lse");
+  std::vector<int64_t> lse_shape = p.varlen ? std::vector<int64_t>{p.nheads, p.total_q}
+                                            : std::vector<int64_t>{p.batch, p.nheads, p.seqlen_q};
+  if (lse.dtype != DType::f32) bad("softmax_lse", "float32", dtype_name(lse.dtype));
+  if (lse.sizes() != lse_shape || !lse.is_contiguous())
+    bad("softmax_lse", "a contiguous tensor of shape " + dims_str(lse_shape), lse.shape_str() + (lse.is_contiguous() ? "" : " (strided)"));
+  p.lse = lse;
+
+  p.softmax_scale = o.softmax_scale ? *o.softmax_scale : 1.0 / std::sqrt(double(p.head_dim));
+  if (!(p.softmax_scale > 0) || !std::isfinite(p.softmax_scale))
+    bad("softmax_scale", "a positive finite number", std::to_string(p.softmax_scale));
+  if (!(o.softcap >= 0) || !std::isfinite(o.softcap)) bad("softcap", "a finite number >= 0", std::to_string(o.softcap));
+  p.softcap = o.softcap;
+  if (o.window_left < -1) bad("window_size", "left >= -1", std::to_string(o.window_left));
+  if (o.window_right < -1) bad("window_size", "right >= -1", std::to_string(o.window_right));
+  p.window_left = o.window_left;
+  p.window_right = o.causal ? 0 : o.window_right;  // flash-attn: causal is window (left, 0)
+  p.deterministic = o.deterministic;
+
+  if (o.alibi_slopes.defined()) {
+    const TensorView& a = o.alibi_slopes;
+    check_defined(be, a, "alibi_slopes");
+    if (a.dtype != DType::f32) bad("alibi_slopes", "float32", dtype_name(a.dtype));
+    bool per_head = a.rank == 1 && a.size(0) == p.nheads;
+    bool per_batch = a.rank == 2 && a.size(0) == p.batch && a.size(1) == p.nheads;
+    if (!per_head && !per_batch)
+      bad("alibi_slopes", "shape (" + std::to_string(p.nheads) + ") or (" + std::to_string(p.batch) + ", " +
+                              std::to_string(p.nheads) + ")", a.shape_str());
+    if (a.stride(a.rank - 1) != 1) bad("alibi_slopes", "unit stride along heads", "stride " + std::to_string(a.stride(a.rank - 1)));
+    p.alibi_slopes = a;
+  }
+  return p;
+}
+
+}  // namespace tile::attention

@@ -1,0 +1,45 @@
+// Validation of flash-attn inputs and their normalised description (AttnProblem), shared by
+// every entry point of api.h. Each check names the argument, the expectation and the value.
+#pragma once
+
+#include <string>
+
+#include "attention/host/api.h"
+#include "attention/kernels/kernel_table.h"
+
+namespace tile::attention {
+
+// A (batch, seqlen, heads, head_dim) operand as the kernels see it: base pointer and strides
+// in elements (batch stride 0 for varlen), plus how many elements the view can reach.
+struct HeadOperand {
+  void* data = nullptr;
+  DType dtype = DType::bf16;
+  int64_t batch_stride = 0, row_stride = 0, head_stride = 0;
+  int64_t extent = 0;  // elements reachable from data
+};
+
+struct AttnProblem {
+  bool varlen = false;
+  int batch = 0, seqlen_q = 0, seqlen_k = 0;  // varlen: the max lengths
+  int64_t total_q = 0, total_k = 0;           // rows of q / k (batch*seqlen when not varlen)
+  int nheads = 0, nheads_k = 0, head_dim = 0;
+  DType dtype = DType::bf16;
+  HeadOperand q, k, v, out;
+  TensorView lse, cu_seqlens_q, cu_seqlens_k, alibi_slopes;
+  double softmax_scale = 0, softcap = 0;
+  int window_left = -1, window_right = -1;
+  bool deterministic = false;
+  const BlockShape* blocks = nullptr;
+};
+
+// Throws std::invalid_argument (argument name, expected, actual) on any bad input.
+// `seqs` is null for the batched API.
+AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                         const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
+                         const FlashAttnOptions& o);
+// Checks a tensor matches another's shape/dtype/device (used for dout, dq, dk, dv) and returns
+// it as an operand.
+HeadOperand check_like(Backend& be, const TensorView& t, const char* name, const TensorView& like,
+                       const char* like_name, bool varlen);
+
+}  // namespace tile::attention

@@ -1,0 +1,107 @@
+// Shared building blocks of the attention kernels (see attention_kernel.h).
+#include "attention/kernels/attention_kernel.h"
+
+namespace tile::attention {
+
+AttnConfig AttnConfig::from(const Params& p) {
+  AttnConfig c;
+  c.head_dim = int(p.get_int("HEAD_DIM"));
+  c.block_m = int(p.get_int("BLOCK_M"));
+  c.block_n = int(p.get_int("BLOCK_N"));
+  c.dtype = p.get_dtype("DTYPE");
+  c.softcap = p.get_bool("SOFTCAP");
+  c.num_warps = int(p.get_int("NUM_WARPS"));
+  return c;
+}
+
+Params AttnConfig::params() const {
+  return Params{{"HEAD_DIM", head_dim}, {"BLOCK_M", block_m}, {"BLOCK_N", block_n},
+                {"DTYPE", dtype},      {"SOFTCAP", softcap}, {"NUM_WARPS", num_warps}};
+}
+
+HeadTensor HeadTensor::declare(KernelBuilder& k, const std::string& name, DType dtype) {
+  HeadTensor t;
+  t.ptr = k.arg_ptr(name, dtype);
+  t.batch_stride = k.arg_i32(name + "_batch_stride");
+  t.row_stride = k.arg_i32(name + "_row_stride");
+  t.head_stride = k.arg_i32(name + "_head_stride");
+  return t;
+}
+
+Ptr HeadTensor::head(const Int& b, const Int& row0, const Int& h) const {
+  return ptr + (b * batch_stride + row0 * row_stride + h * head_stride);
+}
+
+AttnScalars AttnScalars::declare(KernelBuilder& k) {
+  AttnScalars s;
+  s.cu_seqlens_q = k.arg_ptr("cu_seqlens_q", DType::i32);
+  s.cu_seqlens_k = k.arg_ptr("cu_seqlens_k", DType::i32);
+  s.is_varlen = k.arg_i32("is_varlen");
+  s.seqlen_q = k.arg_i32("seqlen_q");
+  s.seqlen_k = k.arg_i32("seqlen_k");
+  s.nheads = k.arg_i32("nheads");
+  s.heads_per_kv = k.arg_i32("heads_per_kv");
+  s.softmax_scale = k.arg_f32("softmax_scale");
+  s.qk_scale = k.arg_f32("qk_scale");
+  s.cap_scale = k.arg_f32("cap_scale");
+  s.window_left = k.arg_i32("window_left");
+  s.window_right = k.arg_i32("window_right");
+  s.lse_batch = k.arg_i32("lse_batch_stride");
+  s.lse_head = k.arg_i32("lse_head_stride");
+  return s;
+}
+
+SeqBounds sequence_bounds(const AttnScalars& s, const Int& b) {
+  auto [q0, k0, len_q, len_k] = if_(
+      s.is_varlen != 0,
+      [&] {
+        Int q0 = load_scalar(s.cu_seqlens_q, b), k0 = load_scalar(s.cu_seqlens_k, b);
+        return carry(q0, k0, load_scalar(s.cu_seqlens_q, b + 1) - q0,
+                     load_scalar(s.cu_seqlens_k, b + 1) - k0);
+      },
+      [&] { return carry(Int(0), Int(0), s.seqlen_q, s.seqlen_k); });
+  return SeqBounds{q0, k0, len_q, len_k, len_k - len_q};
+}
+
+Tile scale_scores(const Tile& raw, const AttnConfig& c, const AttnScalars& s, Tile* tanh_out) {
+  if (!c.softcap) return raw * s.qk_scale;
+  Tile t = tanh(raw * s.qk_scale);
+  if (tanh_out) *tanh_out = t;
+  return t * s.cap_scale;
+}
+
+Tile visible(const Tile& rows, const Tile& cols, const SeqBounds& seq, const AttnScalars& s) {
+  Tile rel = cols - rows - seq.diag;  // j - (i + diag): 0 on the bottom-right aligned diagonal
+  Tile in_seq = (rows < seq.len_q) & (cols < seq.len_k);
+  Tile right_ok = (s.window_right < 0) | (rel <= s.window_right);
+  Tile left_ok = (s.window_left < 0) | (rel >= -s.window_left);
+  return in_seq & right_ok & left_ok;
+}
+
+namespace {
+Int floor_to(const Int& x, int block) { return max(x, 0) / block * block; }
+Int ceil_to(const Int& x, int block) { return cdiv(max(x, 0), block) * block; }
+}  // namespace
+
+KeyRange key_range(const Int& m0, const SeqBounds& seq, const AttnScalars& s, int bm, int bn) {
+  const Int &left = s.window_left, &right = s.window_right, &off = seq.diag;
+  Int has_left = left >= 0, has_right = right >= 0;
+  // Keys any row of the block may see ...
+  Int lo = floor_to(select(has_left, m0 + off - left, 0), bn);
+  Int hi = max(select(has_right, min(seq.len_k, m0 + bm + off + right), seq.len_k), 0);
+  // ... and keys every row of the block sees (whole blocks only, never the ragged tail).
+  Int full_hi = floor_to(select(has_right, min(seq.len_k, m0 + off + right + 1), seq.len_k), bn);
+  Int full_lo = ceil_to(select(has_left, m0 + bm - 1 + off - left, 0), bn);
+  full_hi = min(max(full_hi, lo), hi);
+  full_lo = min(max(full_lo, lo), full_hi);
+  return KeyRange{lo, full_lo, full_hi, hi};
+}
+
+QueryRange query_range(const Int& n0, const SeqBounds& seq, const AttnScalars& s, int bm, int bn) {
+  const Int &left = s.window_left, &right = s.window_right, &off = seq.diag;
+  Int lo = floor_to(select(right >= 0, n0 - off - right, 0), bm);
+  Int hi = max(select(left >= 0, min(seq.len_q, n0 + bn - off + left), seq.len_q), 0);
+  return QueryRange{lo, hi};
+}
+
+}  // namespace tile::attention

@@ -1,0 +1,122 @@
+// Shared pieces of the FlashAttention kernels written in the tile DSL (fwd.cc, bwd_*.cc):
+// compile-time configuration, the argument list every kernel takes, sequence bounds (batched or
+// varlen), the visibility mask (causal / sliding window, bottom-right aligned), the score
+// transform (scale, softcap, log2 domain) and the hook through which variants (alibi.cc)
+// modify scores.
+//
+// Conventions. Tensors use flash-attn's layouts: q/k/v/o/do/dq/dk/dv are (batch, seqlen, heads,
+// head_dim) with arbitrary batch/row/head strides and unit stride along head_dim; with varlen the
+// batch stride is 0 and sequence b starts at row cu_seqlens[b]. LSE and delta are f32 (heads,
+// rows) per batch: element (b, h, i) lives at b*lse_batch + h*lse_head + (row0 + i), where row0
+// is the sequence's first packed row for varlen and 0 otherwise. Scores are kept in the log2
+// domain (scale*log2(e) folded once) so the softmax uses exp2.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dsl/tile.h"
+
+namespace tile::attention {
+
+inline constexpr double kLog2e = 1.4426950408889634;
+inline constexpr double kLn2 = 0.6931471805599453;
+
+// Compile-time parameters shared by all attention kernels.
+struct AttnConfig {
+  int head_dim = 128;    // HEAD_DIM
+  int block_m = 64;      // BLOCK_M: query rows per program
+  int block_n = 64;      // BLOCK_N: keys per inner step
+  DType dtype = DType::bf16;  // DTYPE of q, k, v, o and the gradients
+  bool softcap = false;  // SOFTCAP: scores = softcap * tanh(raw * scale / softcap)
+  int num_warps = 4;     // NUM_WARPS
+
+  static AttnConfig from(const Params& p);
+  // The parameter set for these values (for registration and kernel lookup).
+  Params params() const;
+};
+
+// A strided (batch, seqlen, heads, head_dim) tensor argument.
+struct HeadTensor {
+  Ptr ptr;
+  Int batch_stride, row_stride, head_stride;
+  static HeadTensor declare(KernelBuilder& k, const std::string& name, DType dtype);
+  // The (seqlen, head_dim) matrix of head `h` of sequence `b` starting at packed row `row0`.
+  Ptr head(const Int& b, const Int& row0, const Int& h) const;
+};
+
+// Runtime scalars shared by all attention kernels, in launch order after the tensors.
+struct AttnScalars {
+  Ptr cu_seqlens_q, cu_seqlens_k;  // i32 prefix sums (read only when is_varlen != 0)
+  Int is_varlen;
+  Int seqlen_q, seqlen_k;          // batched: the lengths; varlen: unused (per-sequence)
+  Int nheads, heads_per_kv;        // q heads, and q heads per k/v head (GQA/MQA)
+  Float softmax_scale;             // the user's scale (the backward's chain rule needs it)
+  Float qk_scale;                  // scale*log2e, or scale/softcap with SOFTCAP
+  Float cap_scale;                 // softcap*log2e with SOFTCAP (else unused)
+  Int window_left, window_right;   // visible keys: i+off-left <= j <= i+off+right; -1 unbounded
+  Int lse_batch, lse_head;         // strides of the f32 (b, h, row) LSE / delta arrays
+  static AttnScalars declare(KernelBuilder& k);
+};
+
+// Where one sequence of the batch lives.
+struct SeqBounds {
+  Int q_row0, k_row0;  // first packed row (0 when batched)
+  Int len_q, len_k;
+  Int diag;            // len_k - len_q: key j is on query i's diagonal when j == i + diag
+};
+SeqBounds sequence_bounds(const AttnScalars& s, const Int& b);
+
+// Per-program context the score hook sees: absolute query rows [BM,1] and key columns [1,BN]
+// (i32), the batch index, the q head, and the sequence bounds.
+struct ScoreContext {
+  Tile rows, cols;
+  Int b, h;
+  SeqBounds seq;
+};
+
+// A score modification (FlexAttention's score_mod): gets the scores in the log2 domain after
+// scale and softcap and returns new ones. It may declare extra kernel arguments. Additive
+// modifications (biases) need no backward changes: the kernels differentiate through the
+// softmax only, so a variant that is not additive must also override `grad`.
+class ScoreMod {
+ public:
+  virtual ~ScoreMod() = default;
+  virtual void declare_args(KernelBuilder&) {}
+  virtual Tile apply(const Tile& scores_log2, const ScoreContext&) { return scores_log2; }
+  // dL/d(input scores) given dL/d(output scores); identity for additive mods.
+  virtual Tile grad(const Tile& dscores, const Tile& /*scores_log2*/, const ScoreContext&) {
+    return dscores;
+  }
+};
+using ScoreModFactory = std::unique_ptr<ScoreMod> (*)();
+
+// Raw q·kᵀ scores -> log2-domain scores (scale, optional softcap). With SOFTCAP, `tanh_out`
+// receives tanh(raw*scale/softcap), which the backward needs for the softcap's derivative.
+Tile scale_scores(const Tile& raw, const AttnConfig& c, const AttnScalars& s, Tile* tanh_out = nullptr);
+
+// Visibility of keys `cols` [1,BN] for queries `rows` [BM,1] (absolute indices within the
+// sequence): inside the sequence and the causal/local window.
+Tile visible(const Tile& rows, const Tile& cols, const SeqBounds& seq, const AttnScalars& s);
+
+// Range of key blocks [lo, hi) (multiples of BLOCK_N) that query rows [m0, m0+BM) can see, and
+// the sub-range [full_lo, full_hi) whose blocks are entirely visible (no mask needed).
+struct KeyRange {
+  Int lo, full_lo, full_hi, hi;
+};
+KeyRange key_range(const Int& m0, const SeqBounds& seq, const AttnScalars& s, int block_m, int block_n);
+
+// Range of query blocks [lo, hi) (multiples of BLOCK_M) that keys [n0, n0+BN) are visible to.
+struct QueryRange {
+  Int lo, hi;
+};
+QueryRange query_range(const Int& n0, const SeqBounds& seq, const AttnScalars& s, int block_m, int block_n);
+
+// Kernel bodies; `mod` may be null (plain attention). Variants register them with their mod.
+void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod);
+void attention_bwd_preprocess(KernelBuilder& k, const Params& p);
+void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod);  // ATOMIC_DQ param
+void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod);
+void attention_dq_convert(KernelBuilder& k, const Params& p);
+
+}  // namespace tile::attention

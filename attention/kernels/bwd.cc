@@ -1,0 +1,187 @@
+// FlashAttention backward (FlashAttention-2's algorithm 2) as tile programs:
+//   attn_bwd_preprocess  delta = rowsum(dO ∘ O)
+//   attn_bwd_dkdv        one program per key block of one k/v head: walks the query blocks (of
+//                        every q head sharing that k/v head, so GQA needs no reduction pass),
+//                        recomputing P from the saved LSE; dK, dV accumulate in f32 registers.
+//                        With ATOMIC_DQ it also adds each dQ contribution into an f32 buffer.
+//   attn_bwd_dq          deterministic dQ: one program per query block walks the key blocks.
+//   attn_dq_convert      the atomic path's f32 dQ buffer -> the output dtype.
+// Gradients w.r.t. the scores: dS = P ∘ (dP − delta) with dP = dO·Vᵀ, then through the score
+// modification, the softcap (1 − tanh²) and the softmax scale.
+#include <cmath>
+
+#include "attention/kernels/attention_kernel.h"
+
+namespace tile::attention {
+
+namespace {
+
+// Everything a backward program reads for one query block of head h.
+struct QueryBlock {
+  Tile q, dout, lse_log2, delta, rows;
+};
+
+QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const Ptr& lse,
+                            const Ptr& delta, const AttnScalars& s, const AttnConfig& c,
+                            const SeqBounds& seq, const Int& b, const Int& h, const Int& m0) {
+  const int BM = c.block_m, D = c.head_dim;
+  QueryBlock blk;
+  blk.q = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, D});
+  blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, D}, {dout.row_stride, 1}, {m0, 0}, {BM, D});
+  Int row0 = b * s.lse_batch + h * s.lse_head + seq.q_row0;
+  Tile lse_rows = load_block(lse + row0, {seq.len_q}, {1}, {m0}, {BM});
+  // Rows that saw no key have LSE = -inf; +inf makes their probabilities exp2(-inf) = 0.
+  blk.lse_log2 = where(lse_rows == -INFINITY, INFINITY, lse_rows * kLog2e);
+  blk.delta = load_block(delta + row0, {seq.len_q}, {1}, {m0}, {BM});
+  blk.rows = (m0 + arange(0, BM)).col();
+  return blk;
+}
+
+// P and dS (w.r.t. the raw q·kᵀ products, before the softmax scale) of one (query, key) block.
+struct ScoreGrads {
+  Tile probs, dscores;
+};
+
+ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
+                       const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
+                       ScoreMod& mod) {
+  Tile tanh_t;
+  Tile scores = mod.apply(scale_scores(dot(qb.q, trans(k_blk)), c, s, &tanh_t), ctx);
+  scores = where(visible(ctx.rows, ctx.cols, ctx.seq, s), scores, -INFINITY);
+  Tile probs = exp2(scores - qb.lse_log2.col());
+  Tile dprobs = dot(qb.dout, trans(v_blk));
+  Tile ds = mod.grad(probs * (dprobs - qb.delta.col()), scores, ctx);
+  if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
+  return ScoreGrads{probs, ds};
+}
+
+struct BwdArgs {
+  HeadTensor q, k, v, o, dout, dq, dk, dv, dq_accum;
+  Ptr lse, delta;
+  AttnScalars s;
+
+  static BwdArgs declare(KernelBuilder& k, DType t) {
+    BwdArgs a;
+    a.q = HeadTensor::declare(k, "q", t);
+    a.k = HeadTensor::declare(k, "k", t);
+    a.v = HeadTensor::declare(k, "v", t);
+    a.o = HeadTensor::declare(k, "o", t);
+    a.dout = HeadTensor::declare(k, "dout", t);
+    a.dq = HeadTensor::declare(k, "dq", t);
+    a.dk = HeadTensor::declare(k, "dk", t);
+    a.dv = HeadTensor::declare(k, "dv", t);
+    a.dq_accum = HeadTensor::declare(k, "dq_accum", DType::f32);
+    a.lse = k.arg_ptr("lse", DType::f32);
+    a.delta = k.arg_ptr("delta", DType::f32);
+    a.s = AttnScalars::declare(k);
+    return a;
+  }
+};
+
+}  // namespace
+
+// All backward kernels share one argument list (BwdArgs) so the host fills it once.
+
+void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
+  const AttnConfig c = AttnConfig::from(p);
+  k.set_num_warps(c.num_warps);
+  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  Int m0 = program_id(0) * c.block_m;
+  Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
+  SeqBounds seq = sequence_bounds(a.s, b);
+  if_(m0 < seq.len_q, [&] {
+    const Shape blk{c.block_m, c.head_dim};
+    Tile o = load_block(a.o.head(b, seq.q_row0, h), {seq.len_q, c.head_dim}, {a.o.row_stride, 1}, {m0, 0}, blk);
+    Tile d = load_block(a.dout.head(b, seq.q_row0, h), {seq.len_q, c.head_dim}, {a.dout.row_stride, 1}, {m0, 0}, blk);
+    Tile delta = sum(o.to<f32>() * d.to<f32>(), 1);
+    store_block(a.delta + (b * a.s.lse_batch + h * a.s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, delta);
+  });
+}
+
+void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
+  const AttnConfig c = AttnConfig::from(p);
+  const int BM = c.block_m, BN = c.block_n, D = c.head_dim;
+  const bool atomic_dq = p.get_bool("ATOMIC_DQ");
+  k.set_num_warps(c.num_warps);
+  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  ScoreMod plain;
+  ScoreMod& score_mod = mod ? *mod : plain;
+  score_mod.declare_args(k);
+  const AttnScalars& s = a.s;
+
+  Int n0 = program_id(0) * BN;
+  Int nheads_k = s.nheads / s.heads_per_kv;
+  Int b = program_id(1) / nheads_k, hk = program_id(1) % nheads_k;
+  SeqBounds seq = sequence_bounds(s, b);
+  if_(n0 < seq.len_k, [&] {
+    Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, D});
+    Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, D});
+    Tile cols = (n0 + arange(0, BN)).row();
+    QueryRange qr = query_range(n0, seq, s, BM, BN);
+    auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, D}), zeros<f32>({BN, D})),
+        [&](Int g, Tile dk, Tile dv) {
+          Int h = hk * s.heads_per_kv + g;
+          return for_range(qr.lo, qr.hi, BM, carry(dk, dv), [&](Int m0, Tile dk, Tile dv) {
+            QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
+            ScoreContext ctx{qb.rows, cols, b, h, seq};
+            ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod);
+            Tile ds = sg.dscores.to(c.dtype);
+            if (atomic_dq) {
+              Tile dq = dot(ds, k_blk) * s.softmax_scale;
+              Tile offsets = qb.rows * a.dq_accum.row_stride + arange(0, D).row();
+              atomic_add(a.dq_accum.head(b, seq.q_row0, h), offsets, dq, qb.rows < seq.len_q);
+            }
+            return carry(dot(trans(ds), qb.q, dk), dot(trans(sg.probs.to(c.dtype)), qb.dout, dv));
+          }, /*stages=*/2);
+        });
+    auto [dk, dv] = grads;
+    store_block(a.dk.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.dk.row_stride, 1}, {n0, 0},
+                (dk * s.softmax_scale).to(c.dtype));
+    store_block(a.dv.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.dv.row_stride, 1}, {n0, 0}, dv.to(c.dtype));
+  });
+}
+
+void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
+  const AttnConfig c = AttnConfig::from(p);
+  const int BM = c.block_m, BN = c.block_n, D = c.head_dim;
+  k.set_num_warps(c.num_warps);
+  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  ScoreMod plain;
+  ScoreMod& score_mod = mod ? *mod : plain;
+  score_mod.declare_args(k);
+  const AttnScalars& s = a.s;
+
+  Int m0 = program_id(0) * BM;
+  Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
+  SeqBounds seq = sequence_bounds(s, b);
+  if_(m0 < seq.len_q, [&] {
+    QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
+    Ptr k_head = a.k.head(b, seq.k_row0, hk), v_head = a.v.head(b, seq.k_row0, hk);
+    KeyRange r = key_range(m0, seq, s, BM, BN);
+    Tile dq = for_range(r.lo, r.hi, BN, zeros<f32>({BM, D}), [&](Int n0, Tile dq) {
+      Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, D});
+      Tile v_blk = load_block(v_head, {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, D});
+      ScoreContext ctx{qb.rows, (n0 + arange(0, BN)).row(), b, h, seq};
+      ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod);
+      return dot(sg.dscores.to(c.dtype), k_blk, dq);
+    }, /*stages=*/2);
+    store_block(a.dq.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq.row_stride, 1}, {m0, 0},
+                (dq * s.softmax_scale).to(c.dtype));
+  });
+}
+
+void attention_dq_convert(KernelBuilder& k, const Params& p) {
+  const AttnConfig c = AttnConfig::from(p);
+  const int BM = c.block_m, D = c.head_dim;
+  k.set_num_warps(c.num_warps);
+  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  Int m0 = program_id(0) * BM;
+  Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
+  SeqBounds seq = sequence_bounds(a.s, b);
+  if_(m0 < seq.len_q, [&] {
+    Tile dq = load_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, {BM, D});
+    store_block(a.dq.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq.row_stride, 1}, {m0, 0}, dq.to(c.dtype));
+  });
+}
+
+}  // namespace tile::attention

@@ -1,0 +1,54 @@
+// The attention kernels' names and specialisation table, without MLIR: the host API (also the
+// GPU-side one) picks kernels from here; specializations.cc registers exactly these.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dsl/core/dtype.h"
+#include "dsl/params.h"
+
+namespace tile::attention {
+
+// Kernel families. A variant (ALiBi) replaces the forward/dkdv/dq kernels and adds arguments
+// after the shared ones; preprocess and dq_convert are shared by all variants.
+enum class Variant { plain, alibi };
+
+inline std::string fwd_kernel_name(Variant v) { return v == Variant::alibi ? "attn_fwd_alibi" : "attn_fwd"; }
+inline std::string dkdv_kernel_name(Variant v) { return v == Variant::alibi ? "attn_bwd_dkdv_alibi" : "attn_bwd_dkdv"; }
+inline std::string dq_kernel_name(Variant v) { return v == Variant::alibi ? "attn_bwd_dq_alibi" : "attn_bwd_dq"; }
+inline const char* const kPreprocessKernel = "attn_bwd_preprocess";
+inline const char* const kDqConvertKernel = "attn_dq_convert";
+
+// Block shape per head_dim: blocks shrink as head_dim grows to bound registers and shared memory.
+struct BlockShape {
+  int head_dim, block_m, block_n, num_warps;
+};
+inline const std::vector<BlockShape>& block_shapes() {
+  static const std::vector<BlockShape> shapes = {
+      {64, 128, 64, 4}, {96, 128, 64, 4}, {128, 128, 64, 8}, {256, 64, 32, 4}};
+  return shapes;
+}
+inline const std::vector<DType>& kernel_dtypes() {
+  static const std::vector<DType> dtypes = {DType::bf16, DType::f16};
+  return dtypes;
+}
+// Null when head_dim has no specialisation.
+inline const BlockShape* block_shape_for(int head_dim) {
+  for (const BlockShape& s : block_shapes())
+    if (s.head_dim == head_dim) return &s;
+  return nullptr;
+}
+
+// Parameters of every attention kernel for one specialisation (AttnConfig::params() in DSL form).
+inline Params attention_params(const BlockShape& s, DType dtype, bool softcap) {
+  return Params{{"HEAD_DIM", s.head_dim}, {"BLOCK_M", s.block_m}, {"BLOCK_N", s.block_n},
+                {"DTYPE", dtype},         {"SOFTCAP", softcap},  {"NUM_WARPS", s.num_warps}};
+}
+// The dK/dV kernel adds the dQ strategy.
+inline Params dkdv_params(Params p, bool atomic_dq) {
+  p.set("ATOMIC_DQ", atomic_dq);
+  return p;
+}
+
+}  // namespace tile::attention

@@ -1,0 +1,271 @@
+#include "tests/accuracy_lib/accuracy_cli.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "attention/host/api.h"
+#include "attention/reference/accuracy.h"
+#include "attention/reference/random_inputs.h"
+#include "attention/reference/reference.h"
+
+namespace tile::accuracy {
+namespace {
+
+struct Flags {
+  std::string func = "flash_attn_func", backend = "interp";
+  int batch_size = 1, seq_len = 128, seq_len_k = -1, nheads = 2, nheads_k = -1, head_size = 64;
+  bool causal = false, alibi = false, deterministic = false;
+  int window_left = -1, window_right = -1;
+  double softcap = 0.0;
+  DType dtype = DType::bf16;
+  uint64_t seed = 0;
+  int threads = 0;
+  std::vector<int64_t> seqlens;
+};
+
+const char* kUsage =
+    "usage: accuracy --func flash_attn_func|flash_attn_qkvpacked_func|flash_attn_varlen_qkvpacked_func\n"
+    "                --backend interp|gpu --batch_size B --seq_len S [--seq_len_k SK] --nheads H\n"
+    "                [--nheads_k HK] --head_size D [--causal] [--window L,R] [--softcap C] [--alibi]\n"
+    "                [--deterministic] --dtype bf16|fp16 --seed N [--seqlens 5,17,113] [--threads T]\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int64_t parse_int(const std::string& flag, const std::string& v, int64_t lo) {
+  try {
+    size_t n = 0;
+    long long x = std::stoll(v, &n);
+    if (n != v.size() || x < lo) throw std::invalid_argument("");
+    return x;
+  } catch (const std::exception&) {
+    throw UsageError(flag + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+  }
+}
+
+std::vector<int64_t> parse_list(const std::string& flag, const std::string& v, int64_t lo) {
+  std::vector<int64_t> out;
+  std::stringstream ss(v);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(parse_int(flag, item, lo));
+  if (out.empty()) throw UsageError(flag + ": expected a comma-separated list, got '" + v + "'");
+  return out;
+}
+
+Flags parse_flags(const std::vector<std::string>& args) {
+  Flags f;
+  bool seen_seq_len = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(a + ": missing value");
+      return args[++i];
+    };
+    if (a == "--func") {
+      f.func = value();
+      if (f.func != "flash_attn_func" && f.func != "flash_attn_qkvpacked_func" && f.func != "flash_attn_varlen_qkvpacked_func")
+        throw UsageError("--func: expected flash_attn_func, flash_attn_qkvpacked_func or flash_attn_varlen_qkvpacked_func, got '" + f.func + "'");
+    } else if (a == "--backend") {
+      f.backend = value();
+      if (f.backend != "interp" && f.backend != "gpu") throw UsageError("--backend: expected interp or gpu, got '" + f.backend + "'");
+    } else if (a == "--batch_size") f.batch_size = int(parse_int(a, value(), 1));
+    else if (a == "--seq_len") { f.seq_len = int(parse_int(a, value(), 1)); seen_seq_len = true; }
+    else if (a == "--seq_len_k") f.seq_len_k = int(parse_int(a, value(), 1));
+    else if (a == "--nheads") f.nheads = int(parse_int(a, value(), 1));
+    else if (a == "--nheads_k") f.nheads_k = int(parse_int(a, value(), 1));
+    else if (a == "--head_size") f.head_size = int(parse_int(a, value(), 1));
+    else if (a == "--causal") f.causal = true;
+    else if (a == "--alibi") f.alibi = true;
+    else if (a == "--deterministic") f.deterministic = true;
+    else if (a == "--window") {
+      std::string v = value();
+      size_t comma = v.find(',');
+      if (comma == std::string::npos) throw UsageError("--window: expected L,R (e.g. 64,0 or -1,32), got '" + v + "'");
+      f.window_left = int(parse_int(a, v.substr(0, comma), -1));
+      f.window_right = int(parse_int(a, v.substr(comma + 1), -1));
+    } else if (a == "--softcap") {
+      std::string v = value();
+      try { f.softcap = std::stod(v); } catch (const std::exception&) { f.softcap = -1; }
+      if (!(f.softcap >= 0)) throw UsageError("--softcap: expected a number >= 0, got '" + v + "'");
+    } else if (a == "--dtype") {
+      std::string v = value();
+      if (v == "bf16" || v == "bfloat16") f.dtype = DType::bf16;
+      else if (v == "fp16" || v == "float16" || v == "f16") f.dtype = DType::f16;
+      else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
+    } else if (a == "--seed") f.seed = uint64_t(parse_int(a, value(), 0));
+    else if (a == "--threads") f.threads = int(parse_int(a, value(), 0));
+    else if (a == "--seqlens") f.seqlens = parse_list(a, value(), 1);
+    else if (a == "--help" || a == "-h") throw UsageError("");
+    else throw UsageError("unknown flag '" + a + "'");
+  }
+  bool varlen = f.func == "flash_attn_varlen_qkvpacked_func";
+  if (varlen && f.seqlens.empty()) throw UsageError("--seqlens: required with --func flash_attn_varlen_qkvpacked_func");
+  if (!varlen && !f.seqlens.empty()) throw UsageError("--seqlens: only for --func flash_attn_varlen_qkvpacked_func");
+  if (varlen && seen_seq_len) throw UsageError("--seq_len: not used with --seqlens (varlen)");
+  bool packed = f.func != "flash_attn_func";
+  if (packed && f.seq_len_k >= 0 && f.seq_len_k != f.seq_len)
+    throw UsageError("--seq_len_k: " + f.func + " packs q, k and v, so it must equal --seq_len");
+  if (packed && f.nheads_k >= 0 && f.nheads_k != f.nheads)
+    throw UsageError("--nheads_k: " + f.func + " packs q, k and v, so it must equal --nheads");
+  if (f.seq_len_k < 0) f.seq_len_k = f.seq_len;
+  if (f.nheads_k < 0) f.nheads_k = f.nheads;
+  if (f.nheads % f.nheads_k != 0) throw UsageError("--nheads_k: must divide --nheads (" + std::to_string(f.nheads) + ")");
+  return f;
+}
+
+std::string sci(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3e", x);
+  return buf;
+}
+
+// Packs q, k, v ((..., nheads, d) each, same shape) into one (..., 3, nheads, d) tensor.
+HostTensor pack3(const HostTensor& q, const HostTensor& k, const HostTensor& v) {
+  std::vector<int64_t> shape = q.view().sizes();
+  shape.insert(shape.end() - 2, 3);
+  HostTensor packed(q.view().dtype, shape);
+  auto slots = split_qkvpacked(packed.view());
+  const HostTensor* src[3] = {&q, &k, &v};
+  for (int s = 0; s < 3; ++s)
+    for (int64_t i = 0; i < q.view().numel(); ++i)
+      store_from_double(slots[s].dtype, slots[s].data, slots[s].offset_of_linear(i),
+                        load_as_double(src[s]->view().dtype, src[s]->view().data, src[s]->view().offset_of_linear(i)));
+  return packed;
+}
+
+HostTensor poisoned(DType t, const std::vector<int64_t>& shape) {
+  HostTensor h(t, shape);
+  h.fill(std::nan(""));
+  return h;
+}
+
+}  // namespace
+
+int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory& make_backend, std::ostream& out,
+                     std::ostream& err) {
+  Flags f;
+  try {
+    f = parse_flags(args);
+  } catch (const UsageError& e) {
+    if (*e.what()) err << "error: " << e.what() << "\n";
+    err << kUsage;
+    return 2;
+  }
+  BackendHandle handle = make_backend(f.backend, f.seed, f.threads);
+  if (!handle.backend) {
+    err << "error: --backend " << f.backend << " is not available in this binary"
+        << (f.backend == "gpu" ? " (use the GPU-side accuracy_gpu binary)" : "") << "\n";
+    return 2;
+  }
+  attention::Backend& be = *handle.backend;
+  const bool varlen = f.func == "flash_attn_varlen_qkvpacked_func";
+  const bool packed = f.func != "flash_attn_func";
+
+  try {
+    reference::AttnShape shape;
+    shape.batch = varlen ? int64_t(f.seqlens.size()) : f.batch_size;
+    shape.seqlen_q = f.seq_len;
+    shape.seqlen_k = f.seq_len_k;
+    shape.nheads_q = f.nheads;
+    shape.nheads_k = f.nheads_k;
+    shape.headdim = f.head_size;
+    shape.dtype = f.dtype;
+    if (varlen) shape.varlen_seqlens_q = shape.varlen_seqlens_k = f.seqlens;
+    reference::OwnedInputs in = reference::make_random_inputs(shape, f.seed);
+    out << "seed: " << f.seed << "\n";
+
+    // The tensors the kernels see: packed layouts where the entry point packs.
+    HostTensor qkv, dqkv;
+    TensorView q = in.q.view(), k = in.k.view(), v = in.v.view();
+    HostTensor dq_t = poisoned(f.dtype, q.sizes()), dk_t = poisoned(f.dtype, k.sizes()), dv_t = poisoned(f.dtype, v.sizes());
+    attention::AttnGradViews grads{dq_t.view(), dk_t.view(), dv_t.view()};
+    if (packed) {
+      qkv = pack3(in.q, in.k, in.v);
+      auto s = split_qkvpacked(qkv.view());
+      q = s[0], k = s[1], v = s[2];
+      std::vector<int64_t> dshape = qkv.view().sizes();
+      dqkv = poisoned(f.dtype, dshape);
+      auto d = split_qkvpacked(dqkv.view());
+      grads = {d[0], d[1], d[2]};
+    }
+    HostTensor out_t = poisoned(f.dtype, q.sizes());
+    int64_t total_q = q.size(0) * (varlen ? 1 : q.size(1));
+    HostTensor lse_t = poisoned(DType::f32, varlen ? std::vector<int64_t>{f.nheads, total_q}
+                                                   : std::vector<int64_t>{f.batch_size, f.nheads, f.seq_len});
+    HostTensor slopes;
+    attention::FlashAttnOptions o;
+    o.causal = f.causal;
+    o.window_left = f.window_left;
+    o.window_right = f.window_right;
+    o.softcap = f.softcap;
+    o.deterministic = f.deterministic;
+    if (f.alibi) {
+      slopes = HostTensor(DType::f32, {f.nheads});
+      for (int h = 0; h < f.nheads; ++h) slopes.set_at(h, std::pow(2.0, -8.0 * (h + 1) / f.nheads));
+      o.alibi_slopes = slopes.view();
+    }
+
+    int max_len = 0;
+    for (int64_t s : f.seqlens) max_len = std::max<int>(max_len, int(s));
+    if (f.func == "flash_attn_func") attention::flash_attn_func(be, q, k, v, out_t.view(), lse_t.view(), o);
+    else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, qkv.view(), out_t.view(), lse_t.view(), o);
+    else attention::flash_attn_varlen_qkvpacked_func(be, qkv.view(), in.cu_seqlens_q.view(), max_len, out_t.view(), lse_t.view(), o);
+    if (varlen) {
+      attention::VarlenSeqs seqs{in.cu_seqlens_q.view(), in.cu_seqlens_k.view(), max_len, max_len};
+      attention::flash_attn_varlen_backward(be, in.dout.view(), q, k, v, out_t.view(), lse_t.view(), seqs, grads, o);
+    } else {
+      attention::flash_attn_backward(be, in.dout.view(), q, k, v, out_t.view(), lse_t.view(), grads, o);
+    }
+
+    // References on the same inputs (the kernel's views, packed or not).
+    reference::AttnInputs ri{q, k, v, in.cu_seqlens_q.view(), in.cu_seqlens_k.view()};
+    if (!varlen) ri.cu_seqlens_q = ri.cu_seqlens_k = TensorView();
+    reference::AttnOptions ro;
+    ro.causal = f.causal;
+    ro.window_left = f.window_left;
+    ro.window_right = f.window_right;
+    ro.softcap = f.softcap;
+    ro.alibi_slopes = o.alibi_slopes;
+    ro.num_threads = f.threads;
+    auto ref = reference::attention_forward_backward(ri, ro, in.dout.view());
+    auto naive = reference::naive_attention_forward_backward(ri, ro, in.dout.view());
+    auto report = reference::check_attention_accuracy(
+        {out_t.view(), grads.dq, grads.dk, grads.dv},
+        {naive.fwd.out.view(), naive.grads.dq.view(), naive.grads.dk.view(), naive.grads.dv.view()},
+        {ref.fwd.out.view(), ref.grads.dq.view(), ref.grads.dk.view(), ref.grads.dv.view()}, f.dtype);
+    reference::DiffStats lse_diff = reference::diff_stats(lse_t.view(), ref.fwd.lse.view());
+
+    const auto& t = report.tensors;  // Output, dQ, dK, dV
+    out << "Output max diff: " << sci(t[0].kernel.max_abs) << "\n";
+    out << "Output mean diff: " << sci(t[0].kernel.mean_abs) << "\n";
+    for (int i = 1; i <= 3; ++i) out << t[i].name << " max diff: " << sci(t[i].kernel.max_abs) << "\n";
+    for (int i = 1; i <= 3; ++i) out << t[i].name << " mean diff: " << sci(t[i].kernel.mean_abs) << "\n";
+    out << "Output rel-L2: " << sci(t[0].kernel.rel_l2) << "\n";
+    out << "LSE max diff: " << sci(lse_diff.max_abs) << (lse_diff.new_nans ? " (NaN)" : "") << "\n";
+    for (const auto& x : t)
+      out << x.name << " bound: " << sci(x.bound) << " (naive max diff " << sci(x.naive.max_abs) << ")"
+          << (x.kernel.new_nans ? ", " + std::to_string(x.kernel.new_nans) + " NaN/unwritten" : "")
+          << (x.pass ? "" : "  FAILED") << "\n";
+    bool lse_ok = lse_diff.new_nans == 0 && lse_diff.max_abs <= 1e-3;
+    if (!lse_ok) out << "LSE FAILED (max diff above 1e-3 or NaN)\n";
+    if (handle.kernel_lines)
+      for (const std::string& line : handle.kernel_lines()) out << line << "\n";
+    bool pass = report.pass() && lse_ok;
+    out << (pass ? "PASS" : "FAIL") << "\n";
+    return pass ? 0 : 1;
+  } catch (const std::invalid_argument& e) {
+    err << "error: " << e.what() << "\n";
+    out << "FAIL\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "error: " << e.what() << "\n";
+    out << "FAIL\n";
+    return 1;
+  }
+}
+
+}  // namespace tile::accuracy
