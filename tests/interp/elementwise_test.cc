@@ -411,3 +411,26 @@ func.func @k(%x: !tile.ptr<i32>, %y: !tile.ptr<i32>, %o: !tile.ptr<i32>, %u: i32
     CHECK(o[4] == int(want(-2, 1)));
   }
 }
+
+TEST_CASE("bf16 scalar parameters are rounded on entry; i64 and index scalars", "[elementwise][args]") {
+  const char* text = R"(
+func.func @k(%o: !tile.ptr<f32>, %h: bf16, %big: i64, %ix: index) attributes {tile.kernel} {
+  %c0 = arith.constant 0 : i32
+  %c1 = arith.constant 1 : i32
+  %c3 = arith.constant 3 : i32
+  %hf = arith.extf %h : bf16 to f32
+  %a = arith.index_cast %ix : index to i64
+  %s = arith.addi %big, %a : i64
+  %sf = arith.sitofp %s : i64 to f32
+  %t = tile.splat %hf : f32 -> tensor<1xf32>
+  %u = tile.splat %sf : f32 -> tensor<1xf32>
+  tile.store_block %t, %o shape [%c3] strides [%c1] offsets [%c0] : tensor<1xf32>, !tile.ptr<f32>
+  tile.store_block %u, %o shape [%c3] strides [%c1] offsets [%c1] : tensor<1xf32>, !tile.ptr<f32>
+  return
+}
+)";
+  std::vector<float> o(3, 0.0f);
+  runText(text, {}, {buf(o), Arg::f32(1.0f + std::ldexp(1.0f, -8)), Arg::i64(int64_t(1) << 40), Arg::i64(-5)});
+  CHECK(o[0] == 1.0f);  // the tie rounds to even
+  CHECK(o[1] == float((int64_t(1) << 40) - 5));
+}
