@@ -1,0 +1,60 @@
+// Golden test of tile-convert-to-gpu on an already laid-out kernel (the pass runs alone).
+#blkA = #tilegpu.blocked<sizePerThread = [1, 8], threadsPerWarp = [8, 4], warpsPerCTA = [4, 1], order = [1, 0]>
+#blkB = #tilegpu.blocked<sizePerThread = [1, 8], threadsPerWarp = [4, 8], warpsPerCTA = [4, 1], order = [1, 0]>
+#mma = #tilegpu.mma<warpsPerCTA = [4, 1]>
+#opA = #tilegpu.dot_op<opIdx = 0, parent = #mma>
+#opB = #tilegpu.dot_op<opIdx = 1, parent = #mma>
+#row = #tilegpu.slice<dim = 1, parent = #mma>
+
+// CHECK: module attributes {gpu.container_module}
+// CHECK: gpu.module @kernels
+// CHECK: llvm.mlir.global external @tile_smem() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
+// CHECK: gpu.func @k(%[[A:.*]]: !llvm.ptr, %[[O:.*]]: !llvm.ptr, %[[N:.*]]: i32, %[[S:.*]]: f32) kernel
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME: tile.num_warps = 4 : i32
+// CHECK-SAME: tile.smem_bytes = 5120 : i32
+// CHECK: gpu.thread_id x
+// CHECK: llvm.addrspacecast %[[A]] : !llvm.ptr to !llvm.ptr<1>
+// Block loads: a 16-byte vector path when aligned, element-wise otherwise.
+// CHECK: scf.if
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xbf16>
+// CHECK: else
+// CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> bf16
+// Operands go through shared memory into mma fragments with ldmatrix (.trans for B, stored N-major).
+// CHECK: gpu.barrier
+// CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
+// CHECK: gpu.barrier
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>{{.*}}num = 4
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>{{.*}}num = 4
+// 64x64x32 over 4 warps: 16 m16n8k16 per warp.
+// CHECK-COUNT-16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+// Row max: in-thread, then lanes 1 and 2 apart (the quad sharing a row), no shared memory.
+// CHECK-COUNT-2: gpu.shuffle xor {{.*}}, %c1_i32{{.*}}, %c32_i32
+// CHECK-COUNT-2: gpu.shuffle xor {{.*}}, %c2_i32{{.*}}, %c32_i32
+// CHECK-NOT: gpu.shuffle
+// CHECK: ex2.approx.f32
+// Scatter of the row maxima: one copy of the replicated elements writes.
+// CHECK: scf.if
+// CHECK: llvm.store {{.*}} : f32, !llvm.ptr<1>
+// CHECK: gpu.return
+// CHECK-NOT: tensor<
+// CHECK-NOT: tile.
+func.func @k(%a: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %n: i32, %s: f32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %ta = tile.load_block %a shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x32xbf16, #blkA>
+  %fa = tilegpu.convert_layout %ta : tensor<64x32xbf16, #blkA> -> tensor<64x32xbf16, #opA>
+  %tb = tile.load_block %a shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<32x64xbf16, #blkB>
+  %fb = tilegpu.convert_layout %tb : tensor<32x64xbf16, #blkB> -> tensor<32x64xbf16, #opB>
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32, #mma>
+  %d = tile.dot %fa, %fb, %zero : tensor<64x32xbf16, #opA>, tensor<32x64xbf16, #opB> -> tensor<64x64xf32, #mma>
+  %m = tilegpu.reduce "max" %d, 1 : tensor<64x64xf32, #mma> -> tensor<64xf32, #row>
+  %me = tile.expand_dims %m, 1 : tensor<64xf32, #row> -> tensor<64x1xf32, #mma>
+  %mb = tile.broadcast %me : tensor<64x1xf32, #mma> -> tensor<64x64xf32, #mma>
+  %x = arith.subf %d, %mb : tensor<64x64xf32, #mma>
+  %e = math.exp2 %x : tensor<64x64xf32, #mma>
+  tile.store_block %e, %o shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] : tensor<64x64xf32, #mma>, !tile.ptr<f32>
+  %rows = tile.arange 0 to 64 : tensor<64xi32, #row>
+  tile.store %m, %o[%rows] : tensor<64xf32, #row>, !tile.ptr<f32>, tensor<64xi32, #row>
+  return
+}
