@@ -118,6 +118,17 @@ SourcedKernel load_dsl_kernel(mlir::MLIRContext& context, const std::string& spe
                              "' is registered (registered:" + (list.empty() ? " none" : list) +
                              "; is its library in the rule's deps?)");
   }
+  // Overrides apply to the first registered parameter set. A name it does not have is a typo
+  // that would otherwise build the defaults silently.
+  const Params& defaults = candidates.front().params;
+  for (const std::string& assignment : overrides) {
+    const std::string param = assignment.substr(0, assignment.find('='));
+    if (assignment.find('=') == std::string::npos || !defaults.has(param)) {
+      throw std::runtime_error("kernel spec '" + spec + "': '" + assignment +
+                               "' is not PARAM=VALUE for a parameter of " + name + " (" +
+                               defaults.str() + ")");
+    }
+  }
   const KernelSpec kernel_spec = candidates.front().with(overrides);
 
   load_dialects(context);

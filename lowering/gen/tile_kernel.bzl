@@ -7,7 +7,8 @@
         kernels = {
             # instance name (C identifier) -> spec
             "vadd": "vector_add",                            # a DSL kernel, registered params
-            "gemm_bm128": "gemm:BLOCK_M=128,BLOCK_N=128",    # ... with overrides
+            "gemm_bm128": "gemm:BLOCK_M=128,BLOCK_N=128",    # ... overriding parameters of
+                                                             # its first registered set
             "raw_add": "mlir:vector_add.mlir#vector_add",    # a hand-written gpu.module
         },
         mlir_srcs = ["testdata/vector_add.mlir"],
