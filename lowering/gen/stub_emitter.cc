@@ -70,7 +70,8 @@ std::string describe(const GeneratedKernel& k) {
   std::ostringstream out;
   out << "// " << k.instance << ": " << k.spec << "\n"
       << "//   entry " << k.entry << " for " << k.target << "; block " << k.num_warps * 32
-      << " threads (" << k.num_warps << (k.num_warps == 1 ? " warp); " : " warps); ") << k.smem_bytes << " B dynamic smem\n"
+      << " threads (" << k.num_warps << (k.num_warps == 1 ? " warp); " : " warps); ")
+      << k.smem_bytes << " B dynamic smem\n"
       << "//   ptxas: " << k.resources.registers << " registers, "
       << k.resources.spill_store_bytes << " B spill stores, " << k.resources.spill_load_bytes
       << " B spill loads, " << k.resources.static_smem_bytes << " B static smem; IR hash "
