@@ -59,6 +59,8 @@ class Backend {
   virtual void free(void* p) = 0;
   // Copies `bytes` from backend memory to the host (used to validate cu_seqlens).
   virtual void read(void* host_dst, const void* src, size_t bytes) = 0;
+  // Copies `bytes` from the host into backend memory.
+  virtual void write(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void launch(const KernelCall& call) = 0;
   // Waits for launched work (no-op for synchronous backends).
   virtual void synchronize() {}

@@ -29,6 +29,7 @@ void* InterpBackend::alloc_zeroed(size_t bytes) {
 void InterpBackend::free(void* p) { std::free(p); }
 
 void InterpBackend::read(void* host_dst, const void* src, size_t bytes) { std::memcpy(host_dst, src, bytes); }
+void InterpBackend::write(void* dst, const void* host_src, size_t bytes) { std::memcpy(dst, host_src, bytes); }
 
 // The registered spec with exactly these parameters, else the kernel function of the first spec
 // with this name specialised to them (the interpreter can run any specialisation).

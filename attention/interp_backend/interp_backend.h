@@ -34,6 +34,7 @@ class InterpBackend : public Backend {
   void* alloc_zeroed(size_t bytes) override;
   void free(void* p) override;
   void read(void* host_dst, const void* src, size_t bytes) override;
+  void write(void* dst, const void* host_src, size_t bytes) override;
   void launch(const KernelCall& call) override;
 
   // Distinct kernels launched so far, in first-launch order.

@@ -137,6 +137,47 @@ HostTensor pack3(const HostTensor& q, const HostTensor& k, const HostTensor& v) 
   return packed;
 }
 
+// Copies of host tensors in the backend's memory (identity copies for the interpreter, device
+// memory for the GPU), so one flow serves every backend: views inside a mirrored host tensor
+// map to the same offsets in its copy.
+class Mirror {
+ public:
+  explicit Mirror(attention::Backend& be) : be_(be) {}
+  void upload(const HostTensor& h) {
+    size_t bytes = size_t(h.view().numel()) * dtype_size(h.view().dtype);
+    copies_.push_back({h.view().data, bytes, std::make_unique<attention::Workspace>(be_, bytes)});
+    be_.write(copies_.back().buffer->get(), h.view().data, bytes);
+  }
+  TensorView operator()(const TensorView& host_view) const {
+    if (!host_view.defined()) return host_view;
+    for (const Copy& c : copies_) {
+      auto* base = static_cast<char*>(c.host);
+      auto* p = static_cast<char*>(host_view.data);
+      if (p >= base && p < base + c.bytes) {
+        TensorView v = host_view;
+        v.data = static_cast<char*>(c.buffer->get()) + (p - base);
+        v.device = be_.device();
+        return v;
+      }
+    }
+    throw std::logic_error("accuracy: tensor was not uploaded");
+  }
+  void download(HostTensor& h) const {
+    for (const Copy& c : copies_)
+      if (c.host == h.view().data) return be_.read(h.view().data, c.buffer->get(), c.bytes);
+    throw std::logic_error("accuracy: tensor was not uploaded");
+  }
+
+ private:
+  struct Copy {
+    void* host;
+    size_t bytes;
+    std::unique_ptr<attention::Workspace> buffer;
+  };
+  attention::Backend& be_;
+  std::vector<Copy> copies_;
+};
+
 HostTensor poisoned(DType t, const std::vector<int64_t>& shape) {
   HostTensor h(t, shape);
   h.fill(std::nan(""));
@@ -211,15 +252,33 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
 
     int max_len = 0;
     for (int64_t s : f.seqlens) max_len = std::max<int>(max_len, int(s));
-    if (f.func == "flash_attn_func") attention::flash_attn_func(be, q, k, v, out_t.view(), lse_t.view(), o);
-    else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, qkv.view(), out_t.view(), lse_t.view(), o);
-    else attention::flash_attn_varlen_qkvpacked_func(be, qkv.view(), in.cu_seqlens_q.view(), max_len, out_t.view(), lse_t.view(), o);
-    if (varlen) {
-      attention::VarlenSeqs seqs{in.cu_seqlens_q.view(), in.cu_seqlens_k.view(), max_len, max_len};
-      attention::flash_attn_varlen_backward(be, in.dout.view(), q, k, v, out_t.view(), lse_t.view(), seqs, grads, o);
-    } else {
-      attention::flash_attn_backward(be, in.dout.view(), q, k, v, out_t.view(), lse_t.view(), grads, o);
+    // Inputs and poisoned outputs go to the backend's memory; outputs come back afterwards.
+    Mirror dev(be);
+    HostTensor* grad_owners[3] = {&dq_t, &dk_t, &dv_t};
+    for (const HostTensor* t : {&in.q, &in.k, &in.v, &in.dout, &in.cu_seqlens_q, &in.cu_seqlens_k, &out_t, &lse_t})
+      if (t->view().defined()) dev.upload(*t);
+    if (packed) dev.upload(qkv), dev.upload(dqkv);
+    else for (HostTensor* g : grad_owners) dev.upload(*g);
+    if (f.alibi) {
+      dev.upload(slopes);
+      o.alibi_slopes = dev(slopes.view());
     }
+    TensorView q_d = dev(q), k_d = dev(k), v_d = dev(v);
+    attention::AttnGradViews dgrads{dev(grads.dq), dev(grads.dk), dev(grads.dv)};
+    if (f.func == "flash_attn_func") attention::flash_attn_func(be, q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), o);
+    else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, dev(qkv.view()), dev(out_t.view()), dev(lse_t.view()), o);
+    else attention::flash_attn_varlen_qkvpacked_func(be, dev(qkv.view()), dev(in.cu_seqlens_q.view()), max_len, dev(out_t.view()), dev(lse_t.view()), o);
+    if (varlen) {
+      attention::VarlenSeqs seqs{dev(in.cu_seqlens_q.view()), dev(in.cu_seqlens_k.view()), max_len, max_len};
+      attention::flash_attn_varlen_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), seqs, dgrads, o);
+    } else {
+      attention::flash_attn_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), dgrads, o);
+    }
+    dev.download(out_t);
+    dev.download(lse_t);
+    if (packed) dev.download(dqkv);
+    else for (HostTensor* g : grad_owners) dev.download(*g);
+    o.alibi_slopes = slopes.view();
 
     // References on the same inputs (the kernel's views, packed or not).
     reference::AttnInputs ri{q, k, v, in.cu_seqlens_q.view(), in.cu_seqlens_k.view()};

@@ -22,6 +22,7 @@ class RecordingBackend : public Backend {
   void* alloc_zeroed(size_t bytes) override { return std::calloc(bytes ? bytes : 1, 1); }
   void free(void* p) override { std::free(p); }
   void read(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void write(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void launch(const KernelCall&) override { ++launches; }
 };
 
