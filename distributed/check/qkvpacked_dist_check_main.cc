@@ -6,7 +6,7 @@
 
 #include "distributed/backend_factory.h"
 #include "distributed/check/dist_check.h"
-#include "dsl/runtime/context.h"
+#include "distributed/gpu_probe.h"
 
 int main(int argc, char** argv) {
   using namespace tile::dist;
@@ -16,10 +16,11 @@ int main(int argc, char** argv) {
     std::string why;
     if (!step_backend_available(config.backend, &why)) throw UsageError("--backend: " + why);
     if (config.nproc_per_node > 0) {
-      const int gpus = tile::rt::device_count();
-      if (config.nproc_per_node > gpus)
+      // The ranks are forked: CUDA must not be initialised here, so a child counts the GPUs.
+      const GpuProbe gpus = probe_gpus_in_child();
+      if (config.nproc_per_node > gpus.count)
         throw UsageError("--nproc_per_node: " + std::to_string(config.nproc_per_node) + " ranks need as many GPUs, " +
-                         std::to_string(gpus) + " found");
+                         std::to_string(gpus.count) + " found" + (gpus.why.empty() ? "" : " (" + gpus.why + ")"));
     }
   } catch (const UsageError& e) {
     std::cerr << "error: " << e.what() << "\n" << dist_check_usage();
