@@ -68,6 +68,17 @@ def Tilegpu_SliceAttr : Tilegpu_Attr<"Slice", "slice"> {
   let assemblyFormat = "`<` struct(params) `>`";
 }
 
+def Tilegpu_TransposedAttr : Tilegpu_Attr<"Transposed", "transposed"> {
+  let summary = "the parent layout of a 2-D tile with its two dimensions swapped (results of trans)";
+  let description = [{
+    Element (i, j) of a tile in this layout sits where element (j, i) of a tile in the parent
+    layout sits: tile.trans of any tile is free, and the data moves only when a user needs
+    another layout (e.g. an mma operand, read back with ldmatrix .trans).
+  }];
+  let parameters = (ins "::mlir::Attribute":$parent);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 class Tilegpu_Op<string mnemonic, list<Trait> traits = []> : Op<Tilegpu_Dialect, mnemonic, traits>;
 
 def Tilegpu_ConvertLayoutOp : Tilegpu_Op<"convert_layout", [Pure]> {

@@ -119,6 +119,19 @@ mlir::FailureOr<LinearLayout> slice(gpu::SliceAttr s, llvm::ArrayRef<int64_t> sh
   return out;
 }
 
+mlir::FailureOr<LinearLayout> transposedLayout(gpu::TransposedAttr t, llvm::ArrayRef<int64_t> shape, std::string* why) {
+  if (shape.size() != 2) return fail(why, "transposed layout needs a 2-D tensor");
+  auto parent = layoutOf(t.getParent(), {shape[1], shape[0]}, why);
+  if (mlir::failed(parent)) return parent;
+  LinearLayout out;
+  out.shape.assign(shape.begin(), shape.end());
+  auto swap = [](const Coord& c) { return Coord{c[1], c[0]}; };
+  for (auto& b : parent->reg) out.reg.push_back(swap(b));
+  for (auto& b : parent->lane) out.lane.push_back(swap(b));
+  for (auto& b : parent->warp) out.warp.push_back(swap(b));
+  return out;
+}
+
 }  // namespace
 
 Coord LinearLayout::regCoord(int64_t r) const {
@@ -185,6 +198,7 @@ mlir::FailureOr<LinearLayout> layoutOf(mlir::Attribute enc, llvm::ArrayRef<int64
   else if (auto m = llvm::dyn_cast_or_null<gpu::MmaAttr>(enc)) l = mma(m, shape, why);
   else if (auto d = llvm::dyn_cast_or_null<gpu::DotOperandAttr>(enc)) l = dotOperand(d, shape, why);
   else if (auto s = llvm::dyn_cast_or_null<gpu::SliceAttr>(enc)) l = slice(s, shape, why);
+  else if (auto t = llvm::dyn_cast_or_null<gpu::TransposedAttr>(enc)) l = transposedLayout(t, shape, why);
   else return fail(why, "tensor has no tilegpu layout encoding");
   if (mlir::succeeded(l))
     for (auto* bases : {&l->reg, &l->lane, &l->warp})

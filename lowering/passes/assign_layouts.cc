@@ -51,6 +51,13 @@ tg::BlockedAttr transposed(tg::BlockedAttr b) {
                               sw(b.getWarpsPerCTA()), order);
 }
 
+// The layout of trans(x) for x in layout `l` (trans is free: only the coordinate map changes).
+Attribute transposedOf(Attribute l) {
+  if (auto b = dyn_cast<tg::BlockedAttr>(l)) return transposed(b);
+  if (auto t = dyn_cast<tg::TransposedAttr>(l)) return t.getParent();
+  return tg::TransposedAttr::get(l.getContext(), l);
+}
+
 class LayoutAssigner {
  public:
   LayoutAssigner(func::FuncOp f, unsigned numWarps) : func_(f), ctx_(f.getContext()), numWarps_(numWarps) {}
@@ -137,8 +144,7 @@ class LayoutAssigner {
       auto s = dyn_cast_or_null<tg::SliceAttr>(nonCheapLayout(ex.getSrc()));
       l = (s && s.getDim() == unsigned(ex.getAxis())) ? s.getParent() : defaultFor(type);
     } else if (auto tr = dyn_cast<ti::TransOp>(op)) {
-      auto b = dyn_cast_or_null<tg::BlockedAttr>(nonCheapLayout(tr.getSrc()));
-      l = b ? Attribute(transposed(b)) : defaultFor(type);
+      l = transposedOf(ownLayout(tr.getSrc()));
     } else if (isElementwise(op)) {
       for (Value v : op->getOperands())
         if ((l = nonCheapLayout(v))) break;
@@ -199,10 +205,7 @@ class LayoutAssigner {
     if (isa<ti::LoadOp>(op)) return resultLayout;
     if (isa<ti::StoreOp, ti::AtomicAddOp, ti::StoreBlockOp, ti::ReduceOp>(op)) return opLayout_.lookup(op);
     if (auto ex = dyn_cast<ti::ExpandDimsOp>(op)) return tg::SliceAttr::get(ctx_, ex.getAxis(), resultLayout);
-    if (isa<ti::TransOp>(op)) {
-      if (auto b = dyn_cast<tg::BlockedAttr>(resultLayout)) return transposed(b);
-      return {};
-    }
+    if (isa<ti::TransOp>(op)) return transposedOf(resultLayout);
     if (isa<ti::DotOp>(op)) {
       if (idx == 2) return resultLayout;
       return tg::DotOperandAttr::get(ctx_, idx, resultLayout);
@@ -220,36 +223,46 @@ class LayoutAssigner {
   }
 
   // `v` in layout `want`, created right after v's definition (shared by all such users).
-  Value materialize(Value v, Attribute want) {
+  //
+  // Two exceptions keep registers and shared memory traffic down:
+  //  * B operands of dots (replicated in every warp along M) are converted right before the
+  //    dot (by `user`), so their fragments are not live across unrelated code or whole loops;
+  //  * a single-use load / broadcast / expand_dims is re-created in the wanted layout instead
+  //    of converting its (larger) result: the conversion moves to the small source tile, or
+  //    disappears for loads.
+  Value materialize(Value v, Attribute want, Operation* user = nullptr) {
+    if (!cheap_.count(v) && tensorType(v).getEncoding() == want) return v;
+    auto dot = dyn_cast<tg::DotOperandAttr>(want);
+    bool atUser = user && dot && dot.getOpIdx() == 1 && !cheap_.count(v);
     auto key = std::make_pair(v, want);
-    if (auto it = materialized_.find(key); it != materialized_.end()) return it->second;
+    if (!atUser)
+      if (auto it = materialized_.find(key); it != materialized_.end()) return it->second;
     OpBuilder b(ctx_);
-    if (auto arg = dyn_cast<BlockArgument>(v)) b.setInsertionPointToStart(arg.getOwner());
+    if (atUser) b.setInsertionPoint(user);
+    else if (auto arg = dyn_cast<BlockArgument>(v)) b.setInsertionPointToStart(arg.getOwner());
     else b.setInsertionPointAfter(v.getDefiningOp());
     Value out;
-    if (!cheap_.count(v)) {
-      if (tensorType(v).getEncoding() == want) return v;
-      out = b.create<tg::ConvertLayoutOp>(v.getLoc(), withLayout(tensorType(v), want), v);
-    } else {
+    Operation* def = v.getDefiningOp();
+    if (cheap_.count(v)) {
       out = cloneCheap(v, want, b);
+    } else if (!dot && def && v.hasOneUse() && isa<ti::LoadBlockOp, ti::LoadOp, ti::BroadcastOp, ti::ExpandDimsOp>(def)) {
+      out = cloneCheap(v, want, b);
+      dead_.push_back(def);
+    } else {
+      out = b.create<tg::ConvertLayoutOp>(v.getLoc(), withLayout(tensorType(v), want), v);
     }
-    materialized_[key] = out;
+    if (!atUser) materialized_[key] = out;
     return out;
   }
 
   Value cloneCheap(Value v, Attribute want, OpBuilder& b) {
     Operation* def = v.getDefiningOp();
-    // trans can only produce blocked layouts by itself; anything else goes through a convert.
-    if (isa<ti::TransOp>(def) && !isa<tg::BlockedAttr>(want)) {
-      Value blocked = materialize(v, defaultFor(tensorType(v)));
-      return b.create<tg::ConvertLayoutOp>(v.getLoc(), withLayout(tensorType(v), want), blocked);
-    }
+    // Operands first: cloning before would add a use to them (use counts matter above).
+    SmallVector<Value> operands(def->getOperands());
+    for (unsigned i = 0; i < def->getNumOperands(); ++i)
+      if (tensorType(operands[i])) operands[i] = materialize(operands[i], requiredLayout(def, i, want));
     Operation* clone = b.clone(*def);
-    for (unsigned i = 0; i < def->getNumOperands(); ++i) {
-      Value operand = def->getOperand(i);
-      if (!tensorType(operand)) continue;
-      clone->setOperand(i, materialize(operand, requiredLayout(def, i, want)));
-    }
+    clone->setOperands(operands);
     clone->getResult(0).setType(withLayout(tensorType(v), want));
     if (auto cst = dyn_cast<arith::ConstantOp>(clone)) {
       auto dense = cast<DenseElementsAttr>(cst.getValue());
@@ -279,7 +292,7 @@ class LayoutAssigner {
         if (!tensorType(v)) continue;
         Attribute want = requiredLayout(op, i, resultLayout);
         if (!want) want = cheap_.count(v) ? defaultFor(tensorType(v)) : tensorType(v).getEncoding();
-        op->setOperand(i, materialize(v, want));
+        op->setOperand(i, materialize(v, want, op));
       }
       if (auto red = dyn_cast<ti::ReduceOp>(op)) {
         OpBuilder b(op);
@@ -293,6 +306,15 @@ class LayoutAssigner {
       if (!op->use_empty()) return op->emitOpError("tile-assign-layouts: internal error, cheap value still used");
       op->erase();
     }
+    // Ops replaced by re-created copies, and conversions that only fed them.
+    while (!dead_.empty()) {
+      Operation* op = dead_.pop_back_val();
+      if (!op->use_empty()) continue;
+      for (Value operand : op->getOperands())
+        if (auto def = operand.getDefiningOp())
+          if (operand.hasOneUse() && isa<tg::ConvertLayoutOp, ti::BroadcastOp, ti::ExpandDimsOp>(def)) dead_.push_back(def);
+      op->erase();
+    }
     return success();
   }
 
@@ -302,6 +324,7 @@ class LayoutAssigner {
   DenseSet<Value> cheap_;
   DenseMap<Value, Attribute> layout_;
   DenseMap<Operation*, Attribute> opLayout_;
+  SmallVector<Operation*> dead_;
   std::map<std::pair<Value, Attribute>, Value,
            std::function<bool(const std::pair<Value, Attribute>&, const std::pair<Value, Attribute>&)>>
       materialized_{[](const auto& a, const auto& b) {
