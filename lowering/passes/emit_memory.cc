@@ -1,6 +1,7 @@
 // Global memory: pointers, block loads/stores (bounds-masked, 16-byte vectorised where a
 // thread's elements are contiguous), gathers, scatters and atomics.
 #include "dsl/ir/TileDialect.h"
+#include "lowering/passes/axis_info.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -203,26 +204,88 @@ LogicalResult emitStoreBlock(KernelEmitter& e, ti::StoreBlockOp op) {
   return success();
 }
 
-// Gather: ptr[offsets] per register.
+// Vector width for a gather/scatter of `valueType` at `offsets`: the thread's contiguous run in
+// the layout, limited by what is known about the offsets (contiguous and aligned runs).
+int64_t gatherVectorWidth(const LinearLayout& l, Value offsets, Type elem) {
+  int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
+  AxisInfo ai = axisInfo(offsets);
+  int64_t vec = std::min({contiguityAlong(l, int(l.rank()) - 1), ai.contiguity, 16 / bytes, ai.divisibility});
+  return vec >= 2 ? vec : 1;
+}
+
+Value allOf(OpBuilder& b, Location loc, ArrayRef<Value> bits) {
+  Value all = bits[0];
+  for (Value v : bits.drop_front()) all = b.create<arith::AndIOp>(loc, all, v);
+  return all;
+}
+
+Value pointerAligned(KernelEmitter& e, Location loc, Value ptr, int64_t bytes) {
+  OpBuilder& b = e.b;
+  Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
+  Value rem = b.create<arith::AndIOp>(loc, addr, e.i64(bytes - 1));
+  return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, e.i64(0));
+}
+
+// Gather: ptr[offsets] per register; vectors where the offsets are known contiguous and
+// aligned, the pointer is aligned (checked at run time) and every lane of the vector is unmasked.
 LogicalResult emitGather(KernelEmitter& e, ti::LoadOp op) {
   OpBuilder& b = e.b;
   Location loc = op.getLoc();
-  Type elem = op.getResult().getType().getElementType();
+  auto tt = op.getResult().getType();
+  Type elem = tt.getElementType();
   unsigned bytes = elem.getIntOrFloatBitWidth() / 8;
   Value other = op.getOther() ? e.scalar(op.getOther()) : b.create<arith::ConstantOp>(loc, scalarAttr(elem, 0)).getResult();
   Value ptr = e.scalar(op.getPtr());
   auto& offs = e.regs(op.getOffsets());
-  SmallVector<Value> out;
-  for (size_t r = 0; r < offs.size(); ++r) {
+  SmallVector<Value> masks;
+  if (op.getMask()) masks = e.regs(op.getMask());
+  int64_t n = int64_t(offs.size());
+  auto scalarAt = [&](int64_t r) {
     Value addr = elemPtr(b, loc, ptr, elem, offs[r]);
-    Value mask = op.getMask() ? e.regs(op.getMask())[r] : Value();
-    out.push_back(maskedLoad(b, loc, elem, addr, mask, other, bytes));
+    return maskedLoad(b, loc, elem, addr, masks.empty() ? Value() : masks[r], other, bytes);
+  };
+  auto scalarPath = [&] {
+    SmallVector<Value> out;
+    for (int64_t r = 0; r < n; ++r) out.push_back(scalarAt(r));
+    return out;
+  };
+  std::string why;
+  auto l = layoutOf(tt, &why);
+  if (failed(l)) return op->emitOpError(why);
+  int64_t vec = gatherVectorWidth(*l, op.getOffsets(), elem);
+  if (vec < 2) {
+    e.setRegs(op.getResult(), scalarPath());
+    return success();
   }
-  e.setRegs(op.getResult(), out);
+  auto vt = VectorType::get({vec}, elem);
+  SmallVector<Type> groupTypes(size_t(vec), elem);
+  auto vectorPath = [&] {
+    SmallVector<Value> out;
+    for (int64_t r = 0; r < n; r += vec) {
+      auto whole = [&] {
+        Value v = b.create<LLVM::LoadOp>(loc, vt, elemPtr(b, loc, ptr, elem, offs[r]), unsigned(vec * bytes));
+        SmallVector<Value> parts;
+        for (int64_t j = 0; j < vec; ++j) parts.push_back(b.create<LLVM::ExtractElementOp>(loc, v, e.i32(j)));
+        return parts;
+      };
+      auto parts = [&] {
+        SmallVector<Value> p;
+        for (int64_t j = 0; j < vec; ++j) p.push_back(scalarAt(r + j));
+        return p;
+      };
+      SmallVector<Value> got =
+          masks.empty() ? whole() : ifElse(b, loc, groupTypes, allOf(b, loc, ArrayRef<Value>(masks).slice(r, vec)), whole, parts);
+      out.append(got.begin(), got.end());
+    }
+    return out;
+  };
+  SmallVector<Type> types(size_t(n), elem);
+  e.setRegs(op.getResult(), ifElse(b, loc, types, pointerAligned(e, loc, ptr, vec * bytes), vectorPath, scalarPath));
   return success();
 }
 
-// Scatter and atomic add: one copy of replicated elements writes.
+// Scatter and atomic add: one copy of replicated elements writes. Plain scatters are vectorised
+// like gathers.
 template <typename OpT>
 LogicalResult emitScatter(KernelEmitter& e, OpT op, bool atomic) {
   OpBuilder& b = e.b;
@@ -237,16 +300,45 @@ LogicalResult emitScatter(KernelEmitter& e, OpT op, bool atomic) {
   Value owner = e.ownerPredicate(*l);
   auto& offs = e.regs(op.getOffsets());
   auto& vals = e.regs(op.getValue());
-  for (size_t r = 0; r < offs.size(); ++r) {
+  SmallVector<Value> preds;
+  for (size_t r = 0; r < offs.size(); ++r)
+    preds.push_back(op.getMask() ? b.create<arith::AndIOp>(loc, owner, e.regs(op.getMask())[r]).getResult() : owner);
+  auto scalarAt = [&](int64_t r) {
     Value addr = elemPtr(b, loc, ptr, elem, offs[r]);
-    Value pred = op.getMask() ? b.create<arith::AndIOp>(loc, owner, e.regs(op.getMask())[r]).getResult() : owner;
-    when(b, loc, pred, [&] {
+    when(b, loc, preds[r], [&] {
       if (atomic)
         b.create<LLVM::AtomicRMWOp>(loc, LLVM::AtomicBinOp::fadd, addr, vals[r], LLVM::AtomicOrdering::monotonic);
       else
         b.create<LLVM::StoreOp>(loc, vals[r], addr, bytes);
     });
+  };
+  auto scalarPath = [&] {
+    for (size_t r = 0; r < offs.size(); ++r) scalarAt(int64_t(r));
+    return SmallVector<Value>{};
+  };
+  int64_t vec = atomic ? 1 : gatherVectorWidth(*l, op.getOffsets(), elem);
+  if (vec < 2) {
+    scalarPath();
+    return success();
   }
+  auto vt = VectorType::get({vec}, elem);
+  auto vectorPath = [&] {
+    for (int64_t r = 0; r < int64_t(offs.size()); r += vec) {
+      auto whole = [&] {
+        Value v = b.create<LLVM::PoisonOp>(loc, vt);
+        for (int64_t j = 0; j < vec; ++j) v = b.create<LLVM::InsertElementOp>(loc, v, vals[r + j], e.i32(j));
+        b.create<LLVM::StoreOp>(loc, v, elemPtr(b, loc, ptr, elem, offs[r]), unsigned(vec * bytes));
+        return SmallVector<Value>{};
+      };
+      auto parts = [&] {
+        for (int64_t j = 0; j < vec; ++j) scalarAt(r + j);
+        return SmallVector<Value>{};
+      };
+      ifElse(b, loc, {}, allOf(b, loc, ArrayRef<Value>(preds).slice(r, vec)), whole, parts);
+    }
+    return SmallVector<Value>{};
+  };
+  ifElse(b, loc, {}, pointerAligned(e, loc, ptr, vec * bytes), vectorPath, scalarPath);
   return success();
 }
 

@@ -39,6 +39,13 @@
 // CHECK: gpu.return
 // CHECK-NOT: tensor<
 // CHECK-NOT: tile.
+
+// Gathers/scatters at pid*1024 + arange: contiguous, aligned offsets -> 16-byte vectors when
+// the pointer is aligned (run-time test) and the whole vector is unmasked.
+// CHECK-LABEL: gpu.func @vadd
+// CHECK: llvm.ptrtoint
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xf32>
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xf32>, !llvm.ptr<1>
 func.func @k(%a: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %n: i32, %s: f32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
   %c1 = arith.constant 1 : i32
   %c0 = arith.constant 0 : i32
@@ -56,5 +63,21 @@ func.func @k(%a: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %n: i32, %s: f32) attribut
   tile.store_block %e, %o shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] : tensor<64x64xf32, #mma>, !tile.ptr<f32>
   %rows = tile.arange 0 to 64 : tensor<64xi32, #row>
   tile.store %m, %o[%rows] : tensor<64xf32, #row>, !tile.ptr<f32>, tensor<64xi32, #row>
+  return
+}
+
+#blk1 = #tilegpu.blocked<sizePerThread = [4], threadsPerWarp = [32], warpsPerCTA = [4], order = [0]>
+func.func @vadd(%x: !tile.ptr<f32>, %n: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %pid = tile.program_id 0 : i32
+  %c1024 = arith.constant 1024 : i32
+  %base = arith.muli %pid, %c1024 : i32
+  %r = tile.arange 0 to 1024 : tensor<1024xi32, #blk1>
+  %b = tile.splat %base : i32 -> tensor<1024xi32, #blk1>
+  %offs = arith.addi %b, %r : tensor<1024xi32, #blk1>
+  %nn = tile.splat %n : i32 -> tensor<1024xi32, #blk1>
+  %mask = arith.cmpi slt, %offs, %nn : tensor<1024xi32, #blk1>
+  %a = tile.load %x[%offs] mask %mask : !tile.ptr<f32>, tensor<1024xi32, #blk1>, tensor<1024xi1, #blk1> -> tensor<1024xf32, #blk1>
+  %s = arith.addf %a, %a : tensor<1024xf32, #blk1>
+  tile.store %s, %x[%offs] mask %mask : tensor<1024xf32, #blk1>, !tile.ptr<f32>, tensor<1024xi32, #blk1>, tensor<1024xi1, #blk1>
   return
 }
