@@ -1,3 +1,5 @@
+load("//lowering/gen:tile_kernel.bzl", "tile_kernel")
+
 """The attention kernels compiled ahead of time for the GPU, named the way gpu_backend.cc looks
 them up: instance_name(kernel, params) = kernel + "__" + params with "=" dropped, "," -> "_",
 lowercased. Mirrors attention/kernels/kernel_table.h (block shapes per head_dim)."""
@@ -19,7 +21,7 @@ def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]
         bm, bn, warps = _BLOCKS[d]
         for t in dtypes:
             for cap in softcaps:
-                p = {"BLOCK_M": bm, "BLOCK_N": bn, "DTYPE": t, "HEAD_DIM": d, "NUM_WARPS": warps, "SOFTCAP": cap}
+                p = {"BLOCK_M": bm, "BLOCK_N": bn, "DTYPE": {"fp16": "f16"}.get(t, t), "HEAD_DIM": d, "NUM_WARPS": warps, "SOFTCAP": cap}
                 for variant in variants:
                     for k in _FWD_BWD:
                         name = k + variant if k in ["attn_fwd", "attn_bwd_dq"] else k
@@ -30,3 +32,42 @@ def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]
                         name = "attn_bwd_dkdv" + variant
                         out[_instance(name, pa)] = name + ":" + _params_str(pa)
     return out
+
+def attention_kernel_libraries(name, instances, deps):
+    """One tile_kernel library per instance (each generated in its own process), plus `name`:
+    a library whose <name>_kernels[] lists every instance's image for lookup by name."""
+    libs = []
+    for instance, spec in instances.items():
+        lib = "k_" + instance
+        tile_kernel(name = lib, kernels = {instance: spec}, deps = deps)
+        libs.append(lib)
+    native.genrule(
+        name = name + "_index",
+        outs = [name + ".h", name + ".cc"],
+        cmd = "\n".join([
+            "cat > $(location %s.h) <<'EOF'" % name,
+            "// Generated: every compiled attention kernel image, for lookup by instance name.",
+            "#pragma once",
+            "#include \"dsl/runtime/kernel_image.h\"",
+            "namespace tile::kernels {",
+            "inline constexpr int %s_num_kernels = %d;" % (name, len(libs)),
+            "extern const ::tile::rt::KernelImage* const %s_kernels[%d];" % (name, len(libs)),
+            "}  // namespace tile::kernels",
+            "EOF",
+            "cat > $(location %s.cc) <<'EOF'" % name,
+            "#include \"%s/%s.h\"" % (native.package_name(), name),
+        ] + ["#include \"%s/%s.h\"" % (native.package_name(), lib) for lib in libs] + [
+            "namespace tile::kernels {",
+            "const ::tile::rt::KernelImage* const %s_kernels[%d] = {" % (name, len(libs)),
+        ] + ["    &%s_image," % i for i in instances.keys()] + [
+            "};",
+            "}  // namespace tile::kernels",
+            "EOF",
+        ]),
+    )
+    native.cc_library(
+        name = name,
+        srcs = [name + ".cc"],
+        hdrs = [name + ".h"],
+        deps = [":" + lib for lib in libs] + ["//dsl/runtime"],
+    )
