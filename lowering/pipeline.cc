@@ -13,6 +13,7 @@ namespace tile::lowering {
 
 void buildTileToGpuPipeline(mlir::OpPassManager& pm) {
   pm.addPass(createAssignLayoutsPass());
+  pm.addPass(createPipelineLoopsPass());
   pm.addPass(createConvertToGpuPass());
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
@@ -26,6 +27,7 @@ mlir::LogicalResult lower_tile_to_gpu(mlir::ModuleOp m) {
 
 void registerLoweringPasses() {
   mlir::registerPass([] { return createAssignLayoutsPass(); });
+  mlir::registerPass([] { return createPipelineLoopsPass(); });
   mlir::registerPass([] { return createConvertToGpuPass(); });
 }
 

@@ -2,6 +2,7 @@
 //
 // Pass list (also registered as the `tile-to-gpu` pipeline of tile-opt):
 //   tile-assign-layouts   every tile gets a tilegpu layout, convert_layout where they meet
+//   tile-pipeline-loops   marks dot-operand loads of tile.stages loops for cp.async prefetch
 //   tile-convert-to-gpu   gpu.module @kernels of gpu.func kernels, per-thread scalar code
 //   canonicalize, cse     tidy the per-thread code
 // The output is ready for the NVVM lowering (gpu-lower-to-nvvm-pipeline, sm_90a, +ptx80).

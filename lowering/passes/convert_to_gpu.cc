@@ -16,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 namespace ti = tile::ir;
@@ -49,6 +50,14 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   // Prologue anchor: thread-invariant values are inserted before it.
   Operation* anchor = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);
   KernelEmitter e(b, anchor, tid, smem);
+  // Software-pipelining buffers first, the scratch area after them.
+  int64_t pipelineEnd = 0;
+  f.walk([&](Operation* op) {
+    if (!op->hasAttr("tilegpu.pipeline")) return;
+    e.pipelineOffset[op] = pipelineEnd;
+    pipelineEnd += pipelineBytes(op);
+  });
+  e.setScratchBase(int64_t(llvm::alignTo(uint64_t(pipelineEnd), 128)));
   b.setInsertionPointToEnd(&entry);
   for (auto [src, dst] : llvm::zip(f.getArguments(), gf.getArguments())) {
     if (isa<ti::PtrType>(src.getType())) e.setRegs(src, {b.create<LLVM::AddrSpaceCastOp>(loc, llvmPtr(ctx, 1), dst)});

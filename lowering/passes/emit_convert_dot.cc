@@ -10,6 +10,7 @@
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/passes/kernel_emitter.h"
+#include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
@@ -19,29 +20,6 @@ namespace ti = tile::ir;
 
 namespace tile::lowering {
 namespace {
-
-// A tile in shared memory: row-major along `fast` (the contiguous dimension), rows padded.
-struct SmemTile {
-  int rank, fast;
-  int64_t rowStride, bytes;
-  unsigned eb;
-  SmemTile(ArrayRef<int64_t> shape, int fastDim, unsigned elemBytes) : rank(int(shape.size())), fast(fastDim), eb(elemBytes) {
-    if (rank == 1) {
-      rowStride = 0;
-      bytes = shape[0] * eb;
-    } else {
-      rowStride = shape[fast] + 16 / eb;
-      bytes = shape[1 - fast] * rowStride * eb;
-    }
-  }
-  int slow() const { return 1 - fast; }
-  Value byteOffset(KernelEmitter& e, Location loc, ArrayRef<Value> c) const {
-    OpBuilder& b = e.b;
-    Value idx = rank == 1 ? c[0]
-                          : b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, c[slow()], e.i32(rowStride)), c[fast]).getResult();
-    return b.create<arith::MulIOp>(loc, idx, e.i32(eb));
-  }
-};
 
 Value vectorOf(OpBuilder& b, Location loc, ArrayRef<Value> vals, KernelEmitter& e) {
   if (vals.size() == 1) return vals[0];
@@ -55,7 +33,7 @@ Value vectorOf(OpBuilder& b, Location loc, ArrayRef<Value> vals, KernelEmitter& 
 void storeTile(KernelEmitter& e, Location loc, const LinearLayout& l, const SmemTile& t, ArrayRef<Value> regs) {
   int64_t vec = std::min<int64_t>(contiguityAlong(l, t.fast), 16 / t.eb);
   for (int64_t r = 0; r < l.numRegs(); r += vec) {
-    Value addr = e.smemAt(t.byteOffset(e, loc, e.elemCoord(l, r)));
+    Value addr = t.address(e, loc, e.elemCoord(l, r));
     e.b.create<LLVM::StoreOp>(loc, vectorOf(e.b, loc, regs.slice(r, vec), e), addr, unsigned(vec * t.eb));
   }
 }
@@ -64,7 +42,7 @@ SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& 
   int64_t vec = std::min<int64_t>(contiguityAlong(l, t.fast), 16 / t.eb);
   SmallVector<Value> out;
   for (int64_t r = 0; r < l.numRegs(); r += vec) {
-    Value addr = e.smemAt(t.byteOffset(e, loc, e.elemCoord(l, r)));
+    Value addr = t.address(e, loc, e.elemCoord(l, r));
     if (vec == 1) {
       out.push_back(e.b.create<LLVM::LoadOp>(loc, elem, addr, t.eb));
       continue;
@@ -78,6 +56,8 @@ SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& 
 // mma.sync operand fragments from the shared tile with ldmatrix. Each ldmatrix moves `num`
 // 8x8 matrices; matrix j starts at logical offset ((j&1)*8, (j>>1)*8) from the fragment origin
 // and lane i gives the address of row i%8 of matrix (i/8)%num along the slow dimension.
+}  // namespace
+
 LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout& dl, unsigned opIdx,
                             const SmemTile& t, Type elem, SmallVector<Value>& out) {
   OpBuilder& b = e.b;
@@ -100,7 +80,7 @@ LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout&
       if (dim == t.slow()) v = b.create<arith::AddIOp>(loc, v, rowIn);
       c[dim] = v;
     }
-    Value addr = e.smemAt(t.byteOffset(e, loc, c));
+    Value addr = t.address(e, loc, c);
     SmallVector<Type> words(size_t(num), b.getI32Type());
     Type resTy = LLVM::LLVMStructType::getLiteral(b.getContext(), words);
     Value res = b.create<NVVM::LdMatrixOp>(loc, resTy, addr, uint32_t(num),
@@ -137,8 +117,6 @@ LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout&
   return success();
 }
 
-}  // namespace
-
 LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
   auto cv = cast<tg::ConvertLayoutOp>(op);
   Location loc = op->getLoc();
@@ -163,6 +141,14 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
   }
   Type elem = st.getElementType();
   unsigned bits = elem.getIntOrFloatBitWidth();
+  // A software-pipelined operand already sits in shared memory (emit_pipeline.cc).
+  if (auto slot = e.pipelinedSource(op)) {
+    auto dot = cast<tg::DotOperandAttr>(dt.getEncoding());
+    SmallVector<Value> out;
+    if (failed(loadFragments(e, op, *dl, dot.getOpIdx(), *slot, elem, out))) return failure();
+    e.setRegs(cv.getResult(), out);
+    return success();
+  }
   if (st.getRank() > 2 || (bits != 16 && bits != 32))
     return op->emitOpError("convert_layout through shared memory supports 1-D/2-D tiles of 16/32-bit elements");
   int fast = sl->reg.empty() || baseDim(sl->reg[0]).first < 0 ? int(st.getRank()) - 1 : baseDim(sl->reg[0]).first;

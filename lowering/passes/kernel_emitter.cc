@@ -2,6 +2,8 @@
 // elementwise math and shape ops (splat, arange, broadcast, expand_dims, trans).
 #include "lowering/passes/kernel_emitter.h"
 
+#include "lowering/passes/smem_tile.h"
+
 #include "dsl/ir/TileDialect.h"
 #include "llvm/Support/MathExtras.h"
 #include "lowering/ir/TilegpuDialect.h"
@@ -125,8 +127,19 @@ Value KernelEmitter::ownerPredicate(const LinearLayout& l) {
   return predCache_[key] = pred;
 }
 
-Value KernelEmitter::smemAt(Value byteOffset) {
+Value KernelEmitter::smemAbsolute(Value byteOffset) {
   return b.create<LLVM::GEPOp>(b.getUnknownLoc(), smem_.getType(), b.getI8Type(), smem_, ValueRange{byteOffset});
+}
+
+Value KernelEmitter::smemAt(Value byteOffset) {
+  if (scratchBase_) byteOffset = b.create<arith::AddIOp>(b.getUnknownLoc(), byteOffset, i32(scratchBase_));
+  return smemAbsolute(byteOffset);
+}
+
+std::optional<SmemTile> KernelEmitter::pipelinedSource(Operation* convert) {
+  auto it = pipelineReads.find(convert);
+  if (it == pipelineReads.end()) return std::nullopt;
+  return *it->second;
 }
 
 // ---- control flow ---------------------------------------------------------------------------
@@ -171,6 +184,9 @@ static void unflatten(KernelEmitter& e, ValueRange values, ValueRange flat, Arra
 }
 
 LogicalResult KernelEmitter::emitFor(Operation* op) {
+  bool pipelined = false;
+  if (failed(emitPipelinedFor(*this, op, pipelined))) return failure();
+  if (pipelined) return success();
   auto forOp = cast<scf::ForOp>(op);
   SmallVector<Value> inits;
   SmallVector<unsigned> counts;

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "lowering/layout/linear_layout.h"
@@ -18,6 +20,8 @@
 #include "mlir/IR/Operation.h"
 
 namespace tile::lowering {
+
+struct SmemTile;
 
 class KernelEmitter {
  public:
@@ -48,9 +52,19 @@ class KernelEmitter {
   llvm::SmallVector<mlir::Value> elemCoord(const LinearLayout& l, int64_t r);
   // True in exactly one thread of each group holding replicated copies of the same elements.
   mlir::Value ownerPredicate(const LinearLayout& l);
-  // Dynamic shared memory: a pointer `byteOffset` bytes in, and a request for `bytes` of it.
+  // Dynamic shared memory. [0, scratchBase) holds software-pipelining buffers; the scratch
+  // area after it is shared by conversions and reductions (each use between barriers).
+  // smemAt: `byteOffset` into the scratch area; smemAbsolute: from the start.
   mlir::Value smemAt(mlir::Value byteOffset);
-  void useSmem(int64_t bytes) { smemBytes_ = std::max(smemBytes_, bytes); }
+  mlir::Value smemAbsolute(mlir::Value byteOffset);
+  void useSmem(int64_t bytes) { smemBytes_ = std::max(smemBytes_, scratchBase_ + bytes); }
+  void setScratchBase(int64_t bytes) { scratchBase_ = bytes, smemBytes_ = std::max(smemBytes_, bytes); }
+
+  // Software pipelining (emit_pipeline.cc): loads whose data goes straight to shared memory,
+  // and the shared tile a pipelined operand's convert_layout reads.
+  llvm::DenseMap<mlir::Operation*, int64_t> pipelineOffset;  // load_block -> buffer offset
+  std::optional<SmemTile> pipelinedSource(mlir::Operation* convert);
+  llvm::DenseMap<mlir::Operation*, std::shared_ptr<SmemTile>> pipelineReads;
   mlir::Value castIndexToI32(mlir::Value v);
 
  private:
@@ -63,6 +77,7 @@ class KernelEmitter {
   mlir::Operation* prologue_;
   mlir::Value tid_, smem_, lane_, warp_;
   int64_t smemBytes_ = 0;
+  int64_t scratchBase_ = 0;
   llvm::DenseMap<const void*, llvm::SmallVector<mlir::Value>> values_;
   std::map<std::string, llvm::SmallVector<mlir::Value>> coordCache_;
   std::map<std::string, mlir::Value> predCache_;
@@ -73,6 +88,11 @@ mlir::LogicalResult emitMemoryOp(KernelEmitter& e, mlir::Operation* op, bool& ha
 mlir::LogicalResult emitReduce(KernelEmitter& e, mlir::Operation* op);
 mlir::LogicalResult emitConvertLayout(KernelEmitter& e, mlir::Operation* op);
 mlir::LogicalResult emitDot(KernelEmitter& e, mlir::Operation* op);
+// A scf.for whose loads carry tilegpu.pipeline (see pipeline_loops.cc); `handled` is false
+// when there is nothing to pipeline.
+mlir::LogicalResult emitPipelinedFor(KernelEmitter& e, mlir::Operation* forOp, bool& handled);
+// Buffer bytes a pipelined load needs (all its stages).
+int64_t pipelineBytes(mlir::Operation* load);
 
 // Small shared utilities.
 mlir::Type llvmPtr(mlir::MLIRContext* ctx, unsigned addressSpace);

@@ -11,6 +11,10 @@ namespace tile::lowering {
 // tilegpu.convert_layout where producers and consumers disagree.
 std::unique_ptr<mlir::Pass> createAssignLayoutsPass();
 
+// tile-pipeline-loops: marks the dot-operand loads of `tile.stages` loops that
+// tile-convert-to-gpu fetches ahead with cp.async into multi-stage shared-memory buffers.
+std::unique_ptr<mlir::Pass> createPipelineLoopsPass();
+
 // tile-convert-to-gpu: laid-out tile kernels -> gpu.module @kernels of gpu.func kernels whose
 // bodies hold only per-thread scalar code (arith/math/scf/gpu/nvvm/llvm/vector).
 std::unique_ptr<mlir::Pass> createConvertToGpuPass();

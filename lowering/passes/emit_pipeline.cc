@@ -1,0 +1,254 @@
+// Software pipelining of dot operands (loads marked by tile-pipeline-loops).
+//
+// For a loop with S stages, each marked load gets S shared-memory buffers. The prologue issues
+// the cp.async copies of iterations 0..S-2; iteration i waits until its own copy has landed
+// (cp.async.wait_group S-2, then a barrier so every thread's copies are visible and every
+// thread is done with iteration i-1), issues the copy of iteration i+S-1 into the buffer
+// iteration i-1 used, and its dot reads operand fragments from buffer i % S with ldmatrix.
+// Address operands of future iterations are recomputed from the induction variable and from
+// scalar iter_args advanced ahead of the loop (extra loop-carried values). Out-of-bounds
+// elements are zero-filled (cp.async src-size 0); when 16-byte copies are not possible (the
+// run-time alignment test fails) the same buffer is filled with ordinary loads and stores.
+#include "dsl/ir/TileDialect.h"
+#include "llvm/Support/MathExtras.h"
+#include "lowering/ir/TilegpuDialect.h"
+#include "lowering/passes/kernel_emitter.h"
+#include "lowering/passes/memory_helpers.h"
+#include "lowering/passes/smem_tile.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+namespace tg = tile::gpu;
+
+namespace tile::lowering {
+
+tg::ConvertLayoutOp pipelinedConsumer(ti::LoadBlockOp load);  // pipeline_loops.cc
+
+namespace {
+
+constexpr const char* kPipelineAttr = "tilegpu.pipeline";
+
+int64_t stageBytes(ti::LoadBlockOp load) {
+  SmemTile t(load.getResult().getType().getShape(), /*fast=*/1, 2);
+  return int64_t(llvm::alignTo(uint64_t(t.bytes), 128));
+}
+
+struct Piped {
+  ti::LoadBlockOp load;
+  Operation* trans = nullptr;
+  tg::ConvertLayoutOp convert;
+  LinearLayout layout;
+  int64_t offset = 0, stage = 0, vec = 0;
+};
+
+bool outside(scf::ForOp forOp, Value v) {
+  Operation* parent = v.getParentBlock()->getParentOp();
+  return parent != forOp.getOperation() && !forOp->isProperAncestor(parent);
+}
+
+// Emits the value `v` has in the iteration whose induction variable and scalar iter_args
+// `m` maps (loop invariants come from the emitter).
+Value evalAhead(KernelEmitter& e, scf::ForOp forOp, Value v, IRMapping& m) {
+  if (m.contains(v)) return m.lookup(v);
+  if (outside(forOp, v)) return e.scalar(v);
+  Operation* def = v.getDefiningOp();
+  Value out;
+  if (auto ap = dyn_cast<ti::AddPtrOp>(def)) {
+    Type elem = cast<ti::PtrType>(ap.getPtr().getType()).getPointee();
+    out = elemPtr(e.b, def->getLoc(), evalAhead(e, forOp, ap.getPtr(), m), elem, evalAhead(e, forOp, ap.getOffset(), m));
+  } else {
+    IRMapping local;
+    for (Value operand : def->getOperands()) local.map(operand, evalAhead(e, forOp, operand, m));
+    out = e.b.clone(*def, local)->getResult(0);
+  }
+  m.map(v, out);
+  return out;
+}
+
+// Scalar iter_args the address computations of `v` depend on (through their updates too).
+void neededIterArgs(scf::ForOp forOp, Value v, std::set<unsigned>& out, DenseSet<Value>& seen) {
+  if (outside(forOp, v) || !seen.insert(v).second || v == forOp.getInductionVar()) return;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    unsigned idx = arg.getArgNumber() - 1;
+    out.insert(idx);
+    neededIterArgs(forOp, forOp.getBody()->getTerminator()->getOperand(idx), out, seen);
+    return;
+  }
+  for (Value operand : v.getDefiningOp()->getOperands()) neededIterArgs(forOp, operand, out, seen);
+}
+
+// Fills one buffer of `p` with the tile of the iteration `m` describes (zeros where it is out
+// of bounds or `valid` is false).
+void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value bufferOffset, Value valid) {
+  OpBuilder& b = e.b;
+  Location loc = p.load.getLoc();
+  BlockAccess acc{e, loc, evalAhead(e, forOp, p.load.getPtr(), m), {}, {}, {}, p.load.getResult().getType().getElementType(), p.layout, {}};
+  for (Value v : p.load.getShape()) acc.shape.push_back(evalAhead(e, forOp, v, m));
+  for (Value v : p.load.getStrides()) acc.strides.push_back(evalAhead(e, forOp, v, m));
+  for (Value v : p.load.getOffsets()) acc.offsets.push_back(evalAhead(e, forOp, v, m));
+  SmemTile tile(p.load.getResult().getType().getShape(), 1, 2);
+  auto dst = [&](int64_t r) {
+    return e.smemAbsolute(b.create<arith::AddIOp>(loc, bufferOffset, tile.byteOffset(e, loc, e.elemCoord(p.layout, r))));
+  };
+  int64_t bytes = p.vec * 2;
+  auto async = [&] {
+    acc.terms.clear();
+    for (int64_t r = 0; r < p.layout.numRegs(); r += p.vec) {
+      auto [inb, src] = acc.at(r);
+      Value ok = b.create<arith::AndIOp>(loc, inb, valid);
+      Value size = b.create<arith::SelectOp>(loc, ok, e.i32(bytes), e.i32(0));
+      b.create<NVVM::CpAsyncOp>(loc, dst(r), src, uint32_t(bytes),
+                                bytes == 16 ? NVVM::LoadCacheModifierKind::CG : NVVM::LoadCacheModifierKind::CA, size);
+    }
+    return SmallVector<Value>{};
+  };
+  auto sync = [&] {
+    acc.terms.clear();
+    Type elem = acc.elem;
+    Value zero = b.create<arith::ConstantOp>(loc, scalarAttr(elem, 0));
+    for (int64_t r = 0; r < p.layout.numRegs(); ++r) {
+      auto [inb, src] = acc.at(r);
+      Value v = maskedLoad(b, loc, elem, src, b.create<arith::AndIOp>(loc, inb, valid), zero, 2);
+      b.create<LLVM::StoreOp>(loc, v, dst(r), 2);
+    }
+    return SmallVector<Value>{};
+  };
+  acc.terms.clear();
+  ifElse(b, loc, {}, acc.vectorOk(p.vec), async, sync);
+}
+
+}  // namespace
+
+int64_t pipelineBytes(Operation* load) {
+  auto lb = cast<ti::LoadBlockOp>(load);
+  return load->getAttrOfType<IntegerAttr>(kPipelineAttr).getInt() * stageBytes(lb);
+}
+
+LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
+  auto forOp = cast<scf::ForOp>(op);
+  handled = false;
+  std::vector<Piped> pipes;
+  int64_t S = 0;
+  for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>()) {
+    auto attr = load->getAttrOfType<IntegerAttr>(kPipelineAttr);
+    auto it = e.pipelineOffset.find(load);
+    if (!attr || it == e.pipelineOffset.end()) continue;
+    Piped p;
+    p.load = load;
+    p.convert = pipelinedConsumer(load);
+    if (!p.convert) return load->emitOpError("pipelined load lost its dot-operand consumer");
+    Operation* user = *load.getResult().getUsers().begin();
+    if (isa<ti::TransOp>(user)) p.trans = user;
+    std::string why;
+    auto l = layoutOf(load.getResult().getType(), &why);
+    if (failed(l)) return load->emitOpError(why);
+    p.layout = *l;
+    p.offset = it->second;
+    p.stage = stageBytes(load);
+    p.vec = std::min<int64_t>(contiguityAlong(*l, 1), 8);
+    S = attr.getInt();
+    pipes.push_back(p);
+  }
+  if (pipes.empty()) return success();
+  handled = true;
+  OpBuilder& b = e.b;
+  Location loc = forOp.getLoc();
+  Value lb = e.scalar(forOp.getLowerBound()), ub = e.scalar(forOp.getUpperBound()), step = e.scalar(forOp.getStep());
+  auto yield = cast<scf::YieldOp>(forOp.getBody()->getTerminator());
+  auto iterArgs = forOp.getRegionIterArgs();
+
+  std::set<unsigned> neededSet;
+  DenseSet<Value> seen;
+  for (auto& p : pipes)
+    for (Value v : p.load->getOperands()) neededIterArgs(forOp, v, neededSet, seen);
+  SmallVector<unsigned> needed(neededSet.begin(), neededSet.end());
+  for (unsigned idx : needed)
+    if (e.regs(forOp.getInitArgs()[idx]).size() != 1) return forOp.emitOpError("pipelining: address iter_arg is not a scalar");
+
+  // Prologue: iterations 0 .. S-2.
+  Value iv = lb;
+  SmallVector<Value> state;
+  for (unsigned idx : needed) state.push_back(e.scalar(forOp.getInitArgs()[idx]));
+  for (int64_t s = 0; s + 1 < S; ++s) {
+    IRMapping m;
+    m.map(forOp.getInductionVar(), iv);
+    for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], state[k]);
+    Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv, ub);
+    for (auto& p : pipes) issueCopy(e, forOp, p, m, e.i32(p.offset + s * p.stage), valid);
+    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+    SmallVector<Value> next;
+    for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+    state = next;
+    iv = b.create<arith::AddIOp>(loc, iv, step);
+  }
+
+  // The loop, carrying the scalars of iteration i+S-1 and the iteration count.
+  SmallVector<Value> inits;
+  SmallVector<unsigned> counts;
+  for (Value v : forOp.getInitArgs()) {
+    llvm::append_range(inits, e.regs(v));
+    counts.push_back(unsigned(e.regs(v).size()));
+  }
+  size_t nOrig = inits.size();
+  llvm::append_range(inits, state);
+  inits.push_back(e.i32(0));
+  auto newFor = b.create<scf::ForOp>(loc, lb, ub, step, inits);
+  Block* body = newFor.getBody();
+  if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>()) body->back().erase();
+  e.setRegs(forOp.getInductionVar(), {newFor.getInductionVar()});
+  auto newArgs = newFor.getRegionIterArgs();
+  size_t at = 0;
+  for (auto [v, n] : llvm::zip(iterArgs, counts)) {
+    e.setRegs(v, SmallVector<Value>(newArgs.begin() + at, newArgs.begin() + at + n));
+    at += n;
+  }
+  SmallVector<Value> ahead(newArgs.begin() + nOrig, newArgs.begin() + nOrig + needed.size());
+  Value count = newArgs.back();
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToEnd(body);
+    b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
+    b.create<mlir::gpu::BarrierOp>(loc);
+    Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
+    Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));
+    Value ivAhead = b.create<arith::AddIOp>(loc, newFor.getInductionVar(),
+                                            b.create<arith::MulIOp>(loc, step, e.i32(S - 1)));
+    IRMapping m;
+    m.map(forOp.getInductionVar(), ivAhead);
+    for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], ahead[k]);
+    Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ivAhead, ub);
+    DenseSet<Operation*> skip;
+    for (auto& p : pipes) {
+      Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, writeSlot, e.i32(p.stage)));
+      issueCopy(e, forOp, p, m, buf, valid);
+      auto shape = p.load.getResult().getType().getShape();
+      auto tile = p.trans ? std::make_shared<SmemTile>(SmallVector<int64_t>{shape[1], shape[0]}, 0, 2)
+                          : std::make_shared<SmemTile>(shape, 1, 2);
+      tile->slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
+      e.pipelineReads[p.convert] = tile;
+      skip.insert(p.load);
+      if (p.trans) skip.insert(p.trans);
+    }
+    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+    for (Operation& inner : forOp.getBody()->without_terminator()) {
+      if (skip.count(&inner)) continue;
+      if (failed(e.emitOp(&inner))) return failure();
+    }
+    SmallVector<Value> flat;
+    for (Value v : yield.getOperands()) llvm::append_range(flat, e.regs(v));
+    for (unsigned idx : needed) flat.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+    flat.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
+    b.create<scf::YieldOp>(loc, flat);
+  }
+  at = 0;
+  for (auto [v, n] : llvm::zip(forOp.getResults(), counts)) {
+    e.setRegs(v, SmallVector<Value>(newFor.getResults().begin() + at, newFor.getResults().begin() + at + n));
+    at += n;
+  }
+  b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+  return success();
+}
+
+}  // namespace tile::lowering

@@ -1,0 +1,98 @@
+// tile-pipeline-loops: picks the loads a `tile.stages = S` loop software-pipelines.
+//
+// A load_block in the loop body qualifies when its tile only feeds a dot (through one
+// convert_layout to a dot_op layout, optionally through one trans), its padding is zero (what
+// cp.async's zero fill gives), and its address operands can be computed S-1 iterations ahead:
+// they are loop invariants, the induction variable, or scalar arithmetic on those and on scalar
+// iter_args whose updates are themselves such arithmetic. Qualifying loads get
+// `tilegpu.pipeline = S`; tile-convert-to-gpu then fetches them with cp.async into S
+// shared-memory buffers, S-1 iterations ahead, and the dot reads them from there with ldmatrix.
+#include "dsl/ir/TileDialect.h"
+#include "lowering/ir/TilegpuDialect.h"
+#include "lowering/layout/linear_layout.h"
+#include "lowering/passes/passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+namespace tg = tile::gpu;
+
+namespace tile::lowering {
+
+bool computableAhead(scf::ForOp forOp, Value v, DenseSet<Value>& visiting) {
+  if (!forOp->isProperAncestor(v.getParentBlock()->getParentOp()) && v.getParentBlock() != forOp.getBody())
+    return true;  // defined outside the loop
+  if (v == forOp.getInductionVar()) return true;
+  if (!v.getType().isIntOrIndexOrFloat() && !isa<ti::PtrType>(v.getType())) return false;
+  if (!visiting.insert(v).second) return true;  // a recurrence through an iter_arg
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (arg.getOwner() != forOp.getBody()) return false;
+    unsigned idx = arg.getArgNumber() - 1;
+    return computableAhead(forOp, forOp.getBody()->getTerminator()->getOperand(idx), visiting);
+  }
+  Operation* def = v.getDefiningOp();
+  if (def->getBlock() != forOp.getBody() || def->getNumRegions() || def->getNumResults() != 1) return false;
+  if (!isa<ti::AddPtrOp>(def) && def->getDialect()->getNamespace() != "arith") return false;
+  for (Value operand : def->getOperands())
+    if (!computableAhead(forOp, operand, visiting)) return false;
+  return true;
+}
+
+// The convert_layout (to a dot operand) that consumes `load`, directly or through one trans.
+tg::ConvertLayoutOp pipelinedConsumer(ti::LoadBlockOp load) {
+  Value v = load.getResult();
+  if (!v.hasOneUse()) return {};
+  Operation* user = *v.getUsers().begin();
+  if (auto tr = dyn_cast<ti::TransOp>(user)) {
+    if (!tr.getResult().hasOneUse()) return {};
+    user = *tr.getResult().getUsers().begin();
+  }
+  auto cv = dyn_cast<tg::ConvertLayoutOp>(user);
+  if (!cv || cv->getBlock() != load->getBlock() || !isa<tg::DotOperandAttr>(cv.getResult().getType().getEncoding()))
+    return {};
+  return cv;
+}
+
+namespace {
+
+bool qualifies(scf::ForOp forOp, ti::LoadBlockOp load) {
+  auto tt = load.getResult().getType();
+  if (tt.getRank() != 2 || tt.getElementType().getIntOrFloatBitWidth() != 16 || !load.getPadding().isZero())
+    return false;
+  if (!pipelinedConsumer(load)) return false;
+  auto l = layoutOf(tt);
+  if (failed(l)) return false;
+  int64_t run = std::min<int64_t>(contiguityAlong(*l, 1), 8);  // cp.async moves 4, 8 or 16 bytes
+  if (run < 2) return false;
+  DenseSet<Value> visiting;
+  for (Value v : load->getOperands())
+    if (!computableAhead(forOp, v, visiting)) return false;
+  return true;
+}
+
+struct PipelineLoopsPass : PassWrapper<PipelineLoopsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PipelineLoopsPass)
+  StringRef getArgument() const override { return "tile-pipeline-loops"; }
+  StringRef getDescription() const override {
+    return "Mark the dot-operand loads of tile.stages loops for cp.async multi-stage prefetching";
+  }
+  void getDependentDialects(DialectRegistry& registry) const override { registry.insert<tg::TilegpuDialect>(); }
+  void runOnOperation() override {
+    getOperation().walk([&](scf::ForOp forOp) {
+      auto stages = forOp->getAttrOfType<IntegerAttr>(ti::kStagesAttr);
+      if (!stages || stages.getInt() < 2) return;
+      for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
+        if (qualifies(forOp, load))
+          load->setAttr("tilegpu.pipeline", IntegerAttr::get(IntegerType::get(&getContext(), 32), stages.getInt()));
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> createPipelineLoopsPass() { return std::make_unique<PipelineLoopsPass>(); }
+
+}  // namespace tile::lowering

@@ -1,0 +1,37 @@
+// Golden test of the software-pipelined loop code (full tile-to-gpu pipeline, 2 stages):
+// prologue copies of iteration 0, then per iteration: wait for the own copy, one barrier, copy
+// of iteration i+1 into the other buffer, operands from the current buffer with ldmatrix, mma.
+// CHECK-LABEL: gpu.func @gemm
+// CHECK-SAME: tile.smem_bytes = 19456 : i32
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NOT: gpu.barrier
+// CHECK: nvvm.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK: nvvm.cp.async.wait.group 0
+func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %N: i32, %K: i32,
+                %sa: i32, %sb: i32, %sc: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %pm = tile.program_id 0 : i32
+  %pn = tile.program_id 1 : i32
+  %c64 = arith.constant 64 : i32
+  %c32 = arith.constant 32 : i32
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %m0 = arith.muli %pm, %c64 : i32
+  %n0 = arith.muli %pn, %c64 : i32
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32>
+  %acc = scf.for %k = %c0 to %K step %c32 iter_args(%acc = %zero) -> (tensor<64x64xf32>) : i32 {
+    %ta = tile.load_block %a shape [%M, %K] strides [%sa, %c1] offsets [%m0, %k] padding 0.0 : !tile.ptr<bf16> -> tensor<64x32xbf16>
+    %tb = tile.load_block %b shape [%K, %N] strides [%sb, %c1] offsets [%k, %n0] padding 0.0 : !tile.ptr<bf16> -> tensor<32x64xbf16>
+    %d = tile.dot %ta, %tb, %acc : tensor<64x32xbf16>, tensor<32x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  } {tile.stages = 2 : i32}
+  tile.store_block %acc, %c shape [%M, %N] strides [%sc, %c1] offsets [%m0, %n0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
