@@ -1,0 +1,198 @@
+#include "bench/bench_flags.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <set>
+
+#include "bench/flops.h"
+
+namespace tile::bench {
+
+const char* func_name(AttnFunc f) {
+  switch (f) {
+    case AttnFunc::qkvpacked: return "flash_attn_qkvpacked_func";
+    case AttnFunc::func: return "flash_attn_func";
+    case AttnFunc::varlen_qkvpacked: return "flash_attn_varlen_qkvpacked_func";
+  }
+  return "?";
+}
+
+const char* elem_type_name(ElemType t) { return t == ElemType::bf16 ? "bf16" : "fp16"; }
+
+namespace {
+
+// Caps keep every product the planner forms far from overflow; real limits (memory, 32-bit
+// kernel offsets) are checked by the API with its own messages.
+constexpr long kMaxDim = 1 << 24;
+
+bool parse_int(const std::string& text, long lo, long hi, int* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (*end != '\0' || errno != 0 || v < lo || v > hi) return false;
+  *out = int(v);
+  return true;
+}
+
+}  // namespace
+
+ParseResult parse_bench_flags(const std::vector<std::string>& args) {
+  ParseResult r;
+  BenchFlags& f = r.flags;
+  std::set<std::string> seen;
+  auto fail = [&](const std::string& flag, const std::string& why) {
+    r.ok = false;
+    r.error = flag + ": " + why;
+    return r;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    bool has_inline_value = false;
+    if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_inline_value = true;
+    }
+    if (flag.rfind("--", 0) != 0) return fail(flag, "unexpected argument (flags start with --)");
+    if (!seen.insert(flag).second) return fail(flag, "given twice");
+
+    auto is_bool = [&](bool* target) {
+      if (has_inline_value) {
+        r.error = flag + ": takes no value (booleans are off unless given)";
+        return false;
+      }
+      *target = true;
+      return true;
+    };
+    auto take_value = [&]() -> bool {
+      if (has_inline_value) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    auto int_flag = [&](int* target, long lo, long hi) -> bool {
+      if (!take_value()) {
+        r.error = flag + ": missing value";
+        return false;
+      }
+      if (!parse_int(value, lo, hi, target)) {
+        r.error = flag + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
+                  value + "'";
+        return false;
+      }
+      return true;
+    };
+    auto string_flag = [&](std::string* target) -> bool {
+      if (!take_value() || value.empty()) {
+        r.error = flag + ": missing value";
+        return false;
+      }
+      *target = value;
+      return true;
+    };
+
+    bool ok = true;
+    if (flag == "--batch_size") ok = int_flag(&f.batch_size, 1, kMaxDim);
+    else if (flag == "--seq_len") ok = int_flag(&f.seq_len, 1, kMaxDim);
+    else if (flag == "--nheads") ok = int_flag(&f.nheads, 1, 4096);
+    else if (flag == "--nheads_k") ok = int_flag(&f.nheads_k, 1, 4096);
+    else if (flag == "--head_size") ok = int_flag(&f.head_size, 1, 1024);
+    else if (flag == "--warmup") ok = int_flag(&f.warmup, 0, 100000);
+    else if (flag == "--iters") ok = int_flag(&f.iters, 1, 100000);
+    else if (flag == "--fwd_only") ok = is_bool(&f.fwd_only);
+    else if (flag == "--causal") ok = is_bool(&f.causal);
+    else if (flag == "--profile") ok = is_bool(&f.profile);
+    else if (flag == "--help" || flag == "-h") ok = is_bool(&f.help);
+    else if (flag == "--json") ok = string_flag(&f.json_path);
+    else if (flag == "--out_dir") ok = string_flag(&f.out_dir);
+    else if (flag == "--dtype") {
+      std::string v;
+      ok = string_flag(&v);
+      if (ok && (v == "bf16" || v == "bfloat16")) f.dtype = ElemType::bf16;
+      else if (ok && (v == "fp16" || v == "float16")) f.dtype = ElemType::fp16;
+      else if (ok) return fail(flag, "expected bf16 or fp16, got '" + v + "'");
+    } else if (flag == "--func") {
+      std::string v;
+      ok = string_flag(&v);
+      if (!ok) {
+      } else if (v == func_name(AttnFunc::qkvpacked)) f.func = AttnFunc::qkvpacked;
+      else if (v == func_name(AttnFunc::func)) f.func = AttnFunc::func;
+      else if (v == func_name(AttnFunc::varlen_qkvpacked)) f.func = AttnFunc::varlen_qkvpacked;
+      else
+        return fail(flag, "expected flash_attn_qkvpacked_func, flash_attn_func or flash_attn_varlen_qkvpacked_func, got '" +
+                              v + "'");
+    } else if (flag == "--sweep") {
+      ok = string_flag(&f.sweep);
+      if (ok && f.sweep != "seed") return fail(flag, "expected 'seed' (the seed's H100 table), got '" + f.sweep + "'");
+    } else {
+      return fail(flag, "unknown flag (see --help)");
+    }
+    if (!ok) {
+      r.ok = false;
+      return r;
+    }
+  }
+
+  if (f.help) {
+    r.ok = true;
+    return r;
+  }
+  if (!f.sweep.empty()) {
+    // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
+    for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--dtype", "--causal"})
+      if (seen.count(fixed)) return fail(fixed, "not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
+  }
+  if (f.nheads_k == 0) f.nheads_k = f.nheads;
+  if (f.func != AttnFunc::func && f.nheads_k != f.nheads)
+    return fail("--nheads_k", std::string(func_name(f.func)) + " packs q, k and v with the same heads: needs nheads_k == nheads (" +
+                                  std::to_string(f.nheads) + "), got " + std::to_string(f.nheads_k) +
+                                  "; use --func flash_attn_func for GQA/MQA");
+  if (f.nheads % f.nheads_k != 0)
+    return fail("--nheads_k", "nheads (" + std::to_string(f.nheads) + ") must be a multiple of nheads_k (" +
+                                  std::to_string(f.nheads_k) + ")");
+  r.ok = true;
+  return r;
+}
+
+std::string usage_text() {
+  std::string s;
+  s += "usage: flash_attn [flags]   (bazel run //bench:flash_attn -- [flags]; needs an NVIDIA GPU)\n";
+  s += "Times flash-attn's API on the GPU and prints flash-attn's benchmark table:\n";
+  s += "  batch_size | seq_len | nheads | head_size | fwd_only | throughput(iters/s) | latency(ms/iter) |\n";
+  s += "  peak memory(MB/device) | speed(TFLOPS)\n\n";
+  s += "  --batch_size N      batch (default 2)\n";
+  s += "  --seq_len N         sequence length of q and k (default 4096)\n";
+  s += "  --nheads N          query heads (default 16)\n";
+  s += "  --nheads_k N        key/value heads, GQA/MQA with --func flash_attn_func (default nheads)\n";
+  s += "  --head_size N       head dimension (default 128)\n";
+  s += "  --dtype bf16|fp16   element type (default bf16)\n";
+  s += "  --func NAME         flash_attn_qkvpacked_func (default) | flash_attn_func |\n";
+  s += "                      flash_attn_varlen_qkvpacked_func (batch_size sequences of seq_len each)\n";
+  s += "  --causal            causal mask (default off)\n";
+  s += "  --fwd_only          forward only (default off: forward + backward)\n";
+  s += "  --warmup N          untimed iterations first (default 5; one always runs: it loads the kernels)\n";
+  s += "  --iters N           timed iterations; the median is reported (default 30)\n";
+  s += "  --profile           also time each kernel of one more iteration (CUDA events around every\n";
+  s += "                      launch); writes a Chrome-trace JSON (open in Perfetto) to --out_dir and\n";
+  s += "                      prints one line per kernel\n";
+  s += "  --sweep seed        the seed's H100 table: causal, bf16, H=16, D=128, B x S in 2x4096, 8x4096,\n";
+  s += "                      16x4096, 64x4096, 128x4096, 2x8192, 2x16384, 2x32768, 2x65536, forward\n";
+  s += "                      and forward+backward (only forward with --fwd_only); writes an SVG chart of\n";
+  s += "                      TFLOPS against seq_len to --out_dir\n";
+  s += "  --json FILE         also write the results as JSON (bench/compare_sdpa.py --ours reads it)\n";
+  s += "  --out_dir DIR       where traces and charts go (default .; give absolute paths when running\n";
+  s += "                      through gpu_bundle/run.sh, which runs in the runfiles tree)\n";
+  s += "  --help              this text\n\n";
+  s += "Timing: CUDA events around each iteration, L2 flushed before each (a 256 MiB memset outside the\n";
+  s += "timed region), median of --iters after --warmup. Inputs are fresh uniform(-1, 1) values;\n";
+  s += "outputs and gradients are poisoned with NaN first and checked afterwards.\n";
+  s += std::string(kFlopsFormula) + " (flash-attn's count; H = query heads).\n";
+  s += "Peak memory: the most bytes of device memory the case held at once, counted through the\n";
+  s += "backend: inputs, outputs, gradients and the API's workspace; MB = 2^20 bytes.\n";
+  s += "Exit status: 0 ok, 1 no GPU or a run failed (e.g. a kernel specialisation not compiled),\n";
+  s += "2 bad flags.\n";
+  return s;
+}
+
+}  // namespace tile::bench

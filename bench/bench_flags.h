@@ -1,0 +1,45 @@
+// The flags of //bench:flash_attn (flash-attn's benchmark_qkvpacked_func.py flags plus a few of
+// our own) and their parsing. Pure logic: nothing here touches the GPU, so every flag error is
+// reported (exit 2, naming the flag) before a device is opened.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tile::bench {
+
+enum class AttnFunc { qkvpacked, func, varlen_qkvpacked };
+enum class ElemType { bf16, fp16 };
+
+// "flash_attn_qkvpacked_func", "flash_attn_func", "flash_attn_varlen_qkvpacked_func".
+const char* func_name(AttnFunc f);
+const char* elem_type_name(ElemType t);  // "bf16", "fp16"
+
+struct BenchFlags {
+  int batch_size = 2, seq_len = 4096, nheads = 16, head_size = 128;
+  int nheads_k = 0;  // 0: same as nheads (resolved by parse_bench_flags)
+  bool fwd_only = false, causal = false, profile = false;  // booleans default off
+  ElemType dtype = ElemType::bf16;
+  AttnFunc func = AttnFunc::qkvpacked;
+  int warmup = 5, iters = 30;
+  std::string json_path;   // empty: no JSON
+  std::string out_dir = ".";  // profile traces and the sweep chart
+  std::string sweep;       // empty or "seed"
+  bool help = false;
+};
+
+struct ParseResult {
+  bool ok = false;
+  BenchFlags flags;
+  std::string error;  // starts with the offending flag, e.g. "--seq_len: expected ..."
+};
+
+// Parses argv[1..] ("--flag value" or "--flag=value"). Checks every value and the combinations
+// (GQA needs nheads % nheads_k == 0; the packed functions need nheads_k == nheads; --sweep fixes
+// the shapes, so shape flags next to it are an error).
+ParseResult parse_bench_flags(const std::vector<std::string>& args);
+
+// The --help text: every flag, its default, and how TFLOPS are counted.
+std::string usage_text();
+
+}  // namespace tile::bench
