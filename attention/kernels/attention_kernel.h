@@ -31,6 +31,14 @@ struct AttnConfig {
   bool softcap = false;  // SOFTCAP: scores = softcap * tanh(raw * scale / softcap)
   int num_warps = 4;     // NUM_WARPS
 
+  // Width of head_dim tiles: the next power of two (the lowering's tile shapes are powers of
+  // two, like Triton's); columns past head_dim are loaded as zeros and never stored.
+  int tile_dim() const {
+    int t = 1;
+    while (t < head_dim) t *= 2;
+    return t;
+  }
+
   static AttnConfig from(const Params& p);
   // The parameter set for these values (for registration and kernel lookup).
   Params params() const;

@@ -24,10 +24,10 @@ struct QueryBlock {
 QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const Ptr& lse,
                             const Ptr& delta, const AttnScalars& s, const AttnConfig& c,
                             const SeqBounds& seq, const Int& b, const Int& h, const Int& m0) {
-  const int BM = c.block_m, D = c.head_dim;
+  const int BM = c.block_m, D = c.head_dim, DT = c.tile_dim();
   QueryBlock blk;
-  blk.q = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, D});
-  blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, D}, {dout.row_stride, 1}, {m0, 0}, {BM, D});
+  blk.q = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
+  blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, D}, {dout.row_stride, 1}, {m0, 0}, {BM, DT});
   Int row0 = b * s.lse_batch + h * s.lse_head + seq.q_row0;
   Tile lse_rows = load_block(lse + row0, {seq.len_q}, {1}, {m0}, {BM});
   // Rows that saw no key have LSE = -inf; +inf makes their probabilities exp2(-inf) = 0.
@@ -90,7 +90,7 @@ void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
   Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
   SeqBounds seq = sequence_bounds(a.s, b);
   if_(m0 < seq.len_q, [&] {
-    const Shape blk{c.block_m, c.head_dim};
+    const Shape blk{c.block_m, c.tile_dim()};
     Tile o = load_block(a.o.head(b, seq.q_row0, h), {seq.len_q, c.head_dim}, {a.o.row_stride, 1}, {m0, 0}, blk);
     Tile d = load_block(a.dout.head(b, seq.q_row0, h), {seq.len_q, c.head_dim}, {a.dout.row_stride, 1}, {m0, 0}, blk);
     Tile delta = sum(o.to<f32>() * d.to<f32>(), 1);
@@ -100,7 +100,7 @@ void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
 
 void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, BN = c.block_n, D = c.head_dim;
+  const int BM = c.block_m, BN = c.block_n, D = c.head_dim, DT = c.tile_dim();
   const bool atomic_dq = p.get_bool("ATOMIC_DQ");
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
@@ -114,11 +114,11 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   Int b = program_id(1) / nheads_k, hk = program_id(1) % nheads_k;
   SeqBounds seq = sequence_bounds(s, b);
   if_(n0 < seq.len_k, [&] {
-    Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, D});
-    Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, D});
+    Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
+    Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, DT});
     Tile cols = (n0 + arange(0, BN)).row();
     QueryRange qr = query_range(n0, seq, s, BM, BN);
-    auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, D}), zeros<f32>({BN, D})),
+    auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
           return for_range(qr.lo, qr.hi, BM, carry(dk, dv), [&](Int m0, Tile dk, Tile dv) {
@@ -128,8 +128,9 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
             Tile ds = sg.dscores.to(c.dtype);
             if (atomic_dq) {
               Tile dq = dot(ds, k_blk) * s.softmax_scale;
-              Tile offsets = qb.rows * a.dq_accum.row_stride + arange(0, D).row();
-              atomic_add(a.dq_accum.head(b, seq.q_row0, h), offsets, dq, qb.rows < seq.len_q);
+              Tile cols_d = arange(0, DT).row();
+              Tile offsets = qb.rows * a.dq_accum.row_stride + cols_d;
+              atomic_add(a.dq_accum.head(b, seq.q_row0, h), offsets, dq, (qb.rows < seq.len_q) & (cols_d < D));
             }
             return carry(dot(trans(ds), qb.q, dk), dot(trans(sg.probs.to(c.dtype)), qb.dout, dv));
           }, /*stages=*/2);
@@ -143,7 +144,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
 
 void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, BN = c.block_n, D = c.head_dim;
+  const int BM = c.block_m, BN = c.block_n, D = c.head_dim, DT = c.tile_dim();
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
   ScoreMod plain;
@@ -158,9 +159,9 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
     Ptr k_head = a.k.head(b, seq.k_row0, hk), v_head = a.v.head(b, seq.k_row0, hk);
     KeyRange r = key_range(m0, seq, s, BM, BN);
-    Tile dq = for_range(r.lo, r.hi, BN, zeros<f32>({BM, D}), [&](Int n0, Tile dq) {
-      Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, D});
-      Tile v_blk = load_block(v_head, {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, D});
+    Tile dq = for_range(r.lo, r.hi, BN, zeros<f32>({BM, DT}), [&](Int n0, Tile dq) {
+      Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
+      Tile v_blk = load_block(v_head, {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, DT});
       ScoreContext ctx{qb.rows, (n0 + arange(0, BN)).row(), b, h, seq};
       ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod);
       return dot(sg.dscores.to(c.dtype), k_blk, dq);
@@ -172,14 +173,14 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
 
 void attention_dq_convert(KernelBuilder& k, const Params& p) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, D = c.head_dim;
+  const int BM = c.block_m, D = c.head_dim, DT = c.tile_dim();
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
   Int m0 = program_id(0) * BM;
   Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
   SeqBounds seq = sequence_bounds(a.s, b);
   if_(m0 < seq.len_q, [&] {
-    Tile dq = load_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, {BM, D});
+    Tile dq = load_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, {BM, DT});
     store_block(a.dq.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq.row_stride, 1}, {m0, 0}, dq.to(c.dtype));
   });
 }

@@ -13,7 +13,7 @@ namespace tile::attention {
 
 void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, BN = c.block_n, D = c.head_dim;
+  const int BM = c.block_m, BN = c.block_n, D = c.head_dim, DT = c.tile_dim();
   k.set_num_warps(c.num_warps);
   HeadTensor q = HeadTensor::declare(k, "q", c.dtype), kt = HeadTensor::declare(k, "k", c.dtype);
   HeadTensor v = HeadTensor::declare(k, "v", c.dtype), o = HeadTensor::declare(k, "o", c.dtype);
@@ -28,14 +28,14 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
     Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
-    Tile q_blk = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, D});
+    Tile q_blk = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
     ScoreContext ctx{(m0 + arange(0, BM)).col(), arange(0, BN).row(), b, h, seq};
 
     // One inner step over keys [n0, n0 + BLOCK_N); `masked` only for boundary blocks.
     auto step = [&](bool masked) {
       return [&, masked](Int n0, Tile acc, Tile m_i, Tile l_i) {
-        Tile k_blk = load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, D});
-        Tile v_blk = load_block(v_head, {seq.len_k, D}, {v.row_stride, 1}, {n0, 0}, {BN, D});
+        Tile k_blk = load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT});
+        Tile v_blk = load_block(v_head, {seq.len_k, D}, {v.row_stride, 1}, {n0, 0}, {BN, DT});
         ScoreContext at = ctx;
         at.cols = ctx.cols + n0;
         Tile scores = score_mod.apply(scale_scores(dot(q_blk, trans(k_blk)), c, s), at);
@@ -49,7 +49,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
       };
     };
     KeyRange r = key_range(m0, seq, s, BM, BN);
-    auto state = carry(zeros<f32>({BM, D}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
+    auto state = carry(zeros<f32>({BM, DT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
     state = for_range(r.lo, r.full_lo, BN, state, step(true), /*stages=*/2);
     state = for_range(r.full_lo, r.full_hi, BN, state, step(false), /*stages=*/2);
     state = for_range(r.full_hi, r.hi, BN, state, step(true), /*stages=*/2);
