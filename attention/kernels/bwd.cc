@@ -152,7 +152,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   score_mod.declare_args(k);
   const AttnScalars& s = a.s;
 
-  Int m0 = program_id(0) * BM;
+  Int m0 = (num_programs(0) - 1 - program_id(0)) * BM;  // heaviest (last) query blocks first
   Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {

@@ -23,7 +23,9 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
 
-  Int m0 = program_id(0) * BM;
+  // Last query blocks first: under a causal mask they see the most keys, so the longest
+  // programs start early and the tail of the grid is short.
+  Int m0 = (num_programs(0) - 1 - program_id(0)) * BM;
   Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
