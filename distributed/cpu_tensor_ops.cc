@@ -1,6 +1,7 @@
 #include "distributed/cpu_tensor_ops.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -90,6 +91,8 @@ void CpuTensorOps::merge_partial(const TensorView& out, const TensorView& lse, c
         row_lse = merged_lse(row_lse, row_block_lse);
       }
 }
+
+void CpuTensorOps::copy_bytes(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
 
 }  // namespace dist
 }  // namespace tile

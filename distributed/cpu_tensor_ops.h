@@ -18,6 +18,7 @@ class CpuTensorOps : public TensorOps {
   void upload(const TensorView& dst, const TensorView& host_src) override { copy(dst, host_src); }
   void download(const TensorView& host_dst, const TensorView& src) override { copy(host_dst, src); }
   void synchronize() override {}
+  void copy_bytes(void* dst, const void* src, size_t bytes) override;
 };
 
 // Throws std::invalid_argument naming `what` when the shapes differ.

@@ -8,13 +8,10 @@
 // Causal here is flash-attn's bottom-right aligned mask; the ring only asks for it on the
 // diagonal block, where s_q == s_k, so it is the plain i >= j mask.
 //
-// Where the other backends plug in:
-//  - the DSL interpreter: a class running attention/kernels' forward and backward tile programs
-//    through dsl/interp on host memory, with CpuTensorOps for the element-wise work;
-//  - the GPU: a class calling attention/api's flash_attn forward/backward entry points (the
-//    "with out/lse given" backward variant) on device memory, with a TensorOps whose merge and
-//    accumulate are small DSL kernels on the same compute stream.
-// Both are constructed by make_step_backend() (backend_factory.h) when their libraries exist.
+// Implementations: reference_step_backend.h (fp64 CPU), and api_step_backend.h, the flash-attn API
+// (attention/host/api.h) over either of its Backends — the DSL kernels on the CPU interpreter
+// with CpuTensorOps (interp_step_backend.h), or compiled for the GPU with GpuTensorOps
+// (gpu_step_backend.h). backend_factory.h constructs them by name.
 #pragma once
 
 #include <string>
@@ -50,6 +47,10 @@ class AttentionStepBackend {
   // The dtype of partial outputs and block gradients for inputs of dtype `io`. flash-attn kernels
   // write the input dtype; a backend that can write f32 partials merges more accurately.
   virtual DType partial_dtype(DType io) const { return io; }
+
+  // The native stream the steps and ops() run on (a CUstream), for a transport that orders its
+  // communication after them; nullptr for backends without one (host memory).
+  virtual void* compute_stream() { return nullptr; }
 
   virtual void forward(const StepForwardArgs& args) = 0;
   virtual void backward(const StepBackwardArgs& args) = 0;

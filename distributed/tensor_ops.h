@@ -34,6 +34,9 @@ class TensorOps {
   virtual void download(const TensorView& host_dst, const TensorView& src) = 0;
   // Waits for every queued operation (a no-op for synchronous CPU ops).
   virtual void synchronize() = 0;
+  // Raw bytes between two buffers of this device, in order with the queued operations (what the
+  // in-process transport moves for virtual ranks sharing this device's memory).
+  virtual void copy_bytes(void* dst, const void* src, size_t bytes) = 0;
 
   DeviceTensor zeros(DType dtype, const std::vector<int64_t>& shape) {
     DeviceTensor t = empty(dtype, shape);

@@ -207,14 +207,16 @@ std::string format_rank(const RankResult& r, const CheckProblem& p) {
 
 int run_virtual_rank_check(const DistCheckConfig& c, const BackendFactory& make_backend, std::ostream& out) {
   const int world = c.virtual_ranks;
-  CheckProblem problem;
-  {
-    std::unique_ptr<AttentionStepBackend> backend = make_backend(0);
-    problem = prepare_check_problem(c, *backend);
-  }
+  // This backend computes the non-distributed result and moves the ranks' blocks: virtual ranks
+  // share its memory (host memory, or one GPU whose ranks share one stream, gpu_step_backend.h).
+  std::unique_ptr<AttentionStepBackend> main_backend = make_backend(0);
+  const CheckProblem problem = prepare_check_problem(c, *main_backend);
   out << format_header(c, problem) << std::flush;
   std::vector<RankResult> results(static_cast<size_t>(world));
-  InProcessWorld transports(world);
+  TensorOps& world_ops = main_backend->ops();
+  InProcessWorld transports(world, [&world_ops](void* dst, const void* src, size_t bytes) {
+    world_ops.copy_bytes(dst, src, bytes);
+  });
   run_virtual_ranks(transports, [&](int rank, Transport& t) {
     std::unique_ptr<AttentionStepBackend> backend = make_backend(rank);
     results[static_cast<size_t>(rank)] = run_check_rank(c, problem, t, *backend);
@@ -236,8 +238,8 @@ int run_process_check(const DistCheckConfig& c, const BackendFactory& make_backe
     nc.world_size = env.world_size;
     nc.device = env.local_rank;
     nc.unique_id_file = env.nccl_id_file;
-    // The GPU backend's compute stream goes here once it exposes one; until then the legacy
-    // default stream, which orders with everything.
+    // Communication is ordered after (and before) the work on the backend's stream.
+    nc.compute_stream = static_cast<CUstream>(backend->compute_stream());
     NcclTransport transport(nc);
     const CheckProblem problem = prepare_check_problem(c, *backend);
     const RankResult r = run_check_rank(c, problem, transport, *backend);

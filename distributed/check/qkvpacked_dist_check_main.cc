@@ -15,11 +15,13 @@ int main(int argc, char** argv) {
     config = parse_dist_check_flags(std::vector<std::string>(argv + 1, argv + argc));
     std::string why;
     if (!step_backend_available(config.backend, &why)) throw UsageError("--backend: " + why);
-    if (config.nproc_per_node > 0) {
-      // The ranks are forked: CUDA must not be initialised here, so a child counts the GPUs.
+    if (config.backend == "gpu") {
+      // The ranks may be forked: CUDA must not be initialised here, so a child counts the GPUs.
       const GpuProbe gpus = probe_gpus_in_child();
-      if (config.nproc_per_node > gpus.count)
-        throw UsageError("--nproc_per_node: " + std::to_string(config.nproc_per_node) + " ranks need as many GPUs, " +
+      const int needed = config.nproc_per_node > 0 ? config.nproc_per_node : 1;
+      const std::string flag = config.nproc_per_node > 0 ? "--nproc_per_node: " : "--backend: ";
+      if (needed > gpus.count)
+        throw UsageError(flag + std::to_string(needed) + (needed == 1 ? " GPU needed, " : " ranks need as many GPUs, ") +
                          std::to_string(gpus.count) + " found" + (gpus.why.empty() ? "" : " (" + gpus.why + ")"));
     }
   } catch (const UsageError& e) {
@@ -29,7 +31,13 @@ int main(int argc, char** argv) {
   try {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const int threads_per_rank = static_cast<int>(std::max(1u, cores / static_cast<unsigned>(config.world_size())));
-    const BackendFactory factory = [&](int /*rank*/) { return make_step_backend(config.backend, threads_per_rank); };
+    // One process per GPU: rank r on GPU r (one node). Virtual ranks share GPU 0.
+    const BackendFactory factory = [&](int rank) {
+      StepBackendOptions o;
+      o.num_threads = threads_per_rank;
+      o.device = config.nproc_per_node > 0 ? rank : 0;
+      return make_step_backend(config.backend, o);
+    };
     if (config.nproc_per_node > 0) return run_process_check(config, factory, std::cout);
     return run_virtual_rank_check(config, factory, std::cout);
   } catch (const std::exception& e) {

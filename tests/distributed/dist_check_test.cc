@@ -87,13 +87,13 @@ TEST_CASE("the CLI: usage errors and unavailable backends exit 2 before running"
   CHECK(r.code == 2);
   CHECK(r.output.find("--bogus") != std::string::npos);
   CHECK(r.output.find("usage:") != std::string::npos);
-  r = run_cli("--virtual_ranks 2 --backend interp --seq_len 64");
+  r = run_cli("--virtual_ranks 2 --backend gpu --seq_len 64");
   CHECK(r.code == 2);
-  CHECK(r.output.find("backend 'interp'") != std::string::npos);
+  // This binary links the interpreter (MLIR); the GPU one is qkvpacked_dist_check_gpu.
+  CHECK(r.output.rfind("error: --backend: backend 'gpu' is not built into this binary", 0) == 0);
   r = run_cli("--nproc_per_node 2 --seq_len 64");
   CHECK(r.code == 2);
-  // The GPU backend is what is missing now (checked before the GPU count).
-  CHECK(r.output.rfind("error: --backend: backend 'gpu' is not available", 0) == 0);
+  CHECK(r.output.rfind("error: --backend: backend 'gpu' is not built into this binary", 0) == 0);
 }
 
 TEST_CASE("the CLI prints the seed's per-rank lines and PASS last") {
@@ -150,7 +150,7 @@ class MutantBackend : public ReferenceStepBackend {
 TEST_CASE("a wrong-sign merge makes the check FAIL; the real one PASSes") {
   const DistCheckConfig c = parse("--virtual_ranks 2 --backend reference --seq_len 64 --nheads 2 --head_size 16 --causal");
   std::ostringstream good, bad;
-  CHECK(run_virtual_rank_check(c, [](int) { return make_step_backend("reference", 1); }, good) == 0);
+  CHECK(run_virtual_rank_check(c, [](int) { return make_step_backend("reference", {1}); }, good) == 0);
   CHECK(last_line(good.str()) == "PASS");
   CHECK(run_virtual_rank_check(c, [](int) { return std::unique_ptr<AttentionStepBackend>(new MutantBackend()); }, bad) == 1);
   CHECK(last_line(bad.str()) == "FAIL");

@@ -1,0 +1,58 @@
+#include "distributed/api_step_backend.h"
+
+#include "attention/host/api.h"
+
+namespace tile {
+namespace dist {
+namespace {
+
+attention::FlashAttnOptions api_options(bool causal, double softmax_scale) {
+  attention::FlashAttnOptions o;
+  o.causal = causal;
+  o.softmax_scale = softmax_scale;
+  return o;
+}
+
+}  // namespace
+
+ApiStepBackend::ApiStepBackend(std::string name, std::shared_ptr<attention::Backend> backend,
+                               std::unique_ptr<TensorOps> ops, std::shared_ptr<std::mutex> api_lock, void* stream)
+    : name_(std::move(name)),
+      backend_(std::move(backend)),
+      ops_(std::move(ops)),
+      api_lock_(std::move(api_lock)),
+      stream_(stream) {}
+
+std::unique_lock<std::mutex> ApiStepBackend::lock_api() {
+  return api_lock_ ? std::unique_lock<std::mutex>(*api_lock_) : std::unique_lock<std::mutex>();
+}
+
+void ApiStepBackend::forward(const StepForwardArgs& a) {
+  DeviceTensor scratch;
+  TensorView lse = a.lse;
+  if (!lse.is_contiguous()) {
+    scratch = ops_->empty(DType::f32, a.lse.sizes());
+    lse = scratch.view;
+  }
+  {
+    auto lock = lock_api();
+    attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale));
+  }
+  if (scratch.defined()) ops_->copy(a.lse, lse);
+}
+
+void ApiStepBackend::backward(const StepBackwardArgs& a) {
+  DeviceTensor scratch;
+  TensorView lse = a.lse;
+  if (!lse.is_contiguous()) {
+    scratch = ops_->empty(DType::f32, a.lse.sizes());
+    ops_->copy(scratch.view, a.lse);
+    lse = scratch.view;
+  }
+  auto lock = lock_api();
+  attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
+                                 api_options(a.causal, a.softmax_scale));
+}
+
+}  // namespace dist
+}  // namespace tile

@@ -1,0 +1,48 @@
+// AttentionStepBackend over the single-device flash-attn API (attention/host/api.h), on whichever
+// attention::Backend runs its kernels: forward = flash_attn_func (out in q's dtype, LSE in f32),
+// backward = flash_attn_backward with the globally merged out/LSE, exactly the "backward with the
+// given out and softmax_lse" a ring step needs. The step's mask maps onto the API's causal flag
+// (the ring asks for it only on the diagonal block, where seqlen_q == seqlen_k); zigzag's
+// half-block plans arrive as strided sub-views, which the API takes as they are except the LSE:
+// the API wants it contiguous, so a strided LSE goes through a contiguous scratch tensor.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "attention/host/backend.h"
+#include "distributed/step_backend.h"
+
+namespace tile {
+namespace dist {
+
+class ApiStepBackend : public AttentionStepBackend {
+ public:
+  // `ops` works on the memory `backend` computes on. When `api_lock` is given it is held around
+  // every API call: virtual ranks that share one attention::Backend (one GPU) pass the same lock,
+  // since a Backend's workspace bookkeeping is not made for concurrent callers. `stream` is the
+  // backend's native stream, if any (compute_stream()).
+  ApiStepBackend(std::string name, std::shared_ptr<attention::Backend> backend, std::unique_ptr<TensorOps> ops,
+                 std::shared_ptr<std::mutex> api_lock = nullptr, void* stream = nullptr);
+
+  std::string name() const override { return name_; }
+  TensorOps& ops() override { return *ops_; }
+  void* compute_stream() override { return stream_; }
+  void forward(const StepForwardArgs& args) override;
+  void backward(const StepBackwardArgs& args) override;
+
+  attention::Backend& attention_backend() { return *backend_; }
+
+ private:
+  std::unique_lock<std::mutex> lock_api();
+
+  std::string name_;
+  std::shared_ptr<attention::Backend> backend_;
+  std::unique_ptr<TensorOps> ops_;
+  std::shared_ptr<std::mutex> api_lock_;
+  void* stream_;
+};
+
+}  // namespace dist
+}  // namespace tile
