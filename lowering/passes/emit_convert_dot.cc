@@ -149,13 +149,21 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
     e.setRegs(cv.getResult(), out);
     return success();
   }
-  if (st.getRank() > 2 || (bits != 16 && bits != 32))
-    return op->emitOpError("convert_layout through shared memory supports 1-D/2-D tiles of 16/32-bit elements");
+  // Masks travel as bytes.
+  SmallVector<Value> widened;
+  if (bits == 1) {
+    for (Value v : in) widened.push_back(e.b.create<arith::ExtUIOp>(loc, e.b.getI8Type(), v));
+    bits = 8;
+  }
+  ArrayRef<Value> src = widened.empty() ? ArrayRef<Value>(in) : ArrayRef<Value>(widened);
+  Type memElem = bits == 8 ? e.b.getI8Type() : elem;
+  if (st.getRank() > 2 || (bits != 8 && bits != 16 && bits != 32))
+    return op->emitOpError("convert_layout through shared memory supports 1-D/2-D tiles of 1/8/16/32-bit elements");
   int fast = sl->reg.empty() || baseDim(sl->reg[0]).first < 0 ? int(st.getRank()) - 1 : baseDim(sl->reg[0]).first;
   SmemTile tile(st.getShape(), fast, bits / 8);
   e.useSmem(tile.bytes);
   e.b.create<mlir::gpu::BarrierOp>(loc);
-  storeTile(e, loc, *sl, tile, in);
+  storeTile(e, loc, *sl, tile, src);
   e.b.create<mlir::gpu::BarrierOp>(loc);
   auto dot = dyn_cast<tg::DotOperandAttr>(dt.getEncoding());
   if (dot && bits == 16) {
@@ -163,7 +171,10 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
     if (failed(loadFragments(e, op, *dl, dot.getOpIdx(), tile, elem, out))) return failure();
     e.setRegs(cv.getResult(), out);
   } else {
-    e.setRegs(cv.getResult(), loadTile(e, loc, *dl, tile, elem));
+    SmallVector<Value> out = loadTile(e, loc, *dl, tile, memElem);
+    if (!widened.empty())
+      for (Value& v : out) v = e.b.create<arith::TruncIOp>(loc, elem, v);
+    e.setRegs(cv.getResult(), out);
   }
   return success();
 }

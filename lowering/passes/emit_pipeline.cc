@@ -167,7 +167,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   for (unsigned idx : needed)
     if (e.regs(forOp.getInitArgs()[idx]).size() != 1) return forOp.emitOpError("pipelining: address iter_arg is not a scalar");
 
-  // Prologue: iterations 0 .. S-2.
+  // Prologue: iterations 0 .. S-2. The barrier keeps it from overwriting buffers another warp
+  // may still read (when this loop runs again inside an outer loop).
+  b.create<mlir::gpu::BarrierOp>(loc);
   Value iv = lb;
   SmallVector<Value> state;
   for (unsigned idx : needed) state.push_back(e.scalar(forOp.getInitArgs()[idx]));

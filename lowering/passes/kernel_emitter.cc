@@ -245,6 +245,13 @@ static Value approxUnary(OpBuilder& b, Location loc, StringRef ptx, Value x) {
 
 static Value emitScalarMath(OpBuilder& b, Operation* op, ValueRange operands, Type resultType) {
   Location loc = op->getLoc();
+  // 16-bit transcendentals: computed in f32 (the hardware approximations are f32).
+  if ((resultType.isF16() || resultType.isBF16()) && operands.size() == 1 &&
+      isa<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp>(op)) {
+    Value wide = b.create<arith::ExtFOp>(loc, b.getF32Type(), operands[0]);
+    Value r = emitScalarMath(b, op, ValueRange{wide}, b.getF32Type());
+    return b.create<arith::TruncFOp>(loc, resultType, r);
+  }
   if (resultType.isF32() && operands.size() == 1) {
     Value x = operands[0];
     auto scaled = [&](double k) {
