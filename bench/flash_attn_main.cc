@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
       options.seed = i + 1;
       CaseRun run = run_case(gpu, c, options);
       results.push_back(run.result);
+      std::fprintf(stderr, "  %.3f ms/iter, %.1f TFLOPS, peak %.0f MB\n", run.result.median_ms, run.result.tflops(),
+                   run.result.peak_memory_mb);
+      // Rewritten after every case, so a sweep cut short still leaves what it measured.
+      if (!flags.json_path.empty())
+        write_file(caller_path(flags.json_path), format_results_json(results, device, utc_now()));
       if (flags.profile) {
         const std::string path = out_dir + "/" + trace_file_name(c);
         write_file(path, chrome_trace_json(run.spans, std::string(func_name(c.func)) + " " + c.describe() + " on " + device));
