@@ -31,10 +31,19 @@ tile::gpu::BlockedAttr defaultBlocked(mlir::MLIRContext* ctx, llvm::ArrayRef<int
   return tile::gpu::BlockedAttr::get(ctx, spt, tpw, wpc, order);
 }
 
-tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps) {
+tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps,
+                              bool rowsInWarp) {
   unsigned wm = unsigned(std::min<int64_t>(numWarps, std::max<int64_t>(1, shape[0] / 16)));
-  unsigned wn = numWarps / wm;
-  return tile::gpu::MmaAttr::get(ctx, {wm, wn});
+  if (!rowsInWarp) {
+    int64_t best = -1;
+    for (unsigned m = 1; m <= numWarps; m *= 2) {
+      unsigned n = numWarps / m;
+      if (shape[0] < 16 * int64_t(m) || shape[1] < 8 * int64_t(n)) continue;
+      int64_t traffic = shape[0] / m + shape[1] / n;
+      if (best < 0 || traffic <= best) best = traffic, wm = m;
+    }
+  }
+  return tile::gpu::MmaAttr::get(ctx, {wm, numWarps / wm});
 }
 
 }  // namespace tile::lowering

@@ -13,8 +13,11 @@ namespace tile::lowering {
 tile::gpu::BlockedAttr defaultBlocked(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape,
                                       unsigned elemBits, unsigned numWarps);
 
-// mma.sync accumulator layout for an MxN result: warps along M while each still gets 16 rows,
-// the rest along N.
-tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps);
+// mma.sync accumulator layout for an MxN result. With `rowsInWarp` (kernels that reduce dot
+// results along rows, e.g. attention's softmax): warps along M while each still gets 16 rows,
+// so a row never spans warps and P can feed the next dot without moving. Otherwise the warp grid
+// that minimises each warp's operand traffic (M/wm + N/wn), like a GEMM wants.
+tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps,
+                              bool rowsInWarp = true);
 
 }  // namespace tile::lowering

@@ -63,6 +63,7 @@ class LayoutAssigner {
   LayoutAssigner(func::FuncOp f, unsigned numWarps) : func_(f), ctx_(f.getContext()), numWarps_(numWarps) {}
 
   LogicalResult run() {
+    func_.walk([&](ti::ReduceOp) { hasReduce_ = true; });
     markCheap(func_.getBody());
     if (failed(planRegion(func_.getBody()))) return failure();
     return rewrite();
@@ -133,7 +134,7 @@ class LayoutAssigner {
       l = nonCheapLayout(ld.getOffsets());
       if (!l) l = defaultFor(type);
     } else if (isa<ti::DotOp>(op)) {
-      l = defaultMma(ctx_, type.getShape(), numWarps_);
+      l = defaultMma(ctx_, type.getShape(), numWarps_, /*rowsInWarp=*/hasReduce_);
     } else if (auto red = dyn_cast<ti::ReduceOp>(op)) {
       Attribute src = ownLayout(red.getSrc());
       opLayout_[op] = src;
@@ -325,6 +326,7 @@ class LayoutAssigner {
   DenseMap<Value, Attribute> layout_;
   DenseMap<Operation*, Attribute> opLayout_;
   SmallVector<Operation*> dead_;
+  bool hasReduce_ = false;
   std::map<std::pair<Value, Attribute>, Value,
            std::function<bool(const std::pair<Value, Attribute>&, const std::pair<Value, Attribute>&)>>
       materialized_{[](const auto& a, const auto& b) {

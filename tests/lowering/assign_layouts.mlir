@@ -1,7 +1,7 @@
 // Golden test of tile-assign-layouts.
 
 // Loads get a blocked layout with 16-byte vectors per thread along the contiguous dimension;
-// dot results the mma layout (warps along M); operands are converted to dot_op layouts right
+// dot results the mma layout (a 2x2 warp grid: no row reductions in this kernel); operands are converted to dot_op layouts right
 // after their producers; the zero accumulator is re-created in the mma layout (no convert).
 // CHECK-LABEL: func.func @gemm_tile
 // CHECK: %[[CST:.*]] = arith.constant dense<0.000000e+00> : tensor<64x64xf32, #tilegpu.mma<warpsPerCTA = [4, 1]>>
