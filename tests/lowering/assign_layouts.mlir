@@ -5,7 +5,7 @@
 // after their producers; the zero accumulator is re-created in the mma layout (no convert).
 // CHECK-LABEL: func.func @gemm_tile
 // CHECK: %[[CST:.*]] = arith.constant dense<0.000000e+00> : tensor<64x64xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
-// CHECK: %[[A:.*]] = tile.load_block {{.*}} -> tensor<64x32xbf16, #tilegpu.blocked<sizePerThread = [1, 8], threadsPerWarp = [8, 4], warpsPerCTA = [2, 2], order = [1, 0]>>
+// CHECK: %[[A:.*]] = tile.load_block {{.*}} -> tensor<64x32xbf16, #tilegpu.blocked<sizePerThread = [1, 8], threadsPerWarp = [8, 4], warpsPerCTA = [4, 1], order = [1, 0]>>
 // CHECK-NEXT: %[[AD:.*]] = tilegpu.convert_layout %[[A]] {{.*}} -> tensor<64x32xbf16, #tilegpu.dot_op<opIdx = 0, parent = #tilegpu.mma<warpsPerCTA = [2, 2]>>>
 // CHECK: %[[B:.*]] = tile.load_block
 // CHECK-NEXT: %[[BD:.*]] = tilegpu.convert_layout %[[B]] {{.*}} -> tensor<32x64xbf16, #tilegpu.dot_op<opIdx = 1, parent = #tilegpu.mma<warpsPerCTA = [2, 2]>>>
