@@ -1,0 +1,633 @@
+#include "tests/lowering/simt_sim.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace tile::lowering::sim {
+
+using namespace mlir;
+
+uint16_t toBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 0x40);
+  u += 0x7fff + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+float fromBf16(uint16_t h) {
+  uint32_t u = uint32_t(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+uint16_t toF16(float f) {
+  _Float16 h = _Float16(f);
+  uint16_t u;
+  std::memcpy(&u, &h, 2);
+  return u;
+}
+float fromF16(uint16_t u) {
+  _Float16 h;
+  std::memcpy(&h, &u, 2);
+  return float(h);
+}
+
+namespace {
+
+constexpr int kLanes = 32;
+constexpr uint64_t kSmemTag = uint64_t(1) << 60;
+constexpr uint64_t kGlobalBase = uint64_t(1) << 40;
+constexpr uint64_t kBufferStride = uint64_t(1) << 32;
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Per-thread storage of one SSA value: n words per thread (n > 1 for vectors and structs).
+struct Val {
+  int n = 1;
+  std::vector<uint64_t> w;
+  uint64_t& at(int t, int i = 0) { return w[size_t(t) * n + i]; }
+};
+
+Type elemOf(Type t) {
+  if (auto v = dyn_cast<VectorType>(t)) return v.getElementType();
+  return t;
+}
+int countOf(Type t) {
+  if (auto v = dyn_cast<VectorType>(t)) return int(v.getNumElements());
+  if (auto s = dyn_cast<LLVM::LLVMStructType>(t)) return int(s.getBody().size());
+  return 1;
+}
+int bitsOf(Type t) {
+  if (isa<LLVM::LLVMPointerType>(t) || t.isIndex()) return 64;
+  return int(t.getIntOrFloatBitWidth());
+}
+int bytesOf(Type t) {
+  if (auto v = dyn_cast<VectorType>(t)) return int(v.getNumElements()) * bytesOf(v.getElementType());
+  return std::max(1, bitsOf(t) / 8);
+}
+uint64_t mask(int bits) { return bits >= 64 ? ~uint64_t(0) : ((uint64_t(1) << bits) - 1); }
+int64_t sext(uint64_t w, int bits) {
+  if (bits >= 64) return int64_t(w);
+  uint64_t m = uint64_t(1) << (bits - 1);
+  w &= mask(bits);
+  return int64_t((w ^ m) - m);
+}
+double toF(Type t, uint64_t w) {
+  if (t.isF32()) {
+    uint32_t u = uint32_t(w);
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+  if (t.isBF16()) return fromBf16(uint16_t(w));
+  if (t.isF16()) return fromF16(uint16_t(w));
+  if (t.isF64()) {
+    double d;
+    std::memcpy(&d, &w, 8);
+    return d;
+  }
+  throw Error("not a float type");
+}
+uint64_t fromF(Type t, double d) {
+  if (t.isF32()) {
+    float f = float(d);
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return u;
+  }
+  if (t.isBF16()) return toBf16(float(d));
+  if (t.isF16()) return toF16(float(d));
+  if (t.isF64()) {
+    uint64_t u;
+    std::memcpy(&u, &d, 8);
+    return u;
+  }
+  throw Error("not a float type");
+}
+// Arithmetic on 16- and 32-bit floats happens in f32, as on the GPU.
+double f32(double d) { return double(float(d)); }
+
+class Sim {
+ public:
+  Sim(std::vector<Buffer>& buffers, int threads) : buffers_(buffers), threads_(threads) {}
+
+  void runKernel(mlir::gpu::GPUFuncOp f, const std::vector<Arg>& args, int bx, int by, int bz, int gx, int gy, int gz,
+                 int64_t smemBytes) {
+    block_[0] = bx, block_[1] = by, block_[2] = bz;
+    grid_[0] = gx, grid_[1] = gy, grid_[2] = gz;
+    smem_.assign(size_t(smemBytes), 0xCD);
+    vals_.clear();
+    std::vector<bool> active(size_t(threads_), true);
+    for (auto [i, a] : llvm::enumerate(f.getArguments())) {
+      Val v = make(1);
+      uint64_t w = args[i].kind == Arg::kBuffer ? kGlobalBase + kBufferStride * uint64_t(args[i].buffer)
+                   : args[i].kind == Arg::kI32 ? uint64_t(uint32_t(args[i].i))
+                                               : fromF(Float32Type::get(f.getContext()), args[i].f);
+      for (int t = 0; t < threads_; ++t) v.at(t) = w;
+      vals_[a.getAsOpaquePointer()] = v;
+    }
+    runBlock(f.getBody().front(), active);
+  }
+
+ private:
+  Val make(int n) {
+    Val v;
+    v.n = n;
+    v.w.assign(size_t(threads_) * n, 0);
+    return v;
+  }
+  Val& get(Value v) {
+    auto it = vals_.find(v.getAsOpaquePointer());
+    if (it == vals_.end()) throw Error("value used before definition");
+    return it->second;
+  }
+  void set(Value v, Val x) { vals_[v.getAsOpaquePointer()] = std::move(x); }
+  uint64_t uniform(Value v, const std::vector<bool>& active) {
+    Val& x = get(v);
+    for (int t = 0; t < threads_; ++t)
+      if (active[t]) return x.at(t);
+    return x.at(0);
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+  uint8_t* addr(uint64_t a, int bytes) {
+    if (a & kSmemTag) {
+      uint64_t off = a & ~kSmemTag;
+      if (off + bytes > smem_.size()) throw Error("shared memory access out of bounds at " + std::to_string(off));
+      return &smem_[off];
+    }
+    if (a < kGlobalBase) throw Error("global access to a bad address");
+    uint64_t idx = (a - kGlobalBase) / kBufferStride, off = (a - kGlobalBase) % kBufferStride;
+    if (idx >= buffers_.size() || off + bytes > buffers_[idx].bytes.size())
+      throw Error("global access out of bounds (buffer " + std::to_string(idx) + ", byte " + std::to_string(off) + ")");
+    return &buffers_[idx].bytes[off];
+  }
+  uint64_t load(uint64_t a, int bytes) {
+    uint64_t w = 0;
+    std::memcpy(&w, addr(a, bytes), size_t(bytes));
+    return w;
+  }
+  void store(uint64_t a, uint64_t w, int bytes) { std::memcpy(addr(a, bytes), &w, size_t(bytes)); }
+
+  // ---- control flow -------------------------------------------------------------------------
+  // Runs a block; returns the terminator's operands' values (scf.yield), or nothing.
+  std::vector<Val> runBlock(Block& block, const std::vector<bool>& active) {
+    for (Operation& op : block) {
+      if (isa<scf::YieldOp>(op)) {
+        std::vector<Val> out;
+        for (Value v : op.getOperands()) out.push_back(get(v));
+        return out;
+      }
+      if (isa<mlir::gpu::ReturnOp>(op)) return {};
+      exec(&op, active);
+    }
+    return {};
+  }
+
+  void exec(Operation* op, const std::vector<bool>& active) {
+    if (auto f = dyn_cast<scf::ForOp>(op)) return execFor(f, active);
+    if (auto i = dyn_cast<scf::IfOp>(op)) return execIf(i, active);
+    StringRef name = op->getName().getStringRef();
+    if (name.starts_with("arith.") || name.starts_with("math.")) return execArith(op);
+    if (name.starts_with("llvm.")) return execLLVM(op, active);
+    if (name.starts_with("gpu.")) return execGpu(op);
+    if (name.starts_with("nvvm.")) return execNvvm(op, active);
+    throw Error("unsupported op " + name.str());
+  }
+
+  void execFor(scf::ForOp f, const std::vector<bool>& active) {
+    Type ivType = f.getInductionVar().getType();
+    int bits = bitsOf(ivType);
+    int64_t lb = sext(uniform(f.getLowerBound(), active), bits), ub = sext(uniform(f.getUpperBound(), active), bits),
+            step = sext(uniform(f.getStep(), active), bits);
+    std::vector<Val> carried;
+    for (Value v : f.getInitArgs()) carried.push_back(get(v));
+    for (int64_t iv = lb; iv < ub; iv += step) {
+      Val ivv = make(1);
+      for (int t = 0; t < threads_; ++t) ivv.at(t) = uint64_t(iv) & mask(bits);
+      set(f.getInductionVar(), ivv);
+      for (auto [arg, v] : llvm::zip(f.getRegionIterArgs(), carried)) set(arg, v);
+      carried = runBlock(*f.getBody(), active);
+    }
+    for (auto [res, v] : llvm::zip(f.getResults(), carried)) set(res, v);
+  }
+
+  void execIf(scf::IfOp i, const std::vector<bool>& active) {
+    Val& c = get(i.getCondition());
+    std::vector<bool> thenMask(active.size()), elseMask(active.size());
+    bool anyThen = false, anyElse = false;
+    for (int t = 0; t < threads_; ++t) {
+      thenMask[t] = active[t] && (c.at(t) & 1);
+      elseMask[t] = active[t] && !(c.at(t) & 1);
+      anyThen |= thenMask[t];
+      anyElse |= elseMask[t];
+    }
+    std::vector<Val> thenVals, elseVals;
+    if (anyThen) thenVals = runBlock(i.getThenRegion().front(), thenMask);
+    if (anyElse && !i.getElseRegion().empty()) elseVals = runBlock(i.getElseRegion().front(), elseMask);
+    for (unsigned r = 0; r < i.getNumResults(); ++r) {
+      Val out = make(countOf(i.getResult(r).getType()));
+      for (int t = 0; t < threads_; ++t)
+        for (int k = 0; k < out.n; ++k) {
+          if (thenMask[t]) out.at(t, k) = thenVals[r].at(t, k);
+          else if (elseMask[t]) out.at(t, k) = elseVals[r].at(t, k);
+        }
+      set(i.getResult(r), out);
+    }
+  }
+
+  // ---- arith / math (elementwise over threads and vector elements) ---------------------------
+  void execArith(Operation* op) {
+    if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+      Type t = c.getType();
+      Val out = make(countOf(t));
+      Attribute a = c.getValue();
+      auto word = [&](Attribute e) -> uint64_t {
+        if (auto i = dyn_cast<IntegerAttr>(e)) return i.getValue().getZExtValue() & mask(bitsOf(elemOf(t)));
+        if (auto fl = dyn_cast<FloatAttr>(e)) return fromF(elemOf(t), fl.getValueAsDouble());
+        throw Error("unsupported constant");
+      };
+      std::vector<uint64_t> ws;
+      if (auto d = dyn_cast<DenseElementsAttr>(a))
+        for (Attribute e : d.getValues<Attribute>()) ws.push_back(word(e));
+      else
+        ws.push_back(word(a));
+      for (int t = 0; t < threads_; ++t)
+        for (int k = 0; k < out.n; ++k) out.at(t, k) = ws[ws.size() == 1 ? 0 : k];
+      set(c.getResult(), out);
+      return;
+    }
+    Type rt = op->getResult(0).getType();
+    Type re = elemOf(rt);
+    Type oe = elemOf(op->getOperand(0).getType());
+    int n = countOf(rt);
+    Val out = make(n);
+    std::vector<Val*> in;
+    for (Value v : op->getOperands()) in.push_back(&get(v));
+    int ob = bitsOf(oe), rb = bitsOf(re);
+    for (int t = 0; t < threads_; ++t)
+      for (int k = 0; k < n; ++k) {
+        auto w = [&](int i) { return in[i]->at(t, in[i]->n == 1 ? 0 : k); };
+        auto f = [&](int i) { return toF(oe, w(i)); };
+        auto s = [&](int i) { return sext(w(i), ob); };
+        auto u = [&](int i) { return w(i) & mask(ob); };
+        uint64_t r = 0;
+        llvm::TypeSwitch<Operation*>(op)
+            .Case([&](arith::AddIOp) { r = u(0) + u(1); })
+            .Case([&](arith::SubIOp) { r = u(0) - u(1); })
+            .Case([&](arith::MulIOp) { r = u(0) * u(1); })
+            .Case([&](arith::DivSIOp) { r = s(1) ? uint64_t(s(0) / s(1)) : 0; })
+            .Case([&](arith::DivUIOp) { r = u(1) ? u(0) / u(1) : 0; })
+            .Case([&](arith::RemSIOp) { r = s(1) ? uint64_t(s(0) % s(1)) : 0; })
+            .Case([&](arith::RemUIOp) { r = u(1) ? u(0) % u(1) : 0; })
+            .Case([&](arith::CeilDivSIOp) { r = s(1) ? uint64_t((s(0) + s(1) - 1) / s(1)) : 0; })
+            .Case([&](arith::AndIOp) { r = u(0) & u(1); })
+            .Case([&](arith::OrIOp) { r = u(0) | u(1); })
+            .Case([&](arith::XOrIOp) { r = u(0) ^ u(1); })
+            .Case([&](arith::ShLIOp) { r = u(1) >= uint64_t(ob) ? 0 : u(0) << u(1); })
+            .Case([&](arith::ShRUIOp) { r = u(1) >= uint64_t(ob) ? 0 : u(0) >> u(1); })
+            .Case([&](arith::ShRSIOp) { r = uint64_t(s(0) >> std::min<uint64_t>(u(1), 63)); })
+            .Case([&](arith::MaxSIOp) { r = uint64_t(std::max(s(0), s(1))); })
+            .Case([&](arith::MinSIOp) { r = uint64_t(std::min(s(0), s(1))); })
+            .Case([&](arith::MaxUIOp) { r = std::max(u(0), u(1)); })
+            .Case([&](arith::MinUIOp) { r = std::min(u(0), u(1)); })
+            .Case([&](arith::CmpIOp c) {
+              using P = arith::CmpIPredicate;
+              switch (c.getPredicate()) {
+                case P::eq: r = u(0) == u(1); break;
+                case P::ne: r = u(0) != u(1); break;
+                case P::slt: r = s(0) < s(1); break;
+                case P::sle: r = s(0) <= s(1); break;
+                case P::sgt: r = s(0) > s(1); break;
+                case P::sge: r = s(0) >= s(1); break;
+                case P::ult: r = u(0) < u(1); break;
+                case P::ule: r = u(0) <= u(1); break;
+                case P::ugt: r = u(0) > u(1); break;
+                case P::uge: r = u(0) >= u(1); break;
+              }
+            })
+            .Case([&](arith::CmpFOp c) {
+              using P = arith::CmpFPredicate;
+              double a = f(0), b = f(1);
+              bool unord = std::isnan(a) || std::isnan(b);
+              switch (c.getPredicate()) {
+                case P::OEQ: r = !unord && a == b; break;
+                case P::OGT: r = !unord && a > b; break;
+                case P::OGE: r = !unord && a >= b; break;
+                case P::OLT: r = !unord && a < b; break;
+                case P::OLE: r = !unord && a <= b; break;
+                case P::ONE: r = !unord && a != b; break;
+                case P::ORD: r = !unord; break;
+                case P::UEQ: r = unord || a == b; break;
+                case P::UGT: r = unord || a > b; break;
+                case P::UGE: r = unord || a >= b; break;
+                case P::ULT: r = unord || a < b; break;
+                case P::ULE: r = unord || a <= b; break;
+                case P::UNE: r = unord || a != b; break;
+                case P::UNO: r = unord; break;
+                case P::AlwaysTrue: r = 1; break;
+                case P::AlwaysFalse: r = 0; break;
+              }
+            })
+            .Case([&](arith::SelectOp) { r = (w(0) & 1) ? w(1) : w(2); })
+            .Case([&](arith::AddFOp) { r = fromF(re, f32(f(0) + f(1))); })
+            .Case([&](arith::SubFOp) { r = fromF(re, f32(f(0) - f(1))); })
+            .Case([&](arith::MulFOp) { r = fromF(re, f32(f(0) * f(1))); })
+            .Case([&](arith::DivFOp) { r = fromF(re, f32(f(0) / f(1))); })
+            .Case([&](arith::NegFOp) { r = fromF(re, -f(0)); })
+            .Case([&](arith::MaximumFOp) {
+              double a = f(0), b = f(1);
+              r = fromF(re, std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b));
+            })
+            .Case([&](arith::MinimumFOp) {
+              double a = f(0), b = f(1);
+              r = fromF(re, std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b));
+            })
+            .Case([&](arith::MaxNumFOp) { r = fromF(re, std::fmax(f(0), f(1))); })
+            .Case([&](arith::MinNumFOp) { r = fromF(re, std::fmin(f(0), f(1))); })
+            .Case([&](arith::ExtFOp) { r = fromF(re, f(0)); })
+            .Case([&](arith::TruncFOp) { r = fromF(re, f(0)); })
+            .Case([&](arith::SIToFPOp) { r = fromF(re, double(s(0))); })
+            .Case([&](arith::UIToFPOp) { r = fromF(re, double(u(0))); })
+            .Case([&](arith::FPToSIOp) { r = uint64_t(int64_t(f(0))); })
+            .Case([&](arith::ExtUIOp) { r = u(0); })
+            .Case([&](arith::ExtSIOp) { r = uint64_t(s(0)); })
+            .Case([&](arith::TruncIOp) { r = u(0); })
+            .Case([&](arith::IndexCastOp) { r = uint64_t(s(0)); })
+            .Case([&](arith::IndexCastUIOp) { r = u(0); })
+            .Case([&](arith::BitcastOp) { r = w(0); })
+            .Case([&](math::SqrtOp) { r = fromF(re, f32(std::sqrt(f(0)))); })
+            .Case([&](math::AbsFOp) { r = fromF(re, std::fabs(f(0))); })
+            .Case([&](math::Exp2Op) { r = fromF(re, f32(std::exp2(f(0)))); })
+            .Case([&](math::ExpOp) { r = fromF(re, f32(std::exp(f(0)))); })
+            .Case([&](math::Log2Op) { r = fromF(re, f32(std::log2(f(0)))); })
+            .Case([&](math::LogOp) { r = fromF(re, f32(std::log(f(0)))); })
+            .Case([&](math::AbsIOp) { r = uint64_t(std::llabs(s(0))); })
+            .Default([&](Operation*) { throw Error("unsupported op " + op->getName().getStringRef().str()); });
+        out.at(t, k) = r & mask(rb);
+      }
+    set(op->getResult(0), out);
+  }
+
+  // ---- llvm ---------------------------------------------------------------------------------
+  void execLLVM(Operation* op, const std::vector<bool>& active) {
+    auto unary = [&](const std::function<void(int, Val&)>& fn) {
+      Val out = make(op->getNumResults() ? countOf(op->getResult(0).getType()) : 1);
+      for (int t = 0; t < threads_; ++t) fn(t, out);
+      if (op->getNumResults()) set(op->getResult(0), out);
+    };
+    if (isa<LLVM::AddressOfOp>(op)) return unary([&](int t, Val& o) { o.at(t) = kSmemTag; });
+    if (isa<LLVM::PoisonOp, LLVM::UndefOp, LLVM::ZeroOp>(op)) return unary([](int, Val&) {});
+    if (isa<LLVM::AddrSpaceCastOp, LLVM::PtrToIntOp, LLVM::IntToPtrOp>(op)) {
+      Val& in = get(op->getOperand(0));
+      return unary([&](int t, Val& o) { o.at(t) = in.at(t); });
+    }
+    if (auto gep = dyn_cast<LLVM::GEPOp>(op)) {
+      Val& base = get(gep.getBase());
+      int64_t size = bytesOf(gep.getElemType());
+      auto indices = gep.getIndices();
+      if (indices.size() != 1) throw Error("gep with several indices");
+      return unary([&](int t, Val& o) {
+        int64_t idx;
+        auto i = indices[0];
+        if (auto a = llvm::dyn_cast_if_present<IntegerAttr>(i)) idx = a.getInt();
+        else {
+          Value v = llvm::cast<Value>(i);
+          idx = sext(get(v).at(t), bitsOf(v.getType()));
+        }
+        o.at(t) = base.at(t) + uint64_t(idx * size);
+      });
+    }
+    if (auto ld = dyn_cast<LLVM::LoadOp>(op)) {
+      Val& p = get(ld.getAddr());
+      Type rt = ld.getResult().getType();
+      int eb = bytesOf(elemOf(rt));
+      return unary([&](int t, Val& o) {
+        if (!active[t]) return;
+        for (int k = 0; k < o.n; ++k) o.at(t, k) = load(p.at(t) + uint64_t(k * eb), eb);
+      });
+    }
+    if (auto st = dyn_cast<LLVM::StoreOp>(op)) {
+      Val& p = get(st.getAddr());
+      Val& v = get(st.getValue());
+      int eb = bytesOf(elemOf(st.getValue().getType()));
+      for (int t = 0; t < threads_; ++t)
+        if (active[t])
+          for (int k = 0; k < v.n; ++k) store(p.at(t) + uint64_t(k * eb), v.at(t, k), eb);
+      return;
+    }
+    if (auto ins = dyn_cast<LLVM::InsertElementOp>(op)) {
+      Val& vec = get(ins.getVector());
+      Val& val = get(ins.getValue());
+      Val& pos = get(ins.getPosition());
+      return unary([&](int t, Val& o) {
+        for (int k = 0; k < o.n; ++k) o.at(t, k) = vec.at(t, k);
+        o.at(t, int(pos.at(t))) = val.at(t);
+      });
+    }
+    if (auto ext = dyn_cast<LLVM::ExtractElementOp>(op)) {
+      Val& vec = get(ext.getVector());
+      Val& pos = get(ext.getPosition());
+      return unary([&](int t, Val& o) { o.at(t) = vec.at(t, int(pos.at(t))); });
+    }
+    if (auto ev = dyn_cast<LLVM::ExtractValueOp>(op)) {
+      Val& s = get(ev.getContainer());
+      int k = int(ev.getPosition()[0]);
+      return unary([&](int t, Val& o) { o.at(t) = s.at(t, k); });
+    }
+    if (auto bc = dyn_cast<LLVM::BitcastOp>(op)) {
+      Val& in = get(bc.getArg());
+      Type from = bc.getArg().getType(), to = bc.getType();
+      int fb = bitsOf(elemOf(from)), tb = bitsOf(elemOf(to));
+      return unary([&](int t, Val& o) {
+        // Reinterpret the little-endian bit string.
+        std::vector<uint8_t> raw(size_t(bytesOf(from)));
+        for (int k = 0; k < in.n; ++k) {
+          uint64_t w = in.at(t, k);
+          std::memcpy(&raw[size_t(k * fb / 8)], &w, size_t(fb / 8));
+        }
+        for (int k = 0; k < o.n; ++k) {
+          uint64_t w = 0;
+          std::memcpy(&w, &raw[size_t(k * tb / 8)], size_t(tb / 8));
+          o.at(t, k) = w;
+        }
+      });
+    }
+    if (auto as = dyn_cast<LLVM::InlineAsmOp>(op)) {
+      StringRef text = as.getAsmString();
+      Val& in = get(op->getOperand(0));
+      Type f32t = Float32Type::get(op->getContext());
+      return unary([&](int t, Val& o) {
+        double x = toF(f32t, in.at(t));
+        if (text.contains("ex2.approx")) o.at(t) = fromF(f32t, std::exp2(float(x)));
+        else if (text.contains("lg2.approx")) o.at(t) = fromF(f32t, std::log2(float(x)));
+        else throw Error("unsupported inline asm " + text.str());
+      });
+    }
+    if (auto rmw = dyn_cast<LLVM::AtomicRMWOp>(op)) {
+      if (rmw.getBinOp() != LLVM::AtomicBinOp::fadd) throw Error("unsupported atomic");
+      Val& p = get(rmw.getPtr());
+      Val& v = get(rmw.getVal());
+      Type e = rmw.getVal().getType();
+      return unary([&](int t, Val& o) {
+        if (!active[t]) return;
+        int eb = bytesOf(e);
+        uint64_t old = load(p.at(t), eb);
+        o.at(t) = old;
+        store(p.at(t), fromF(e, f32(toF(e, old) + toF(e, v.at(t)))), eb);
+      });
+    }
+    throw Error("unsupported op " + op->getName().getStringRef().str());
+  }
+
+  // ---- gpu ----------------------------------------------------------------------------------
+  void execGpu(Operation* op) {
+    auto fill = [&](const std::function<uint64_t(int)>& fn) {
+      Val out = make(1);
+      for (int t = 0; t < threads_; ++t) out.at(t) = fn(t);
+      set(op->getResult(0), out);
+    };
+    if (isa<mlir::gpu::BarrierOp>(op)) return;
+    if (auto id = dyn_cast<mlir::gpu::ThreadIdOp>(op)) return fill([&](int t) { return uint64_t(id.getDimension() == mlir::gpu::Dimension::x ? t : 0); });
+    if (auto id = dyn_cast<mlir::gpu::BlockIdOp>(op)) return fill([&](int) { return uint64_t(block_[int(id.getDimension())]); });
+    if (auto id = dyn_cast<mlir::gpu::GridDimOp>(op)) return fill([&](int) { return uint64_t(grid_[int(id.getDimension())]); });
+    if (auto id = dyn_cast<mlir::gpu::BlockDimOp>(op)) return fill([&](int) { return uint64_t(id.getDimension() == mlir::gpu::Dimension::x ? threads_ : 1); });
+    if (auto sh = dyn_cast<mlir::gpu::ShuffleOp>(op)) {
+      if (sh.getMode() != mlir::gpu::ShuffleMode::XOR) throw Error("only xor shuffles are simulated");
+      Val& v = get(sh.getValue());
+      Val& off = get(sh.getOffset());
+      Val out = make(1), ok = make(1);
+      for (int t = 0; t < threads_; ++t) {
+        int src = (t & ~(kLanes - 1)) | ((t % kLanes) ^ int(off.at(t)));
+        out.at(t) = v.at(src);
+        ok.at(t) = 1;
+      }
+      set(sh.getShuffleResult(), out);
+      set(sh.getValid(), ok);
+      return;
+    }
+    throw Error("unsupported op " + op->getName().getStringRef().str());
+  }
+
+  // ---- nvvm: ldmatrix, mma.sync, cp.async ---------------------------------------------------
+  void execNvvm(Operation* op, const std::vector<bool>& active) {
+    if (isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op)) return;
+    if (auto cp = dyn_cast<NVVM::CpAsyncOp>(op)) {
+      Val& dst = get(cp.getDst());
+      Val& src = get(cp.getSrc());
+      int size = int(cp.getSize());
+      for (int t = 0; t < threads_; ++t) {
+        if (!active[t]) continue;
+        int srcBytes = cp.getCpSize() ? int(get(cp.getCpSize()).at(t)) : size;
+        for (int b = 0; b < size; ++b) {
+          uint8_t byte = b < srcBytes ? *addr(src.at(t) + uint64_t(b), 1) : 0;
+          *addr(dst.at(t) + uint64_t(b), 1) = byte;
+        }
+      }
+      return;
+    }
+    if (auto lm = dyn_cast<NVVM::LdMatrixOp>(op)) {
+      Val& p = get(lm.getPtr());
+      int num = int(lm.getNum());
+      bool trans = lm.getLayout() == NVVM::MMALayout::col;
+      Val out = make(num);
+      for (int w0 = 0; w0 < threads_; w0 += kLanes)
+        for (int l = 0; l < kLanes; ++l)
+          for (int j = 0; j < num; ++j) {
+            int g = l / 4, q = l % 4;
+            uint64_t word = 0;
+            for (int h = 0; h < 2; ++h) {
+              int row = trans ? 2 * q + h : g, col = trans ? g : 2 * q + h;
+              uint64_t rowAddr = p.at(w0 + j * 8 + row);
+              word |= load(rowAddr + uint64_t(col * 2), 2) << (16 * h);
+            }
+            out.at(w0 + l, j) = word;
+          }
+      set(lm.getResult(), out);
+      return;
+    }
+    if (auto mma = dyn_cast<NVVM::MmaOp>(op)) {
+      auto aVals = mma.getOperandA(), bVals = mma.getOperandB(), cVals = mma.getOperandC();
+      Type aType = aVals[0].getType();
+      Type half = isa<VectorType>(aType) ? elemOf(aType) : Type(BFloat16Type::get(op->getContext()));
+      auto ptx = mma.getMultiplicandAPtxType();
+      if (ptx && *ptx == NVVM::MMATypes::f16) half = Float16Type::get(op->getContext());
+      Type f32t = Float32Type::get(op->getContext());
+      // 16-bit element i of a fragment given as 32-bit words or 2-element vectors.
+      auto elem = [&](ValueRange regs, int t, int i) {
+        Val& v = get(regs[i / 2]);
+        uint64_t w = v.n == 2 ? v.at(t, i % 2) : (v.at(t) >> (16 * (i % 2))) & 0xffff;
+        return toF(half, w);
+      };
+      Val out = make(4);
+      for (int w0 = 0; w0 < threads_; w0 += kLanes) {
+        double A[16][16], B[16][8], C[16][8];
+        for (int l = 0; l < kLanes; ++l) {
+          int g = l / 4, q = l % 4, t = w0 + l;
+          for (int i = 0; i < 8; ++i) A[g + 8 * ((i / 2) % 2)][2 * q + i % 2 + 8 * (i / 4)] = elem(aVals, t, i);
+          for (int i = 0; i < 4; ++i) B[2 * q + i % 2 + 8 * (i / 2)][g] = elem(bVals, t, i);
+          for (int i = 0; i < 4; ++i) C[g + 8 * (i / 2)][2 * q + i % 2] = toF(f32t, get(cVals[i]).at(t));
+        }
+        for (int l = 0; l < kLanes; ++l) {
+          int g = l / 4, q = l % 4;
+          for (int i = 0; i < 4; ++i) {
+            int m = g + 8 * (i / 2), n = 2 * q + i % 2;
+            double acc = C[m][n];
+            for (int k = 0; k < 16; ++k) acc += A[m][k] * B[k][n];
+            out.at(w0 + l, i) = fromF(f32t, acc);
+          }
+        }
+      }
+      set(mma.getResult(), out);
+      return;
+    }
+    throw Error("unsupported op " + op->getName().getStringRef().str());
+  }
+
+  std::vector<Buffer>& buffers_;
+  int threads_;
+  std::vector<uint8_t> smem_;
+  std::unordered_map<const void*, Val> vals_;
+  int block_[3] = {0, 0, 0}, grid_[3] = {1, 1, 1};
+};
+
+}  // namespace
+
+std::string run(ModuleOp m, const std::string& kernel, const std::vector<Arg>& args, std::vector<Buffer>& buffers,
+                int gridX, int gridY, int gridZ) {
+  mlir::gpu::GPUFuncOp f;
+  m.walk([&](mlir::gpu::GPUFuncOp g) {
+    if (g.getName() == kernel) f = g;
+  });
+  if (!f) return "kernel " + kernel + " not found";
+  if (f.getNumArguments() != args.size()) return "argument count differs";
+  auto nw = f->getAttrOfType<IntegerAttr>("tile.num_warps");
+  auto smem = f->getAttrOfType<IntegerAttr>("tile.smem_bytes");
+  if (!nw || !smem) return "kernel attributes missing";
+  try {
+    for (int z = 0; z < gridZ; ++z)
+      for (int y = 0; y < gridY; ++y)
+        for (int x = 0; x < gridX; ++x) {
+          Sim sim(buffers, int(nw.getInt()) * kLanes);
+          sim.runKernel(f, args, x, y, z, gridX, gridY, gridZ, smem.getInt());
+        }
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace tile::lowering::sim
