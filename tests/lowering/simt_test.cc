@@ -120,16 +120,24 @@ TEST_CASE("row softmax: bounds-masked block loads (vector and element paths), ro
 }
 
 TEST_CASE("GEMM: ldmatrix + mma.sync, cp.async pipeline, tails in M, N and K", "[simt]") {
-  for (const char* file : {"gemm.mlir", "pipelined_loop_to_gpu.mlir"}) {
+  struct Case {
+    const char* file;
+    int M, N, K, gridX, gridY;
+  };
+  // The DSL's GEMM: 128x128x64 tiles, 8 warps (2x4 grid), 3 stages, grouped program ids;
+  // K = 150 makes A's rows unaligned (the pipeline's element-wise fallback), B's aligned.
+  for (Case cs : {Case{"gemm.mlir", 96, 80, 72, 2, 2}, Case{"pipelined_loop_to_gpu.mlir", 96, 80, 72, 2, 2},
+                  Case{"dsl_gemm_bf16.mlir", 200, 136, 150, 4, 1}}) {
+    const char* file = cs.file;
     Lowered k(file);
-    int M = 96, N = 80, K = 72;
+    int M = cs.M, N = cs.N, K = cs.K;
     std::vector<float> a, b;
     std::vector<sim::Buffer> bufs = {bf16Random(size_t(M) * K, a), bf16Random(size_t(K) * N, b),
                                      f32Buffer(std::vector<float>(size_t(M) * N, NAN))};
     std::string err = sim::run(*k.module, "gemm",
                                {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::i32(M), sim::Arg::i32(N),
                                 sim::Arg::i32(K), sim::Arg::i32(K), sim::Arg::i32(N), sim::Arg::i32(N)},
-                               bufs, 2, 2);
+                               bufs, cs.gridX, cs.gridY);
     REQUIRE(err == "");
     auto c = f32Values(bufs[2]);
     for (int i = 0; i < M; ++i)
@@ -177,4 +185,56 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
       REQUIRE(std::fabs(bf16At(bufs[3], size_t(i) * D + d) - o) <= 2e-2);
     }
   }
+}
+
+TEST_CASE("attention backward-like: transposed operands from mma layouts, causal scf.if, atomics", "[simt]") {
+  Lowered k("attention_bwd.mlir");
+  int S = 100, D = 64;
+  float scaleLog2 = 1.0f / std::sqrt(float(D)) * 1.4426950408889634f;
+  std::vector<float> q, kk, v, dO;
+  std::vector<float> lse(S), delta(S);
+  for (auto& x : lse) x = uniform(1, 3);
+  for (auto& x : delta) x = uniform(-0.5, 0.5);
+  std::vector<sim::Buffer> bufs = {bf16Random(size_t(S) * D, q), bf16Random(size_t(S) * D, kk), bf16Random(size_t(S) * D, v),
+                                   bf16Random(size_t(S) * D, dO), f32Buffer(lse), f32Buffer(delta),
+                                   f32Buffer(std::vector<float>(size_t(S) * D, 0)),
+                                   f32Buffer(std::vector<float>(size_t(S) * D, NAN)),
+                                   f32Buffer(std::vector<float>(size_t(S) * D, NAN))};
+  std::vector<sim::Arg> args;
+  for (int i = 0; i < 9; ++i) args.push_back(sim::Arg::buf(i));
+  args.push_back(sim::Arg::i32(S));
+  args.push_back(sim::Arg::i32(D));
+  args.push_back(sim::Arg::f32(scaleLog2));
+  std::string err = sim::run(*k.module, "attn_bwd", args, bufs, (S + 63) / 64);
+  REQUIRE(err == "");
+  // dS as the kernel forms it: P = exp2(QK^T * scale - lse) for key n <= query m, in f32;
+  // dS = P * (dO V^T - delta), rounded to bf16 before the dots.
+  std::vector<double> ds(size_t(S) * S, 0);
+  for (int m = 0; m < S; ++m)
+    for (int n = 0; n <= m; ++n) {
+      float s = 0, dp = 0;
+      for (int d = 0; d < D; ++d) {
+        s += q[size_t(m) * D + d] * kk[size_t(n) * D + d];
+        dp += dO[size_t(m) * D + d] * v[size_t(n) * D + d];
+      }
+      float p = std::exp2(s * scaleLog2 - lse[m]);
+      ds[size_t(m) * S + n] = sim::fromBf16(sim::toBf16(p * (dp - delta[m])));
+    }
+  auto dq = f32Values(bufs[6]), dk = f32Values(bufs[7]);
+  for (int i = 0; i < S; ++i)
+    for (int d = 0; d < D; ++d) {
+      double wantK = 0, boundK = 0, wantQ = 0, boundQ = 0;
+      for (int m = i; m < S; ++m) {
+        wantK += ds[size_t(m) * S + i] * q[size_t(m) * D + d];
+        boundK += std::fabs(ds[size_t(m) * S + i] * q[size_t(m) * D + d]);
+      }
+      for (int n = 0; n <= i; ++n) {
+        wantQ += ds[size_t(i) * S + n] * kk[size_t(n) * D + d];
+        boundQ += std::fabs(ds[size_t(i) * S + n] * kk[size_t(n) * D + d]);
+      }
+      INFO("row " << i << " col " << d);
+      // One bf16 rounding of each dS term may differ from the reference's.
+      REQUIRE(std::fabs(dk[size_t(i) * D + d] - wantK) <= 1e-2 * boundK + 1e-4);
+      REQUIRE(std::fabs(dq[size_t(i) * D + d] - wantQ) <= 1e-2 * boundQ + 1e-4);
+    }
 }
