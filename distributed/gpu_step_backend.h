@@ -1,13 +1,14 @@
-// The flash-attn API on the GPU (attention/gpu's GpuBackend: the DSL attention kernels compiled
-// ahead of time) as a ring step backend, with GpuTensorOps on the same stream. Registered as
-// "gpu" in backend_factory.h by linking this library. MLIR-free.
+// The flash-attn API on the GPU as a ring step backend, with GpuTensorOps on the same stream.
+// The API runs on RingGpuBackend (gpu_attention/: the DSL attention kernels a ring step launches,
+// compiled ahead of time). Registered as "gpu" in backend_factory.h by linking this library.
+// MLIR-free.
 //
-// One GpuBackend per GPU per process, shared by every step backend made for that GPU: virtual
+// One RingGpuBackend per GPU per process, shared by every step backend made for that GPU: virtual
 // ranks on one GPU then queue all their work — attention, element-wise kernels and the
 // in-process transport's device-to-device copies (TensorOps::copy_bytes) — on one stream, whose
 // order alone keeps a block from being read before it arrived or overwritten before it left.
-// API calls are serialised with a lock (the GpuBackend's workspace bookkeeping is not made for
-// concurrent callers); they synchronise the stream when done, as the API does.
+// API calls are serialised with a lock (one stream: they would run one after the other anyway,
+// and each ends by synchronising it, as the API does).
 #pragma once
 
 #include <memory>
