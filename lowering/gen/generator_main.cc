@@ -5,7 +5,7 @@
 //
 //   tile_kernel_gen --name=lib --out_dir=DIR --header_path=pkg/lib.h --origin=//pkg:lib
 //       [--namespace=tile::kernels] [--ptxas=PATH] [--chip=sm_90a] [--ptx_features=+ptx80]
-//       [--ptxas_flag=FLAG]... [--mlir_src=PATH]... --kernel=INSTANCE=SPEC...
+//       [--ptxas_flag=FLAG]... [--mlir_src=PATH]... [--embed_ptx=false] --kernel=INSTANCE=SPEC...
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lowering/backend/backend.h"
+#include "lowering/gen/avoid_libdevice.h"
 #include "lowering/gen/kernel_source.h"
 #include "lowering/gen/stub_emitter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -22,6 +23,7 @@ namespace {
 
 struct Flags {
   std::string name, out_dir, header_path, origin, cpp_namespace = "tile::kernels";
+  bool embed_ptx = true;
   backend::BackendOptions backend;
   SourceEnv env;
   std::vector<std::pair<std::string, std::string>> kernels;  // instance, spec
@@ -50,7 +52,11 @@ Flags parse_flags(int argc, char** argv) {
     else if (key == "chip") flags.backend.chip = value;
     else if (key == "ptx_features") flags.backend.ptx_features = value;
     else if (key == "ptxas_flag") flags.backend.ptxas.extra_flags.push_back(value);
-    else if (key == "mlir_src") flags.env.mlir_files[base_name(value)] = value;
+    else if (key == "embed_ptx") {
+      if (value != "true" && value != "false")
+        throw std::invalid_argument("--embed_ptx expects true or false, got '" + value + "'");
+      flags.embed_ptx = value == "true";
+    } else if (key == "mlir_src") flags.env.mlir_files[base_name(value)] = value;
     else if (key == "kernel") {
       const size_t sep = value.find('=');
       if (sep == std::string::npos) {
@@ -92,6 +98,7 @@ void apply_arg_names(const std::string& instance, const std::vector<backend::Ker
 GeneratedKernel generate(mlir::MLIRContext& context, const Flags& flags,
                          const std::string& instance, const std::string& spec) {
   SourcedKernel source = load_kernel(context, spec, flags.env);
+  replace_libdevice_math(*source.gpu_module);
   backend::BackendResult result = backend::compile_gpu_module(*source.gpu_module, flags.backend);
   if (!result.ok()) throw std::runtime_error(instance + " (" + spec + "): " + result.error);
   const backend::CompiledModule* module = nullptr;
@@ -142,6 +149,7 @@ int run(int argc, char** argv) {
   emit.header_path = flags.header_path;
   emit.cpp_namespace = flags.cpp_namespace;
   emit.origin = flags.origin.empty() ? flags.name : flags.origin;
+  emit.embed_ptx = flags.embed_ptx;
   const std::string prefix = flags.out_dir + "/" + flags.name;
   write_file(prefix + ".h", emit_header(emit, kernels));
   write_file(prefix + ".cc", emit_source(emit, kernels));

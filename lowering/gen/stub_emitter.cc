@@ -171,11 +171,13 @@ std::string emit_source(const EmitOptions& options, const std::vector<GeneratedK
     out << "alignas(16) const unsigned char " << k.instance << "_cubin[] = {";
     write_bytes(out, k.cubin.data(), k.cubin.size(), /*nul_terminate=*/false);
     out << "};\n\n";
-    // PTX as bytes too: string literals of this size trip some compilers' limits.
-    out << "const char " << k.instance << "_ptx[] = {";
-    write_bytes(out, reinterpret_cast<const uint8_t*>(k.ptx.data()), k.ptx.size(),
-                /*nul_terminate=*/true);
-    out << "};\n\n";
+    if (options.embed_ptx) {
+      // PTX as bytes too: string literals of this size trip some compilers' limits.
+      out << "const char " << k.instance << "_ptx[] = {";
+      write_bytes(out, reinterpret_cast<const uint8_t*>(k.ptx.data()), k.ptx.size(),
+                  /*nul_terminate=*/true);
+      out << "};\n\n";
+    }
     if (!k.args.empty()) {
       out << "const ::tile::rt::KernelParam " << k.instance << "_params[] = {\n";
       for (const backend::KernelArg& a : k.args) {
@@ -189,8 +191,8 @@ std::string emit_source(const EmitOptions& options, const std::vector<GeneratedK
     const int spills = k.resources.spill_store_bytes + k.resources.spill_load_bytes;
     out << "const ::tile::rt::KernelImage " << k.instance << "_image = {\n"
         << "    " << quoted(k.instance) << ", " << quoted(k.entry) << ",\n"
-        << "    " << k.instance << "_cubin, sizeof(" << k.instance << "_cubin), " << k.instance
-        << "_ptx,\n"
+        << "    " << k.instance << "_cubin, sizeof(" << k.instance << "_cubin), "
+        << (options.embed_ptx ? k.instance + "_ptx" : std::string("/*ptx=*/nullptr")) << ",\n"
         << "    /*num_warps=*/" << k.num_warps << ", /*smem_bytes=*/" << k.smem_bytes << ",\n"
         << "    " << (k.args.empty() ? "nullptr" : k.instance + "_params") << ", "
         << k.args.size() << ",\n"
