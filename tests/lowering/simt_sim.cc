@@ -129,6 +129,10 @@ class Sim {
     block_[0] = bx, block_[1] = by, block_[2] = bz;
     grid_[0] = gx, grid_[1] = gy, grid_[2] = gz;
     smem_.assign(size_t(smemBytes), 0xCD);
+    meta_.assign(size_t(smemBytes), ByteState{});
+    epoch_ = 0;
+    committed_.assign(size_t(threads_), 0);
+    pending_.assign(size_t(threads_), {});
     vals_.clear();
     std::vector<bool> active(size_t(threads_), true);
     for (auto [i, a] : llvm::enumerate(f.getArguments())) {
@@ -162,6 +166,64 @@ class Sim {
     return x.at(0);
   }
 
+  // ---- shared-memory race checking ---------------------------------------------------------
+  // Threads run in lock step, so "no barrier between two accesses" = same epoch. Flagged: a
+  // read of a byte another thread wrote in the same epoch (no barrier in between), a write of
+  // a byte another thread read or wrote (a different value) in the same epoch, and any access
+  // to a byte a cp.async is still filling (its thread has not waited for the group yet).
+  struct ByteState {
+    int32_t writer = -1, reader = -1, pendingThread = -1;
+    int64_t writeEpoch = -1, readEpoch = -1;
+    bool manyReaders = false;
+  };
+  struct Pending {
+    uint64_t offset;
+    int group;
+  };
+  void smemRead(int t, uint64_t off, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+      ByteState& m = meta_[off + i];
+      if (m.pendingThread >= 0) throw Error("shared memory read of a cp.async destination before its wait_group");
+      if (m.writer >= 0 && m.writer != t && m.writeEpoch == epoch_)
+        throw Error("shared memory race: read after another thread's write without a barrier");
+      if (m.readEpoch == epoch_ && m.reader != t) m.manyReaders = true;
+      else if (m.readEpoch != epoch_) m.manyReaders = false;
+      m.reader = t;
+      m.readEpoch = epoch_;
+    }
+  }
+  void smemWrite(int t, uint64_t off, const uint8_t* data, int bytes, bool async) {
+    for (int i = 0; i < bytes; ++i) {
+      ByteState& m = meta_[off + i];
+      if (m.pendingThread >= 0 && m.pendingThread != t) throw Error("shared memory write over another thread's pending cp.async");
+      if (m.readEpoch == epoch_ && (m.reader != t || m.manyReaders))
+        throw Error("shared memory race: write after another thread's read without a barrier");
+      if (m.writer >= 0 && m.writer != t && m.writeEpoch == epoch_ && smem_[off + i] != data[i])
+        throw Error("shared memory race: two threads write different values without a barrier");
+      smem_[off + i] = data[i];
+      m.writer = t;
+      m.writeEpoch = epoch_;
+      if (async) m.pendingThread = t;
+    }
+    if (async) pending_[t].push_back({off, committed_[t]});
+  }
+  void waitGroups(int t, int keep) {
+    auto& list = pending_[t];
+    std::vector<Pending> rest;
+    for (const Pending& p : list) {
+      if (p.group < committed_[t] - keep) {
+        for (int i = 0; i < 16; ++i)
+          if (p.offset + i < meta_.size() && meta_[p.offset + i].pendingThread == t) {
+            meta_[p.offset + i].pendingThread = -1;
+            meta_[p.offset + i].writeEpoch = epoch_;  // visible to others after the next barrier
+          }
+      } else {
+        rest.push_back(p);
+      }
+    }
+    list = rest;
+  }
+
   // ---- memory -------------------------------------------------------------------------------
   uint8_t* addr(uint64_t a, int bytes) {
     if (a & kSmemTag) {
@@ -175,12 +237,20 @@ class Sim {
       throw Error("global access out of bounds (buffer " + std::to_string(idx) + ", byte " + std::to_string(off) + ")");
     return &buffers_[idx].bytes[off];
   }
-  uint64_t load(uint64_t a, int bytes) {
+  uint64_t load(int t, uint64_t a, int bytes) {
     uint64_t w = 0;
     std::memcpy(&w, addr(a, bytes), size_t(bytes));
+    if (a & kSmemTag) smemRead(t, a & ~kSmemTag, bytes);
     return w;
   }
-  void store(uint64_t a, uint64_t w, int bytes) { std::memcpy(addr(a, bytes), &w, size_t(bytes)); }
+  void store(int t, uint64_t a, uint64_t w, int bytes) {
+    if (a & kSmemTag) {
+      addr(a, bytes);
+      smemWrite(t, a & ~kSmemTag, reinterpret_cast<const uint8_t*>(&w), bytes, false);
+      return;
+    }
+    std::memcpy(addr(a, bytes), &w, size_t(bytes));
+  }
 
   // ---- control flow -------------------------------------------------------------------------
   // Runs a block; returns the terminator's operands' values (scf.yield), or nothing.
@@ -417,7 +487,7 @@ class Sim {
       int eb = bytesOf(elemOf(rt));
       return unary([&](int t, Val& o) {
         if (!active[t]) return;
-        for (int k = 0; k < o.n; ++k) o.at(t, k) = load(p.at(t) + uint64_t(k * eb), eb);
+        for (int k = 0; k < o.n; ++k) o.at(t, k) = load(t, p.at(t) + uint64_t(k * eb), eb);
       });
     }
     if (auto st = dyn_cast<LLVM::StoreOp>(op)) {
@@ -426,7 +496,7 @@ class Sim {
       int eb = bytesOf(elemOf(st.getValue().getType()));
       for (int t = 0; t < threads_; ++t)
         if (active[t])
-          for (int k = 0; k < v.n; ++k) store(p.at(t) + uint64_t(k * eb), v.at(t, k), eb);
+          for (int k = 0; k < v.n; ++k) store(t, p.at(t) + uint64_t(k * eb), v.at(t, k), eb);
       return;
     }
     if (auto ins = dyn_cast<LLVM::InsertElementOp>(op)) {
@@ -485,9 +555,9 @@ class Sim {
       return unary([&](int t, Val& o) {
         if (!active[t]) return;
         int eb = bytesOf(e);
-        uint64_t old = load(p.at(t), eb);
+        uint64_t old = load(t, p.at(t), eb);
         o.at(t) = old;
-        store(p.at(t), fromF(e, f32(toF(e, old) + toF(e, v.at(t)))), eb);
+        store(t, p.at(t), fromF(e, f32(toF(e, old) + toF(e, v.at(t)))), eb);
       });
     }
     throw Error("unsupported op " + op->getName().getStringRef().str());
@@ -500,7 +570,10 @@ class Sim {
       for (int t = 0; t < threads_; ++t) out.at(t) = fn(t);
       set(op->getResult(0), out);
     };
-    if (isa<mlir::gpu::BarrierOp>(op)) return;
+    if (isa<mlir::gpu::BarrierOp>(op)) {
+      ++epoch_;
+      return;
+    }
     if (auto id = dyn_cast<mlir::gpu::ThreadIdOp>(op)) return fill([&](int t) { return uint64_t(id.getDimension() == mlir::gpu::Dimension::x ? t : 0); });
     if (auto id = dyn_cast<mlir::gpu::BlockIdOp>(op)) return fill([&](int) { return uint64_t(block_[int(id.getDimension())]); });
     if (auto id = dyn_cast<mlir::gpu::GridDimOp>(op)) return fill([&](int) { return uint64_t(grid_[int(id.getDimension())]); });
@@ -524,7 +597,16 @@ class Sim {
 
   // ---- nvvm: ldmatrix, mma.sync, cp.async ---------------------------------------------------
   void execNvvm(Operation* op, const std::vector<bool>& active) {
-    if (isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op)) return;
+    if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
+      for (int t = 0; t < threads_; ++t)
+        if (active[t]) ++committed_[t];
+      return;
+    }
+    if (auto w = dyn_cast<NVVM::CpAsyncWaitGroupOp>(op)) {
+      for (int t = 0; t < threads_; ++t)
+        if (active[t]) waitGroups(t, int(w.getN()));
+      return;
+    }
     if (auto cp = dyn_cast<NVVM::CpAsyncOp>(op)) {
       Val& dst = get(cp.getDst());
       Val& src = get(cp.getSrc());
@@ -532,10 +614,12 @@ class Sim {
       for (int t = 0; t < threads_; ++t) {
         if (!active[t]) continue;
         int srcBytes = cp.getCpSize() ? int(get(cp.getCpSize()).at(t)) : size;
-        for (int b = 0; b < size; ++b) {
-          uint8_t byte = b < srcBytes ? *addr(src.at(t) + uint64_t(b), 1) : 0;
-          *addr(dst.at(t) + uint64_t(b), 1) = byte;
-        }
+        uint8_t data[16] = {};
+        for (int b = 0; b < size; ++b) data[b] = b < srcBytes ? *addr(src.at(t) + uint64_t(b), 1) : 0;
+        uint64_t d = dst.at(t);
+        if (!(d & kSmemTag)) throw Error("cp.async destination is not shared memory");
+        addr(d, size);
+        smemWrite(t, d & ~kSmemTag, data, size, true);
       }
       return;
     }
@@ -552,7 +636,7 @@ class Sim {
             for (int h = 0; h < 2; ++h) {
               int row = trans ? 2 * q + h : g, col = trans ? g : 2 * q + h;
               uint64_t rowAddr = p.at(w0 + j * 8 + row);
-              word |= load(rowAddr + uint64_t(col * 2), 2) << (16 * h);
+              word |= load(w0 + l, rowAddr + uint64_t(col * 2), 2) << (16 * h);
             }
             out.at(w0 + l, j) = word;
           }
@@ -600,6 +684,10 @@ class Sim {
   std::vector<Buffer>& buffers_;
   int threads_;
   std::vector<uint8_t> smem_;
+  std::vector<ByteState> meta_;
+  int64_t epoch_ = 0;
+  std::vector<int> committed_;
+  std::vector<std::vector<Pending>> pending_;
   std::unordered_map<const void*, Val> vals_;
   int block_[3] = {0, 0, 0}, grid_[3] = {1, 1, 1};
 };
