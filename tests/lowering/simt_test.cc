@@ -238,3 +238,36 @@ TEST_CASE("attention backward-like: transposed operands from mma layouts, causal
       REQUIRE(std::fabs(dq[size_t(i) * D + d] - wantQ) <= 1e-2 * boundQ + 1e-4);
     }
 }
+
+TEST_CASE("DSL examples: vector add and bf16 row softmax", "[simt]") {
+  {
+    Lowered k("dsl_vector_add.mlir");
+    int n = 2100;
+    std::vector<float> x(n), y(n);
+    for (int i = 0; i < n; ++i) x[i] = uniform(-4, 4), y[i] = uniform(-4, 4);
+    std::vector<sim::Buffer> bufs = {f32Buffer(x), f32Buffer(y), f32Buffer(std::vector<float>(n, NAN))};
+    REQUIRE(sim::run(*k.module, "vector_add", {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::i32(n)}, bufs, 3) == "");
+    auto out = f32Values(bufs[2]);
+    for (int i = 0; i < n; ++i) REQUIRE(out[i] == x[i] + y[i]);
+  }
+  {
+    Lowered k("dsl_softmax_bf16.mlir");
+    int rows = 5, cols = 1000, stride = 1003;
+    size_t n = size_t(rows - 1) * stride + cols;
+    std::vector<float> x;
+    std::vector<sim::Buffer> bufs = {bf16Random(n, x, -3, 3), bf16Poison(n)};
+    REQUIRE(sim::run(*k.module, "softmax",
+                     {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(cols), sim::Arg::i32(stride)},
+                     bufs, rows) == "");
+    for (int r = 0; r < rows; ++r) {
+      double m = -INFINITY, s = 0;
+      for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
+      for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
+      for (int c = 0; c < cols; ++c) {
+        double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
+        INFO("row " << r << " col " << c);
+        REQUIRE(std::fabs(bf16At(bufs[1], size_t(r) * stride + c) - want) <= 1e-5 + 8e-3 * want);
+      }
+    }
+  }
+}
