@@ -271,3 +271,53 @@ TEST_CASE("DSL examples: vector add and bf16 row softmax", "[simt]") {
     }
   }
 }
+
+namespace {
+sim::Buffer f16Random(size_t n, std::vector<float>& rounded) {
+  sim::Buffer b;
+  b.bytes.resize(n * 2);
+  rounded.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint16_t h = sim::toF16(uniform(-1, 1));
+    rounded[i] = sim::fromF16(h);
+    std::memcpy(&b.bytes[i * 2], &h, 2);
+  }
+  return b;
+}
+}  // namespace
+
+TEST_CASE("dots smaller than the warp grid (copies in warps, one owner adds) and f16 with 8 warps", "[simt]") {
+  Lowered k("small_dot.mlir");
+  {
+    std::vector<float> a, b;
+    std::vector<sim::Buffer> bufs = {f16Random(16 * 16, a), f16Random(16 * 8, b), f32Buffer(std::vector<float>(16 * 8, 0)),
+                                     f32Buffer(std::vector<float>(16, NAN))};
+    REQUIRE(sim::run(*k.module, "small_dot", {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::buf(3)}, bufs, 1) == "");
+    auto c = f32Values(bufs[2]), r = f32Values(bufs[3]);
+    for (int i = 0; i < 16; ++i) {
+      double rowSum = 0;
+      for (int j = 0; j < 8; ++j) {
+        double want = 0;
+        for (int kk = 0; kk < 16; ++kk) want += double(a[i * 16 + kk]) * b[kk * 8 + j];
+        rowSum += want;
+        REQUIRE(std::fabs(c[i * 8 + j] - want) <= 1e-5);
+      }
+      REQUIRE(std::fabs(r[i] - rowSum) <= 1e-4);
+    }
+  }
+  {
+    std::vector<float> a, b;
+    std::vector<sim::Buffer> bufs = {f16Random(128 * 32, a), f16Random(32 * 32, b), f32Buffer(std::vector<float>(128 * 32, NAN))};
+    REQUIRE(sim::run(*k.module, "f16_dot_8warps", {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2)}, bufs, 1) == "");
+    auto c = f32Values(bufs[2]);
+    for (int i = 0; i < 128; ++i) {
+      std::vector<double> row(32);
+      double m = -INFINITY;
+      for (int j = 0; j < 32; ++j) {
+        for (int kk = 0; kk < 32; ++kk) row[j] += double(a[i * 32 + kk]) * b[kk * 32 + j];
+        m = std::max(m, row[j]);
+      }
+      for (int j = 0; j < 32; ++j) REQUIRE(std::fabs(c[i * 32 + j] - (row[j] - m)) <= 1e-4);
+    }
+  }
+}
