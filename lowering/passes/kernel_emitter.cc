@@ -235,8 +235,8 @@ LogicalResult KernelEmitter::emitIf(Operation* op) {
 
 // ---- elementwise and scalar ops --------------------------------------------------------------
 
-// Fast transcendental functions: the hardware's ex2/lg2 (what CUDA's fast-math intrinsics use).
-static Value approxUnary(OpBuilder& b, Location loc, StringRef ptx, Value x) {
+// One PTX instruction on an f32 (ex2/lg2/tanh.approx are what CUDA's fast-math intrinsics use).
+static Value ptxUnary(OpBuilder& b, Location loc, StringRef ptx, Value x) {
   auto asmOp = b.create<LLVM::InlineAsmOp>(loc, x.getType(), ValueRange{x}, (ptx + " $0, $1;").str(), "=f,f",
                                            /*has_side_effects=*/false, /*is_align_stack=*/false,
                                            LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
@@ -247,7 +247,8 @@ static Value emitScalarMath(OpBuilder& b, Operation* op, ValueRange operands, Ty
   Location loc = op->getLoc();
   // 16-bit transcendentals: computed in f32 (the hardware approximations are f32).
   if ((resultType.isF16() || resultType.isBF16()) && operands.size() == 1 &&
-      isa<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp>(op)) {
+      isa<math::Exp2Op, math::ExpOp, math::Log2Op, math::LogOp, math::TanhOp, math::SqrtOp, math::RsqrtOp,
+          math::AbsFOp>(op)) {
     Value wide = b.create<arith::ExtFOp>(loc, b.getF32Type(), operands[0]);
     Value r = emitScalarMath(b, op, ValueRange{wide}, b.getF32Type());
     return b.create<arith::TruncFOp>(loc, resultType, r);
@@ -257,13 +258,20 @@ static Value emitScalarMath(OpBuilder& b, Operation* op, ValueRange operands, Ty
     auto scaled = [&](double k) {
       return b.create<arith::MulFOp>(loc, x, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(float(k))));
     };
-    if (isa<math::Exp2Op>(op)) return approxUnary(b, loc, "ex2.approx.f32", x);
-    if (isa<math::ExpOp>(op)) return approxUnary(b, loc, "ex2.approx.f32", scaled(1.4426950408889634));
-    if (isa<math::Log2Op>(op)) return approxUnary(b, loc, "lg2.approx.f32", x);
+    if (isa<math::Exp2Op>(op)) return ptxUnary(b, loc, "ex2.approx.f32", x);
+    if (isa<math::ExpOp>(op)) return ptxUnary(b, loc, "ex2.approx.f32", scaled(1.4426950408889634));
+    if (isa<math::Log2Op>(op)) return ptxUnary(b, loc, "lg2.approx.f32", x);
     if (isa<math::LogOp>(op)) {
-      Value l2 = approxUnary(b, loc, "lg2.approx.f32", x);
+      Value l2 = ptxUnary(b, loc, "lg2.approx.f32", x);
       return b.create<arith::MulFOp>(loc, l2, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0.6931471805599453f)));
     }
+    // The rest map to single PTX instructions too; left as math ops they would become libdevice
+    // calls (__nv_tanhf, __nv_fabsf, ...), which the back end does not link. tanh.approx is what
+    // flash-attn's softcap uses (fast_tanh); abs and sqrt are exact.
+    if (isa<math::TanhOp>(op)) return ptxUnary(b, loc, "tanh.approx.f32", x);
+    if (isa<math::RsqrtOp>(op)) return ptxUnary(b, loc, "rsqrt.approx.f32", x);
+    if (isa<math::SqrtOp>(op)) return ptxUnary(b, loc, "sqrt.rn.f32", x);
+    if (isa<math::AbsFOp>(op)) return ptxUnary(b, loc, "abs.f32", x);
   }
   OperationState st(loc, op->getName());
   st.addOperands(operands);
