@@ -47,11 +47,15 @@ std::string utc_now() {
   return buf;
 }
 
-// Prints the rows measured so far (a failed sweep still shows them) and writes the JSON.
-void report(const std::vector<CaseResult>& results, const BenchFlags& flags, const std::string& device) {
-  if (results.empty()) return;
-  std::cout << format_markdown_table(results) << std::flush;
-  if (!flags.json_path.empty()) write_file(caller_path(flags.json_path), format_results_json(results, device, utc_now()));
+// Prints the rows measured so far (a failed sweep still shows them), the cases that were refused,
+// and writes the JSON.
+void report(const std::vector<CaseResult>& results, const std::vector<std::string>& not_measured,
+            const BenchFlags& flags, const std::string& device) {
+  if (!results.empty()) std::cout << format_markdown_table(results);
+  for (const std::string& line : not_measured) std::cout << "not measured: " << line << "\n";
+  std::cout << std::flush;
+  if (!flags.json_path.empty())
+    write_file(caller_path(flags.json_path), format_results_json(results, device, utc_now(), not_measured));
 }
 
 }  // namespace
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<CaseResult> results;
+  std::vector<std::string> not_measured;
   std::string device = "?";
   try {
     attention::GpuBackend gpu(0);
@@ -90,13 +95,22 @@ int main(int argc, char** argv) {
       const BenchCase& c = cases[i];
       std::cerr << "case " << i + 1 << "/" << cases.size() << ": " << c.describe() << std::endl;
       options.seed = i + 1;
-      CaseRun run = run_case(gpu, c, options);
+      CaseRun run;
+      try {
+        run = run_case(gpu, c, options);
+      } catch (const std::invalid_argument& e) {
+        // Refused before launch (a specialisation not compiled, a size past the API's limits):
+        // the device is untouched, so the other cases still run.
+        std::cerr << "  not measured: " << e.what() << std::endl;
+        not_measured.push_back(c.describe() + ": " + e.what());
+        continue;
+      }
       results.push_back(run.result);
       std::fprintf(stderr, "  %.3f ms/iter, %.1f TFLOPS, peak %.0f MB\n", run.result.median_ms, run.result.tflops(),
                    run.result.peak_memory_mb);
       // Rewritten after every case, so a sweep cut short still leaves what it measured.
       if (!flags.json_path.empty())
-        write_file(caller_path(flags.json_path), format_results_json(results, device, utc_now()));
+        write_file(caller_path(flags.json_path), format_results_json(results, device, utc_now(), not_measured));
       if (flags.profile) {
         const std::string path = out_dir + "/" + trace_file_name(c);
         write_file(path, chrome_trace_json(run.spans, std::string(func_name(c.func)) + " " + c.describe() + " on " + device));
@@ -109,13 +123,13 @@ int main(int argc, char** argv) {
       write_file(path, sweep_chart_svg(results, "flash_attn seed sweep (causal, bf16, H=16, D=128) on " + device));
       std::cerr << "chart: " << path << "\n";
     }
-    report(results, flags, device);
-    return 0;
+    report(results, not_measured, flags, device);
+    return not_measured.empty() ? 0 : 1;
   } catch (const rt::DriverUnavailable& e) {
     std::cerr << "flash_attn: no GPU: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    report(results, flags, device);
+    report(results, not_measured, flags, device);
     std::cerr << "flash_attn: error: " << e.what() << "\n";
     return 1;
   }

@@ -24,7 +24,7 @@ std::string format_markdown_table(const std::vector<CaseResult>& results) {
 }
 
 std::string format_results_json(const std::vector<CaseResult>& results, const std::string& device,
-                                const std::string& date_utc) {
+                                const std::string& date_utc, const std::vector<std::string>& not_measured) {
   std::string s = "{\n  \"device\": " + json_string(device) + ",\n  \"date\": " + json_string(date_utc) +
                   ",\n  \"tflops_formula\": " + json_string(kFlopsFormula) + ",\n  \"cases\": [";
   for (size_t i = 0; i < results.size(); ++i) {
@@ -42,7 +42,9 @@ std::string format_results_json(const std::vector<CaseResult>& results, const st
          ", \"peak_memory_mb\": " + json_number(r.peak_memory_mb) +
          ", \"device_used_mb\": " + (r.device_used_mb < 0 ? std::string("null") : json_number(r.device_used_mb)) + "}";
   }
-  s += "\n  ]\n}\n";
+  s += "\n  ],\n  \"not_measured\": [";
+  for (size_t i = 0; i < not_measured.size(); ++i) s += (i ? ", " : "") + json_string(not_measured[i]);
+  s += "]\n}\n";
   return s;
 }
 

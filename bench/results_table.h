@@ -31,7 +31,8 @@ std::string format_table_row(const CaseResult& r);
 std::string format_markdown_table(const std::vector<CaseResult>& results);
 
 // {"device": ..., "date": ..., "tflops_formula": ..., "cases": [{...}, ...]}.
+// `not_measured` lists the cases that were refused ("bs 128 ...: reason").
 std::string format_results_json(const std::vector<CaseResult>& results, const std::string& device,
-                                 const std::string& date_utc);
+                                 const std::string& date_utc, const std::vector<std::string>& not_measured = {});
 
 }  // namespace tile::bench

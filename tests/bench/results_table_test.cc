@@ -56,4 +56,9 @@ TEST_CASE("results JSON is valid and carries every case", "[bench][table]") {
   CHECK(c["device_used_mb"].num == 70);
   CHECK(j["cases"].items[1]["device_used_mb"].kind == Json::Kind::null);
   CHECK_FALSE(j["cases"].items[1]["fwd_only"].b);
+  CHECK(j["not_measured"].items.empty());
+  Json k = tile::testing::parse_json(format_results_json({}, "gpu", "now", {"bs 128 seq 4096: q: \"extent\" too large"}));
+  CHECK(k["cases"].items.empty());
+  REQUIRE(k["not_measured"].items.size() == 1);
+  CHECK(k["not_measured"].items[0].str == "bs 128 seq 4096: q: \"extent\" too large");
 }
