@@ -110,18 +110,37 @@ LogicalResult emitStoreBlock(KernelEmitter& e, ti::StoreBlockOp op) {
 
 // Vector width for a gather/scatter of `valueType` at `offsets`: the thread's contiguous run in
 // the layout, limited by what is known about the offsets (contiguous and aligned runs).
-int64_t gatherVectorWidth(const LinearLayout& l, Value offsets, Type elem) {
-  int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
-  AxisInfo ai = axisInfo(offsets);
-  int64_t vec = std::min({contiguityAlong(l, int(l.rank()) - 1), ai.contiguity, 16 / bytes, ai.divisibility});
-  return vec >= 2 ? vec : 1;
-}
-
 Value allOf(OpBuilder& b, Location loc, ArrayRef<Value> bits) {
   Value all = bits[0];
   for (Value v : bits.drop_front()) all = b.create<arith::AndIOp>(loc, all, v);
   return all;
 }
+
+// `alignedStatically` tells whether the first offset of every run is known to be a multiple of
+// the width; otherwise each vector checks it at run time (e.g. `row * stride + arange`).
+int64_t gatherVectorWidth(const LinearLayout& l, Value offsets, Type elem, bool& alignedStatically) {
+  int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
+  AxisInfo ai = axisInfo(offsets);
+  int64_t vec = std::min({contiguityAlong(l, int(l.rank()) - 1), ai.contiguity, 16 / bytes});
+  alignedStatically = ai.divisibility >= vec;
+  return vec >= 2 ? vec : 1;
+}
+
+// The vector starting at register r may be accessed whole: every lane enabled and, unless known
+// statically, its first offset a multiple of the width.
+Value wholeVector(KernelEmitter& e, Location loc, ArrayRef<Value> enabled, ArrayRef<Value> offs, int64_t r, int64_t vec,
+                  bool alignedStatically) {
+  OpBuilder& b = e.b;
+  Value ok = enabled.empty() ? Value() : allOf(b, loc, enabled.slice(r, vec));
+  if (!alignedStatically) {
+    Value rem = b.create<arith::AndIOp>(loc, offs[r], b.create<arith::ConstantIntOp>(loc, offs[r].getType(), vec - 1));
+    Value aligned = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem,
+                                            b.create<arith::ConstantIntOp>(loc, offs[r].getType(), 0));
+    ok = ok ? b.create<arith::AndIOp>(loc, ok, aligned).getResult() : aligned;
+  }
+  return ok;
+}
+
 
 Value pointerAligned(KernelEmitter& e, Location loc, Value ptr, int64_t bytes) {
   OpBuilder& b = e.b;
@@ -156,7 +175,8 @@ LogicalResult emitGather(KernelEmitter& e, ti::LoadOp op) {
   std::string why;
   auto l = layoutOf(tt, &why);
   if (failed(l)) return op->emitOpError(why);
-  int64_t vec = gatherVectorWidth(*l, op.getOffsets(), elem);
+  bool alignedStatically = false;
+  int64_t vec = gatherVectorWidth(*l, op.getOffsets(), elem, alignedStatically);
   if (vec < 2) {
     e.setRegs(op.getResult(), scalarPath());
     return success();
@@ -177,8 +197,8 @@ LogicalResult emitGather(KernelEmitter& e, ti::LoadOp op) {
         for (int64_t j = 0; j < vec; ++j) p.push_back(scalarAt(r + j));
         return p;
       };
-      SmallVector<Value> got =
-          masks.empty() ? whole() : ifElse(b, loc, groupTypes, allOf(b, loc, ArrayRef<Value>(masks).slice(r, vec)), whole, parts);
+      Value ok = wholeVector(e, loc, masks, offs, r, vec, alignedStatically);
+      SmallVector<Value> got = ok ? ifElse(b, loc, groupTypes, ok, whole, parts) : whole();
       out.append(got.begin(), got.end());
     }
     return out;
@@ -220,7 +240,8 @@ LogicalResult emitScatter(KernelEmitter& e, OpT op, bool atomic) {
     for (size_t r = 0; r < offs.size(); ++r) scalarAt(int64_t(r));
     return SmallVector<Value>{};
   };
-  int64_t vec = atomic ? 1 : gatherVectorWidth(*l, op.getOffsets(), elem);
+  bool alignedStatically = false;
+  int64_t vec = atomic ? 1 : gatherVectorWidth(*l, op.getOffsets(), elem, alignedStatically);
   if (vec < 2) {
     scalarPath();
     return success();
@@ -238,7 +259,7 @@ LogicalResult emitScatter(KernelEmitter& e, OpT op, bool atomic) {
         for (int64_t j = 0; j < vec; ++j) scalarAt(r + j);
         return SmallVector<Value>{};
       };
-      ifElse(b, loc, {}, allOf(b, loc, ArrayRef<Value>(preds).slice(r, vec)), whole, parts);
+      ifElse(b, loc, {}, wholeVector(e, loc, preds, offs, r, vec, alignedStatically), whole, parts);
     }
     return SmallVector<Value>{};
   };
