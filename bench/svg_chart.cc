@@ -24,7 +24,7 @@ std::string xml_escape(const std::string& text) {
 double nice_axis_max(double max_value) {
   if (!(max_value > 0) || !std::isfinite(max_value)) return 1.0;
   double p = std::pow(10.0, std::floor(std::log10(max_value)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
+  for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
     if (m * p >= max_value * (1 - 1e-12)) return m * p;
   return 10 * p;
 }

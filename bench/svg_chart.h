@@ -27,7 +27,8 @@ struct ChartSpec {
 // The whole <svg> document. Points with non-finite or non-positive x are skipped (log axis).
 std::string svg_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series);
 
-// The axis top for data up to `max_value`: 1, 2 or 5 times a power of ten, at least max_value.
+// The axis top for data up to `max_value`: the first of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a
+// power of ten that is at least max_value (so the data fills most of the plot).
 double nice_axis_max(double max_value);
 
 // Escapes &, <, >, " and ' for SVG text and attributes.
