@@ -22,11 +22,32 @@ std::string instance_name(const std::string& kernel, const Params& params) {
   return name;
 }
 
+namespace {
+const std::map<std::string, const rt::KernelImage*>& images_by_name() {
+  static const auto* images = [] {
+    auto* m = new std::map<std::string, const rt::KernelImage*>();
+    for (int i = 0; i < kernels::attention_kernels_num_kernels; ++i)
+      (*m)[kernels::attention_kernels_kernels[i]->name] = kernels::attention_kernels_kernels[i];
+    return m;
+  }();
+  return *images;
+}
+}  // namespace
+
+const rt::KernelImage* compiled_image(const std::string& instance) {
+  auto it = images_by_name().find(instance);
+  return it == images_by_name().end() ? nullptr : it->second;
+}
+
+std::vector<std::string> compiled_instances() {
+  std::vector<std::string> names;
+  for (const auto& entry : images_by_name()) names.push_back(entry.first);
+  return names;
+}
+
 GpuBackend::GpuBackend(int ordinal) : ordinal_(ordinal) {
   rt::Context::primary(ordinal).make_current();
   stream_ = std::make_unique<rt::Stream>();
-  for (int i = 0; i < kernels::attention_kernels_num_kernels; ++i)
-    images_[kernels::attention_kernels_kernels[i]->name] = kernels::attention_kernels_kernels[i];
 }
 
 GpuBackend::~GpuBackend() = default;
@@ -63,12 +84,11 @@ void GpuBackend::write(void* dst, const void* host_src, size_t bytes) {
 }
 
 const rt::KernelImage& GpuBackend::image_for(const KernelCall& call) const {
-  std::string name = instance_name(call.kernel, call.params);
-  auto it = images_.find(name);
-  if (it == images_.end())
+  const rt::KernelImage* image = compiled_image(instance_name(call.kernel, call.params));
+  if (image == nullptr)
     throw std::invalid_argument("gpu backend: kernel " + call.kernel + " {" + call.params.str() +
                                 "} is not among the compiled specialisations (add it to attention/gpu/BUILD)");
-  return *it->second;
+  return *image;
 }
 
 void GpuBackend::launch(const KernelCall& call) {

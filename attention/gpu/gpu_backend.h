@@ -18,6 +18,11 @@ namespace tile::attention {
 // kernel_instances.bzl gives the compiled kernel).
 std::string instance_name(const std::string& kernel, const Params& params);
 
+// The compiled kernel image of an instance name; null when it was not compiled. Needs no GPU.
+const rt::KernelImage* compiled_image(const std::string& instance);
+// Every compiled instance name.
+std::vector<std::string> compiled_instances();
+
 class GpuBackend : public Backend {
  public:
   // Uses device `ordinal`'s primary context and a stream of its own. Throws
@@ -44,7 +49,6 @@ class GpuBackend : public Backend {
  private:
   int ordinal_;
   std::unique_ptr<rt::Stream> stream_;
-  std::map<std::string, const rt::KernelImage*> images_;  // by instance name
   std::vector<const rt::KernelImage*> launched_;
 };
 
