@@ -65,9 +65,9 @@ mlir::Value stored_value(const Ptr& p, const Tile& value, const Shape& shape, co
 Ptr operator+(const Ptr& p, const Int& offset) {
   const char* op = "addptr";
   mlir::Value vp = ptr_value(p, op);
-  if (!offset.is_literal() && offset.dtype() != DType::i32)
-    fail(op, "offset must be i32, got " + offset.type_str());
-  mlir::Value off = detail::scalar_as(offset, DType::i32, op);
+  if (!offset.is_literal() && offset.dtype() != DType::i32 && offset.dtype() != DType::i64)
+    fail(op, "offset must be i32 or i64, got " + offset.type_str());
+  mlir::Value off = detail::scalar_as(offset, offset.is_literal() ? DType::i32 : offset.dtype(), op);
   return Ptr(wrap(ir::AddPtrOp::create(detail::builder(op), detail::loc(), vp.getType(), vp, off)));
 }
 

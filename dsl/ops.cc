@@ -299,7 +299,13 @@ mlir::Value convert(mlir::Value v, DType to_t, const char* op) {
   auto unsupported = [&] {
     fail(op, std::string("cannot convert ") + detail::type_str(v.getType()) + " to " + dtype_name(to_t));
   };
-  if (from == DType::i64 || to_t == DType::i64) unsupported();
+  if (from == DType::i64 || to_t == DType::i64) {
+    // 64-bit integers are scalar-only: pointer offsets of tensors past 2^31 elements.
+    if (llvm::isa<mlir::RankedTensorType>(v.getType())) unsupported();
+    if (from == DType::i32) return mlir::arith::ExtSIOp::create(b, l, type, v);
+    if (to_t == DType::i32) return mlir::arith::TruncIOp::create(b, l, type, v);
+    unsupported();
+  }
   if (is_float(from) && is_float(to_t)) {
     unsigned wf = detail::element_of(v).getIntOrFloatBitWidth(), wt = elem.getIntOrFloatBitWidth();
     if (wf == wt) {  // f16 <-> bf16: through f32 (exact widening, then one rounding)

@@ -25,6 +25,7 @@ struct f16 { static constexpr DType dtype = DType::f16; };
 struct bf16 { static constexpr DType dtype = DType::bf16; };
 struct f32 { static constexpr DType dtype = DType::f32; };
 struct i32 { static constexpr DType dtype = DType::i32; };
+struct i64 { static constexpr DType dtype = DType::i64; };  // scalars only (64-bit offsets)
 struct i1 { static constexpr DType dtype = DType::i1; };
 
 // "[64,32]" for a shape, "[]" for a scalar.

@@ -52,8 +52,10 @@ HeadOperand operand_of(const TensorView& t, const char* name, bool varlen) {
   op.row_stride = t.stride(varlen ? 0 : 1);
   op.head_stride = t.stride(varlen ? 1 : 2);
   op.extent = extent_of(t);
-  if (!fits_i32(op.batch_stride) || !fits_i32(op.row_stride) || !fits_i32(op.head_stride) || !fits_i32(op.extent))
-    bad(name, "strides and extent within 32-bit indexing", "extent " + std::to_string(op.extent) + " elements");
+  // Head offsets are computed in 64 bits by the kernels; strides are passed as 32-bit scalars.
+  if (!fits_i32(op.batch_stride) || !fits_i32(op.row_stride) || !fits_i32(op.head_stride))
+    bad(name, "strides within 32 bits", "strides (" + std::to_string(op.batch_stride) + ", " +
+                                            std::to_string(op.row_stride) + ", " + std::to_string(op.head_stride) + ")");
   return op;
 }
 

@@ -29,7 +29,9 @@ HeadTensor HeadTensor::declare(KernelBuilder& k, const std::string& name, DType 
 }
 
 Ptr HeadTensor::head(const Int& b, const Int& row0, const Int& h) const {
-  return ptr + (b * batch_stride + row0 * row_stride + h * head_stride);
+  // 64-bit: a packed (batch, seqlen, 3, heads, dim) tensor passes 2^31 elements at B=128, S=4096.
+  auto wide = [](const Int& x) { return x.to<i64>(); };
+  return ptr + (wide(b) * wide(batch_stride) + wide(row0) * wide(row_stride) + wide(h) * wide(head_stride));
 }
 
 AttnScalars AttnScalars::declare(KernelBuilder& k) {
