@@ -3,7 +3,7 @@
 # packages that are missing, and does nothing when everything is present.
 set -euo pipefail
 
-PACKAGES=(bazel-bootstrap catch2 libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libzstd-dev zlib1g-dev)
+PACKAGES=(bazel-bootstrap catch2 libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libzstd-dev zlib1g-dev valgrind)
 
 # The CUDA toolkit is not a Debian package: it must already be at /usr/local/cuda.
 missing_cuda=()

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "lowering/backend/backend.h"
-#include "lowering/gen/avoid_libdevice.h"
 #include "lowering/gen/kernel_source.h"
 #include "lowering/gen/stub_emitter.h"
 #include "mlir/IR/MLIRContext.h"
@@ -98,7 +97,6 @@ void apply_arg_names(const std::string& instance, const std::vector<backend::Ker
 GeneratedKernel generate(mlir::MLIRContext& context, const Flags& flags,
                          const std::string& instance, const std::string& spec) {
   SourcedKernel source = load_kernel(context, spec, flags.env);
-  replace_libdevice_math(*source.gpu_module);
   backend::BackendResult result = backend::compile_gpu_module(*source.gpu_module, flags.backend);
   if (!result.ok()) throw std::runtime_error(instance + " (" + spec + "): " + result.error);
   const backend::CompiledModule* module = nullptr;

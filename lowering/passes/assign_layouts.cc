@@ -13,6 +13,7 @@
 //    tilegpu.convert_layout is inserted right after the producer, so conversions of
 //    loop-invariant values stay outside loops and are shared by all users.
 #include "dsl/ir/TileDialect.h"
+#include "llvm/ADT/SetVector.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/layout/default_layouts.h"
 #include "lowering/passes/passes.h"
@@ -248,7 +249,7 @@ class LayoutAssigner {
       out = cloneCheap(v, want, b);
     } else if (!dot && def && v.hasOneUse() && isa<ti::LoadBlockOp, ti::LoadOp, ti::BroadcastOp, ti::ExpandDimsOp>(def)) {
       out = cloneCheap(v, want, b);
-      dead_.push_back(def);
+      dead_.insert(def);
     } else {
       out = b.create<tg::ConvertLayoutOp>(v.getLoc(), withLayout(tensorType(v), want), v);
     }
@@ -307,13 +308,15 @@ class LayoutAssigner {
       if (!op->use_empty()) return op->emitOpError("tile-assign-layouts: internal error, cheap value still used");
       op->erase();
     }
-    // Ops replaced by re-created copies, and conversions that only fed them.
+    // Ops replaced by re-created copies, and conversions that only fed them. A set: an op can be
+    // queued twice (a re-created broadcast queues its expand_dims, which materialize() may
+    // already have queued), and erasing it twice is a use-after-free.
     while (!dead_.empty()) {
       Operation* op = dead_.pop_back_val();
       if (!op->use_empty()) continue;
       for (Value operand : op->getOperands())
         if (auto def = operand.getDefiningOp())
-          if (operand.hasOneUse() && isa<tg::ConvertLayoutOp, ti::BroadcastOp, ti::ExpandDimsOp>(def)) dead_.push_back(def);
+          if (operand.hasOneUse() && isa<tg::ConvertLayoutOp, ti::BroadcastOp, ti::ExpandDimsOp>(def)) dead_.insert(def);
       op->erase();
     }
     return success();
@@ -325,7 +328,7 @@ class LayoutAssigner {
   DenseSet<Value> cheap_;
   DenseMap<Value, Attribute> layout_;
   DenseMap<Operation*, Attribute> opLayout_;
-  SmallVector<Operation*> dead_;
+  llvm::SetVector<Operation*> dead_;
   bool hasReduce_ = false;
   std::map<std::pair<Value, Attribute>, Value,
            std::function<bool(const std::pair<Value, Attribute>&, const std::pair<Value, Attribute>&)>>
