@@ -22,6 +22,9 @@ using namespace mlir;
 namespace ti = tile::ir;
 
 namespace tile::lowering {
+
+tile::gpu::ConvertLayoutOp pipelinedConsumer(ti::LoadBlockOp load);  // pipeline_loops.cc
+
 namespace {
 
 constexpr const char* kSmemSymbol = "tile_smem";
@@ -57,7 +60,20 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
     e.pipelineOffset[op] = pipelineEnd;
     pipelineEnd += pipelineBytes(op);
   });
-  e.setScratchBase(int64_t(llvm::alignTo(uint64_t(pipelineEnd), 128)));
+  // Then a region per dot operand staged for per-k-step reads (not pipelined ones: those are
+  // read from their pipeline buffers).
+  pipelineEnd = int64_t(llvm::alignTo(uint64_t(pipelineEnd), 128));
+  DenseSet<Operation*> pipelinedConverts;
+  for (auto& [load, off] : e.pipelineOffset)
+    if (auto cv = pipelinedConsumer(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(cv);
+  f.walk([&](Operation* op) {
+    if (pipelinedConverts.count(op)) return;
+    if (int64_t bytes = deferredStagingBytes(op)) {
+      e.deferredOffset[op] = pipelineEnd;
+      pipelineEnd += bytes;
+    }
+  });
+  e.setScratchBase(pipelineEnd);
   b.setInsertionPointToEnd(&entry);
   for (auto [src, dst] : llvm::zip(f.getArguments(), gf.getArguments())) {
     if (isa<ti::PtrType>(src.getType())) e.setRegs(src, {b.create<LLVM::AddrSpaceCastOp>(loc, llvmPtr(ctx, 1), dst)});

@@ -59,7 +59,7 @@ SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& 
 }  // namespace
 
 LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout& dl, unsigned opIdx,
-                            const SmemTile& t, Type elem, SmallVector<Value>& out) {
+                            const SmemTile& t, Type elem, SmallVector<Value>& out, int64_t kSlab) {
   OpBuilder& b = e.b;
   Location loc = op->getLoc();
   // The k dimension of the fragment is where a thread's two packed elements sit.
@@ -102,6 +102,7 @@ LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout&
   };
   for (int64_t r = 0; r < dl.numRegs(); ++r) {
     Coord o = dl.regCoord(r);
+    if (kSlab >= 0 && o[kDim] != kSlab) continue;
     if (opIdx == 0 && o[0] % 16 == 0 && o[1] % 16 == 0) {
       if (!emitGroup(o, 4)) return op->emitOpError("convert_layout: A fragment registers missing");
     } else if (opIdx == 1 && o[0] % 16 == 0 && o[1] % 16 == 0) {
@@ -112,9 +113,36 @@ LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout&
       if (!emitGroup(o, 2)) return op->emitOpError("convert_layout: B fragment registers missing");
     }
   }
-  for (Value v : out)
-    if (!v) return op->emitOpError("convert_layout: fragment registers not all loaded");
+  for (int64_t r = 0; r < dl.numRegs(); ++r)
+    if (!out[r] && (kSlab < 0 || dl.regCoord(r)[kDim] / 16 * 16 == kSlab))
+      return op->emitOpError("convert_layout: fragment registers not all loaded");
   return success();
+}
+
+// The shared tile a conversion stages its source in: contiguous along the source's fastest
+// register dimension, so every thread stores whole vectors.
+SmemTile stagingTile(RankedTensorType st, const LinearLayout& sl) {
+  int fast = sl.reg.empty() || baseDim(sl.reg[0]).first < 0 ? int(st.getRank()) - 1 : baseDim(sl.reg[0]).first;
+  return SmemTile(st.getShape(), fast, st.getElementType().getIntOrFloatBitWidth() / 8);
+}
+
+int64_t deferredStagingBytes(Operation* op) {
+  auto cv = dyn_cast<tg::ConvertLayoutOp>(op);
+  if (!cv) return 0;
+  auto st = cv.getSrc().getType(), dt = cv.getResult().getType();
+  if (!isa<tg::DotOperandAttr>(dt.getEncoding()) || st.getElementType().getIntOrFloatBitWidth() != 16 || st.getRank() != 2)
+    return 0;
+  Value res = cv.getResult();
+  if (!res.hasOneUse() || !isa<ti::DotOp>(*res.getUsers().begin()) || (*res.getUsers().begin())->getBlock() != op->getBlock())
+    return 0;
+  auto sl = layoutOf(st), dl = layoutOf(dt);
+  if (failed(sl) || failed(dl)) return 0;
+  if (sl->sameThreadBases(*dl)) {  // a register renaming: nothing to stage
+    bool renaming = true;
+    for (int64_t r = 0; r < dl->numRegs() && renaming; ++r) renaming = sl->regAt(dl->regCoord(r)) >= 0;
+    if (renaming) return 0;
+  }
+  return int64_t(llvm::alignTo(uint64_t(stagingTile(st, *sl).bytes), 128));
 }
 
 LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
@@ -141,12 +169,27 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
   }
   Type elem = st.getElementType();
   unsigned bits = elem.getIntOrFloatBitWidth();
-  // A software-pipelined operand already sits in shared memory (emit_pipeline.cc).
+  // A software-pipelined operand already sits in shared memory (emit_pipeline.cc); the dot
+  // reads its fragments one k-step at a time.
   if (auto slot = e.pipelinedSource(op)) {
     auto dot = cast<tg::DotOperandAttr>(dt.getEncoding());
-    SmallVector<Value> out;
-    if (failed(loadFragments(e, op, *dl, dot.getOpIdx(), *slot, elem, out))) return failure();
-    e.setRegs(cv.getResult(), out);
+    e.deferredFragments[cv.getResult().getAsOpaquePointer()] =
+        std::make_shared<DeferredFragments>(DeferredFragments{*slot, *dl, dot.getOpIdx(), elem, op});
+    e.setRegs(cv.getResult(), {});
+    return success();
+  }
+  // An operand staged for the dot right after it: stored in its own shared-memory region, the
+  // dot reads fragments per k-step (fewer live registers than loading the whole tile).
+  if (auto it = e.deferredOffset.find(op); it != e.deferredOffset.end()) {
+    auto dot = cast<tg::DotOperandAttr>(dt.getEncoding());
+    SmemTile tile = stagingTile(st, *sl);
+    tile.slotBase = e.i32(it->second);
+    e.b.create<mlir::gpu::BarrierOp>(loc);
+    storeTile(e, loc, *sl, tile, in);
+    e.b.create<mlir::gpu::BarrierOp>(loc);
+    e.deferredFragments[cv.getResult().getAsOpaquePointer()] =
+        std::make_shared<DeferredFragments>(DeferredFragments{tile, *dl, dot.getOpIdx(), elem, op});
+    e.setRegs(cv.getResult(), {});
     return success();
   }
   // Masks travel as bytes.
@@ -161,6 +204,7 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
     return op->emitOpError("convert_layout through shared memory supports 1-D/2-D tiles of 1/8/16/32-bit elements");
   int fast = sl->reg.empty() || baseDim(sl->reg[0]).first < 0 ? int(st.getRank()) - 1 : baseDim(sl->reg[0]).first;
   SmemTile tile(st.getShape(), fast, bits / 8);
+  (void)stagingTile;
   e.useSmem(tile.bytes);
   e.b.create<mlir::gpu::BarrierOp>(loc);
   storeTile(e, loc, *sl, tile, src);
@@ -168,7 +212,7 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
   auto dot = dyn_cast<tg::DotOperandAttr>(dt.getEncoding());
   if (dot && bits == 16) {
     SmallVector<Value> out;
-    if (failed(loadFragments(e, op, *dl, dot.getOpIdx(), tile, elem, out))) return failure();
+    if (failed(loadFragments(e, op, *dl, dot.getOpIdx(), tile, elem, out, -1))) return failure();
     e.setRegs(cv.getResult(), out);
   } else {
     SmallVector<Value> out = loadTile(e, loc, *dl, tile, memElem);
@@ -197,20 +241,28 @@ LogicalResult emitDot(KernelEmitter& e, Operation* op) {
   if (!isa<tg::MmaAttr>(ct.getEncoding()) || !isa<tg::DotOperandAttr>(at.getEncoding()) ||
       !isa<tg::DotOperandAttr>(bt.getEncoding()))
     return op->emitOpError("dot: operands must be in dot_op layouts and the accumulator in an mma layout");
-  auto& A = e.regs(dot.getA());
-  auto& B = e.regs(dot.getB());
+  SmallVector<Value> A(e.regs(dot.getA())), B(e.regs(dot.getB()));
   SmallVector<Value> C(e.regs(dot.getAcc()));
+  auto deferredA = e.deferredFragments.find(dot.getA().getAsOpaquePointer());
+  auto deferredB = e.deferredFragments.find(dot.getB().getAsOpaquePointer());
+  // Fragments of one k-step of a deferred operand, right before its mma's.
+  auto loadSlab = [&](auto it, SmallVector<Value>& regs, int64_t k0) {
+    if (it == e.deferredFragments.end()) return success();
+    auto& d = *it->second;
+    return loadFragments(e, d.convert, d.layout, d.opIdx, d.tile, d.elem, regs, k0);
+  };
   bool bf16 = elem.isBF16();
   auto ptxType = bf16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
   Type f32 = b.getF32Type();
   Type resTy = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
   auto reg = [&](const LinearLayout& l, int64_t r0, int64_t r1) { return l.regAt(Coord{r0, r1}); };
-  for (int64_t r = 0; r < cl->numRegs(); ++r) {
-    Coord o = cl->regCoord(r);
-    if (o[0] % 16 || o[1] % 8) continue;
-    int64_t m0 = o[0], n0 = o[1];
-    int64_t cIdx[4] = {reg(*cl, m0, n0), reg(*cl, m0, n0 + 1), reg(*cl, m0 + 8, n0), reg(*cl, m0 + 8, n0 + 1)};
-    for (int64_t k0 = 0; k0 < K; k0 += 16) {
+  for (int64_t k0 = 0; k0 < K; k0 += 16) {
+    if (failed(loadSlab(deferredA, A, k0)) || failed(loadSlab(deferredB, B, k0))) return failure();
+    for (int64_t r = 0; r < cl->numRegs(); ++r) {
+      Coord o = cl->regCoord(r);
+      if (o[0] % 16 || o[1] % 8) continue;
+      int64_t m0 = o[0], n0 = o[1];
+      int64_t cIdx[4] = {reg(*cl, m0, n0), reg(*cl, m0, n0 + 1), reg(*cl, m0 + 8, n0), reg(*cl, m0 + 8, n0 + 1)};
       SmallVector<Value> aOps, bOps, cOps;
       for (int p = 0; p < 4; ++p) {
         int64_t m = m0 + 8 * (p & 1), k = k0 + 8 * (p >> 1);

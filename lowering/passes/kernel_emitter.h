@@ -22,6 +22,7 @@
 namespace tile::lowering {
 
 struct SmemTile;
+struct DeferredFragments;
 
 class KernelEmitter {
  public:
@@ -65,6 +66,10 @@ class KernelEmitter {
   llvm::DenseMap<mlir::Operation*, int64_t> pipelineOffset;  // load_block -> buffer offset
   std::optional<SmemTile> pipelinedSource(mlir::Operation* convert);
   llvm::DenseMap<mlir::Operation*, std::shared_ptr<SmemTile>> pipelineReads;
+  // Dot operands staged in shared memory and read by the dot per k-step: the convert_layouts
+  // with a region of their own (offset), and the staged tiles by converted value.
+  llvm::DenseMap<mlir::Operation*, int64_t> deferredOffset;
+  std::map<const void*, std::shared_ptr<DeferredFragments>> deferredFragments;
   mlir::Value castIndexToI32(mlir::Value v);
 
  private:
@@ -93,6 +98,9 @@ mlir::LogicalResult emitDot(KernelEmitter& e, mlir::Operation* op);
 mlir::LogicalResult emitPipelinedFor(KernelEmitter& e, mlir::Operation* forOp, bool& handled);
 // Buffer bytes a pipelined load needs (all its stages).
 int64_t pipelineBytes(mlir::Operation* load);
+// Shared-memory bytes a convert_layout needs to stage a dot operand for per-k-step reads by
+// the dot that follows it; 0 when it is not such a conversion.
+int64_t deferredStagingBytes(mlir::Operation* convert);
 
 // Small shared utilities.
 mlir::Type llvmPtr(mlir::MLIRContext* ctx, unsigned addressSpace);

@@ -44,7 +44,17 @@ struct SmemTile {
 };
 
 // mma.sync operand fragments of layout `dl` (dot_op opIdx) from the shared tile `t`.
+// With kSlab >= 0 only the fragments of that k-step (k in [kSlab, kSlab + 16)) are loaded.
 mlir::LogicalResult loadFragments(KernelEmitter& e, mlir::Operation* op, const LinearLayout& dl, unsigned opIdx,
-                                  const SmemTile& t, mlir::Type elem, llvm::SmallVector<Value>& out);
+                                  const SmemTile& t, mlir::Type elem, llvm::SmallVector<Value>& out, int64_t kSlab);
+
+// A dot operand left in shared memory for the dot to read per k-step.
+struct DeferredFragments {
+  SmemTile tile;
+  LinearLayout layout;
+  unsigned opIdx;
+  mlir::Type elem;
+  mlir::Operation* convert;
+};
 
 }  // namespace tile::lowering

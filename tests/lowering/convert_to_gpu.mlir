@@ -12,7 +12,7 @@
 // CHECK: gpu.func @k(%[[A:.*]]: !llvm.ptr, %[[O:.*]]: !llvm.ptr, %[[N:.*]]: i32, %[[S:.*]]: f32) kernel
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME: tile.num_warps = 4 : i32
-// CHECK-SAME: tile.smem_bytes = 5120 : i32
+// CHECK-SAME: tile.smem_bytes = 9728 : i32
 // CHECK: gpu.thread_id x
 // CHECK: llvm.addrspacecast %[[A]] : !llvm.ptr to !llvm.ptr<1>
 // Block loads: a 16-byte vector path when aligned, element-wise otherwise.
@@ -20,7 +20,8 @@
 // CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xbf16>
 // CHECK: else
 // CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> bf16
-// Operands go through shared memory into mma fragments with ldmatrix (.trans for B, stored N-major).
+// Operands are staged in shared memory (a region each: A 64x(32+8), B 32x(64+8) bf16 = 9728
+// bytes) and the dot reads their fragments per k-step with ldmatrix (.trans for B, N-major).
 // CHECK: gpu.barrier
 // CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // CHECK: gpu.barrier
