@@ -13,21 +13,16 @@ namespace {
 
 // Every (kernel, params) the host API can launch (api.cc: forward, backward with either dQ
 // strategy), for every specialisation, variant and softcap setting.
-// head_dim 96 is accepted by the host API but not compiled: the GPU lowering needs power-of-two
-// tile dimensions (kernel_instances.bzl). The only gap; a new one fails below.
-constexpr int kNotCompiledHeadDim = 96;
-
-std::set<std::string> instances_the_host_can_ask_for(bool compiled_only) {
+std::set<std::string> instances_the_host_can_ask_for() {
   std::set<std::string> names;
   for (const BlockShape& shape : block_shapes())
     for (DType dtype : kernel_dtypes())
-      if (!compiled_only || shape.head_dim != kNotCompiledHeadDim)
       for (bool softcap : {false, true}) {
-        const Params p = attention_params(shape, dtype, softcap);
+        const Params f = fwd_params(shape, dtype, softcap), p = bwd_params(shape, dtype, softcap);
         names.insert(instance_name(kPreprocessKernel, p));
         names.insert(instance_name(kDqConvertKernel, p));
         for (Variant v : {Variant::plain, Variant::alibi}) {
-          names.insert(instance_name(fwd_kernel_name(v), p));
+          names.insert(instance_name(fwd_kernel_name(v), f));
           names.insert(instance_name(dq_kernel_name(v), p));
           for (bool atomic : {false, true}) names.insert(instance_name(dkdv_kernel_name(v), dkdv_params(p, atomic)));
         }
@@ -35,9 +30,9 @@ std::set<std::string> instances_the_host_can_ask_for(bool compiled_only) {
   return names;
 }
 
-TEST_CASE("every kernel the host API can launch is compiled (but head_dim 96)") {
-  const std::set<std::string> wanted = instances_the_host_can_ask_for(/*compiled_only=*/true);
-  CHECK(wanted.size() == 120);
+TEST_CASE("every kernel the host API can launch is compiled") {
+  const std::set<std::string> wanted = instances_the_host_can_ask_for();
+  CHECK(wanted.size() == 160);
   for (const std::string& name : wanted) {
     INFO(name);
     const rt::KernelImage* image = compiled_image(name);
@@ -47,21 +42,8 @@ TEST_CASE("every kernel the host API can launch is compiled (but head_dim 96)") 
   }
 }
 
-TEST_CASE("head_dim 96 is the only specialisation not compiled") {
-  const std::set<std::string> all = instances_the_host_can_ask_for(/*compiled_only=*/false);
-  CHECK(all.size() == 160);
-  int missing = 0;
-  for (const std::string& name : all)
-    if (compiled_image(name) == nullptr) {
-      INFO(name);
-      CHECK(name.find("_head_dim96_") != std::string::npos);
-      ++missing;
-    }
-  CHECK(missing == 40);
-}
-
 TEST_CASE("nothing is compiled that the host API cannot launch") {
-  const std::set<std::string> wanted = instances_the_host_can_ask_for(/*compiled_only=*/true);
+  const std::set<std::string> wanted = instances_the_host_can_ask_for();
   for (const std::string& name : compiled_instances()) {
     INFO(name);
     CHECK(wanted.count(name) == 1);
@@ -69,7 +51,7 @@ TEST_CASE("nothing is compiled that the host API cannot launch") {
 }
 
 TEST_CASE("instance names follow kernel_instances.bzl") {
-  const Params p = attention_params(*block_shape_for(128), DType::bf16, false);
+  const Params p = fwd_params(*block_shape_for(128), DType::bf16, false);
   CHECK(instance_name("attn_fwd", p) ==
         "attn_fwd__block_m128_block_n64_dtypebf16_head_dim128_num_warps8_softcapfalse");
   CHECK(compiled_image("attn_fwd__no_such_params") == nullptr);

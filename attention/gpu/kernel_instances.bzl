@@ -5,18 +5,20 @@ them up: instance_name(kernel, params) = kernel + "__" + params with "=" dropped
 lowercased. Mirrors attention/kernels/kernel_table.h (block shapes per head_dim, dtypes, softcap,
 variants); //attention/gpu:compiled_table_test fails when the two disagree."""
 
-_BLOCKS = {64: (128, 64, 4), 96: (128, 64, 4), 128: (128, 64, 8), 256: (64, 32, 4)}
+# head_dim -> ((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)), as in kernel_table.h.
+_BLOCKS = {
+    64: ((128, 64, 4), (64, 64, 4)),
+    96: ((128, 64, 4), (64, 64, 4)),
+    128: ((128, 64, 8), (64, 64, 4)),
+    256: ((64, 32, 4), (64, 32, 4)),
+}
 
 # Kernels a variant replaces (kernel_table.h: fwd/dq/dkdv_kernel_name) and kernels all variants
 # share (kPreprocessKernel, kDqConvertKernel).
-_PER_VARIANT = ["attn_fwd", "attn_bwd_dq"]
 _SHARED = ["attn_bwd_preprocess", "attn_dq_convert"]
 
-# head_dim 96 is in kernel_table.h but cannot be compiled yet: the GPU lowering needs power-of-two
-# tile dimensions ("tile.load_block op tile dimensions must be powers of two"), and the kernels
-# load a [BLOCK, HEAD_DIM] tile. compiled_table_test pins this as the only gap.
-ALL_HEAD_DIMS = [64, 128, 256]
-NOT_COMPILED_HEAD_DIMS = [96]
+# Every head_dim of kernel_table.h (96 runs on 128-wide tiles: attention_kernel.h, tile_dim()).
+ALL_HEAD_DIMS = [64, 96, 128, 256]
 ALL_DTYPES = ["bf16", "fp16"]
 ALL_SOFTCAPS = ["false", "true"]
 ALL_VARIANTS = ["", "_alibi"]
@@ -27,19 +29,23 @@ def _params_str(params):
 def _instance(kernel, params):
     return (kernel + "__" + _params_str(params).replace("=", "").replace(",", "_")).lower()
 
+def _params(head_dim, dtype, softcap, blocks):
+    bm, bn, warps = blocks
+    return {"BLOCK_M": bm, "BLOCK_N": bn, "DTYPE": {"fp16": "f16"}.get(dtype, dtype), "HEAD_DIM": head_dim, "NUM_WARPS": warps, "SOFTCAP": softcap}
+
 def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]):
     """{instance: "kernel:PARAMS"} for every kernel of each specialisation."""
     out = {}
     for d in head_dims:
-        bm, bn, warps = _BLOCKS[d]
+        fwd_blocks, bwd_blocks = _BLOCKS[d]
         for t in dtypes:
             for cap in softcaps:
-                p = {"BLOCK_M": bm, "BLOCK_N": bn, "DTYPE": {"fp16": "f16"}.get(t, t), "HEAD_DIM": d, "NUM_WARPS": warps, "SOFTCAP": cap}
+                f, p = _params(d, t, cap, fwd_blocks), _params(d, t, cap, bwd_blocks)
                 for k in _SHARED:
                     out[_instance(k, p)] = k + ":" + _params_str(p)
                 for variant in variants:
-                    for k in _PER_VARIANT:
-                        out[_instance(k + variant, p)] = k + variant + ":" + _params_str(p)
+                    out[_instance("attn_fwd" + variant, f)] = "attn_fwd" + variant + ":" + _params_str(f)
+                    out[_instance("attn_bwd_dq" + variant, p)] = "attn_bwd_dq" + variant + ":" + _params_str(p)
                     for atomic in ["true", "false"]:
                         pa = dict(p)
                         pa["ATOMIC_DQ"] = atomic
@@ -51,10 +57,8 @@ def attention_kernel_libraries(name, instances, deps):
     """One tile_kernel library per instance, plus `name`: a library whose <name>_kernels[] lists
     every instance's image for lookup by name.
 
-    One generator process per instance: tile-assign-layouts (lowering/passes) erases an op twice
-    in kernels like attn_bwd_dkdv, and whether that use-after-free crashes depends on the heap the
-    process has behind it (lowering/gen/KNOWN_ISSUES.md). All instances share one generator
-    binary (one link). The PTX fallback is left out: it would double the binaries (the GPU
+    One generator process per instance, so the kernels build in parallel; all instances share one
+    generator binary (one link). The PTX fallback is left out: it would double the binaries (the GPU
     machine takes 64 MiB per call) and sm_90a PTX cannot JIT for any other GPU anyway."""
     generator = name + "_generator"
     tile_kernel_generator(name = generator, deps = deps)

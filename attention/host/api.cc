@@ -76,7 +76,8 @@ void push_variant_args(std::vector<LaunchArg>& args, const AttnProblem& p) {
   args.push_back(LaunchArg::i32(a.rank == 2 ? a.stride(0) : 0));
 }
 
-Params params_of(const AttnProblem& p) { return attention_params(*p.blocks, p.dtype, p.softcap > 0); }
+Params fwd_params_of(const AttnProblem& p) { return fwd_params(*p.blocks, p.dtype, p.softcap > 0); }
+Params bwd_params_of(const AttnProblem& p) { return bwd_params(*p.blocks, p.dtype, p.softcap > 0); }
 
 int cdiv(int a, int b) { return (a + b - 1) / b; }
 
@@ -84,8 +85,8 @@ void run_forward(Backend& be, const AttnProblem& p) {
   Scratch scratch{be};
   KernelCall call;
   call.kernel = fwd_kernel_name(variant_of(p));
-  call.params = params_of(p);
-  call.grid = {cdiv(p.seqlen_q, p.blocks->block_m), p.batch * p.nheads, 1};
+  call.params = fwd_params_of(p);
+  call.grid = {cdiv(p.seqlen_q, p.blocks->fwd.block_m), p.batch * p.nheads, 1};
   for (const HeadOperand* t : {&p.q, &p.k, &p.v, &p.out}) push_head(call.args, *t);
   call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
   push_scalars(call.args, p, scratch);
@@ -128,9 +129,9 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   std::vector<LaunchArg> with_variant = shared;
   push_variant_args(with_variant, p);
 
-  const Params params = params_of(p);
-  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks->block_m), p.batch * p.nheads, 1};
-  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks->block_n), p.batch * p.nheads_k, 1};
+  const Params params = bwd_params_of(p);
+  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks->bwd.block_m), p.batch * p.nheads, 1};
+  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks->bwd.block_n), p.batch * p.nheads_k, 1};
   const Variant var = variant_of(p);
   be.launch(KernelCall{kPreprocessKernel, params, q_grid, shared});
   be.launch(KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});

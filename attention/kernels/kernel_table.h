@@ -20,13 +20,23 @@ inline std::string dq_kernel_name(Variant v) { return v == Variant::alibi ? "att
 inline const char* const kPreprocessKernel = "attn_bwd_preprocess";
 inline const char* const kDqConvertKernel = "attn_dq_convert";
 
-// Block shape per head_dim: blocks shrink as head_dim grows to bound registers and shared memory.
+// Block shapes per head_dim, one for the forward and one for the backward kernels (the backward
+// holds Q, dO, K, V blocks and two accumulators at once: smaller query blocks keep it within
+// shared memory and registers). Blocks shrink as head_dim grows.
+struct Blocks {
+  int block_m, block_n, num_warps;
+};
 struct BlockShape {
-  int head_dim, block_m, block_n, num_warps;
+  int head_dim;
+  Blocks fwd, bwd;
 };
 inline const std::vector<BlockShape>& block_shapes() {
   static const std::vector<BlockShape> shapes = {
-      {64, 128, 64, 4}, {96, 128, 64, 4}, {128, 128, 64, 8}, {256, 64, 32, 4}};
+      {64, {128, 64, 4}, {64, 64, 4}},
+      {96, {128, 64, 4}, {64, 64, 4}},
+      {128, {128, 64, 8}, {64, 64, 4}},
+      {256, {64, 32, 4}, {64, 32, 4}},
+  };
   return shapes;
 }
 inline const std::vector<DType>& kernel_dtypes() {
@@ -40,10 +50,17 @@ inline const BlockShape* block_shape_for(int head_dim) {
   return nullptr;
 }
 
-// Parameters of every attention kernel for one specialisation (AttnConfig::params() in DSL form).
-inline Params attention_params(const BlockShape& s, DType dtype, bool softcap) {
-  return Params{{"HEAD_DIM", s.head_dim}, {"BLOCK_M", s.block_m}, {"BLOCK_N", s.block_n},
-                {"DTYPE", dtype},         {"SOFTCAP", softcap},  {"NUM_WARPS", s.num_warps}};
+// Parameters of the attention kernels for one specialisation (AttnConfig::params() in DSL form):
+// the forward kernel's, and the backward kernels' (preprocess, dK/dV, dQ, dQ convert).
+inline Params attention_params(int head_dim, const Blocks& b, DType dtype, bool softcap) {
+  return Params{{"HEAD_DIM", head_dim}, {"BLOCK_M", b.block_m}, {"BLOCK_N", b.block_n},
+                {"DTYPE", dtype},       {"SOFTCAP", softcap},  {"NUM_WARPS", b.num_warps}};
+}
+inline Params fwd_params(const BlockShape& s, DType dtype, bool softcap) {
+  return attention_params(s.head_dim, s.fwd, dtype, softcap);
+}
+inline Params bwd_params(const BlockShape& s, DType dtype, bool softcap) {
+  return attention_params(s.head_dim, s.bwd, dtype, softcap);
 }
 // The dK/dV kernel adds the dQ strategy.
 inline Params dkdv_params(Params p, bool atomic_dq) {

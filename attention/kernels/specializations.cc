@@ -16,9 +16,9 @@ bool register_all() {
   for (const BlockShape& s : block_shapes())
     for (DType t : kernel_dtypes())
       for (bool softcap : {false, true}) {
-        Params p = attention_params(s, t, softcap);
-        register_kernel({fwd_kernel_name(Variant::plain), p, fwd});
-        register_kernel({fwd_kernel_name(Variant::alibi), p, alibi_forward});
+        Params f = fwd_params(s, t, softcap), p = bwd_params(s, t, softcap);
+        register_kernel({fwd_kernel_name(Variant::plain), f, fwd});
+        register_kernel({fwd_kernel_name(Variant::alibi), f, alibi_forward});
         register_kernel({kPreprocessKernel, p, attention_bwd_preprocess});
         register_kernel({kDqConvertKernel, p, attention_dq_convert});
         for (bool atomic : {true, false}) {
