@@ -29,6 +29,8 @@ namespace {
 
 constexpr const char* kSmemSymbol = "tile_smem";
 constexpr const char* kSmemBytesAttr = "tile.smem_bytes";
+// Largest dynamic shared memory of one block on the H100 (227 KiB, sm_90).
+constexpr int64_t kSmemLimit = 227 * 1024;
 
 LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   MLIRContext* ctx = f.getContext();
@@ -66,9 +68,11 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
     if (auto cv = pipelinedConsumer(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(cv);
+  // Staging regions only while they leave room for the scratch area (48 KiB); beyond that the
+  // operands go through the scratch area and are loaded whole.
   f.walk([&](Operation* op) {
     if (pipelinedConverts.count(op)) return;
-    if (int64_t bytes = deferredStagingBytes(op)) {
+    if (int64_t bytes = deferredStagingBytes(op); bytes && pipelineEnd + bytes <= kSmemLimit - 48 * 1024) {
       e.deferredOffset[op] = pipelineEnd;
       pipelineEnd += bytes;
     }
@@ -81,6 +85,9 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   }
   if (failed(e.emitBlock(f.getBody().front()))) return failure();
   gf->setAttr(ti::kNumWarpsAttr, b.getI32IntegerAttr(int32_t(nw)));
+  if (e.smemBytes() > kSmemLimit)
+    return f.emitOpError("needs ") << e.smemBytes() << " bytes of shared memory, more than the " << kSmemLimit
+                                   << " an H100 block can have (smaller tiles or fewer pipeline stages)";
   gf->setAttr(kSmemBytesAttr, b.getI32IntegerAttr(int32_t(e.smemBytes())));
   return success();
 }
