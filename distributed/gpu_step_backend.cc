@@ -5,7 +5,7 @@
 
 #include "distributed/api_step_backend.h"
 #include "distributed/backend_factory.h"
-#include "distributed/gpu_attention/ring_gpu_backend.h"
+#include "attention/gpu/gpu_backend.h"
 #include "distributed/gpu_tensor_ops.h"
 #include "dsl/runtime/context.h"
 
@@ -14,7 +14,7 @@ namespace dist {
 namespace {
 
 struct SharedGpu {
-  std::shared_ptr<RingGpuBackend> backend;
+  std::shared_ptr<attention::GpuBackend> backend;
   std::shared_ptr<std::mutex> api_lock;
 };
 
@@ -26,7 +26,7 @@ SharedGpu shared_gpu(int ordinal) {
   std::lock_guard<std::mutex> lock(mutex);
   SharedGpu& g = (*gpus)[ordinal];
   if (!g.backend) {
-    g.backend = std::shared_ptr<RingGpuBackend>(new RingGpuBackend(ordinal), [](RingGpuBackend*) {});
+    g.backend = std::shared_ptr<attention::GpuBackend>(new attention::GpuBackend(ordinal), [](attention::GpuBackend*) {});
     g.api_lock = std::make_shared<std::mutex>();
   }
   return g;

@@ -1,9 +1,8 @@
 // The flash-attn API on the GPU as a ring step backend, with GpuTensorOps on the same stream.
-// The API runs on RingGpuBackend (gpu_attention/: the DSL attention kernels a ring step launches,
-// compiled ahead of time). Registered as "gpu" in backend_factory.h by linking this library.
+// The API runs on attention::GpuBackend (the DSL attention kernels compiled ahead of time). Registered as "gpu" in backend_factory.h by linking this library.
 // MLIR-free.
 //
-// One RingGpuBackend per GPU per process, shared by every step backend made for that GPU: virtual
+// One GpuBackend per GPU per process, shared by every step backend made for that GPU: virtual
 // ranks on one GPU then queue all their work — attention, element-wise kernels and the
 // in-process transport's device-to-device copies (TensorOps::copy_bytes) — on one stream, whose
 // order alone keeps a block from being read before it arrived or overwritten before it left.

@@ -7,10 +7,10 @@ variants); //attention/gpu:compiled_table_test fails when the two disagree."""
 
 # head_dim -> ((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)), as in kernel_table.h.
 _BLOCKS = {
-    64: ((128, 64, 4), (64, 64, 4)),
-    96: ((128, 64, 4), (64, 64, 4)),
-    128: ((128, 64, 8), (64, 64, 4)),
-    256: ((64, 32, 4), (64, 32, 4)),
+    64: ((128, 128, 8), (64, 64, 8)),
+    96: ((128, 64, 8), (64, 64, 8)),
+    128: ((128, 64, 8), (64, 64, 8)),
+    256: ((64, 32, 8), (32, 32, 8)),
 }
 
 # Kernels a variant replaces (kernel_table.h: fwd/dq/dkdv_kernel_name) and kernels all variants

@@ -23,8 +23,8 @@ void mutant_forward(KernelBuilder& k, const Params& p) {
   attention::attention_forward(k, p, &mod);
 }
 TILE_REGISTER_KERNEL(mutant_forward, "attn_fwd_mutant_wrong_scale",
-                     {{"HEAD_DIM", 64}, {"BLOCK_M", 128}, {"BLOCK_N", 64}, {"DTYPE", DType::bf16},
-                      {"SOFTCAP", false}, {"NUM_WARPS", 4}});
+                     {{"HEAD_DIM", 64}, {"BLOCK_M", 128}, {"BLOCK_N", 128}, {"DTYPE", DType::bf16},
+                      {"SOFTCAP", false}, {"NUM_WARPS", 8}});
 
 // Runs the mutant wherever the real forward kernel is asked for.
 class MutantBackend : public attention::InterpBackend {
