@@ -98,6 +98,7 @@ ParseResult parse_bench_flags(const std::vector<std::string>& args) {
     else if (flag == "--nheads") ok = int_flag(&f.nheads, 1, 4096);
     else if (flag == "--nheads_k") ok = int_flag(&f.nheads_k, 1, 4096);
     else if (flag == "--head_size") ok = int_flag(&f.head_size, 1, 1024);
+    else if (flag == "--nproc_per_node") ok = int_flag(&f.nproc_per_node, 1, 64);
     else if (flag == "--warmup") ok = int_flag(&f.warmup, 0, 100000);
     else if (flag == "--iters") ok = int_flag(&f.iters, 1, 100000);
     else if (flag == "--fwd_only") ok = is_bool(&f.fwd_only);
@@ -122,6 +123,9 @@ ParseResult parse_bench_flags(const std::vector<std::string>& args) {
       else
         return fail(flag, "expected flash_attn_qkvpacked_func, flash_attn_func or flash_attn_varlen_qkvpacked_func, got '" +
                               v + "'");
+    } else if (flag == "--mode") {
+      ok = string_flag(&f.mode);
+      if (ok && f.mode != "ring" && f.mode != "zigzag") return fail(flag, "expected ring or zigzag, got '" + f.mode + "'");
     } else if (flag == "--sweep") {
       ok = string_flag(&f.sweep);
       if (ok && f.sweep != "seed") return fail(flag, "expected 'seed' (the seed's H100 table), got '" + f.sweep + "'");
@@ -142,6 +146,20 @@ ParseResult parse_bench_flags(const std::vector<std::string>& args) {
     // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
     for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--dtype", "--causal"})
       if (seen.count(fixed)) return fail(fixed, "not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
+  }
+  if (!f.mode.empty() && f.nproc_per_node == 0)
+    return fail("--mode", "needs --nproc_per_node N (the ring runs over N ranks, one per GPU)");
+  if (f.nproc_per_node > 0 && !f.sweep.empty())
+    return fail("--sweep", "not allowed with --nproc_per_node (one case per distributed run)");
+  if (!f.mode.empty()) {
+    if (f.func == AttnFunc::varlen_qkvpacked)
+      return fail("--func", "the ring has no varlen form; use flash_attn_qkvpacked_func or flash_attn_func with --mode");
+    // The ring shards the sequence evenly: W slices (ring) or 2W chunks (zigzag).
+    const int parts = f.mode == "zigzag" ? 2 * f.nproc_per_node : f.nproc_per_node;
+    if (f.seq_len % parts != 0)
+      return fail("--seq_len", std::to_string(f.seq_len) + " does not divide into " + std::to_string(parts) +
+                                   (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * nproc_per_node) == 0)"
+                                                       : " shards (ring needs seq_len % nproc_per_node == 0)"));
   }
   if (f.nheads_k == 0) f.nheads_k = f.nheads;
   if (f.func != AttnFunc::func && f.nheads_k != f.nheads)
@@ -180,6 +198,14 @@ std::string usage_text() {
   s += "                      16x4096, 64x4096, 128x4096, 2x8192, 2x16384, 2x32768, 2x65536, forward\n";
   s += "                      and forward+backward (only forward with --fwd_only); writes an SVG chart of\n";
   s += "                      TFLOPS against seq_len to --out_dir\n";
+  s += "  --nproc_per_node N  distributed: one process per GPU (GPUs 0..N-1), NCCL between them. Without\n";
+  s += "                      --mode each rank times the whole case on its own GPU (the seed's benchmark\n";
+  s += "                      under torchrun); prints a row per rank with ideal(ms/iter) and ratio\n";
+  s += "  --mode ring|zigzag  with --nproc_per_node: the ring over seq_len (each rank holds seq_len/N\n";
+  s += "                      tokens; zigzag needs seq_len % 2N == 0). ideal = the rank's GPU alone on\n";
+  s += "                      the whole case / N (its share with free communication); ratio = time /\n";
+  s += "                      ideal. Without --mode, ideal = the rank's GPU timing the case while the\n";
+  s += "                      other ranks wait. --profile writes one trace per rank (rank_R in the name)\n";
   s += "  --json FILE         also write the results as JSON (bench/compare_sdpa.py --ours reads it)\n";
   s += "  --out_dir DIR       where traces and charts go (default .; give absolute paths when running\n";
   s += "                      through gpu_bundle/run.sh, which runs in the runfiles tree)\n";

@@ -25,6 +25,11 @@ struct BenchFlags {
   std::string json_path;   // empty: no JSON
   std::string out_dir = ".";  // profile traces and the sweep chart
   std::string sweep;       // empty or "seed"
+  // Distributed mode: 0 = single GPU. N = one process per GPU; without `mode` each rank runs the
+  // whole case on its own GPU (the seed's benchmark under torchrun), with it the ring over seq_len
+  // (each rank holds seq_len / N tokens).
+  int nproc_per_node = 0;
+  std::string mode;        // empty, "ring" or "zigzag"; needs nproc_per_node
   bool help = false;
 };
 

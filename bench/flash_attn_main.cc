@@ -16,10 +16,12 @@
 #include "bench/bench_flags.h"
 #include "bench/case_runner.h"
 #include "bench/chrome_trace.h"
+#include "bench/dist_bench.h"
 #include "bench/results_table.h"
 #include "bench/sweep_chart.h"
 #include "dsl/runtime/context.h"
 #include "dsl/runtime/cuda_driver.h"
+#include "distributed/gpu_probe.h"
 
 using namespace tile;
 using namespace tile::bench;
@@ -72,6 +74,23 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::vector<BenchCase> cases = cases_from_flags(flags);
+
+  if (flags.nproc_per_node > 0) {
+    // The ranks are forked processes, and CUDA does not survive a fork after cuInit: the GPUs are
+    // counted in a short-lived child, so this process never initialises the driver itself.
+    const dist::GpuProbe probe = dist::probe_gpus_in_child();
+    if (probe.count == 0) {
+      std::cerr << "flash_attn: no GPU: this benchmark needs an NVIDIA GPU ("
+                << (probe.why.empty() ? "no CUDA device" : probe.why) << ")\n";
+      return 1;
+    }
+    if (flags.nproc_per_node > probe.count) {
+      std::cerr << "flash_attn: error: --nproc_per_node: " << flags.nproc_per_node << " ranks need as many GPUs, this "
+                << "machine has " << probe.count << "\n";
+      return 2;
+    }
+    return run_distributed_bench(flags, caller_path(flags.out_dir)) == 0 ? 0 : 1;
+  }
 
   std::string why;
   if (!rt::driver_available(&why) || rt::device_count() == 0) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The //bench:flash_attn binary without a GPU: --help (exit 0, the TFLOPS formula), bad flags
-# (exit 2, the flag named, nothing run), and the one-line no-GPU message (exit 1).
+# (exit 2, the flag named, nothing run; the distributed flags too), and the no-GPU message (exit 1).
 set -uo pipefail
 bin="$1"
 fails=0
@@ -27,6 +27,11 @@ check bad_dtype 2 '^flash_attn: error: --dtype: expected bf16 or fp16' -- --dtyp
 check bad_sweep 2 '^flash_attn: error: --sweep: expected .seed.' -- --sweep big
 check sweep_conflict 2 '^flash_attn: error: --seq_len: not allowed with --sweep seed' -- --sweep seed --seq_len 8
 check packed_gqa 2 '^flash_attn: error: --nheads_k:' -- --nheads 16 --nheads_k 4
+check mode_needs_nproc 2 '^flash_attn: error: --mode: needs --nproc_per_node' -- --mode ring
+check bad_mode 2 '^flash_attn: error: --mode: expected ring or zigzag' -- --nproc_per_node 1 --mode star
+check zigzag_split 2 '^flash_attn: error: --seq_len: 4094 does not divide into 4 chunks' -- --nproc_per_node 2 --mode zigzag --seq_len 4094
+check nproc_sweep 2 '^flash_attn: error: --sweep: not allowed with --nproc_per_node' -- --nproc_per_node 1 --sweep seed
+check help_dist 0 '--mode ring\|zigzag' -- --help
 check bool_value 2 '^flash_attn: error: --fwd_only: takes no value' -- --fwd_only=True
 
 # Without a GPU: exactly one line on stderr, exit 1. (Skipped where a GPU is present.)
@@ -42,5 +47,7 @@ else
   else
     echo "ok   no_gpu: $err"
   fi
+  # The distributed mode counts GPUs in a child process and says the same.
+  check no_gpu_dist 1 '^flash_attn: no GPU: this benchmark needs an NVIDIA GPU' -- --nproc_per_node 1 --mode zigzag --seq_len 128
 fi
 exit $((fails > 0))

@@ -1,7 +1,8 @@
 // Ring and zigzag attention with the flash-attn API on the CPU interpreter as the step backend
 // (the DSL attention kernels the GPU runs, here interpreted): every rank's out, dq, dk, dv against
 // the same API's non-distributed result, within the check's bound (2.5 x the single-device error
-// against fp64 + 2e-3). Small shapes: S = 128 in all, H = 2, D = 64.
+// against fp64 + 2e-3). Small shapes: S = 128 (S = 96 for world 3, which 128 does not divide),
+// H = 2, D = 64. Every case runs the forward and the backward (out, dq, dk, dv per rank).
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -19,13 +20,13 @@ using namespace tile::dist;
 
 namespace {
 
-DistCheckConfig config(RingMode mode, int world, bool causal, int64_t nheads_k) {
+DistCheckConfig config(RingMode mode, int world, bool causal, int64_t nheads_k, int64_t seq_len = 128) {
   DistCheckConfig c;
   c.virtual_ranks = world;
   c.backend = "interp";
   c.mode = mode;
   c.batch_size = 1;
-  c.seq_len = 128;
+  c.seq_len = seq_len;
   c.nheads = 2;
   c.nheads_k = nheads_k;
   c.head_size = 64;
@@ -47,9 +48,12 @@ void check_passes(const DistCheckConfig& c) {
   INFO(out.str());
   CHECK(code == 0);
   CHECK(last_line(out.str()) == "PASS");
-  for (int r = 0; r < c.virtual_ranks; ++r)
+  for (int r = 0; r < c.virtual_ranks; ++r) {
     CHECK(out.str().find("rank " + std::to_string(r) + " out (distributed) - out_ref (non-distributed) diff: ") !=
           std::string::npos);
+    // The backward's per-rank lines: the gradients were checked too, not only the output.
+    CHECK(out.str().find("Rank[" + std::to_string(r) + "] max ") != std::string::npos);
+  }
 }
 
 }  // namespace
@@ -67,6 +71,17 @@ TEST_CASE("zigzag on the interpreter: 2 and 4 virtual ranks, causal and not") {
     for (bool causal : {false, true}) {
       INFO("world " << world << " causal " << causal);
       check_passes(config(RingMode::zigzag, world, causal, 2));
+    }
+}
+
+// An odd world: the ring's hop count, the zigzag chunk pairing (r, 2W-1-r) and the causal
+// step plans all differ from the power-of-two worlds above. 96 divides by 3 (ring) and by
+// 2*3 = 6 (zigzag), giving 32-token shards and 16-token zigzag chunks.
+TEST_CASE("world 3 on the interpreter: ring and zigzag, causal and not, forward and backward") {
+  for (RingMode mode : {RingMode::ring, RingMode::zigzag})
+    for (bool causal : {false, true}) {
+      INFO("mode " << (mode == RingMode::ring ? "ring" : "zigzag") << " causal " << causal);
+      check_passes(config(mode, 3, causal, 2, 96));
     }
 }
 

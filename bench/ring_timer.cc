@@ -1,0 +1,114 @@
+#include "bench/ring_timer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "bench/launch_timeline_backend.h"
+#include "bench/random_fill.h"
+#include "distributed/api_step_backend.h"
+#include "distributed/gpu_tensor_ops.h"
+#include "distributed/ring_attention.h"
+#include "dsl/runtime/memory.h"
+
+namespace tile::bench {
+namespace {
+
+double used_mb() {
+  size_t free_b = 0, total_b = 0;
+  rt::device_memory_info(&free_b, &total_b);
+  return double(total_b - free_b) / (1 << 20);
+}
+
+dist::DeviceTensor random_tensor(dist::TensorOps& ops, ElemType type, const std::vector<int64_t>& shape,
+                                 uint64_t seed) {
+  const DType dt = type == ElemType::bf16 ? DType::bf16 : DType::f16;
+  HostTensor host(dt, shape);
+  fill_uniform(static_cast<uint16_t*>(host.data()), size_t(host.numel()), type, seed);
+  dist::DeviceTensor t = ops.empty(dt, shape);
+  ops.upload(t.view, host.view());
+  return t;
+}
+
+}  // namespace
+
+CaseRun time_ring(attention::GpuBackend& gpu, int device, dist::RingMode mode, dist::Transport& transport,
+                  const BenchCase& c, const RunOptions& options) {
+  const int world = transport.world_size();
+  rt::Stream& stream = gpu.stream();
+  LaunchTimelineBackend timeline(gpu, stream, [](const attention::KernelCall& k) {
+    return attention::instance_name(k.kernel, k.params);
+  });
+  // The step backend borrows the timeline decorator (it outlives every call below).
+  dist::ApiStepBackend step("gpu", std::shared_ptr<attention::Backend>(&timeline, [](attention::Backend*) {}),
+                            std::make_unique<dist::GpuTensorOps>(device, stream), nullptr,
+                            static_cast<void*>(stream.handle()));
+  dist::TensorOps& ops = step.ops();
+  dist::RankContext ctx{transport, step};
+  dist::RingAttnOptions ro;
+  ro.causal = c.causal;
+
+  gpu.synchronize();
+  const double used_before = used_mb();
+  const int64_t B = c.batch_size, S = c.seq_len / world, H = c.nheads, Hk = c.nheads_k, D = c.head_size;
+  const uint64_t seed = options.seed * 1000 + uint64_t(transport.rank());
+  const bool packed = c.func != AttnFunc::func;
+  dist::DeviceTensor qkv, q, k, v;
+  if (packed) {
+    qkv = random_tensor(ops, c.dtype, {B, S, 3, H, D}, seed);
+  } else {
+    q = random_tensor(ops, c.dtype, {B, S, H, D}, seed);
+    k = random_tensor(ops, c.dtype, {B, S, Hk, D}, seed + 1);
+    v = random_tensor(ops, c.dtype, {B, S, Hk, D}, seed + 2);
+  }
+  dist::DeviceTensor dout = random_tensor(ops, c.dtype, {B, S, H, D}, seed + 3);
+
+  double peak = 0;
+  auto iteration = [&] {
+    if (packed) {
+      dist::RingForwardResult f = dist::ring_attention_qkvpacked_forward(mode, ctx, qkv.view, ro);
+      dist::DeviceTensor g;
+      if (!c.fwd_only) g = dist::ring_attention_qkvpacked_backward(mode, ctx, dout.view, qkv.view, f.out.view, f.lse.view, ro);
+      ops.synchronize();
+      peak = std::max(peak, used_mb() - used_before);
+    } else {
+      dist::RingForwardResult f = dist::ring_attention_forward(mode, ctx, q.view, k.view, v.view, ro);
+      dist::RingGradients g;
+      if (!c.fwd_only)
+        g = dist::ring_attention_backward(mode, ctx, dout.view, q.view, k.view, v.view, f.out.view, f.lse.view, ro);
+      ops.synchronize();
+      peak = std::max(peak, used_mb() - used_before);
+    }
+  };
+
+  // At least one warm-up: the first call loads the kernels.
+  for (int i = 0; i < std::max(1, options.warmup); ++i) iteration();
+  std::vector<double> ms;
+  for (int i = 0; i < options.iters; ++i) {
+    transport.barrier();
+    const auto t0 = std::chrono::steady_clock::now();
+    iteration();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  CaseRun run;
+  if (options.profile) {
+    transport.barrier();
+    timeline.begin();
+    iteration();
+    run.spans = timeline.end();
+  }
+  std::sort(ms.begin(), ms.end());
+  CaseResult& r = run.result;
+  r.c = c;
+  r.warmup = options.warmup;
+  r.iters = options.iters;
+  r.median_ms = ms[ms.size() / 2];
+  r.min_ms = ms.front();
+  r.max_ms = ms.back();
+  r.peak_memory_mb = peak;
+  r.device_used_mb = peak;
+  return run;
+}
+
+}  // namespace tile::bench
