@@ -5,8 +5,7 @@
 # row of kernel_table.h and kernel_instances.bzl (and the forward's pipeline depth in fwd.cc) is
 # rewritten, built with the GPU bundle's link flags, copied, and the files are restored after.
 #
-# The outputs are not ignored by .gitignore: list /tune_bins/ and /tune_bins.tar.xz in
-# .git/info/exclude.
+# The outputs (tune_bins/, tune_bins.tar.xz) are git-ignored.
 # Usage: bench/tune/build_variants.sh TAG:FWD_M,FWD_N,FWD_W:BWD_M,BWD_N,BWD_W:STAGES ...
 # Output: tune_bins.tar.xz holding tune_bins/<TAG>/{tune,accuracy_gpu}.
 set -euo pipefail
