@@ -41,15 +41,18 @@ struct Scratch {
   }
 };
 
+// A pointer argument the kernel never dereferences in this configuration: an empty range (the
+// interpreter reports any read of it as out of bounds), so no workspace is allocated per call.
+LaunchArg unused_buffer(const AttnProblem& p, DType t) { return LaunchArg::buffer(p.lse.data, t, 0); }
+
 // AttnScalars, in declaration order.
-void push_scalars(std::vector<LaunchArg>& args, const AttnProblem& p, Scratch& scratch) {
+void push_scalars(std::vector<LaunchArg>& args, const AttnProblem& p) {
   if (p.varlen) {
     args.push_back(LaunchArg::buffer(p.cu_seqlens_q.data, DType::i32, p.cu_seqlens_q.numel()));
     args.push_back(LaunchArg::buffer(p.cu_seqlens_k.data, DType::i32, p.cu_seqlens_k.numel()));
-  } else {
-    void* unused = scratch.get(sizeof(int32_t));  // never read when is_varlen == 0
-    args.push_back(LaunchArg::buffer(unused, DType::i32, 1));
-    args.push_back(LaunchArg::buffer(unused, DType::i32, 1));
+  } else {  // read only when is_varlen != 0
+    args.push_back(unused_buffer(p, DType::i32));
+    args.push_back(unused_buffer(p, DType::i32));
   }
   args.push_back(LaunchArg::i32(p.varlen ? 1 : 0));
   args.push_back(LaunchArg::i32(p.seqlen_q));
@@ -82,14 +85,13 @@ Params bwd_params_of(const AttnProblem& p) { return bwd_params(*p.blocks, p.dtyp
 int cdiv(int a, int b) { return (a + b - 1) / b; }
 
 void run_forward(Backend& be, const AttnProblem& p) {
-  Scratch scratch{be};
   KernelCall call;
   call.kernel = fwd_kernel_name(variant_of(p));
   call.params = fwd_params_of(p);
   call.grid = {cdiv(p.seqlen_q, p.blocks->fwd.block_m), p.batch * p.nheads, 1};
   for (const HeadOperand* t : {&p.q, &p.k, &p.v, &p.out}) push_head(call.args, *t);
   call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
-  push_scalars(call.args, p, scratch);
+  push_scalars(call.args, p);
   push_variant_args(call.args, p);
   be.launch(call);
   be.synchronize();
@@ -114,9 +116,10 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
     dq_accum.row_stride = int64_t(p.nheads) * hd;
     dq_accum.head_stride = hd;
     dq_accum.batch_stride = p.varlen ? 0 : int64_t(p.seqlen_q) * dq_accum.row_stride;
-  } else {
-    dq_accum.extent = 1;
-    dq_accum.data = scratch.get(sizeof(float));
+  } else {  // the deterministic dK/dV kernel never touches it
+    const LaunchArg unused = unused_buffer(p, DType::f32);
+    dq_accum.data = unused.data;
+    dq_accum.extent = unused.numel;
   }
   void* delta = scratch.get(size_t(p.lse.numel()) * sizeof(float));
 
@@ -125,7 +128,7 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
     push_head(shared, *t);
   shared.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
   shared.push_back(LaunchArg::buffer(delta, DType::f32, p.lse.numel()));
-  push_scalars(shared, p, scratch);
+  push_scalars(shared, p);
   std::vector<LaunchArg> with_variant = shared;
   push_variant_args(with_variant, p);
 
