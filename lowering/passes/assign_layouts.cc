@@ -33,6 +33,19 @@ namespace {
 
 RankedTensorType tensorType(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
 
+// Dots Hopper's wgmma can run once their accumulator has warps only along M (4 consecutive
+// warps then own 64 consecutive rows): 16-bit operands, a multiple of 4 warps, M a multiple of
+// 16 rows per warp, N a multiple of 8, K of 16. Whether wgmma is used in the end also depends
+// on B landing in a swizzled shared tile (emit_wgmma.cc); otherwise mma.sync runs on the same
+// layout.
+bool wgmmaShape(ti::DotOp dot, unsigned numWarps) {
+  auto a = dot.getA().getType(), c = dot.getAcc().getType();
+  unsigned bits = a.getElementType().getIntOrFloatBitWidth();
+  int64_t M = c.getDimSize(0), N = c.getDimSize(1), K = a.getDimSize(1);
+  return bits == 16 && c.getElementType().isF32() && numWarps % 4 == 0 && M % (16 * int64_t(numWarps)) == 0 &&
+         N % 8 == 0 && K % 16 == 0;
+}
+
 RankedTensorType withLayout(RankedTensorType t, Attribute enc) {
   return RankedTensorType::get(t.getShape(), t.getElementType(), enc);
 }
@@ -134,8 +147,8 @@ class LayoutAssigner {
     } else if (auto ld = dyn_cast<ti::LoadOp>(op)) {
       l = nonCheapLayout(ld.getOffsets());
       if (!l) l = defaultFor(type);
-    } else if (isa<ti::DotOp>(op)) {
-      l = defaultMma(ctx_, type.getShape(), numWarps_, /*rowsInWarp=*/hasReduce_);
+    } else if (auto dot = dyn_cast<ti::DotOp>(op)) {
+      l = defaultMma(ctx_, type.getShape(), numWarps_, /*rowsInWarp=*/hasReduce_ || wgmmaShape(dot, numWarps_));
     } else if (auto red = dyn_cast<ti::ReduceOp>(op)) {
       Attribute src = ownLayout(red.getSrc());
       opLayout_[op] = src;

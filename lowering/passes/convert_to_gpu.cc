@@ -2,11 +2,13 @@
 // `gpu.module @kernels`, one PTX parameter per tile argument:
 //   !tile.ptr<T> -> !llvm.ptr (generic address space; cast to addrspace(1) inside), i32, f32.
 // Block = num_warps * 32 threads along x, grid = program ids, dynamic shared memory =
-// tile.smem_bytes bytes at the extern `@tile_smem` (addrspace 3, 128-byte aligned).
+// tile.smem_bytes bytes at the extern `@tile_smem` (addrspace 3, 1024-byte aligned: wgmma
+// descriptors address swizzled tiles in it).
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/passes.h"
+#include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -60,11 +62,11 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   f.walk([&](Operation* op) {
     if (!op->hasAttr("tilegpu.pipeline")) return;
     e.pipelineOffset[op] = pipelineEnd;
-    pipelineEnd += pipelineBytes(op);
+    pipelineEnd += int64_t(llvm::alignTo(uint64_t(pipelineBytes(op)), kSmemOperandAlign));
   });
   // Then a region per dot operand staged for per-k-step reads (not pipelined ones: those are
   // read from their pipeline buffers).
-  pipelineEnd = int64_t(llvm::alignTo(uint64_t(pipelineEnd), 128));
+  pipelineEnd = int64_t(llvm::alignTo(uint64_t(pipelineEnd), kSmemOperandAlign));
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
     if (auto cv = pipelinedConsumer(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(cv);
@@ -115,7 +117,8 @@ struct ConvertToGpuPass : PassWrapper<ConvertToGpuPass, OperationPass<ModuleOp>>
     auto gm = b.create<mlir::gpu::GPUModuleOp>(m.getLoc(), "kernels");
     b.setInsertionPointToStart(gm.getBody());
     b.create<LLVM::GlobalOp>(m.getLoc(), LLVM::LLVMArrayType::get(b.getI8Type(), 0), /*isConstant=*/false,
-                             LLVM::Linkage::External, kSmemSymbol, Attribute(), /*alignment=*/128, /*addrSpace=*/3);
+                             LLVM::Linkage::External, kSmemSymbol, Attribute(), /*alignment=*/kSmemOperandAlign,
+                             /*addrSpace=*/3);
     for (auto f : kernels) {
       if (failed(convertKernel(f, gm))) return signalPassFailure();
       f.erase();

@@ -6,7 +6,8 @@
 // dimension, rows padded by 16 bytes against bank conflicts), a barrier, then every thread
 // loads what the destination layout gives it, with ldmatrix (.trans when the tile is stored
 // the other way round) for mma.sync operand fragments.
-// dot: mma.sync.aligned.m16n8k16 (bf16/f16 in, f32 accumulate) over the fragments.
+// dot: wgmma where it applies (emit_wgmma.cc), else mma.sync.aligned.m16n8k16 (bf16/f16 in,
+// f32 accumulate) over the fragments.
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/passes/kernel_emitter.h"
@@ -123,7 +124,7 @@ LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout&
 // register dimension, so every thread stores whole vectors.
 SmemTile stagingTile(RankedTensorType st, const LinearLayout& sl) {
   int fast = sl.reg.empty() || baseDim(sl.reg[0]).first < 0 ? int(st.getRank()) - 1 : baseDim(sl.reg[0]).first;
-  return SmemTile(st.getShape(), fast, st.getElementType().getIntOrFloatBitWidth() / 8);
+  return SmemTile(st.getShape(), fast, st.getElementType().getIntOrFloatBitWidth() / 8, /*allowSwizzle=*/true);
 }
 
 int64_t deferredStagingBytes(Operation* op) {
@@ -142,7 +143,7 @@ int64_t deferredStagingBytes(Operation* op) {
     for (int64_t r = 0; r < dl->numRegs() && renaming; ++r) renaming = sl->regAt(dl->regCoord(r)) >= 0;
     if (renaming) return 0;
   }
-  return int64_t(llvm::alignTo(uint64_t(stagingTile(st, *sl).bytes), 128));
+  return int64_t(llvm::alignTo(uint64_t(stagingTile(st, *sl).bytes), kSmemOperandAlign));
 }
 
 LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
@@ -186,6 +187,7 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
     tile.slotBase = e.i32(it->second);
     e.b.create<mlir::gpu::BarrierOp>(loc);
     storeTile(e, loc, *sl, tile, in);
+    emitAsyncProxyFence(e.b, loc);  // the dot may read the tile with wgmma
     e.b.create<mlir::gpu::BarrierOp>(loc);
     e.deferredFragments[cv.getResult().getAsOpaquePointer()] =
         std::make_shared<DeferredFragments>(DeferredFragments{tile, *dl, dot.getOpIdx(), elem, op});
@@ -224,6 +226,9 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
 }
 
 LogicalResult emitDot(KernelEmitter& e, Operation* op) {
+  bool hopper = false;
+  if (failed(emitWgmmaDot(e, op, hopper))) return failure();
+  if (hopper) return success();
   auto dot = cast<ti::DotOp>(op);
   OpBuilder& b = e.b;
   Location loc = op->getLoc();

@@ -30,9 +30,12 @@ namespace {
 
 constexpr const char* kPipelineAttr = "tilegpu.pipeline";
 
+// Buffers hold the tile swizzled when it can be (see SmemTile), 1024-byte aligned so that
+// wgmma can read them through a descriptor.
+SmemTile bufferTile(ArrayRef<int64_t> shape, int fast) { return SmemTile(shape, fast, 2, /*allowSwizzle=*/true); }
+
 int64_t stageBytes(ti::LoadBlockOp load) {
-  SmemTile t(load.getResult().getType().getShape(), /*fast=*/1, 2);
-  return int64_t(llvm::alignTo(uint64_t(t.bytes), 128));
+  return int64_t(llvm::alignTo(uint64_t(bufferTile(load.getResult().getType().getShape(), 1).bytes), kSmemOperandAlign));
 }
 
 struct Piped {
@@ -88,7 +91,7 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
   for (Value v : p.load.getShape()) acc.shape.push_back(evalAhead(e, forOp, v, m));
   for (Value v : p.load.getStrides()) acc.strides.push_back(evalAhead(e, forOp, v, m));
   for (Value v : p.load.getOffsets()) acc.offsets.push_back(evalAhead(e, forOp, v, m));
-  SmemTile tile(p.load.getResult().getType().getShape(), 1, 2);
+  SmemTile tile = bufferTile(p.load.getResult().getType().getShape(), 1);
   auto dst = [&](int64_t r) {
     return e.smemAbsolute(b.create<arith::AddIOp>(loc, bufferOffset, tile.byteOffset(e, loc, e.elemCoord(p.layout, r))));
   };
@@ -212,6 +215,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToEnd(body);
     b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
+    // wgmma reads shared memory through the async proxy: make this thread's copies visible to
+    // it before the barrier publishes them.
+    emitAsyncProxyFence(b, loc);
     b.create<mlir::gpu::BarrierOp>(loc);
     Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
     Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));
@@ -226,8 +232,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, writeSlot, e.i32(p.stage)));
       issueCopy(e, forOp, p, m, buf, valid);
       auto shape = p.load.getResult().getType().getShape();
-      auto tile = p.trans ? std::make_shared<SmemTile>(SmallVector<int64_t>{shape[1], shape[0]}, 0, 2)
-                          : std::make_shared<SmemTile>(shape, 1, 2);
+      auto tile = p.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
+                          : std::make_shared<SmemTile>(bufferTile(shape, 1));
       tile->slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
       e.pipelineReads[p.convert] = tile;
       skip.insert(p.load);

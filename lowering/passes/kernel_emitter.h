@@ -93,6 +93,14 @@ mlir::LogicalResult emitMemoryOp(KernelEmitter& e, mlir::Operation* op, bool& ha
 mlir::LogicalResult emitReduce(KernelEmitter& e, mlir::Operation* op);
 mlir::LogicalResult emitConvertLayout(KernelEmitter& e, mlir::Operation* op);
 mlir::LogicalResult emitDot(KernelEmitter& e, mlir::Operation* op);
+// The Hopper path of a dot (emit_wgmma.cc); `handled` is false when the dot does not qualify
+// (layout, operand not in a swizzled shared tile) and mma.sync is used instead.
+mlir::LogicalResult emitWgmmaDot(KernelEmitter& e, mlir::Operation* op, bool& handled);
+// Accumulator layouts wgmma can produce: warps only along M, a multiple of 4 of them.
+bool wgmmaAccumulatorOk(mlir::RankedTensorType acc, unsigned& warps);
+// fence.proxy.async.shared::cta: this thread's generic-proxy shared-memory writes become
+// visible to async-proxy readers (wgmma) once a barrier follows.
+void emitAsyncProxyFence(mlir::OpBuilder& b, mlir::Location loc);
 // A scf.for whose loads carry tilegpu.pipeline (see pipeline_loops.cc); `handled` is false
 // when there is nothing to pipeline.
 mlir::LogicalResult emitPipelinedFor(KernelEmitter& e, mlir::Operation* forOp, bool& handled);

@@ -1,14 +1,15 @@
 // Golden test of tile-assign-layouts.
 
 // Loads get a blocked layout with 16-byte vectors per thread along the contiguous dimension;
-// dot results the mma layout (a 2x2 warp grid: no row reductions in this kernel); operands are converted to dot_op layouts right
-// after their producers; the zero accumulator is re-created in the mma layout (no convert).
+// dot results the mma layout (warps along M: the shape Hopper's wgmma can run, 4 warps = one
+// warpgroup of 64 rows); operands are converted to dot_op layouts right after their producers;
+// the zero accumulator is re-created in the mma layout (no convert).
 // CHECK-LABEL: func.func @gemm_tile
-// CHECK: %[[CST:.*]] = arith.constant dense<0.000000e+00> : tensor<64x64xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+// CHECK: %[[CST:.*]] = arith.constant dense<0.000000e+00> : tensor<64x64xf32, #tilegpu.mma<warpsPerCTA = [4, 1]>>
 // CHECK: %[[A:.*]] = tile.load_block {{.*}} -> tensor<64x32xbf16, #tilegpu.blocked<sizePerThread = [1, 8], threadsPerWarp = [8, 4], warpsPerCTA = [4, 1], order = [1, 0]>>
-// CHECK-NEXT: %[[AD:.*]] = tilegpu.convert_layout %[[A]] {{.*}} -> tensor<64x32xbf16, #tilegpu.dot_op<opIdx = 0, parent = #tilegpu.mma<warpsPerCTA = [2, 2]>>>
+// CHECK-NEXT: %[[AD:.*]] = tilegpu.convert_layout %[[A]] {{.*}} -> tensor<64x32xbf16, #tilegpu.dot_op<opIdx = 0, parent = #tilegpu.mma<warpsPerCTA = [4, 1]>>>
 // CHECK: %[[B:.*]] = tile.load_block
-// CHECK-NEXT: %[[BD:.*]] = tilegpu.convert_layout %[[B]] {{.*}} -> tensor<32x64xbf16, #tilegpu.dot_op<opIdx = 1, parent = #tilegpu.mma<warpsPerCTA = [2, 2]>>>
+// CHECK-NEXT: %[[BD:.*]] = tilegpu.convert_layout %[[B]] {{.*}} -> tensor<32x64xbf16, #tilegpu.dot_op<opIdx = 1, parent = #tilegpu.mma<warpsPerCTA = [4, 1]>>>
 // CHECK-NEXT: tile.dot %[[AD]], %[[BD]], %[[CST]]
 // CHECK-NOT: convert_layout
 // CHECK: return
@@ -21,6 +22,21 @@ func.func @gemm_tile(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32
   %tb = tile.load_block %b shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<32x64xbf16>
   %d = tile.dot %ta, %tb, %zero : tensor<64x32xbf16>, tensor<32x64xbf16> -> tensor<64x64xf32>
   tile.store_block %d, %c shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
+
+// Too few rows for a warpgroup (32 < 64): the mma.sync warp grid with the least operand traffic.
+// CHECK-LABEL: func.func @gemm_small_m
+// CHECK: tile.dot {{.*}} -> tensor<32x64xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+func.func @gemm_small_m(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %n: i32)
+    attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %zero = arith.constant dense<0.0> : tensor<32x64xf32>
+  %ta = tile.load_block %a shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<32x32xbf16>
+  %tb = tile.load_block %b shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<32x64xbf16>
+  %d = tile.dot %ta, %tb, %zero : tensor<32x32xbf16>, tensor<32x64xbf16> -> tensor<32x64xf32>
+  tile.store_block %d, %c shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] : tensor<32x64xf32>, !tile.ptr<f32>
   return
 }
 

@@ -8,11 +8,11 @@
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @kernels
-// CHECK: llvm.mlir.global external @tile_smem() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
+// CHECK: llvm.mlir.global external @tile_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
 // CHECK: gpu.func @k(%[[A:.*]]: !llvm.ptr, %[[O:.*]]: !llvm.ptr, %[[N:.*]]: i32, %[[S:.*]]: f32) kernel
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK-SAME: tile.num_warps = 4 : i32
-// CHECK-SAME: tile.smem_bytes = 9728 : i32
+// CHECK-SAME: tile.smem_bytes = 9216 : i32
 // CHECK: gpu.thread_id x
 // CHECK: llvm.addrspacecast %[[A]] : !llvm.ptr to !llvm.ptr<1>
 // Block loads: a 16-byte vector path when aligned, element-wise otherwise.
@@ -20,15 +20,24 @@
 // CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<1> -> vector<8xbf16>
 // CHECK: else
 // CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> bf16
-// Operands are staged in shared memory (a region each: A 64x(32+8), B 32x(64+8) bf16 = 9728
-// bytes) and the dot reads their fragments per k-step with ldmatrix (.trans for B, N-major).
+// Operands are staged in shared memory, a region each: A 64x(32+8) bf16 padded (5120 bytes: its
+// 64-byte rows are too short for the 128-byte swizzle), B 32x64 bf16 swizzled (4096 bytes),
+// each store followed by the async-proxy fence wgmma needs, then a barrier.
 // CHECK: gpu.barrier
 // CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
-// CHECK: gpu.barrier
-// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>{{.*}}num = 4
-// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>{{.*}}num = 4
-// 64x64x32 over 4 warps: 16 m16n8k16 per warp.
-// CHECK-COUNT-16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// The accumulator has warps along M (one warpgroup): wgmma, A from registers (ldmatrix of
+// both k-steps before the fence), B through a descriptor (N-major: trans-b = 1).
+// CHECK-COUNT-2: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>{{.*}}num = 4
+// CHECK-NOT: nvvm.ldmatrix
+// CHECK: llvm.inline_asm has_side_effects "wgmma.fence.sync.aligned;"
+// CHECK-COUNT-2: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: llvm.inline_asm has_side_effects "wgmma.wait_group.sync.aligned 0;"
+// CHECK-NOT: nvvm.mma.sync
 // Row max: in-thread, then lanes 1 and 2 apart (the quad sharing a row), no shared memory.
 // CHECK-COUNT-2: gpu.shuffle xor {{.*}}, %c1_i32{{.*}}, %c32_i32
 // CHECK-COUNT-2: gpu.shuffle xor {{.*}}, %c2_i32{{.*}}, %c32_i32
@@ -40,6 +49,17 @@
 // CHECK: gpu.return
 // CHECK-NOT: tensor<
 // CHECK-NOT: tile.
+
+// A 2x2 warp grid: mma.sync m16n8k16 on ldmatrix fragments (.trans for B, N-major), read from
+// the same staging tiles (A padded, B swizzled: 9216 bytes).
+// CHECK-LABEL: gpu.func @k_sync
+// CHECK-SAME: tile.smem_bytes = 9216 : i32
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>{{.*}}num = 4
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>{{.*}}num = 2
+// 64x64x32 over 2x2 warps: 16 m16n8k16 per warp.
+// CHECK-COUNT-16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK-NOT: wgmma
+// CHECK: gpu.return
 
 // Gathers/scatters at pid*1024 + arange: contiguous, aligned offsets -> 16-byte vectors when
 // the pointer is aligned (run-time test) and the whole vector is unmasked.
@@ -64,6 +84,22 @@ func.func @k(%a: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %n: i32, %s: f32) attribut
   tile.store_block %e, %o shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] : tensor<64x64xf32, #mma>, !tile.ptr<f32>
   %rows = tile.arange 0 to 64 : tensor<64xi32, #row>
   tile.store %m, %o[%rows] : tensor<64xf32, #row>, !tile.ptr<f32>, tensor<64xi32, #row>
+  return
+}
+
+#mma22 = #tilegpu.mma<warpsPerCTA = [2, 2]>
+#opA22 = #tilegpu.dot_op<opIdx = 0, parent = #mma22>
+#opB22 = #tilegpu.dot_op<opIdx = 1, parent = #mma22>
+func.func @k_sync(%a: !tile.ptr<bf16>, %o: !tile.ptr<f32>, %n: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %ta = tile.load_block %a shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x32xbf16, #blkA>
+  %fa = tilegpu.convert_layout %ta : tensor<64x32xbf16, #blkA> -> tensor<64x32xbf16, #opA22>
+  %tb = tile.load_block %a shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<32x64xbf16, #blkB>
+  %fb = tilegpu.convert_layout %tb : tensor<32x64xbf16, #blkB> -> tensor<32x64xbf16, #opB22>
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32, #mma22>
+  %d = tile.dot %fa, %fb, %zero : tensor<64x32xbf16, #opA22>, tensor<32x64xbf16, #opB22> -> tensor<64x64xf32, #mma22>
+  tile.store_block %d, %o shape [%n, %n] strides [%n, %c1] offsets [%c0, %c0] : tensor<64x64xf32, #mma22>, !tile.ptr<f32>
   return
 }
 

@@ -1,18 +1,24 @@
 // Golden test of the software-pipelined loop code (full tile-to-gpu pipeline, 2 stages):
-// prologue copies of iteration 0, then per iteration: wait for the own copy, one barrier, copy
-// of iteration i+1 into the other buffer, operands from the current buffer with ldmatrix, mma.
+// prologue copies of iteration 0, then per iteration: wait for the own copy, the async-proxy
+// fence (wgmma reads the buffers), one barrier, copy of iteration i+1 into the other buffer,
+// then the dot from the current buffer: A (64x32: rows too short to swizzle) with ldmatrix,
+// B (32x64, swizzled) through a wgmma descriptor. Buffers: 2 x (A 5120 + B 4096) bytes.
 // CHECK-LABEL: gpu.func @gemm
-// CHECK-SAME: tile.smem_bytes = 19456 : i32
+// CHECK-SAME: tile.smem_bytes = 18432 : i32
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
-// CHECK: nvvm.ldmatrix
-// CHECK: nvvm.mma.sync
+// CHECK-COUNT-2: nvvm.ldmatrix
+// CHECK: wgmma.fence.sync.aligned
+// CHECK-COUNT-2: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: wgmma.wait_group.sync.aligned 0
 // CHECK: scf.yield
 // CHECK: nvvm.cp.async.wait.group 0
 func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %N: i32, %K: i32,

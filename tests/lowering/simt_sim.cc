@@ -538,6 +538,15 @@ class Sim {
     }
     if (auto as = dyn_cast<LLVM::InlineAsmOp>(op)) {
       StringRef text = as.getAsmString();
+      if (text.contains("wgmma.mma_async")) return execWgmma(as);
+      if (text.starts_with("wgmma.fence") || text.starts_with("wgmma.wait_group")) {
+        // Register fences: every output is its tied input.
+        Val out = make(countOf(op->getResult(0).getType()));
+        for (int t = 0; t < threads_; ++t)
+          for (int i = 0; i < out.n; ++i) out.at(t, i) = get(op->getOperand(size_t(i))).at(t);
+        set(op->getResult(0), out);
+        return;
+      }
       Val& in = get(op->getOperand(0));
       Type f32t = Float32Type::get(op->getContext());
       return unary([&](int t, Val& o) {
@@ -595,8 +604,72 @@ class Sim {
     throw Error("unsupported op " + op->getName().getStringRef().str());
   }
 
+  // ---- wgmma (inline asm): m64nNk16, f32 += bf16/f16, B (and maybe A) via descriptors ------
+  // Evaluated synchronously per warpgroup from the PTX ISA's fragment and descriptor rules;
+  // shared memory is read as thread 0 of the warpgroup (so the race checker sees the reads).
+  uint64_t descriptorElement(uint64_t desc, bool kMajor, int mn, int k) {
+    if ((desc >> 62) != 1) throw Error("wgmma descriptor: only the 128B swizzle mode is modelled");
+    uint64_t start = (desc & 0x3FFF) << 4, lead = ((desc >> 16) & 0x3FFF) << 4, stride = ((desc >> 32) & 0x3FFF) << 4;
+    uint64_t off = kMajor ? start + uint64_t(mn / 8) * stride + uint64_t(mn % 8) * 128 + uint64_t(k) * 2
+                          : start + uint64_t(mn / 64) * lead + uint64_t(k / 8) * stride + uint64_t(k % 8) * 128 +
+                                uint64_t(mn % 64) * 2;
+    return off ^ (((off >> 7) & 7) << 4);
+  }
+  void execWgmma(LLVM::InlineAsmOp as) {
+    std::string text = as.getAsmString().str();
+    size_t shapeAt = text.find(".m64n");
+    int N = std::stoi(text.substr(shapeAt + 5));
+    bool f16 = text.find(".f32.f16.f16") != std::string::npos;
+    Type half = f16 ? Type(Float16Type::get(as.getContext())) : Type(BFloat16Type::get(as.getContext()));
+    Type f32t = Float32Type::get(as.getContext());
+    int n = countOf(as.getResult(0).getType());
+    if (n != N / 2) throw Error("wgmma: accumulator count does not match the shape");
+    int aCount = int(as.getNumOperands()) - n - 2;
+    bool aDesc = aCount == 1;
+    // The immediates after "p, 1, 1, ": [trans-a,] trans-b.
+    std::string tail = text.substr(text.find("p, 1, 1, ") + 9);
+    bool transA = aDesc && tail[0] == '1';
+    bool transB = tail[aDesc ? 3 : 0] == '1';
+    Val out = make(n);
+    for (int wg0 = 0; wg0 < threads_; wg0 += 4 * kLanes) {
+      std::vector<double> A(64 * 16), B(16 * size_t(N)), C(64 * size_t(N));
+      uint64_t bd = get(as.getOperand(size_t(n + aCount))).at(wg0);
+      for (int k = 0; k < 16; ++k)
+        for (int c = 0; c < N; ++c)
+          B[size_t(k * N + c)] = toF(half, load(wg0, kSmemTag | descriptorElement(bd, !transB, c, k), 2));
+      if (aDesc) {
+        uint64_t ad = get(as.getOperand(size_t(n))).at(wg0);
+        for (int r = 0; r < 64; ++r)
+          for (int k = 0; k < 16; ++k)
+            A[size_t(r * 16 + k)] = toF(half, load(wg0, kSmemTag | descriptorElement(ad, !transA, r, k), 2));
+      }
+      for (int t = wg0; t < wg0 + 4 * kLanes; ++t) {
+        int w4 = (t / kLanes) % 4, l = t % kLanes, g = l / 4, q = l % 4;
+        if (!aDesc)
+          for (int p = 0; p < 4; ++p) {
+            uint64_t word = get(as.getOperand(size_t(n + p))).at(t);
+            for (int h = 0; h < 2; ++h)
+              A[size_t((16 * w4 + g + 8 * (p & 1)) * 16 + 2 * q + 8 * (p >> 1) + h)] = toF(half, (word >> (16 * h)) & 0xffff);
+          }
+        for (int i = 0; i < n; ++i)
+          C[size_t((16 * w4 + g + 8 * ((i / 2) % 2)) * N + 8 * (i / 4) + 2 * q + i % 2)] = toF(f32t, get(as.getOperand(size_t(i))).at(t));
+      }
+      for (int t = wg0; t < wg0 + 4 * kLanes; ++t) {
+        int w4 = (t / kLanes) % 4, l = t % kLanes, g = l / 4, q = l % 4;
+        for (int i = 0; i < n; ++i) {
+          int r = 16 * w4 + g + 8 * ((i / 2) % 2), c = 8 * (i / 4) + 2 * q + i % 2;
+          double acc = C[size_t(r * N + c)];
+          for (int k = 0; k < 16; ++k) acc += A[size_t(r * 16 + k)] * B[size_t(k * N + c)];
+          out.at(t, i) = fromF(f32t, acc);
+        }
+      }
+    }
+    set(as.getResult(0), out);
+  }
+
   // ---- nvvm: ldmatrix, mma.sync, cp.async ---------------------------------------------------
   void execNvvm(Operation* op, const std::vector<bool>& active) {
+    if (isa<NVVM::WgmmaGroupSyncAlignedOp, NVVM::FenceProxyOp>(op)) return;  // completion is immediate here
     if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
       for (int t = 0; t < threads_; ++t)
         if (active[t]) ++committed_[t];

@@ -1,0 +1,250 @@
+// Hopper tensor-core dots: wgmma.mma_async (sm_90a) with B, and A when it can be, read from
+// shared memory through matrix descriptors.
+//
+// When it applies: the accumulator is an mma layout with warps only along M and a multiple of
+// 4 warps, M a multiple of 16 * num_warps. Then every 4 consecutive warps (a warpgroup) own 64
+// consecutive rows, and inside a warp the mma.sync m16n8 accumulator and A fragments are
+// exactly wgmma's m64nN fragments, so the layout layer needs nothing new: each warpgroup
+// issues one m64nNk16 per k-step (and per 64-row block it owns). B must sit in shared memory
+// in the 128-byte-swizzled arrangement (SmemTile::swizzled: pipeline buffers and staging
+// regions); A is used from registers (Q, P in attention) or from such a tile (GEMMs).
+//
+// The wgmma's are asynchronous: wgmma.fence, the k-steps, commit, then wait for completion.
+// Fence and wait are inline asm that take and give back the accumulator registers, so no
+// instruction can read (or write) them between the first wgmma and the wait.
+#include "dsl/ir/TileDialect.h"
+#include "lowering/ir/TilegpuDialect.h"
+#include "lowering/passes/kernel_emitter.h"
+#include "lowering/passes/smem_tile.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+namespace tg = tile::gpu;
+namespace ti = tile::ir;
+
+namespace tile::lowering {
+
+void emitAsyncProxyFence(OpBuilder& b, Location loc) {
+  b.create<NVVM::FenceProxyOp>(loc, NVVM::ProxyKind::async_shared,
+                               NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
+namespace {
+
+constexpr int64_t kMaxWgmmaN = 256;
+
+// Values through an inline asm that ties each to itself: `text` runs "on" them, so the
+// compiler can move no computation of them below it nor any use above it.
+SmallVector<Value> tiedAsm(OpBuilder& b, Location loc, StringRef text, ArrayRef<Value> vals) {
+  std::string constraints;
+  SmallVector<Type> types;
+  for (size_t i = 0; i < vals.size(); ++i) {
+    constraints += (i ? ",=" : "=") + std::string(vals[i].getType().isF32() ? "f" : "r");
+    types.push_back(vals[i].getType());
+  }
+  for (size_t i = 0; i < vals.size(); ++i) constraints += "," + std::to_string(i);
+  Type resTy = vals.size() == 1 ? types[0] : LLVM::LLVMStructType::getLiteral(b.getContext(), types);
+  auto op = b.create<LLVM::InlineAsmOp>(loc, resTy, vals, text, constraints, /*has_side_effects=*/true,
+                                        /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
+                                        ArrayAttr());
+  if (vals.size() == 1) return {op.getResult(0)};
+  SmallVector<Value> out;
+  for (size_t i = 0; i < vals.size(); ++i)
+    out.push_back(b.create<LLVM::ExtractValueOp>(loc, op.getResult(0), ArrayRef<int64_t>{int64_t(i)}));
+  return out;
+}
+
+// Shared-memory matrix descriptor of a 128B-swizzled tile, for the given byte offset into it.
+// Bits: start address >> 4 (0-13), leading byte offset >> 4 (16-29), stride byte offset >> 4
+// (32-45), swizzle mode 1 = 128B (62-63). The start address of a k-step may move inside a
+// swizzle atom: the hardware applies the XOR to the final address bits, so the atom (region
+// base) must be 1024-byte aligned, which the buffers are.
+struct Descriptor {
+  Value base;  // i64: descriptor of the tile start
+  static Value make(KernelEmitter& e, Location loc, const SmemTile& t, int64_t leadingBytes) {
+    OpBuilder& b = e.b;
+    Value ptr = e.smemAbsolute(t.slotBase);
+    Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
+    Value start = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, addr, e.i64(4)), e.i64(0x3FFF));
+    int64_t fixed = ((leadingBytes >> 4) & 0x3FFF) << 16 | int64_t((1024 >> 4) & 0x3FFF) << 32 | int64_t(1) << 62;
+    return b.create<arith::OrIOp>(loc, start, e.i64(fixed));
+  }
+};
+
+// Byte offset, inside swizzled tile `t`, of the 16-element k-step at `k0` and the MN block
+// starting at `mn0`. The operand is K-major when its contiguous dimension is K (`kIsFast`),
+// MN-major otherwise (then the descriptor's leading byte offset is the chunk size).
+Value operandOffset(KernelEmitter& e, Location loc, const SmemTile& t, bool kIsFast, int64_t k0,
+                                        Value mn0) {
+  OpBuilder& b = e.b;
+  int64_t eb = t.eb;
+  if (kIsFast) {
+    // Rows are MN; k0 picks the 128-byte chunk and the 32-byte step inside its rows.
+    int64_t fixed = (k0 * eb / SmemTile::kSwizzleBytes) * t.chunkBytes() + (k0 * eb) % SmemTile::kSwizzleBytes;
+    Value rows = b.create<arith::MulIOp>(loc, mn0, e.i32(SmemTile::kSwizzleBytes));
+    return b.create<arith::AddIOp>(loc, rows, e.i32(fixed));
+  }
+  // Rows are K (16 rows per k-step); mn0 (a multiple of 64 elements) picks the chunk; the
+  // next 64 MN elements are one chunk further (leading byte offset).
+  Value chunk = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, b.create<arith::MulIOp>(loc, mn0, e.i32(eb)),
+                                                                      e.i32(SmemTile::kSwizzleBytes)),
+                                        e.i32(t.chunkBytes()));
+  return b.create<arith::AddIOp>(loc, chunk, e.i32(k0 * SmemTile::kSwizzleBytes));
+}
+
+Value descriptorAt(KernelEmitter& e, Location loc, Value tileDesc, Value byteOffset) {
+  OpBuilder& b = e.b;
+  Value units = b.create<arith::ShRUIOp>(loc, b.create<arith::ExtUIOp>(loc, b.getI64Type(), byteOffset), e.i64(4));
+  return b.create<arith::AddIOp>(loc, tileDesc, units);
+}
+
+}  // namespace
+
+bool wgmmaAccumulatorOk(RankedTensorType acc, unsigned& warps) {
+  auto mma = dyn_cast<tg::MmaAttr>(acc.getEncoding());
+  if (!mma || mma.getWarpsPerCTA().size() != 2 || mma.getWarpsPerCTA()[1] != 1) return false;
+  warps = mma.getWarpsPerCTA()[0];
+  int64_t M = acc.getDimSize(0), N = acc.getDimSize(1);
+  return warps % 4 == 0 && M % (16 * int64_t(warps)) == 0 && N % 8 == 0 && acc.getElementType().isF32();
+}
+
+LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
+  handled = false;
+  auto dot = cast<ti::DotOp>(op);
+  auto at = dot.getA().getType(), ct = dot.getAcc().getType();
+  Type elem = at.getElementType();
+  unsigned W = 0;
+  if ((!elem.isBF16() && !elem.isF16()) || !wgmmaAccumulatorOk(ct, W)) return success();
+  int64_t M = ct.getDimSize(0), N = ct.getDimSize(1), K = at.getDimSize(1);
+  if (K % 16) return success();
+  auto deferredB = e.deferredFragments.find(dot.getB().getAsOpaquePointer());
+  if (deferredB == e.deferredFragments.end() || !deferredB->second->tile.swizzled) return success();
+  auto deferredA = e.deferredFragments.find(dot.getA().getAsOpaquePointer());
+  bool aInSmem = deferredA != e.deferredFragments.end() && deferredA->second->tile.swizzled;
+  std::string why;
+  auto cl = layoutOf(ct, &why);
+  auto al = layoutOf(at, &why);
+  if (failed(cl) || failed(al)) return op->emitOpError(why);
+  handled = true;
+
+  OpBuilder& b = e.b;
+  Location loc = op->getLoc();
+  bool bf16 = elem.isBF16();
+  const char* ty = bf16 ? "bf16" : "f16";
+  const SmemTile& bt = deferredB->second->tile;
+  bool bKFast = bt.fast == 0;  // B is K x N
+  Value bDesc = Descriptor::make(e, loc, bt, bKFast ? 16 : bt.chunkBytes());
+  Value aDesc;
+  bool aKFast = false;
+  if (aInSmem) {
+    const SmemTile& atile = deferredA->second->tile;
+    aKFast = atile.fast == 1;  // A is M x K
+    aDesc = Descriptor::make(e, loc, atile, aKFast ? 16 : atile.chunkBytes());
+  }
+  // This warpgroup's first row: 64 * (warp / 4).
+  Value wgRow = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, e.warp(), e.i32(4)), e.i32(64));
+
+  SmallVector<Value> A(e.regs(dot.getA()));
+  SmallVector<Value> C(e.regs(dot.getAcc()));
+  auto reg = [](const LinearLayout& l, int64_t r0, int64_t r1) { return l.regAt(Coord{r0, r1}); };
+  int64_t blockRows = 16 * int64_t(W);  // rows between the 64-row blocks of one warpgroup
+  // Accumulator registers of block j, n-chunk [n0, n0 + nw), in wgmma's order.
+  auto accRegs = [&](int64_t j, int64_t n0, int64_t nw, SmallVector<int64_t>& idx) -> LogicalResult {
+    for (int64_t i = 0; i < nw / 8; ++i)
+      for (int h = 0; h < 2; ++h)
+        for (int c = 0; c < 2; ++c) {
+          int64_t r = reg(*cl, blockRows * j + 8 * h, n0 + 8 * i + c);
+          if (r < 0) return op->emitOpError("wgmma: accumulator layout mismatch");
+          idx.push_back(r);
+        }
+    return success();
+  };
+
+  // A of every (block, k-step): four packed registers, or a descriptor. All of them exist
+  // before the fence, so no register a wgmma reads is written after it.
+  int64_t blocks = M / blockRows;
+  std::vector<SmallVector<Value>> aSteps;
+  for (int64_t j = 0; j < blocks; ++j) {
+    Value m0 = b.create<arith::AddIOp>(loc, wgRow, e.i32(blockRows * j));
+    for (int64_t k0 = 0; k0 < K; k0 += 16) {
+      SmallVector<Value> aOps;
+      if (aInSmem) {
+        aOps.push_back(descriptorAt(e, loc, aDesc, operandOffset(e, loc, deferredA->second->tile, aKFast, k0, m0)));
+      } else {
+        if (deferredA != e.deferredFragments.end()) {
+          auto& d = *deferredA->second;
+          if (failed(loadFragments(e, d.convert, d.layout, d.opIdx, d.tile, d.elem, A, k0))) return failure();
+        }
+        for (int p = 0; p < 4; ++p) {
+          int64_t m = blockRows * j + 8 * (p & 1), k = k0 + 8 * (p >> 1);
+          int64_t lo = reg(*al, m, k), hi = reg(*al, m, k + 1);
+          if (lo < 0 || hi < 0 || !A[lo] || !A[hi]) return op->emitOpError("wgmma: A fragment layout mismatch");
+          aOps.push_back(packPair(b, loc, A[lo], A[hi], /*asI32=*/true));
+        }
+      }
+      aSteps.push_back(aOps);
+    }
+  }
+  // Fence: the accumulators are final before the first wgmma reads them.
+  C = tiedAsm(b, loc, "wgmma.fence.sync.aligned;", C);
+  Value one = e.i32(1);
+  int64_t nChunk = std::min<int64_t>(N, kMaxWgmmaN);
+  for (int64_t j = 0; j < blocks; ++j) {
+    for (int64_t k0 = 0; k0 < K; k0 += 16) {
+      const SmallVector<Value>& aOps = aSteps[size_t(j * (K / 16) + k0 / 16)];
+      for (int64_t n0 = 0; n0 < N; n0 += nChunk) {
+        Value bD = descriptorAt(e, loc, bDesc, operandOffset(e, loc, bt, bKFast, k0, e.i32(n0)));
+        SmallVector<int64_t> idx;
+        if (failed(accRegs(j, n0, nChunk, idx))) return failure();
+        int64_t n = int64_t(idx.size());
+        std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(2 * n + int64_t(aOps.size()) + 1) +
+                           ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(nChunk) + "k16.f32." + ty + "." +
+                           ty + " {";
+        std::string constraints;
+        for (int64_t i = 0; i < n; ++i) {
+          text += (i ? ", $" : "$") + std::to_string(i);
+          constraints += (i ? ",=f" : "=f");
+        }
+        text += "}, ";
+        SmallVector<Value> operands;
+        for (int64_t i = 0; i < n; ++i) {
+          operands.push_back(C[idx[i]]);
+          constraints += "," + std::to_string(i);
+        }
+        int64_t next = 2 * n;
+        if (aInSmem) {
+          text += "$" + std::to_string(next++);
+          constraints += ",l";
+        } else {
+          text += "{";
+          for (int p = 0; p < 4; ++p) {
+            text += (p ? ", $" : "$") + std::to_string(next++);
+            constraints += ",r";
+          }
+          text += "}";
+        }
+        llvm::append_range(operands, aOps);
+        text += ", $" + std::to_string(next++) + ", p, 1, 1, ";
+        constraints += ",l,r";
+        operands.push_back(bD);
+        operands.push_back(one);
+        if (aInSmem) text += aKFast ? "0, " : "1, ";
+        text += bKFast ? "0;\n}" : "1;\n}";
+        SmallVector<Type> f32s(size_t(n), b.getF32Type());
+        auto asmOp = b.create<LLVM::InlineAsmOp>(loc, LLVM::LLVMStructType::getLiteral(b.getContext(), f32s), operands,
+                                                 text, constraints, /*has_side_effects=*/true,
+                                                 /*is_align_stack=*/false, LLVM::TailCallKind::None,
+                                                 LLVM::AsmDialectAttr(), ArrayAttr());
+        for (int64_t i = 0; i < n; ++i)
+          C[idx[i]] = b.create<LLVM::ExtractValueOp>(loc, asmOp.getResult(0), ArrayRef<int64_t>{i});
+      }
+    }
+  }
+  b.create<NVVM::WgmmaGroupSyncAlignedOp>(loc);
+  C = tiedAsm(b, loc, "wgmma.wait_group.sync.aligned 0;", C);
+  e.setRegs(dot.getResult(), C);
+  return success();
+}
+
+}  // namespace tile::lowering
