@@ -1,10 +1,9 @@
 #include "bench/bench_flags.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <set>
 
 #include "bench/flops.h"
+#include "common/cli/flag_reader.h"
 
 namespace tile::bench {
 
@@ -21,155 +20,113 @@ const char* elem_type_name(ElemType t) { return t == ElemType::bf16 ? "bf16" : "
 
 namespace {
 
+using cli::FlagError;
+using cli::IntRange;
+
 // Caps keep every product the planner forms far from overflow; real limits (memory, 32-bit
 // kernel offsets) are checked by the API with its own messages.
 constexpr long kMaxDim = 1 << 24;
 
-bool parse_int(const std::string& text, long lo, long hi, int* out) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(text.c_str(), &end, 10);
-  if (*end != '\0' || errno != 0 || v < lo || v > hi) return false;
-  *out = int(v);
-  return true;
+int int_flag(cli::FlagReader& r, long lo, long hi) { return int(r.integer(IntRange::between(lo, hi))); }
+
+// An empty path or name is never meant, so "--json=" reads as a missing value.
+std::string text_flag(cli::FlagReader& r) {
+  std::string v = r.value();
+  if (v.empty()) throw FlagError(r.name() + ": missing value");
+  return v;
+}
+
+// Fills `f` (partly, if a flag is bad); throws FlagError naming the flag.
+void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
+  const std::string no_value = "takes no value (booleans are off unless given)";
+  std::set<std::string> seen;
+  cli::FlagReader r(args);
+  while (r.next()) {
+    const std::string& flag = r.name();
+    if (!r.has_double_dash()) throw FlagError(flag + ": unexpected argument (flags start with --)");
+    if (!seen.insert(flag).second) throw FlagError(flag + ": given twice");
+
+    if (flag == "--batch_size") f.batch_size = int_flag(r, 1, kMaxDim);
+    else if (flag == "--seq_len") f.seq_len = int_flag(r, 1, kMaxDim);
+    else if (flag == "--nheads") f.nheads = int_flag(r, 1, 4096);
+    else if (flag == "--nheads_k") f.nheads_k = int_flag(r, 1, 4096);
+    else if (flag == "--head_size") f.head_size = int_flag(r, 1, 1024);
+    else if (flag == "--nproc_per_node") f.nproc_per_node = int_flag(r, 1, 64);
+    else if (flag == "--warmup") f.warmup = int_flag(r, 0, 100000);
+    else if (flag == "--iters") f.iters = int_flag(r, 1, 100000);
+    else if (flag == "--fwd_only") f.fwd_only = r.boolean(no_value);
+    else if (flag == "--causal") f.causal = r.boolean(no_value);
+    else if (flag == "--profile") f.profile = r.boolean(no_value);
+    else if (flag == "--help" || flag == "-h") f.help = r.boolean(no_value);
+    else if (flag == "--json") f.json_path = text_flag(r);
+    else if (flag == "--out_dir") f.out_dir = text_flag(r);
+    else if (flag == "--dtype") {
+      const std::string v = text_flag(r);
+      if (v == "bf16" || v == "bfloat16") f.dtype = ElemType::bf16;
+      else if (v == "fp16" || v == "float16") f.dtype = ElemType::fp16;
+      else throw FlagError(flag + ": expected bf16 or fp16, got '" + v + "'");
+    } else if (flag == "--func") {
+      const std::string v = text_flag(r);
+      if (v == func_name(AttnFunc::qkvpacked)) f.func = AttnFunc::qkvpacked;
+      else if (v == func_name(AttnFunc::func)) f.func = AttnFunc::func;
+      else if (v == func_name(AttnFunc::varlen_qkvpacked)) f.func = AttnFunc::varlen_qkvpacked;
+      else
+        throw FlagError(flag +
+                        ": expected flash_attn_qkvpacked_func, flash_attn_func or flash_attn_varlen_qkvpacked_func, got '" +
+                        v + "'");
+    } else if (flag == "--mode") {
+      f.mode = text_flag(r);
+      if (f.mode != "ring" && f.mode != "zigzag") throw FlagError(flag + ": expected ring or zigzag, got '" + f.mode + "'");
+    } else if (flag == "--sweep") {
+      f.sweep = text_flag(r);
+      if (f.sweep != "seed") throw FlagError(flag + ": expected 'seed' (the seed's H100 table), got '" + f.sweep + "'");
+    } else {
+      throw FlagError(flag + ": unknown flag (see --help)");
+    }
+  }
+
+  if (f.help) return;
+  if (!f.sweep.empty()) {
+    // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
+    for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--dtype", "--causal"})
+      if (seen.count(fixed))
+        throw FlagError(std::string(fixed) +
+                        ": not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
+  }
+  if (!f.mode.empty() && f.nproc_per_node == 0)
+    throw FlagError("--mode: needs --nproc_per_node N (the ring runs over N ranks, one per GPU)");
+  if (f.nproc_per_node > 0 && !f.sweep.empty())
+    throw FlagError("--sweep: not allowed with --nproc_per_node (one case per distributed run)");
+  if (!f.mode.empty()) {
+    if (f.func == AttnFunc::varlen_qkvpacked)
+      throw FlagError("--func: the ring has no varlen form; use flash_attn_qkvpacked_func or flash_attn_func with --mode");
+    // The ring shards the sequence evenly: W slices (ring) or 2W chunks (zigzag).
+    const int parts = f.mode == "zigzag" ? 2 * f.nproc_per_node : f.nproc_per_node;
+    if (f.seq_len % parts != 0)
+      throw FlagError("--seq_len: " + std::to_string(f.seq_len) + " does not divide into " + std::to_string(parts) +
+                      (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * nproc_per_node) == 0)"
+                                          : " shards (ring needs seq_len % nproc_per_node == 0)"));
+  }
+  if (f.nheads_k == 0) f.nheads_k = f.nheads;
+  if (f.func != AttnFunc::func && f.nheads_k != f.nheads)
+    throw FlagError("--nheads_k: " + std::string(func_name(f.func)) +
+                    " packs q, k and v with the same heads: needs nheads_k == nheads (" + std::to_string(f.nheads) +
+                    "), got " + std::to_string(f.nheads_k) + "; use --func flash_attn_func for GQA/MQA");
+  if (f.nheads % f.nheads_k != 0)
+    throw FlagError("--nheads_k: nheads (" + std::to_string(f.nheads) + ") must be a multiple of nheads_k (" +
+                    std::to_string(f.nheads_k) + ")");
 }
 
 }  // namespace
 
 ParseResult parse_bench_flags(const std::vector<std::string>& args) {
   ParseResult r;
-  BenchFlags& f = r.flags;
-  std::set<std::string> seen;
-  auto fail = [&](const std::string& flag, const std::string& why) {
-    r.ok = false;
-    r.error = flag + ": " + why;
-    return r;
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    bool has_inline_value = false;
-    if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-      has_inline_value = true;
-    }
-    if (flag.rfind("--", 0) != 0) return fail(flag, "unexpected argument (flags start with --)");
-    if (!seen.insert(flag).second) return fail(flag, "given twice");
-
-    auto is_bool = [&](bool* target) {
-      if (has_inline_value) {
-        r.error = flag + ": takes no value (booleans are off unless given)";
-        return false;
-      }
-      *target = true;
-      return true;
-    };
-    auto take_value = [&]() -> bool {
-      if (has_inline_value) return true;
-      if (i + 1 >= args.size()) return false;
-      value = args[++i];
-      return true;
-    };
-    auto int_flag = [&](int* target, long lo, long hi) -> bool {
-      if (!take_value()) {
-        r.error = flag + ": missing value";
-        return false;
-      }
-      if (!parse_int(value, lo, hi, target)) {
-        r.error = flag + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
-                  value + "'";
-        return false;
-      }
-      return true;
-    };
-    auto string_flag = [&](std::string* target) -> bool {
-      if (!take_value() || value.empty()) {
-        r.error = flag + ": missing value";
-        return false;
-      }
-      *target = value;
-      return true;
-    };
-
-    bool ok = true;
-    if (flag == "--batch_size") ok = int_flag(&f.batch_size, 1, kMaxDim);
-    else if (flag == "--seq_len") ok = int_flag(&f.seq_len, 1, kMaxDim);
-    else if (flag == "--nheads") ok = int_flag(&f.nheads, 1, 4096);
-    else if (flag == "--nheads_k") ok = int_flag(&f.nheads_k, 1, 4096);
-    else if (flag == "--head_size") ok = int_flag(&f.head_size, 1, 1024);
-    else if (flag == "--nproc_per_node") ok = int_flag(&f.nproc_per_node, 1, 64);
-    else if (flag == "--warmup") ok = int_flag(&f.warmup, 0, 100000);
-    else if (flag == "--iters") ok = int_flag(&f.iters, 1, 100000);
-    else if (flag == "--fwd_only") ok = is_bool(&f.fwd_only);
-    else if (flag == "--causal") ok = is_bool(&f.causal);
-    else if (flag == "--profile") ok = is_bool(&f.profile);
-    else if (flag == "--help" || flag == "-h") ok = is_bool(&f.help);
-    else if (flag == "--json") ok = string_flag(&f.json_path);
-    else if (flag == "--out_dir") ok = string_flag(&f.out_dir);
-    else if (flag == "--dtype") {
-      std::string v;
-      ok = string_flag(&v);
-      if (ok && (v == "bf16" || v == "bfloat16")) f.dtype = ElemType::bf16;
-      else if (ok && (v == "fp16" || v == "float16")) f.dtype = ElemType::fp16;
-      else if (ok) return fail(flag, "expected bf16 or fp16, got '" + v + "'");
-    } else if (flag == "--func") {
-      std::string v;
-      ok = string_flag(&v);
-      if (!ok) {
-      } else if (v == func_name(AttnFunc::qkvpacked)) f.func = AttnFunc::qkvpacked;
-      else if (v == func_name(AttnFunc::func)) f.func = AttnFunc::func;
-      else if (v == func_name(AttnFunc::varlen_qkvpacked)) f.func = AttnFunc::varlen_qkvpacked;
-      else
-        return fail(flag, "expected flash_attn_qkvpacked_func, flash_attn_func or flash_attn_varlen_qkvpacked_func, got '" +
-                              v + "'");
-    } else if (flag == "--mode") {
-      ok = string_flag(&f.mode);
-      if (ok && f.mode != "ring" && f.mode != "zigzag") return fail(flag, "expected ring or zigzag, got '" + f.mode + "'");
-    } else if (flag == "--sweep") {
-      ok = string_flag(&f.sweep);
-      if (ok && f.sweep != "seed") return fail(flag, "expected 'seed' (the seed's H100 table), got '" + f.sweep + "'");
-    } else {
-      return fail(flag, "unknown flag (see --help)");
-    }
-    if (!ok) {
-      r.ok = false;
-      return r;
-    }
-  }
-
-  if (f.help) {
+  try {
+    parse_into(args, r.flags);
     r.ok = true;
-    return r;
+  } catch (const cli::FlagError& e) {
+    r.error = e.what();
   }
-  if (!f.sweep.empty()) {
-    // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
-    for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--dtype", "--causal"})
-      if (seen.count(fixed)) return fail(fixed, "not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
-  }
-  if (!f.mode.empty() && f.nproc_per_node == 0)
-    return fail("--mode", "needs --nproc_per_node N (the ring runs over N ranks, one per GPU)");
-  if (f.nproc_per_node > 0 && !f.sweep.empty())
-    return fail("--sweep", "not allowed with --nproc_per_node (one case per distributed run)");
-  if (!f.mode.empty()) {
-    if (f.func == AttnFunc::varlen_qkvpacked)
-      return fail("--func", "the ring has no varlen form; use flash_attn_qkvpacked_func or flash_attn_func with --mode");
-    // The ring shards the sequence evenly: W slices (ring) or 2W chunks (zigzag).
-    const int parts = f.mode == "zigzag" ? 2 * f.nproc_per_node : f.nproc_per_node;
-    if (f.seq_len % parts != 0)
-      return fail("--seq_len", std::to_string(f.seq_len) + " does not divide into " + std::to_string(parts) +
-                                   (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * nproc_per_node) == 0)"
-                                                       : " shards (ring needs seq_len % nproc_per_node == 0)"));
-  }
-  if (f.nheads_k == 0) f.nheads_k = f.nheads;
-  if (f.func != AttnFunc::func && f.nheads_k != f.nheads)
-    return fail("--nheads_k", std::string(func_name(f.func)) + " packs q, k and v with the same heads: needs nheads_k == nheads (" +
-                                  std::to_string(f.nheads) + "), got " + std::to_string(f.nheads_k) +
-                                  "; use --func flash_attn_func for GQA/MQA");
-  if (f.nheads % f.nheads_k != 0)
-    return fail("--nheads_k", "nheads (" + std::to_string(f.nheads) + ") must be a multiple of nheads_k (" +
-                                  std::to_string(f.nheads_k) + ")");
-  r.ok = true;
   return r;
 }
 

@@ -1,10 +1,8 @@
 #include "distributed/check/dist_check_flags.h"
 
-#include <cerrno>
-#include <cstdlib>
-#include <functional>
-#include <map>
+#include <stdexcept>
 
+#include "common/cli/flag_reader.h"
 #include "distributed/backend_factory.h"
 #include "distributed/sequence_split.h"
 
@@ -12,13 +10,12 @@ namespace tile {
 namespace dist {
 namespace {
 
-int64_t parse_int(const std::string& flag, const std::string& text, int64_t min) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0)
-    throw UsageError("--" + flag + ": expected an integer, got '" + text + "'");
-  if (v < min) throw UsageError("--" + flag + ": expected >= " + std::to_string(min) + ", got " + text);
+// The range error has its own wording here ("expected >= 1, got 0"), so only the integer syntax
+// is left to the library.
+int64_t parse_at_least(cli::FlagReader& r, int64_t min) {
+  const std::string text = r.value();
+  const int64_t v = cli::parse_integer(r.name(), text);
+  if (v < min) throw UsageError(r.name() + ": expected >= " + std::to_string(min) + ", got " + text);
   return v;
 }
 
@@ -37,55 +34,45 @@ const char* dist_check_usage() {
 DistCheckConfig parse_dist_check_flags(const std::vector<std::string>& args) {
   DistCheckConfig c;
   bool backend_given = false;
-  const std::map<std::string, std::function<void(const std::string&)>> valued = {
-      {"nproc_per_node", [&](const std::string& v) { c.nproc_per_node = static_cast<int>(parse_int("nproc_per_node", v, 1)); }},
-      {"virtual_ranks", [&](const std::string& v) { c.virtual_ranks = static_cast<int>(parse_int("virtual_ranks", v, 1)); }},
-      {"backend",
-       [&](const std::string& v) {
-         if (!is_step_backend_name(v)) throw UsageError("--backend: expected gpu, interp or reference, got '" + v + "'");
-         c.backend = v;
-         backend_given = true;
-       }},
-      {"mode",
-       [&](const std::string& v) {
-         if (v != "ring" && v != "zigzag") throw UsageError("--mode: expected ring or zigzag, got '" + v + "'");
-         c.mode = parse_ring_mode(v);
-       }},
-      {"batch_size", [&](const std::string& v) { c.batch_size = parse_int("batch_size", v, 1); }},
-      {"seq_len", [&](const std::string& v) { c.seq_len = parse_int("seq_len", v, 1); }},
-      {"nheads", [&](const std::string& v) { c.nheads = parse_int("nheads", v, 1); }},
-      {"nheads_k", [&](const std::string& v) { c.nheads_k = parse_int("nheads_k", v, 1); }},
-      {"head_size", [&](const std::string& v) { c.head_size = parse_int("head_size", v, 1); }},
-      {"dtype",
-       [&](const std::string& v) {
-         if (v == "bf16" || v == "bfloat16") c.dtype = DType::bf16;
-         else if (v == "fp16" || v == "float16" || v == "f16") c.dtype = DType::f16;
-         else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
-       }},
-      {"seed", [&](const std::string& v) { c.seed = static_cast<uint64_t>(parse_int("seed", v, 0)); }},
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "' (flags start with --)");
-    std::string name = a.substr(2), value;
-    const size_t eq = name.find('=');
-    const bool inline_value = eq != std::string::npos;
-    if (inline_value) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
+  cli::FlagReader r(args);
+  while (r.next()) {
+    if (!r.has_double_dash()) throw UsageError("unexpected argument '" + r.arg() + "' (flags start with --)");
+    const std::string& flag = r.name();
+    if (flag == "--causal") {
+      c.causal = r.boolean("a boolean flag takes no value, got '" + r.arg() + "'");
+    } else if (flag == "--nproc_per_node") {
+      c.nproc_per_node = static_cast<int>(parse_at_least(r, 1));
+    } else if (flag == "--virtual_ranks") {
+      c.virtual_ranks = static_cast<int>(parse_at_least(r, 1));
+    } else if (flag == "--backend") {
+      const std::string v = r.value();
+      if (!is_step_backend_name(v)) throw UsageError("--backend: expected gpu, interp or reference, got '" + v + "'");
+      c.backend = v;
+      backend_given = true;
+    } else if (flag == "--mode") {
+      const std::string v = r.value();
+      if (v != "ring" && v != "zigzag") throw UsageError("--mode: expected ring or zigzag, got '" + v + "'");
+      c.mode = parse_ring_mode(v);
+    } else if (flag == "--batch_size") {
+      c.batch_size = parse_at_least(r, 1);
+    } else if (flag == "--seq_len") {
+      c.seq_len = parse_at_least(r, 1);
+    } else if (flag == "--nheads") {
+      c.nheads = parse_at_least(r, 1);
+    } else if (flag == "--nheads_k") {
+      c.nheads_k = parse_at_least(r, 1);
+    } else if (flag == "--head_size") {
+      c.head_size = parse_at_least(r, 1);
+    } else if (flag == "--dtype") {
+      const std::string v = r.value();
+      if (v == "bf16" || v == "bfloat16") c.dtype = DType::bf16;
+      else if (v == "fp16" || v == "float16" || v == "f16") c.dtype = DType::f16;
+      else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
+    } else if (flag == "--seed") {
+      c.seed = static_cast<uint64_t>(parse_at_least(r, 0));
+    } else {
+      throw UsageError(flag + ": unknown flag");
     }
-    if (name == "causal") {  // the only boolean: present means on
-      if (inline_value) throw UsageError("--causal: a boolean flag takes no value, got '" + a + "'");
-      c.causal = true;
-      continue;
-    }
-    auto it = valued.find(name);
-    if (it == valued.end()) throw UsageError("--" + name + ": unknown flag");
-    if (!inline_value) {
-      if (i + 1 >= args.size()) throw UsageError("--" + name + ": missing value");
-      value = args[++i];
-    }
-    it->second(value);
   }
 
   if ((c.nproc_per_node > 0) == (c.virtual_ranks > 0))

@@ -2,21 +2,19 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/cli/flag_error.h"
 #include "distributed/ring_schedule.h"
 #include "dsl/core/dtype.h"
 
 namespace tile {
 namespace dist {
 
-// A bad command line: the message names the flag. The CLI prints it with the usage, exit 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A bad command line: the message names the flag. The CLI prints it with the usage, exit 2. The
+// same type as the flag library's errors, so one catch covers both.
+using UsageError = cli::FlagError;
 
 struct DistCheckConfig {
   int nproc_per_node = 0;  // > 0: one process per GPU over NCCL

@@ -3,13 +3,13 @@
 #include <cmath>
 #include <cstdio>
 #include <ostream>
-#include <sstream>
 #include <stdexcept>
 
 #include "attention/host/api.h"
 #include "attention/reference/accuracy.h"
 #include "attention/reference/random_inputs.h"
 #include "attention/reference/reference.h"
+#include "common/cli/flag_reader.h"
 
 namespace tile::accuracy {
 namespace {
@@ -32,73 +32,47 @@ const char* kUsage =
     "                [--nheads_k HK] --head_size D [--causal] [--window L,R] [--softcap C] [--alibi]\n"
     "                [--deterministic] --dtype bf16|fp16 --seed N [--seqlens 5,17,113] [--threads T]\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-int64_t parse_int(const std::string& flag, const std::string& v, int64_t lo) {
-  try {
-    size_t n = 0;
-    long long x = std::stoll(v, &n);
-    if (n != v.size() || x < lo) throw std::invalid_argument("");
-    return x;
-  } catch (const std::exception&) {
-    throw UsageError(flag + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
-  }
-}
-
-std::vector<int64_t> parse_list(const std::string& flag, const std::string& v, int64_t lo) {
-  std::vector<int64_t> out;
-  std::stringstream ss(v);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(parse_int(flag, item, lo));
-  if (out.empty()) throw UsageError(flag + ": expected a comma-separated list, got '" + v + "'");
-  return out;
-}
+// The library's errors and this CLI's own checks are printed the same way, with the usage.
+using UsageError = cli::FlagError;
+using cli::IntRange;
 
 Flags parse_flags(const std::vector<std::string>& args) {
   Flags f;
   bool seen_seq_len = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(a + ": missing value");
-      return args[++i];
-    };
+  cli::FlagReader r(args, /*split_equals=*/false);
+  while (r.next()) {
+    const std::string& a = r.name();
     if (a == "--func") {
-      f.func = value();
+      f.func = r.value();
       if (f.func != "flash_attn_func" && f.func != "flash_attn_qkvpacked_func" && f.func != "flash_attn_varlen_qkvpacked_func")
         throw UsageError("--func: expected flash_attn_func, flash_attn_qkvpacked_func or flash_attn_varlen_qkvpacked_func, got '" + f.func + "'");
     } else if (a == "--backend") {
-      f.backend = value();
+      f.backend = r.value();
       if (f.backend != "interp" && f.backend != "gpu") throw UsageError("--backend: expected interp or gpu, got '" + f.backend + "'");
-    } else if (a == "--batch_size") f.batch_size = int(parse_int(a, value(), 1));
-    else if (a == "--seq_len") { f.seq_len = int(parse_int(a, value(), 1)); seen_seq_len = true; }
-    else if (a == "--seq_len_k") f.seq_len_k = int(parse_int(a, value(), 1));
-    else if (a == "--nheads") f.nheads = int(parse_int(a, value(), 1));
-    else if (a == "--nheads_k") f.nheads_k = int(parse_int(a, value(), 1));
-    else if (a == "--head_size") f.head_size = int(parse_int(a, value(), 1));
-    else if (a == "--causal") f.causal = true;
-    else if (a == "--alibi") f.alibi = true;
-    else if (a == "--deterministic") f.deterministic = true;
+    } else if (a == "--batch_size") f.batch_size = int(r.integer(IntRange::at_least(1)));
+    else if (a == "--seq_len") { f.seq_len = int(r.integer(IntRange::at_least(1))); seen_seq_len = true; }
+    else if (a == "--seq_len_k") f.seq_len_k = int(r.integer(IntRange::at_least(1)));
+    else if (a == "--nheads") f.nheads = int(r.integer(IntRange::at_least(1)));
+    else if (a == "--nheads_k") f.nheads_k = int(r.integer(IntRange::at_least(1)));
+    else if (a == "--head_size") f.head_size = int(r.integer(IntRange::at_least(1)));
+    else if (a == "--causal") f.causal = r.boolean();
+    else if (a == "--alibi") f.alibi = r.boolean();
+    else if (a == "--deterministic") f.deterministic = r.boolean();
     else if (a == "--window") {
-      std::string v = value();
+      std::string v = r.value();
       size_t comma = v.find(',');
       if (comma == std::string::npos) throw UsageError("--window: expected L,R (e.g. 64,0 or -1,32), got '" + v + "'");
-      f.window_left = int(parse_int(a, v.substr(0, comma), -1));
-      f.window_right = int(parse_int(a, v.substr(comma + 1), -1));
-    } else if (a == "--softcap") {
-      std::string v = value();
-      try { f.softcap = std::stod(v); } catch (const std::exception&) { f.softcap = -1; }
-      if (!(f.softcap >= 0)) throw UsageError("--softcap: expected a number >= 0, got '" + v + "'");
-    } else if (a == "--dtype") {
-      std::string v = value();
+      f.window_left = int(cli::parse_integer(a, v.substr(0, comma), IntRange::at_least(-1)));
+      f.window_right = int(cli::parse_integer(a, v.substr(comma + 1), IntRange::at_least(-1)));
+    } else if (a == "--softcap") f.softcap = r.number(0);
+    else if (a == "--dtype") {
+      std::string v = r.value();
       if (v == "bf16" || v == "bfloat16") f.dtype = DType::bf16;
       else if (v == "fp16" || v == "float16" || v == "f16") f.dtype = DType::f16;
       else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
-    } else if (a == "--seed") f.seed = uint64_t(parse_int(a, value(), 0));
-    else if (a == "--threads") f.threads = int(parse_int(a, value(), 0));
-    else if (a == "--seqlens") f.seqlens = parse_list(a, value(), 1);
+    } else if (a == "--seed") f.seed = uint64_t(r.integer(IntRange::at_least(0)));
+    else if (a == "--threads") f.threads = int(r.integer(IntRange::at_least(0)));
+    else if (a == "--seqlens") f.seqlens = r.integer_list(IntRange::at_least(1));
     else if (a == "--help" || a == "-h") throw UsageError("");
     else throw UsageError("unknown flag '" + a + "'");
   }
