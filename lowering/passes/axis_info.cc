@@ -57,7 +57,13 @@ AxisInfo analyse(Value v, int depth) {
   if (isa<tg::ConvertLayoutOp>(def)) return analyse(def->getOperand(0), depth + 1);
   if (auto ex = dyn_cast<ti::ExpandDimsOp>(def)) {
     auto rank = cast<RankedTensorType>(v.getType()).getRank();
-    if (ex.getAxis() == rank - 1) return {1, 1, analyse(ex.getSrc(), depth + 1).divisibility};
+    if (ex.getAxis() == rank - 1) {
+      // Every element becomes a run of its own: what was known of a run's first element now
+      // has to hold for each element, which for a contiguous source (start, start+1, ...) is
+      // nothing (e.g. rows pid*4 + arange(0, 4), then times a row stride).
+      AxisInfo s = analyse(ex.getSrc(), depth + 1);
+      return {1, 1, s.contiguity > 1 ? 1 : s.divisibility};
+    }
     return analyse(ex.getSrc(), depth + 1);
   }
   if (auto br = dyn_cast<ti::BroadcastOp>(def)) {

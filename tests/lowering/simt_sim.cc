@@ -225,7 +225,15 @@ class Sim {
   }
 
   // ---- memory -------------------------------------------------------------------------------
+  // As on the GPU: an access of 2, 4, 8 or 16 bytes (a vector is one access) must be aligned to
+  // its size.
+  void checkAligned(uint64_t a, int bytes) {
+    if ((bytes & (bytes - 1)) == 0 && (a & uint64_t(bytes - 1)))
+      throw Error("misaligned " + std::to_string(bytes) + "-byte access at " +
+                  ((a & kSmemTag) ? "shared byte " + std::to_string(a & ~kSmemTag) : "a global address"));
+  }
   uint8_t* addr(uint64_t a, int bytes) {
+    checkAligned(a, bytes);
     if (a & kSmemTag) {
       uint64_t off = a & ~kSmemTag;
       if (off + bytes > smem_.size()) throw Error("shared memory access out of bounds at " + std::to_string(off));
@@ -487,6 +495,7 @@ class Sim {
       int eb = bytesOf(elemOf(rt));
       return unary([&](int t, Val& o) {
         if (!active[t]) return;
+        checkAligned(p.at(t), o.n * eb);
         for (int k = 0; k < o.n; ++k) o.at(t, k) = load(t, p.at(t) + uint64_t(k * eb), eb);
       });
     }
@@ -495,8 +504,10 @@ class Sim {
       Val& v = get(st.getValue());
       int eb = bytesOf(elemOf(st.getValue().getType()));
       for (int t = 0; t < threads_; ++t)
-        if (active[t])
+        if (active[t]) {
+          checkAligned(p.at(t), v.n * eb);
           for (int k = 0; k < v.n; ++k) store(t, p.at(t) + uint64_t(k * eb), v.at(t, k), eb);
+        }
       return;
     }
     if (auto ins = dyn_cast<LLVM::InsertElementOp>(op)) {

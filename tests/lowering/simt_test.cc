@@ -274,6 +274,32 @@ TEST_CASE("DSL examples: vector add and bf16 row softmax", "[simt]") {
   }
 }
 
+TEST_CASE("DSL f32 softmax, 4 rows per block: row offsets row * stride are not known to be aligned", "[simt]") {
+  Lowered k("dsl_softmax_f32.mlir");
+  for (int stride : {211, 256}) {  // 211: element path (a 16-byte vector would be misaligned)
+    int rows = 6, cols = 203;
+    size_t n = size_t(rows) * stride;
+    std::vector<float> x(n);
+    for (float& v : x) v = uniform(-3, 3);
+    std::vector<sim::Buffer> bufs = {f32Buffer(x), f32Buffer(std::vector<float>(n, NAN))};
+    REQUIRE(sim::run(*k.module, "softmax",
+                     {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(cols), sim::Arg::i32(stride)},
+                     bufs, (rows + 3) / 4) == "");
+    auto out = f32Values(bufs[1]);
+    for (int r = 0; r < rows; ++r) {
+      double m = -INFINITY, s = 0;
+      for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
+      for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
+      for (int c = 0; c < cols; ++c) {
+        double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
+        INFO("stride " << stride << " row " << r << " col " << c);
+        REQUIRE(std::fabs(out[size_t(r) * stride + c] - want) <= 1e-6 + 1e-5 * want);
+      }
+      for (int c = cols; c < stride; ++c) REQUIRE(std::isnan(out[size_t(r) * stride + c]));
+    }
+  }
+}
+
 namespace {
 sim::Buffer f16Random(size_t n, std::vector<float>& rounded) {
   sim::Buffer b;
