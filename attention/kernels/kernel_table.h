@@ -32,11 +32,13 @@ struct BlockShape {
 };
 inline const std::vector<BlockShape>& block_shapes() {
   static const std::vector<BlockShape> shapes = {
-      // Chosen from ptxas reports (registers/spills) of the current lowering: 8 warps halve
-      // each thread's share of the f32 accumulators.
+      // Chosen from ptxas reports (registers/spills) of the current lowering and H100 timings
+      // (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma
+      // the 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop
+      // iterations, each with one CTA-wide barrier, and longer wgmma chains.
       {64, {128, 128, 8}, {64, 64, 8}},
-      {96, {128, 64, 8}, {64, 64, 8}},
-      {128, {128, 64, 8}, {64, 64, 8}},
+      {96, {128, 128, 8}, {64, 64, 8}},
+      {128, {128, 128, 8}, {64, 64, 8}},
       {256, {64, 32, 8}, {32, 32, 8}},
   };
   return shapes;
