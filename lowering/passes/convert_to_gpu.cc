@@ -4,10 +4,13 @@
 // Block = num_warps * 32 threads along x, grid = program ids, dynamic shared memory =
 // tile.smem_bytes bytes at the extern `@tile_smem` (addrspace 3, 1024-byte aligned: wgmma
 // descriptors address swizzled tiles in it).
+#include <functional>
+
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/passes.h"
+#include "lowering/passes/smem_allocator.h"
 #include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -57,16 +60,33 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   // Prologue anchor: thread-invariant values are inserted before it.
   Operation* anchor = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);
   KernelEmitter e(b, anchor, tid, smem);
-  // Software-pipelining buffers first, the scratch area after them.
-  int64_t pipelineEnd = 0;
+  // Long-lived regions: pipelining buffers (all needed), then a region per dot operand staged
+  // for per-k-step reads (not pipelined ones: those are read from their pipeline buffers), each
+  // live from its top-level op to its last user's; regions of different loops share bytes.
+  // The scratch area (conversions, reductions) comes after all of them.
+  // Live ranges in a pre-order numbering of the kernel's ops: an op spans its own number to
+  // that of its last nested op.
+  DenseMap<Operation*, std::pair<int, int>> span;
+  int counter = 0;
+  std::function<void(Operation*)> number = [&](Operation* op) {
+    int first = counter++;
+    for (Region& r : op->getRegions())
+      for (Block& blk : r)
+        for (Operation& inner : blk) number(&inner);
+    span[op] = {first, counter - 1};
+  };
+  for (Operation& op : f.getBody().front()) number(&op);
+  SmemAllocator plan(kSmemOperandAlign);
+  LogicalResult placed = success();
   f.walk([&](Operation* op) {
     if (!op->hasAttr("tilegpu.pipeline")) return;
-    e.pipelineOffset[op] = pipelineEnd;
-    pipelineEnd += int64_t(llvm::alignTo(uint64_t(pipelineBytes(op)), kSmemOperandAlign));
+    auto [first, last] = span[op->getParentOp()];  // the pipelined loop
+    int64_t off = plan.place(pipelineBytes(op), first, last, kSmemLimit);
+    if (off < 0) placed = f.emitOpError("software-pipelining buffers need more than the ") << kSmemLimit
+                                        << " bytes of shared memory an H100 block can have (fewer stages or smaller tiles)";
+    e.pipelineOffset[op] = off;
   });
-  // Then a region per dot operand staged for per-k-step reads (not pipelined ones: those are
-  // read from their pipeline buffers).
-  pipelineEnd = int64_t(llvm::alignTo(uint64_t(pipelineEnd), kSmemOperandAlign));
+  if (failed(placed)) return failure();
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
     if (auto cv = pipelinedConsumer(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(cv);
@@ -74,11 +94,14 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   // operands go through the scratch area and are loaded whole.
   f.walk([&](Operation* op) {
     if (pipelinedConverts.count(op)) return;
-    if (int64_t bytes = deferredStagingBytes(op); bytes && pipelineEnd + bytes <= kSmemLimit - 48 * 1024) {
-      e.deferredOffset[op] = pipelineEnd;
-      pipelineEnd += bytes;
-    }
+    int64_t bytes = deferredStagingBytes(op);
+    if (!bytes) return;
+    int first = span[op].first, last = first;
+    for (Operation* user : op->getResult(0).getUsers())
+      if (Operation* a = op->getBlock()->findAncestorOpInBlock(*user)) last = std::max(last, span[a].second);
+    if (int64_t off = plan.place(bytes, first, last, kSmemLimit - 48 * 1024); off >= 0) e.deferredOffset[op] = off;
   });
+  int64_t pipelineEnd = plan.end();
   e.setScratchBase(pipelineEnd);
   b.setInsertionPointToEnd(&entry);
   for (auto [src, dst] : llvm::zip(f.getArguments(), gf.getArguments())) {

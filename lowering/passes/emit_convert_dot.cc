@@ -133,9 +133,6 @@ int64_t deferredStagingBytes(Operation* op) {
   auto st = cv.getSrc().getType(), dt = cv.getResult().getType();
   if (!isa<tg::DotOperandAttr>(dt.getEncoding()) || st.getElementType().getIntOrFloatBitWidth() != 16 || st.getRank() != 2)
     return 0;
-  Value res = cv.getResult();
-  if (!res.hasOneUse() || !isa<ti::DotOp>(*res.getUsers().begin()) || (*res.getUsers().begin())->getBlock() != op->getBlock())
-    return 0;
   auto sl = layoutOf(st), dl = layoutOf(dt);
   if (failed(sl) || failed(dl)) return 0;
   if (sl->sameThreadBases(*dl)) {  // a register renaming: nothing to stage
@@ -143,7 +140,23 @@ int64_t deferredStagingBytes(Operation* op) {
     for (int64_t r = 0; r < dl->numRegs() && renaming; ++r) renaming = sl->regAt(dl->regCoord(r)) >= 0;
     if (renaming) return 0;
   }
-  return int64_t(llvm::alignTo(uint64_t(stagingTile(st, *sl).bytes), kSmemOperandAlign));
+  SmemTile tile = stagingTile(st, *sl);
+  Value res = cv.getResult();
+  Operation* user = res.hasOneUse() ? *res.getUsers().begin() : nullptr;
+  bool nextToDot = user && isa<ti::DotOp>(user) && user->getBlock() == op->getBlock();
+  if (!nextToDot) {
+    // Otherwise only the A operand of wgmma dots elsewhere (Q of the attention forward, K and V
+    // of its backward, converted once before the loop): left in shared memory it is read
+    // through a descriptor every iteration instead of holding 32-64 registers per thread for
+    // the whole loop.
+    if (cast<tg::DotOperandAttr>(dt.getEncoding()).getOpIdx() != 0 || !tile.swizzled || res.use_empty()) return 0;
+    for (Operation* u : res.getUsers()) {
+      auto dot = dyn_cast<ti::DotOp>(u);
+      unsigned warps = 0;
+      if (!dot || dot.getB() == res || !wgmmaAccumulatorOk(dot.getAcc().getType(), warps)) return 0;
+    }
+  }
+  return int64_t(llvm::alignTo(uint64_t(tile.bytes), kSmemOperandAlign));
 }
 
 LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
