@@ -53,7 +53,7 @@ TEST_CASE("nothing is compiled that the host API cannot launch") {
 TEST_CASE("instance names follow kernel_instances.bzl") {
   const Params p = fwd_params(*block_shape_for(128), DType::bf16, false);
   CHECK(instance_name("attn_fwd", p) ==
-        "attn_fwd__block_m128_block_n64_dtypebf16_head_dim128_num_warps8_softcapfalse");
+        "attn_fwd__block_m128_block_n128_dtypebf16_head_dim128_num_warps8_softcapfalse");
   CHECK(compiled_image("attn_fwd__no_such_params") == nullptr);
 }
 
