@@ -91,35 +91,42 @@ TEST_CASE("vector add: masked tail, vectorised gathers", "[simt]") {
   for (int i = 0; i < n; ++i) REQUIRE(out[i] == x[i] + y[i]);
 }
 
-TEST_CASE("row softmax: bounds-masked block loads (vector and element paths), row reductions", "[simt]") {
-  Lowered k("softmax.mlir");
-  int rows = 37, cols = 200;
-  for (int stride : {256, 203}) {  // 256: 16-byte vector path; 203: unaligned rows, element path
-    size_t n = size_t(rows - 1) * stride + cols;
-    std::vector<float> x(n);
-    for (auto& v : x) v = uniform(-3, 3);
-    std::vector<sim::Buffer> bufs = {f32Buffer(x), f32Buffer(std::vector<float>(n, NAN))};
-    std::string err = sim::run(*k.module, "row_softmax",
-                               {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(cols), sim::Arg::i32(stride)},
-                               bufs, (rows + 15) / 16);
-    REQUIRE(err == "");
-    auto out = f32Values(bufs[1]);
-    for (int r = 0; r < rows; ++r) {
-      double m = -INFINITY, s = 0;
-      for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
-      for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
-      for (int c = 0; c < cols; ++c) {
-        double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
-        INFO("stride " << stride << " row " << r << " col " << c);
-        REQUIRE(std::fabs(out[size_t(r) * stride + c] - want) <= 1e-6 + 1e-5 * want);
-      }
-      if (r + 1 < rows)
-        for (int c = cols; c < stride; ++c) REQUIRE(std::isnan(out[size_t(r) * stride + c]));
+namespace {
+// An f32 row softmax kernel (x, out, rows, cols, row_stride) run on `rows` rows of `cols`
+// values `stride` apart, `rowsPerBlock` rows per block, against double precision; the padding
+// between rows must stay unwritten (NaN).
+void checkF32Softmax(Lowered& k, const std::string& kernel, int rowsPerBlock, int rows, int cols, int stride) {
+  size_t n = size_t(rows - 1) * stride + cols;
+  std::vector<float> x(n);
+  for (auto& v : x) v = uniform(-3, 3);
+  std::vector<sim::Buffer> bufs = {f32Buffer(x), f32Buffer(std::vector<float>(n, NAN))};
+  std::string err = sim::run(*k.module, kernel,
+                             {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(cols), sim::Arg::i32(stride)},
+                             bufs, (rows + rowsPerBlock - 1) / rowsPerBlock);
+  REQUIRE(err == "");
+  auto out = f32Values(bufs[1]);
+  for (int r = 0; r < rows; ++r) {
+    double m = -INFINITY, s = 0;
+    for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
+    for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
+    for (int c = 0; c < cols; ++c) {
+      double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
+      INFO("stride " << stride << " row " << r << " col " << c);
+      REQUIRE(std::fabs(out[size_t(r) * stride + c] - want) <= 1e-6 + 1e-5 * want);
     }
+    if (r + 1 < rows)
+      for (int c = cols; c < stride; ++c) REQUIRE(std::isnan(out[size_t(r) * stride + c]));
   }
 }
+}  // namespace
 
-TEST_CASE("GEMM: ldmatrix + mma.sync, cp.async pipeline, tails in M, N and K", "[simt]") {
+TEST_CASE("row softmax: bounds-masked block loads (vector and element paths), row reductions", "[simt]") {
+  Lowered k("softmax.mlir");
+  for (int stride : {256, 203})  // 256: 16-byte vector path; 203: unaligned rows, element path
+    checkF32Softmax(k, "row_softmax", 16, 37, 200, stride);
+}
+
+TEST_CASE("GEMM: wgmma (A from ldmatrix or a descriptor), cp.async pipeline, tails in M, N and K", "[simt]") {
   struct Case {
     const char* file;
     int M, N, K, gridX, gridY;
@@ -276,28 +283,8 @@ TEST_CASE("DSL examples: vector add and bf16 row softmax", "[simt]") {
 
 TEST_CASE("DSL f32 softmax, 4 rows per block: row offsets row * stride are not known to be aligned", "[simt]") {
   Lowered k("dsl_softmax_f32.mlir");
-  for (int stride : {211, 256}) {  // 211: element path (a 16-byte vector would be misaligned)
-    int rows = 6, cols = 203;
-    size_t n = size_t(rows) * stride;
-    std::vector<float> x(n);
-    for (float& v : x) v = uniform(-3, 3);
-    std::vector<sim::Buffer> bufs = {f32Buffer(x), f32Buffer(std::vector<float>(n, NAN))};
-    REQUIRE(sim::run(*k.module, "softmax",
-                     {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(cols), sim::Arg::i32(stride)},
-                     bufs, (rows + 3) / 4) == "");
-    auto out = f32Values(bufs[1]);
-    for (int r = 0; r < rows; ++r) {
-      double m = -INFINITY, s = 0;
-      for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
-      for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
-      for (int c = 0; c < cols; ++c) {
-        double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
-        INFO("stride " << stride << " row " << r << " col " << c);
-        REQUIRE(std::fabs(out[size_t(r) * stride + c] - want) <= 1e-6 + 1e-5 * want);
-      }
-      for (int c = cols; c < stride; ++c) REQUIRE(std::isnan(out[size_t(r) * stride + c]));
-    }
-  }
+  for (int stride : {211, 256})  // 211: element path (a 16-byte vector would be misaligned)
+    checkF32Softmax(k, "softmax", 4, 6, 203, stride);
 }
 
 namespace {
