@@ -7,9 +7,9 @@ variants); //attention/gpu:compiled_table_test fails when the two disagree."""
 
 # head_dim -> ((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)), as in kernel_table.h.
 _BLOCKS = {
-    64: ((128, 128, 8), (64, 64, 8)),
-    96: ((128, 128, 8), (64, 64, 8)),
-    128: ((128, 128, 8), (64, 64, 8)),
+    64: ((128, 128, 8), (64, 128, 8)),
+    96: ((128, 128, 8), (64, 128, 8)),
+    128: ((128, 128, 8), (64, 128, 8)),
     256: ((64, 32, 8), (32, 32, 8)),
 }
 

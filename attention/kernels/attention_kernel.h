@@ -77,6 +77,9 @@ SeqBounds sequence_bounds(const AttnScalars& s, const Int& b);
 
 // Per-program context the score hook sees: absolute query rows [BM,1] and key columns [1,BN]
 // (i32), the batch index, the q head, and the sequence bounds.
+// Query indices `rows` and key indices `cols`, broadcastable to the score tile: [BM,1] and
+// [1,BN] for query-major scores, [1,BM] and [BN,1] for key-major (transposed) ones; score
+// modifications must only combine them elementwise.
 struct ScoreContext {
   Tile rows, cols;
   Int b, h;

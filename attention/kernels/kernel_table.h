@@ -36,9 +36,11 @@ inline const std::vector<BlockShape>& block_shapes() {
       // (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma
       // the 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop
       // iterations, each with one CTA-wide barrier, and longer wgmma chains.
-      {64, {128, 128, 8}, {64, 64, 8}},
-      {96, {128, 128, 8}, {64, 64, 8}},
-      {128, {128, 128, 8}, {64, 64, 8}},
+      // The backward's dK/dV program is key-major (bwd.cc): 128 keys over 8 warps make its
+      // dots wgmma-shaped.
+      {64, {128, 128, 8}, {64, 128, 8}},
+      {96, {128, 128, 8}, {64, 128, 8}},
+      {128, {128, 128, 8}, {64, 128, 8}},
       {256, {64, 32, 8}, {32, 32, 8}},
   };
   return shapes;
