@@ -99,7 +99,15 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
     int first = span[op].first, last = first;
     for (Operation* user : op->getResult(0).getUsers())
       if (Operation* a = op->getBlock()->findAncestorOpInBlock(*user)) last = std::max(last, span[a].second);
-    if (int64_t off = plan.place(bytes, first, last, kSmemLimit - 48 * 1024); off >= 0) e.deferredOffset[op] = off;
+    // A loop-invariant operand converted inside its loop is staged once before the loop; its
+    // region then lives over the whole loop.
+    auto loop = dyn_cast<scf::ForOp>(op->getParentOp());
+    bool hoist = loop && !loop.getBodyRegion().isAncestor(op->getOperand(0).getParentRegion());
+    if (hoist) std::tie(first, last) = span[loop];
+    if (int64_t off = plan.place(bytes, first, last, kSmemLimit - 48 * 1024); off >= 0) {
+      e.deferredOffset[op] = off;
+      if (hoist) e.hoistedStaging[op] = loop;
+    }
   });
   int64_t pipelineEnd = plan.end();
   e.setScratchBase(pipelineEnd);

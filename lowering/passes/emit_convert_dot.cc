@@ -167,6 +167,8 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
   auto sl = layoutOf(st, &why);
   auto dl = layoutOf(dt, &why);
   if (failed(sl) || failed(dl)) return op->emitOpError(why);
+  // Staged before its loop already (KernelEmitter::emitFor): nothing to do per iteration.
+  if (e.hoistedStaging.count(op) && e.deferredFragments.count(cv.getResult().getAsOpaquePointer())) return success();
   auto& in = e.regs(cv.getSrc());
   // Same elements in the same threads: rename registers.
   if (sl->sameThreadBases(*dl)) {

@@ -184,6 +184,8 @@ static void unflatten(KernelEmitter& e, ValueRange values, ValueRange flat, Arra
 }
 
 LogicalResult KernelEmitter::emitFor(Operation* op) {
+  for (Operation& inner : cast<scf::ForOp>(op).getBody()->without_terminator())
+    if (hoistedStaging.lookup(&inner) == op && failed(emitConvertLayout(*this, &inner))) return failure();
   bool pipelined = false;
   if (failed(emitPipelinedFor(*this, op, pipelined))) return failure();
   if (pipelined) return success();

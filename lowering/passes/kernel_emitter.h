@@ -70,6 +70,9 @@ class KernelEmitter {
   // with a region of their own (offset), and the staged tiles by converted value.
   llvm::DenseMap<mlir::Operation*, int64_t> deferredOffset;
   std::map<const void*, std::shared_ptr<DeferredFragments>> deferredFragments;
+  // Staged conversions of loop-invariant operands inside a loop: staged once, before the loop
+  // (convert -> that scf.for), not every iteration.
+  llvm::DenseMap<mlir::Operation*, mlir::Operation*> hoistedStaging;
   mlir::Value castIndexToI32(mlir::Value v);
 
  private:
