@@ -41,3 +41,33 @@ func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M
   tile.store_block %acc, %c shape [%M, %N] strides [%sc, %c1] offsets [%m0, %n0] : tensor<64x64xf32>, !tile.ptr<f32>
   return
 }
+
+// A loop-invariant B operand (W, loaded before the loop) converted for a dot inside it: staged
+// in shared memory once, before the loop (store, async-proxy fence, barrier); inside the loop
+// only A is staged (one fence), and both operands reach wgmma through descriptors (A K-major,
+// W N-major: trans-b = 1).
+// CHECK-LABEL: gpu.func @invariant_b
+// CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.for
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: nvvm.fence.proxy
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, $64, $65, p, 1, 1, 0, 1;
+// CHECK: scf.yield
+func.func @invariant_b(%a: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %K: i32, %sa: i32)
+    attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %c64 = arith.constant 64 : i32
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %tw = tile.load_block %w shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32>
+  %acc = scf.for %m = %c0 to %M step %c64 iter_args(%acc = %zero) -> (tensor<64x64xf32>) : i32 {
+    %ta = tile.load_block %a shape [%M, %c64] strides [%sa, %c1] offsets [%m, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %d = tile.dot %ta, %tw, %acc : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  }
+  tile.store_block %acc, %c shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
