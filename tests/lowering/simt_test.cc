@@ -92,6 +92,16 @@ TEST_CASE("vector add: masked tail, vectorised gathers", "[simt]") {
 }
 
 namespace {
+// softmax of row r (cols values starting at r * stride of x) in double precision.
+std::vector<double> softmaxRow(const std::vector<float>& x, int r, int cols, int stride) {
+  double m = -INFINITY, s = 0;
+  for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
+  std::vector<double> out(static_cast<size_t>(cols));
+  for (int c = 0; c < cols; ++c) s += (out[size_t(c)] = std::exp(double(x[size_t(r) * stride + c]) - m));
+  for (double& v : out) v /= s;
+  return out;
+}
+
 // An f32 row softmax kernel (x, out, rows, cols, row_stride) run on `rows` rows of `cols`
 // values `stride` apart, `rowsPerBlock` rows per block, against double precision; the padding
 // between rows must stay unwritten (NaN).
@@ -106,11 +116,9 @@ void checkF32Softmax(Lowered& k, const std::string& kernel, int rowsPerBlock, in
   REQUIRE(err == "");
   auto out = f32Values(bufs[1]);
   for (int r = 0; r < rows; ++r) {
-    double m = -INFINITY, s = 0;
-    for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
-    for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
+    std::vector<double> ref = softmaxRow(x, r, cols, stride);
     for (int c = 0; c < cols; ++c) {
-      double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
+      double want = ref[size_t(c)];
       INFO("stride " << stride << " row " << r << " col " << c);
       REQUIRE(std::fabs(out[size_t(r) * stride + c] - want) <= 1e-6 + 1e-5 * want);
     }
@@ -268,11 +276,9 @@ TEST_CASE("DSL examples: vector add and bf16 row softmax", "[simt]") {
                      {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(cols), sim::Arg::i32(stride)},
                      bufs, rows) == "");
     for (int r = 0; r < rows; ++r) {
-      double m = -INFINITY, s = 0;
-      for (int c = 0; c < cols; ++c) m = std::max(m, double(x[size_t(r) * stride + c]));
-      for (int c = 0; c < cols; ++c) s += std::exp(double(x[size_t(r) * stride + c]) - m);
+      std::vector<double> ref = softmaxRow(x, r, cols, stride);
       for (int c = 0; c < cols; ++c) {
-        double want = std::exp(double(x[size_t(r) * stride + c]) - m) / s;
+        double want = ref[size_t(c)];
         INFO("row " << r << " col " << c);
         REQUIRE(std::fabs(bf16At(bufs[1], size_t(r) * stride + c) - want) <= 1e-5 + 8e-3 * want);
       }
