@@ -18,11 +18,6 @@ void check_cpu(const TensorView& v, const char* what) {
 
 }  // namespace
 
-void check_same_shape(const TensorView& a, const TensorView& b, const char* what) {
-  if (a.sizes() != b.sizes())
-    throw std::invalid_argument(std::string(what) + ": shapes differ, " + a.shape_str() + " vs " + b.shape_str());
-}
-
 DeviceTensor CpuTensorOps::empty(DType dtype, const std::vector<int64_t>& shape) {
   DeviceTensor t;
   int64_t n = 1;
@@ -66,15 +61,7 @@ void CpuTensorOps::accumulate(const TensorView& acc, const TensorView& src) {
 void CpuTensorOps::merge_partial(const TensorView& out, const TensorView& lse, const TensorView& block_out,
                                  const TensorView& block_lse) {
   for (const TensorView* v : {&out, &lse, &block_out, &block_lse}) check_cpu(*v, "merge_partial");
-  check_same_shape(out, block_out, "merge_partial out/block_out");
-  check_same_shape(lse, block_lse, "merge_partial lse/block_lse");
-  if (out.dtype != DType::f32 || lse.dtype != DType::f32 || block_lse.dtype != DType::f32)
-    throw std::invalid_argument("merge_partial: expected f32 out, lse and block_lse, got " + describe(out) + ", " +
-                                describe(lse) + ", " + describe(block_lse));
-  if (out.rank != 4 || lse.rank != 3 || lse.size(0) != out.size(0) || lse.size(1) != out.size(2) ||
-      lse.size(2) != out.size(1))
-    throw std::invalid_argument("merge_partial: expected out (b, s, h, d) and lse (b, h, s), got " + out.shape_str() +
-                                " and " + lse.shape_str());
+  check_merge_partial_args(out, lse, block_out, block_lse);
   float* o = static_cast<float*>(out.data);
   float* l = static_cast<float*>(lse.data);
   const float* bl = static_cast<const float*>(block_lse.data);

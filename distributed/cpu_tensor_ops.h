@@ -21,8 +21,5 @@ class CpuTensorOps : public TensorOps {
   void copy_bytes(void* dst, const void* src, size_t bytes) override;
 };
 
-// Throws std::invalid_argument naming `what` when the shapes differ.
-void check_same_shape(const TensorView& a, const TensorView& b, const char* what);
-
 }  // namespace dist
 }  // namespace tile

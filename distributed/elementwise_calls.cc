@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "distributed/device_tensor.h"
+#include "distributed/tensor_ops.h"
 
 namespace tile {
 namespace dist {
@@ -65,11 +66,6 @@ void check_float(const TensorView& v, const char* what) {
     throw std::invalid_argument(std::string(what) + ": expected bf16, f16 or f32, got " + describe(v));
 }
 
-void check_dims(const TensorView& a, const TensorView& b, const char* what) {
-  if (a.sizes() != b.sizes())
-    throw std::invalid_argument(std::string(what) + ": shapes differ, " + a.shape_str() + " vs " + b.shape_str());
-}
-
 int32_t grid_dim(int64_t n, const char* what) {
   if (n < 1 || n > 65535)
     throw std::invalid_argument(std::string(what) + ": grid dimension " + std::to_string(n) + " outside [1, 65535]");
@@ -97,7 +93,7 @@ void push_operand(KernelCall& c, const TensorView& v, const Walk4& w, const char
 KernelCall copy_call(const TensorView& dst, const TensorView& src) {
   check_float(dst, "copy dst");
   check_float(src, "copy src");
-  check_dims(dst, src, "copy");
+  check_same_shape(dst, src, "copy");
   const Walk4 wd = walk_of(dst, "copy dst"), ws = walk_of(src, "copy src");
   for (int d = 0; d < 4; ++d)
     if (wd.size[d] != ws.size[d])
@@ -123,7 +119,7 @@ KernelCall fill_call(const TensorView& dst, float value) {
 KernelCall accumulate_call(const TensorView& acc, const TensorView& src) {
   if (acc.dtype != DType::f32) throw std::invalid_argument("accumulate: expected an f32 accumulator, got " + describe(acc));
   check_float(src, "accumulate src");
-  check_dims(acc, src, "accumulate");
+  check_same_shape(acc, src, "accumulate");
   const Walk4 wa = walk_of(acc, "accumulate acc"), ws = walk_of(src, "accumulate src");
   for (int d = 0; d < 4; ++d)
     if (wa.size[d] != ws.size[d])
@@ -138,16 +134,8 @@ KernelCall accumulate_call(const TensorView& acc, const TensorView& src) {
 
 KernelCall merge_call(const TensorView& out, const TensorView& lse, const TensorView& block_out,
                       const TensorView& block_lse) {
-  check_dims(out, block_out, "merge_partial out/block_out");
-  check_dims(lse, block_lse, "merge_partial lse/block_lse");
+  check_merge_partial_args(out, lse, block_out, block_lse);
   check_float(block_out, "merge_partial block_out");
-  if (out.dtype != DType::f32 || lse.dtype != DType::f32 || block_lse.dtype != DType::f32)
-    throw std::invalid_argument("merge_partial: expected f32 out, lse and block_lse, got " + describe(out) + ", " +
-                                describe(lse) + ", " + describe(block_lse));
-  if (out.rank != 4 || lse.rank != 3 || lse.size(0) != out.size(0) || lse.size(1) != out.size(2) ||
-      lse.size(2) != out.size(1))
-    throw std::invalid_argument("merge_partial: expected out (b, s, h, d) and lse (b, h, s), got " + out.shape_str() +
-                                " and " + lse.shape_str());
   const Walk4 wo = walk_of(out, "merge_partial out"), wb = walk_of(block_out, "merge_partial block_out");
   KernelCall c = walk_call("dist_merge", wo, "merge_partial");
   c.params.set("SRC", block_out.dtype);

@@ -45,5 +45,12 @@ class TensorOps {
   }
 };
 
+// Argument checks every TensorOps implementation makes, throwing std::invalid_argument naming
+// `what`: equal shapes; and merge_partial's contract above (dtypes and the (b, s, h, d) /
+// (b, h, s) shapes).
+void check_same_shape(const TensorView& a, const TensorView& b, const char* what);
+void check_merge_partial_args(const TensorView& out, const TensorView& lse, const TensorView& block_out,
+                              const TensorView& block_lse);
+
 }  // namespace dist
 }  // namespace tile

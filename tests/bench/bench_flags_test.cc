@@ -1,31 +1,14 @@
 // Flag parsing of //bench:flash_attn: defaults, every flag, and errors that name the flag.
 #include <catch2/catch.hpp>
 
-#include <sstream>
-
 #include "bench/bench_case.h"
 #include "bench/bench_flags.h"
+#include "tests/bench/bench_flags_testing.h"
 
 using namespace tile::bench;
 
-namespace {
-
-ParseResult parse(const std::string& line) {
-  std::vector<std::string> args;
-  std::istringstream ss(line);
-  for (std::string a; ss >> a;) args.push_back(a);
-  return parse_bench_flags(args);
-}
-
-// The error must start with the flag it is about.
-void check_error(const std::string& line, const std::string& flag) {
-  INFO(line);
-  ParseResult r = parse(line);
-  CHECK_FALSE(r.ok);
-  CHECK(r.error.rfind(flag + ":", 0) == 0);
-}
-
-}  // namespace
+using testing::check_error;
+using testing::parse;
 
 TEST_CASE("defaults: the seed's case, booleans off", "[bench][flags]") {
   ParseResult r = parse("");

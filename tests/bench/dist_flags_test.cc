@@ -2,29 +2,13 @@
 // the errors that name the flag before anything runs.
 #include <catch2/catch.hpp>
 
-#include <sstream>
-
 #include "bench/bench_flags.h"
+#include "tests/bench/bench_flags_testing.h"
 
 using namespace tile::bench;
 
-namespace {
-
-ParseResult parse(const std::string& line) {
-  std::vector<std::string> args;
-  std::istringstream ss(line);
-  for (std::string a; ss >> a;) args.push_back(a);
-  return parse_bench_flags(args);
-}
-
-void check_error(const std::string& line, const std::string& flag) {
-  INFO(line);
-  ParseResult r = parse(line);
-  CHECK_FALSE(r.ok);
-  CHECK(r.error.rfind(flag + ":", 0) == 0);
-}
-
-}  // namespace
+using testing::check_error;
+using testing::parse;
 
 TEST_CASE("single GPU unless --nproc_per_node is given", "[bench][dist]") {
   ParseResult r = parse("");
