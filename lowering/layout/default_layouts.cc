@@ -46,4 +46,9 @@ tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> sh
   return tile::gpu::MmaAttr::get(ctx, {wm, numWarps / wm});
 }
 
+bool wgmmaShape(int64_t M, int64_t N, int64_t K, unsigned operandBits, bool f32Accumulator, unsigned numWarps) {
+  return operandBits == 16 && f32Accumulator && numWarps % 4 == 0 && M % (16 * int64_t(numWarps)) == 0 && N % 8 == 0 &&
+         K % 16 == 0;
+}
+
 }  // namespace tile::lowering

@@ -20,4 +20,10 @@ tile::gpu::BlockedAttr defaultBlocked(mlir::MLIRContext* ctx, llvm::ArrayRef<int
 tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps,
                               bool rowsInWarp = true);
 
+// Shapes Hopper's wgmma runs once the accumulator has warps only along M (4 consecutive warps
+// then own 64 consecutive rows): 16-bit operands into f32, a multiple of 4 warps, M a multiple
+// of 16 rows per warp, N of 8, K of 16. The layout pass gives such dots that warp grid; the
+// emitter uses wgmma when their B operand also sits in a swizzled shared tile.
+bool wgmmaShape(int64_t M, int64_t N, int64_t K, unsigned operandBits, bool f32Accumulator, unsigned numWarps);
+
 }  // namespace tile::lowering

@@ -33,17 +33,10 @@ namespace {
 
 RankedTensorType tensorType(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
 
-// Dots Hopper's wgmma can run once their accumulator has warps only along M (4 consecutive
-// warps then own 64 consecutive rows): 16-bit operands, a multiple of 4 warps, M a multiple of
-// 16 rows per warp, N a multiple of 8, K of 16. Whether wgmma is used in the end also depends
-// on B landing in a swizzled shared tile (emit_wgmma.cc); otherwise mma.sync runs on the same
-// layout.
 bool wgmmaShape(ti::DotOp dot, unsigned numWarps) {
   auto a = dot.getA().getType(), c = dot.getAcc().getType();
-  unsigned bits = a.getElementType().getIntOrFloatBitWidth();
-  int64_t M = c.getDimSize(0), N = c.getDimSize(1), K = a.getDimSize(1);
-  return bits == 16 && c.getElementType().isF32() && numWarps % 4 == 0 && M % (16 * int64_t(numWarps)) == 0 &&
-         N % 8 == 0 && K % 16 == 0;
+  return tile::lowering::wgmmaShape(c.getDimSize(0), c.getDimSize(1), a.getDimSize(1),
+                                    a.getElementType().getIntOrFloatBitWidth(), c.getElementType().isF32(), numWarps);
 }
 
 RankedTensorType withLayout(RankedTensorType t, Attribute enc) {

@@ -153,7 +153,7 @@ int64_t deferredStagingBytes(Operation* op) {
     for (Operation* u : res.getUsers()) {
       auto dot = dyn_cast<ti::DotOp>(u);
       unsigned warps = 0;
-      if (!dot || dot.getB() == res || !wgmmaAccumulatorOk(dot.getAcc().getType(), warps)) return 0;
+      if (!dot || dot.getB() == res || !wgmmaDot(dot, warps)) return 0;
     }
   }
   return int64_t(llvm::alignTo(uint64_t(tile.bytes), kSmemOperandAlign));
@@ -202,7 +202,7 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
     tile.slotBase = e.i32(it->second);
     e.b.create<mlir::gpu::BarrierOp>(loc);
     storeTile(e, loc, *sl, tile, in);
-    emitAsyncProxyFence(e.b, loc);  // the dot may read the tile with wgmma
+    if (tile.swizzled) emitAsyncProxyFence(e.b, loc);  // the dot may read it with wgmma
     e.b.create<mlir::gpu::BarrierOp>(loc);
     e.deferredFragments[cv.getResult().getAsOpaquePointer()] =
         std::make_shared<DeferredFragments>(DeferredFragments{tile, *dl, dot.getOpIdx(), elem, op});
@@ -221,7 +221,6 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
     return op->emitOpError("convert_layout through shared memory supports 1-D/2-D tiles of 1/8/16/32-bit elements");
   int fast = sl->reg.empty() || baseDim(sl->reg[0]).first < 0 ? int(st.getRank()) - 1 : baseDim(sl->reg[0]).first;
   SmemTile tile(st.getShape(), fast, bits / 8);
-  (void)stagingTile;
   e.useSmem(tile.bytes);
   e.b.create<mlir::gpu::BarrierOp>(loc);
   storeTile(e, loc, *sl, tile, src);

@@ -216,8 +216,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     b.setInsertionPointToEnd(body);
     b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
     // wgmma reads shared memory through the async proxy: make this thread's copies visible to
-    // it before the barrier publishes them.
-    emitAsyncProxyFence(b, loc);
+    // it before the barrier publishes them (only swizzled buffers can be read by wgmma).
+    if (llvm::any_of(pipes, [](Piped p) { return bufferTile(p.load.getResult().getType().getShape(), 1).swizzled; }))
+      emitAsyncProxyFence(b, loc);
     b.create<mlir::gpu::BarrierOp>(loc);
     Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
     Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));

@@ -14,6 +14,7 @@
 // instruction can read (or write) them between the first wgmma and the wait.
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
+#include "lowering/layout/default_layouts.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -60,17 +61,13 @@ SmallVector<Value> tiedAsm(OpBuilder& b, Location loc, StringRef text, ArrayRef<
 // (32-45), swizzle mode 1 = 128B (62-63). The start address of a k-step may move inside a
 // swizzle atom: the hardware applies the XOR to the final address bits, so the atom (region
 // base) must be 1024-byte aligned, which the buffers are.
-struct Descriptor {
-  Value base;  // i64: descriptor of the tile start
-  static Value make(KernelEmitter& e, Location loc, const SmemTile& t, int64_t leadingBytes) {
-    OpBuilder& b = e.b;
-    Value ptr = e.smemAbsolute(t.slotBase);
-    Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
-    Value start = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, addr, e.i64(4)), e.i64(0x3FFF));
-    int64_t fixed = ((leadingBytes >> 4) & 0x3FFF) << 16 | int64_t((1024 >> 4) & 0x3FFF) << 32 | int64_t(1) << 62;
-    return b.create<arith::OrIOp>(loc, start, e.i64(fixed));
-  }
-};
+Value tileDescriptor(KernelEmitter& e, Location loc, const SmemTile& t, int64_t leadingBytes) {
+  OpBuilder& b = e.b;
+  Value addr = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), e.smemAbsolute(t.slotBase));
+  Value start = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, addr, e.i64(4)), e.i64(0x3FFF));
+  int64_t fixed = ((leadingBytes >> 4) & 0x3FFF) << 16 | int64_t((1024 >> 4) & 0x3FFF) << 32 | int64_t(1) << 62;
+  return b.create<arith::OrIOp>(loc, start, e.i64(fixed));
+}
 
 // Byte offset, inside swizzled tile `t`, of the 16-element k-step at `k0` and the MN block
 // starting at `mn0`. The operand is K-major when its contiguous dimension is K (`kIsFast`),
@@ -101,12 +98,14 @@ Value descriptorAt(KernelEmitter& e, Location loc, Value tileDesc, Value byteOff
 
 }  // namespace
 
-bool wgmmaAccumulatorOk(RankedTensorType acc, unsigned& warps) {
-  auto mma = dyn_cast<tg::MmaAttr>(acc.getEncoding());
+bool wgmmaDot(Operation* op, unsigned& warps) {
+  auto dot = cast<ti::DotOp>(op);
+  auto at = dot.getA().getType(), ct = dot.getAcc().getType();
+  auto mma = dyn_cast<tg::MmaAttr>(ct.getEncoding());
   if (!mma || mma.getWarpsPerCTA().size() != 2 || mma.getWarpsPerCTA()[1] != 1) return false;
   warps = mma.getWarpsPerCTA()[0];
-  int64_t M = acc.getDimSize(0), N = acc.getDimSize(1);
-  return warps % 4 == 0 && M % (16 * int64_t(warps)) == 0 && N % 8 == 0 && acc.getElementType().isF32();
+  return wgmmaShape(ct.getDimSize(0), ct.getDimSize(1), at.getDimSize(1), at.getElementType().getIntOrFloatBitWidth(),
+                    ct.getElementType().isF32(), warps);
 }
 
 LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
@@ -115,9 +114,8 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
   auto at = dot.getA().getType(), ct = dot.getAcc().getType();
   Type elem = at.getElementType();
   unsigned W = 0;
-  if ((!elem.isBF16() && !elem.isF16()) || !wgmmaAccumulatorOk(ct, W)) return success();
+  if ((!elem.isBF16() && !elem.isF16()) || !wgmmaDot(op, W)) return success();
   int64_t M = ct.getDimSize(0), N = ct.getDimSize(1), K = at.getDimSize(1);
-  if (K % 16) return success();
   auto deferredB = e.deferredFragments.find(dot.getB().getAsOpaquePointer());
   if (deferredB == e.deferredFragments.end() || !deferredB->second->tile.swizzled) return success();
   auto deferredA = e.deferredFragments.find(dot.getA().getAsOpaquePointer());
@@ -134,13 +132,13 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
   const char* ty = bf16 ? "bf16" : "f16";
   const SmemTile& bt = deferredB->second->tile;
   bool bKFast = bt.fast == 0;  // B is K x N
-  Value bDesc = Descriptor::make(e, loc, bt, bKFast ? 16 : bt.chunkBytes());
+  Value bDesc = tileDescriptor(e, loc, bt, bKFast ? 16 : bt.chunkBytes());
   Value aDesc;
   bool aKFast = false;
   if (aInSmem) {
     const SmemTile& atile = deferredA->second->tile;
     aKFast = atile.fast == 1;  // A is M x K
-    aDesc = Descriptor::make(e, loc, atile, aKFast ? 16 : atile.chunkBytes());
+    aDesc = tileDescriptor(e, loc, atile, aKFast ? 16 : atile.chunkBytes());
   }
   // This warpgroup's first row: 64 * (warp / 4).
   Value wgRow = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, e.warp(), e.i32(4)), e.i32(64));

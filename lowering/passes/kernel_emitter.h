@@ -99,8 +99,9 @@ mlir::LogicalResult emitDot(KernelEmitter& e, mlir::Operation* op);
 // The Hopper path of a dot (emit_wgmma.cc); `handled` is false when the dot does not qualify
 // (layout, operand not in a swizzled shared tile) and mma.sync is used instead.
 mlir::LogicalResult emitWgmmaDot(KernelEmitter& e, mlir::Operation* op, bool& handled);
-// Accumulator layouts wgmma can produce: warps only along M, a multiple of 4 of them.
-bool wgmmaAccumulatorOk(mlir::RankedTensorType acc, unsigned& warps);
+// A tile.dot wgmma can run: its accumulator has warps only along M (`warps` of them) and its
+// shape passes wgmmaShape (default_layouts.h).
+bool wgmmaDot(mlir::Operation* dot, unsigned& warps);
 // fence.proxy.async.shared::cta: this thread's generic-proxy shared-memory writes become
 // visible to async-proxy readers (wgmma) once a barrier follows.
 void emitAsyncProxyFence(mlir::OpBuilder& b, mlir::Location loc);
