@@ -36,6 +36,7 @@ struct Scratch {
   Backend& be;
   std::vector<std::unique_ptr<Workspace>> buffers;
   void* get(size_t bytes) {
+    if (bytes == 0) return nullptr;  // empty problems: nothing reads it
     buffers.push_back(std::make_unique<Workspace>(be, bytes));
     return buffers.back()->get();
   }
@@ -84,6 +85,11 @@ Params bwd_params_of(const AttnProblem& p) { return bwd_params(*p.blocks, p.dtyp
 
 int cdiv(int a, int b) { return (a + b - 1) / b; }
 
+// Empty batches or sequences give empty grids: nothing to run (CUDA refuses a zero grid).
+void launch_nonempty(Backend& be, const KernelCall& call) {
+  if (call.grid[0] > 0 && call.grid[1] > 0 && call.grid[2] > 0) be.launch(call);
+}
+
 void run_forward(Backend& be, const AttnProblem& p) {
   KernelCall call;
   call.kernel = fwd_kernel_name(variant_of(p));
@@ -93,16 +99,27 @@ void run_forward(Backend& be, const AttnProblem& p) {
   call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
   push_scalars(call.args, p);
   push_variant_args(call.args, p);
-  be.launch(call);
+  launch_nonempty(be, call);
   be.synchronize();
 }
 
 void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, const AttnGradViews& g,
-                  const TensorView& q, const TensorView& k, const TensorView& v) {
+                  const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out) {
   HeadOperand d_out = check_like(be, dout, "dout", q, "q", p.varlen);
   HeadOperand dq = check_like(be, g.dq, "dq", q, "q", p.varlen);
   HeadOperand dk = check_like(be, g.dk, "dk", k, "k", p.varlen);
   HeadOperand dv = check_like(be, g.dv, "dv", v, "v", p.varlen);
+  // Gradients are written by programs that read every input: they may share memory with none
+  // of them, nor with each other.
+  check_output_overlap(g.dq, "dq", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {dout, "dout"}, {p.lse, "softmax_lse"},
+                                    {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
+                                    {p.alibi_slopes, "alibi_slopes"}, {g.dk, "dk"}, {g.dv, "dv"}});
+  check_output_overlap(g.dk, "dk", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {dout, "dout"}, {p.lse, "softmax_lse"},
+                                    {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
+                                    {p.alibi_slopes, "alibi_slopes"}, {g.dv, "dv"}});
+  check_output_overlap(g.dv, "dv", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {dout, "dout"}, {p.lse, "softmax_lse"},
+                                    {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
+                                    {p.alibi_slopes, "alibi_slopes"}});
 
   Scratch scratch{be};
   const bool atomic = !p.deterministic;
@@ -136,12 +153,12 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks->bwd.block_m), p.batch * p.nheads, 1};
   const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks->bwd.block_n), p.batch * p.nheads_k, 1};
   const Variant var = variant_of(p);
-  be.launch(KernelCall{kPreprocessKernel, params, q_grid, shared});
-  be.launch(KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});
+  launch_nonempty(be, KernelCall{kPreprocessKernel, params, q_grid, shared});
+  launch_nonempty(be, KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});
   if (atomic)
-    be.launch(KernelCall{kDqConvertKernel, params, q_grid, shared});
+    launch_nonempty(be, KernelCall{kDqConvertKernel, params, q_grid, shared});
   else
-    be.launch(KernelCall{dq_kernel_name(var), params, q_grid, with_variant});
+    launch_nonempty(be, KernelCall{dq_kernel_name(var), params, q_grid, with_variant});
   be.synchronize();
 }
 
@@ -191,13 +208,13 @@ void flash_attn_varlen_qkvpacked_func(Backend& be, const TensorView& qkv, const 
 void flash_attn_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
                          const TensorView& v, const TensorView& out, const TensorView& lse,
                          const AttnGradViews& grads, const FlashAttnOptions& o) {
-  run_backward(be, make_problem(be, q, k, v, out, lse, nullptr, o), dout, grads, q, k, v);
+  run_backward(be, make_problem(be, q, k, v, out, lse, nullptr, o), dout, grads, q, k, v, out);
 }
 
 void flash_attn_varlen_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
                                 const TensorView& v, const TensorView& out, const TensorView& lse,
                                 const VarlenSeqs& seqs, const AttnGradViews& grads, const FlashAttnOptions& o) {
-  run_backward(be, make_problem(be, q, k, v, out, lse, &seqs, o), dout, grads, q, k, v);
+  run_backward(be, make_problem(be, q, k, v, out, lse, &seqs, o), dout, grads, q, k, v, out);
 }
 
 }  // namespace tile::attention

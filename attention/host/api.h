@@ -6,7 +6,12 @@
 // Outputs are written into caller-provided views: out like q, softmax_lse f32 (batch, nheads,
 // seqlen_q) or varlen (nheads, total_q). Everything is validated before anything is launched:
 // bad input throws std::invalid_argument naming the argument, what was expected and what was
-// given, and nothing is written.
+// given, and nothing is written. Outputs (out, softmax_lse, dq, dk, dv) may not share memory
+// with any input, with each other, or with themselves (two indices on one element).
+//
+// Edge cases (README, "Edge cases"): empty batches and sequences are valid (out = 0 where a
+// query has no key, gradients of an empty side are 0); a row that sees no key gets out = 0 and
+// softmax_lse = -inf (flash-attn writes +inf); any finite softmax_scale, 0 included, is valid.
 #pragma once
 
 #include <optional>

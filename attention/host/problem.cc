@@ -1,5 +1,7 @@
 #include "attention/host/problem.h"
 
+#include "attention/host/memory_overlap.h"
+
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -22,8 +24,11 @@ std::string dims_str(const std::vector<int64_t>& d) {
   return os.str();
 }
 
+// An empty tensor may have no storage (PyTorch gives null data for zero elements).
+bool is_empty(const TensorView& t) { return t.rank > 0 && t.numel() == 0; }
+
 void check_defined(Backend& be, const TensorView& t, const char* name) {
-  if (!t.defined()) bad(name, "a tensor", "an undefined view (null data)");
+  if (!t.defined() && !is_empty(t)) bad(name, "a tensor", "an undefined view (null data)");
   if (t.device != be.device())
     bad(name, "a tensor on " + be.device().str() + " (the " + be.name() + " backend)", "one on " + t.device.str());
 }
@@ -148,9 +153,8 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
     p.seqlen_q = int(q.size(1));
     p.seqlen_k = int(k.size(1));
     if (k.size(0) != p.batch) bad("k", "batch " + std::to_string(p.batch) + " (like q)", std::to_string(k.size(0)));
-    if (p.batch <= 0) bad("q", "batch >= 1", std::to_string(p.batch));
-    if (p.seqlen_q <= 0) bad("q", "seqlen >= 1", std::to_string(p.seqlen_q));
-    if (p.seqlen_k <= 0) bad("k", "seqlen >= 1", std::to_string(p.seqlen_k));
+    // flash-attn accepts empty batches and sequences: out is then all zeros (no key to attend
+    // to), and nothing is launched for an empty grid.
     p.total_q = int64_t(p.batch) * p.seqlen_q;
     p.total_k = int64_t(p.batch) * p.seqlen_k;
   }
@@ -167,9 +171,9 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
     bad("softmax_lse", "a contiguous tensor of shape " + dims_str(lse_shape), lse.shape_str() + (lse.is_contiguous() ? "" : " (strided)"));
   p.lse = lse;
 
+  // Any finite scale, like flash-attn: 0 gives uniform weights over the visible keys.
   p.softmax_scale = o.softmax_scale ? *o.softmax_scale : 1.0 / std::sqrt(double(p.head_dim));
-  if (!(p.softmax_scale > 0) || !std::isfinite(p.softmax_scale))
-    bad("softmax_scale", "a positive finite number", std::to_string(p.softmax_scale));
+  if (!std::isfinite(p.softmax_scale)) bad("softmax_scale", "a finite number", std::to_string(p.softmax_scale));
   if (!(o.softcap >= 0) || !std::isfinite(o.softcap)) bad("softcap", "a finite number >= 0", std::to_string(o.softcap));
   p.softcap = o.softcap;
   if (o.window_left < -1) bad("window_size", "left >= -1", std::to_string(o.window_left));
@@ -190,7 +194,21 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
     if (a.stride(a.rank - 1) != 1) bad("alibi_slopes", "unit stride along heads", "stride " + std::to_string(a.stride(a.rank - 1)));
     p.alibi_slopes = a;
   }
+  check_output_overlap(out, "out", {{q, "q"}, {k, "k"}, {v, "v"}, {p.cu_seqlens_q, "cu_seqlens_q"},
+                                    {p.cu_seqlens_k, "cu_seqlens_k"}, {p.alibi_slopes, "alibi_slopes"}});
+  check_output_overlap(lse, "softmax_lse", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {p.cu_seqlens_q, "cu_seqlens_q"},
+                                            {p.cu_seqlens_k, "cu_seqlens_k"}, {p.alibi_slopes, "alibi_slopes"}});
   return p;
+}
+
+void check_output_overlap(const TensorView& output, const char* name, std::initializer_list<NamedView> others) {
+  if (view_overlaps_itself(output))
+    bad(name, "a view whose elements do not overlap each other", "shape " + output.shape_str() + " with strides " +
+                                                                     dims_str({output.strides.begin(), output.strides.begin() + output.rank}));
+  for (const NamedView& o : others)
+    if (o.view.defined() && views_overlap(output, o.view))
+      bad(name, std::string("memory not shared with ") + o.name + " (an output may not overlap an input or another output)",
+          "overlapping views");
 }
 
 }  // namespace tile::attention

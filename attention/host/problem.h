@@ -2,6 +2,7 @@
 // every entry point of api.h. Each check names the argument, the expectation and the value.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include "attention/host/api.h"
@@ -37,6 +38,14 @@ struct AttnProblem {
 AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
                          const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
                          const FlashAttnOptions& o);
+// Throws unless `output` has no two indices on one element and shares no byte with any of
+// `others` (undefined views are skipped).
+struct NamedView {
+  const TensorView& view;
+  const char* name;
+};
+void check_output_overlap(const TensorView& output, const char* name, std::initializer_list<NamedView> others);
+
 // Checks a tensor matches another's shape/dtype/device (used for dout, dq, dk, dv) and returns
 // it as an operand.
 HeadOperand check_like(Backend& be, const TensorView& t, const char* name, const TensorView& like,

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
@@ -23,14 +24,19 @@ struct Flags {
   DType dtype = DType::bf16;
   uint64_t seed = 0;
   int threads = 0;
-  std::vector<int64_t> seqlens;
+  std::optional<double> softmax_scale;
+  std::vector<int64_t> seqlens, seqlens_k;
 };
 
+bool is_varlen(const std::string& func) { return func.find("_varlen_") != std::string::npos; }
+
 const char* kUsage =
-    "usage: accuracy --func flash_attn_func|flash_attn_qkvpacked_func|flash_attn_varlen_qkvpacked_func\n"
+    "usage: accuracy --func flash_attn_func|flash_attn_qkvpacked_func|flash_attn_varlen_func|\n"
+    "                       flash_attn_varlen_qkvpacked_func\n"
     "                --backend interp|gpu --batch_size B --seq_len S [--seq_len_k SK] --nheads H\n"
     "                [--nheads_k HK] --head_size D [--causal] [--window L,R] [--softcap C] [--alibi]\n"
-    "                [--deterministic] --dtype bf16|fp16 --seed N [--seqlens 5,17,113] [--threads T]\n";
+    "                [--softmax_scale X] [--deterministic] --dtype bf16|fp16 --seed N [--threads T]\n"
+    "                varlen: --seqlens 5,0,113 [--seqlens_k 7,3,0] (per-sequence lengths, 0 allowed)\n";
 
 // The library's errors and this CLI's own checks are printed the same way, with the usage.
 using UsageError = cli::FlagError;
@@ -44,8 +50,10 @@ Flags parse_flags(const std::vector<std::string>& args) {
     const std::string& a = r.name();
     if (a == "--func") {
       f.func = r.value();
-      if (f.func != "flash_attn_func" && f.func != "flash_attn_qkvpacked_func" && f.func != "flash_attn_varlen_qkvpacked_func")
-        throw UsageError("--func: expected flash_attn_func, flash_attn_qkvpacked_func or flash_attn_varlen_qkvpacked_func, got '" + f.func + "'");
+      if (f.func != "flash_attn_func" && f.func != "flash_attn_qkvpacked_func" && f.func != "flash_attn_varlen_func" &&
+          f.func != "flash_attn_varlen_qkvpacked_func")
+        throw UsageError("--func: expected flash_attn_func, flash_attn_qkvpacked_func, flash_attn_varlen_func or "
+                         "flash_attn_varlen_qkvpacked_func, got '" + f.func + "'");
     } else if (a == "--backend") {
       f.backend = r.value();
       if (f.backend != "interp" && f.backend != "gpu") throw UsageError("--backend: expected interp or gpu, got '" + f.backend + "'");
@@ -65,6 +73,7 @@ Flags parse_flags(const std::vector<std::string>& args) {
       f.window_left = int(cli::parse_integer(a, v.substr(0, comma), IntRange::at_least(-1)));
       f.window_right = int(cli::parse_integer(a, v.substr(comma + 1), IntRange::at_least(-1)));
     } else if (a == "--softcap") f.softcap = r.number(0);
+    else if (a == "--softmax_scale") f.softmax_scale = r.number();
     else if (a == "--dtype") {
       std::string v = r.value();
       if (v == "bf16" || v == "bfloat16") f.dtype = DType::bf16;
@@ -72,15 +81,24 @@ Flags parse_flags(const std::vector<std::string>& args) {
       else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
     } else if (a == "--seed") f.seed = uint64_t(r.integer(IntRange::at_least(0)));
     else if (a == "--threads") f.threads = int(r.integer(IntRange::at_least(0)));
-    else if (a == "--seqlens") f.seqlens = r.integer_list(IntRange::at_least(1));
+    else if (a == "--seqlens") f.seqlens = r.integer_list(IntRange::at_least(0));
+    else if (a == "--seqlens_k") f.seqlens_k = r.integer_list(IntRange::at_least(0));
     else if (a == "--help" || a == "-h") throw UsageError("");
     else throw UsageError("unknown flag '" + a + "'");
   }
-  bool varlen = f.func == "flash_attn_varlen_qkvpacked_func";
-  if (varlen && f.seqlens.empty()) throw UsageError("--seqlens: required with --func flash_attn_varlen_qkvpacked_func");
-  if (!varlen && !f.seqlens.empty()) throw UsageError("--seqlens: only for --func flash_attn_varlen_qkvpacked_func");
+  bool varlen = is_varlen(f.func);
+  if (varlen && f.seqlens.empty()) throw UsageError("--seqlens: required with --func " + f.func);
+  if (!varlen && !f.seqlens.empty()) throw UsageError("--seqlens: only for the varlen functions");
+  if (!varlen && !f.seqlens_k.empty()) throw UsageError("--seqlens_k: only for the varlen functions");
   if (varlen && seen_seq_len) throw UsageError("--seq_len: not used with --seqlens (varlen)");
-  bool packed = f.func != "flash_attn_func";
+  if (f.softmax_scale && !std::isfinite(*f.softmax_scale)) throw UsageError("--softmax_scale: expected a finite number");
+  bool packed = f.func == "flash_attn_qkvpacked_func" || f.func == "flash_attn_varlen_qkvpacked_func";
+  if (packed && !f.seqlens_k.empty() && f.seqlens_k != f.seqlens)
+    throw UsageError("--seqlens_k: " + f.func + " packs q, k and v, so it must equal --seqlens");
+  if (f.seqlens_k.empty()) f.seqlens_k = f.seqlens;
+  if (f.seqlens_k.size() != f.seqlens.size())
+    throw UsageError("--seqlens_k: expected " + std::to_string(f.seqlens.size()) + " lengths (one per --seqlens entry), got " +
+                     std::to_string(f.seqlens_k.size()));
   if (packed && f.seq_len_k >= 0 && f.seq_len_k != f.seq_len)
     throw UsageError("--seq_len_k: " + f.func + " packs q, k and v, so it must equal --seq_len");
   if (packed && f.nheads_k >= 0 && f.nheads_k != f.nheads)
@@ -177,8 +195,8 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     return 2;
   }
   attention::Backend& be = *handle.backend;
-  const bool varlen = f.func == "flash_attn_varlen_qkvpacked_func";
-  const bool packed = f.func != "flash_attn_func";
+  const bool varlen = is_varlen(f.func);
+  const bool packed = f.func == "flash_attn_qkvpacked_func" || f.func == "flash_attn_varlen_qkvpacked_func";
 
   try {
     reference::AttnShape shape;
@@ -189,7 +207,10 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     shape.nheads_k = f.nheads_k;
     shape.headdim = f.head_size;
     shape.dtype = f.dtype;
-    if (varlen) shape.varlen_seqlens_q = shape.varlen_seqlens_k = f.seqlens;
+    if (varlen) {
+      shape.varlen_seqlens_q = f.seqlens;
+      shape.varlen_seqlens_k = f.seqlens_k;
+    }
     reference::OwnedInputs in = reference::make_random_inputs(shape, f.seed);
     out << "seed: " << f.seed << "\n";
 
@@ -218,14 +239,17 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     o.window_right = f.window_right;
     o.softcap = f.softcap;
     o.deterministic = f.deterministic;
+    o.softmax_scale = f.softmax_scale;
     if (f.alibi) {
       slopes = HostTensor(DType::f32, {f.nheads});
       for (int h = 0; h < f.nheads; ++h) slopes.set_at(h, std::pow(2.0, -8.0 * (h + 1) / f.nheads));
       o.alibi_slopes = slopes.view();
     }
 
-    int max_len = 0;
+    // max_seqlen must be positive even when every sequence is empty.
+    int max_len = 1, max_len_k = 1;
     for (int64_t s : f.seqlens) max_len = std::max<int>(max_len, int(s));
+    for (int64_t s : f.seqlens_k) max_len_k = std::max<int>(max_len_k, int(s));
     // Inputs and poisoned outputs go to the backend's memory; outputs come back afterwards.
     Mirror dev(be);
     HostTensor* grad_owners[3] = {&dq_t, &dk_t, &dv_t};
@@ -241,9 +265,10 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     attention::AttnGradViews dgrads{dev(grads.dq), dev(grads.dk), dev(grads.dv)};
     if (f.func == "flash_attn_func") attention::flash_attn_func(be, q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), o);
     else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, dev(qkv.view()), dev(out_t.view()), dev(lse_t.view()), o);
-    else attention::flash_attn_varlen_qkvpacked_func(be, dev(qkv.view()), dev(in.cu_seqlens_q.view()), max_len, dev(out_t.view()), dev(lse_t.view()), o);
+    else if (f.func == "flash_attn_varlen_qkvpacked_func") attention::flash_attn_varlen_qkvpacked_func(be, dev(qkv.view()), dev(in.cu_seqlens_q.view()), max_len, dev(out_t.view()), dev(lse_t.view()), o);
+    attention::VarlenSeqs seqs{dev(in.cu_seqlens_q.view()), dev(in.cu_seqlens_k.view()), max_len, max_len_k};
+    if (f.func == "flash_attn_varlen_func") attention::flash_attn_varlen_func(be, q_d, k_d, v_d, seqs, dev(out_t.view()), dev(lse_t.view()), o);
     if (varlen) {
-      attention::VarlenSeqs seqs{dev(in.cu_seqlens_q.view()), dev(in.cu_seqlens_k.view()), max_len, max_len};
       attention::flash_attn_varlen_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), seqs, dgrads, o);
     } else {
       attention::flash_attn_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), dgrads, o);
@@ -262,6 +287,7 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     ro.window_left = f.window_left;
     ro.window_right = f.window_right;
     ro.softcap = f.softcap;
+    ro.softmax_scale = f.softmax_scale;
     ro.alibi_slopes = o.alibi_slopes;
     ro.num_threads = f.threads;
     auto ref = reference::attention_forward_backward(ri, ro, in.dout.view());

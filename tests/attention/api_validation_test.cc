@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <functional>
 
 #include "attention/host/api.h"
@@ -26,17 +28,52 @@ class RecordingBackend : public Backend {
   void launch(const KernelCall&) override { ++launches; }
 };
 
+// The tensors of one call. Every tensor a test creates comes from here, filled with a byte
+// pattern, so a rejected call can be checked to have written nothing anywhere.
 struct Case {
-  HostTensor q{DType::bf16, {2, 16, 4, 64}}, k{DType::bf16, {2, 16, 2, 64}}, v{DType::bf16, {2, 16, 2, 64}};
-  HostTensor out{DType::bf16, {2, 16, 4, 64}}, lse{DType::f32, {2, 4, 16}};
-  Case() { out.fill(std::nan("")); }
+  std::deque<HostTensor> all;
+  HostTensor& make(DType t, std::vector<int64_t> shape) {
+    all.emplace_back(t, shape);
+    std::memset(all.back().data(), kSentinel, size_t(all.back().numel()) * dtype_size(t));
+    return all.back();
+  }
+  HostTensor &q = make(DType::bf16, {2, 16, 4, 64}), &k = make(DType::bf16, {2, 16, 2, 64}),
+             &v = make(DType::bf16, {2, 16, 2, 64});
+  HostTensor &out = make(DType::bf16, {2, 16, 4, 64}), &lse = make(DType::f32, {2, 4, 16});
+  HostTensor &dout = make(DType::bf16, {2, 16, 4, 64}), &dq = make(DType::bf16, {2, 16, 4, 64}),
+             &dk = make(DType::bf16, {2, 16, 2, 64}), &dv = make(DType::bf16, {2, 16, 2, 64});
+
+  // A tensor with contents of the test's (cu_seqlens, ...): its bytes are recorded instead.
+  HostTensor& make_from(DType t, std::vector<int64_t> shape, const void* bytes) {
+    HostTensor& h = make(t, shape);
+    std::memcpy(h.data(), bytes, bytes_of(h));
+    custom[all.size() - 1] = std::vector<unsigned char>(static_cast<const unsigned char*>(bytes),
+                                                        static_cast<const unsigned char*>(bytes) + bytes_of(h));
+    return h;
+  }
+
+  static constexpr unsigned char kSentinel = 0x5a;
+  static size_t bytes_of(const HostTensor& h) { return size_t(h.numel()) * dtype_size(h.view().dtype); }
+  // The first tensor whose bytes changed, or -1.
+  int first_written() const {
+    for (size_t i = 0; i < all.size(); ++i) {
+      const auto* b = static_cast<const unsigned char*>(all[i].data());
+      auto it = custom.find(i);
+      for (size_t j = 0; j < bytes_of(all[i]); ++j)
+        if (b[j] != (it == custom.end() ? kSentinel : it->second[j])) return int(i);
+    }
+    return -1;
+  }
+  std::map<size_t, std::vector<unsigned char>> custom;
 };
 
-void expect_error(const std::function<void(Backend&)>& call, const std::string& named) {
+// The call must throw std::invalid_argument naming `named` (and saying what was expected),
+// launch nothing and leave every tensor of the case byte for byte as it was.
+void expect_error(const std::function<void(Backend&, Case&)>& call, const std::string& named) {
   RecordingBackend be;
   Case c;
   try {
-    call(be);
+    call(be, c);
     FAIL("no exception; expected one naming " << named);
   } catch (const std::invalid_argument& e) {
     INFO(e.what());
@@ -44,6 +81,7 @@ void expect_error(const std::function<void(Backend&)>& call, const std::string& 
     CHECK(std::string(e.what()).find("expected") != std::string::npos);
   }
   CHECK(be.launches == 0);
+  CHECK(c.first_written() == -1);
 }
 
 }  // namespace
@@ -56,69 +94,72 @@ TEST_CASE("valid input launches the forward kernel once", "[api]") {
 }
 
 TEST_CASE("bad shapes, dtypes, head dims and options name the argument", "[api]") {
-  Case c;
-  expect_error([&](Backend& be) {
-    HostTensor k(DType::f16, {2, 16, 2, 64});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& k = c.make(DType::f16, {2, 16, 2, 64});
     flash_attn_func(be, c.q.view(), k.view(), c.v.view(), c.out.view(), c.lse.view());
   }, "k");
-  expect_error([&](Backend& be) {
-    HostTensor q(DType::f32, {2, 16, 4, 64});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& q = c.make(DType::f32, {2, 16, 4, 64});
     flash_attn_func(be, q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view());
   }, "q");
-  expect_error([&](Backend& be) {
-    HostTensor q(DType::bf16, {2, 16, 4, 48}), k(DType::bf16, {2, 16, 2, 48}), v(DType::bf16, {2, 16, 2, 48});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& q = c.make(DType::bf16, {2, 16, 4, 48});
+    HostTensor& k = c.make(DType::bf16, {2, 16, 2, 48});
+    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 48});
     flash_attn_func(be, q.view(), k.view(), v.view(), c.out.view(), c.lse.view());
   }, "head_dim");
-  expect_error([&](Backend& be) {
-    HostTensor k(DType::bf16, {2, 16, 3, 64}), v(DType::bf16, {2, 16, 3, 64});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& k = c.make(DType::bf16, {2, 16, 3, 64});
+    HostTensor& v = c.make(DType::bf16, {2, 16, 3, 64});
     flash_attn_func(be, c.q.view(), k.view(), v.view(), c.out.view(), c.lse.view());
   }, "nheads_k");
-  expect_error([&](Backend& be) {
-    HostTensor out(DType::bf16, {2, 16, 4, 32});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& out = c.make(DType::bf16, {2, 16, 4, 32});
     flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), out.view(), c.lse.view());
   }, "out");
-  expect_error([&](Backend& be) {
-    HostTensor lse(DType::f32, {2, 16, 4});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& lse = c.make(DType::f32, {2, 16, 4});
     flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), lse.view());
   }, "softmax_lse");
-  expect_error([&](Backend& be) {
+  expect_error([&](Backend& be, Case& c) {
     FlashAttnOptions o;
     o.softcap = -1;
     flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), o);
   }, "softcap");
-  expect_error([&](Backend& be) {
+  expect_error([&](Backend& be, Case& c) {
     FlashAttnOptions o;
     o.window_left = -3;
     flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), o);
   }, "window_size");
-  expect_error([&](Backend& be) {
+  expect_error([&](Backend& be, Case& c) {
     FlashAttnOptions o;
-    HostTensor slopes(DType::f32, {3});
+    HostTensor& slopes = c.make(DType::f32, {3});
     o.alibi_slopes = slopes.view();
     flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), o);
   }, "alibi_slopes");
-  expect_error([&](Backend& be) {
+  expect_error([&](Backend& be, Case& c) {
     TensorView q = c.q.view();
     q.device = Device::cuda(0);
     flash_attn_func(be, q, c.k.view(), c.v.view(), c.out.view(), c.lse.view());
   }, "q");
-  expect_error([&](Backend& be) {
+  expect_error([&](Backend& be, Case& c) {
     TensorView q = c.q.view();
     q.strides[3] = 2;  // head_dim not contiguous
     flash_attn_func(be, q, c.k.view(), c.v.view(), c.out.view(), c.lse.view());
   }, "q");
-  expect_error([&](Backend& be) {
-    HostTensor qkv(DType::bf16, {2, 16, 2, 4, 64});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& qkv = c.make(DType::bf16, {2, 16, 2, 4, 64});
     flash_attn_qkvpacked_func(be, qkv.view(), c.out.view(), c.lse.view());
   }, "qkv");
 }
 
 TEST_CASE("bad cu_seqlens name the argument", "[api]") {
-  HostTensor qkv(DType::bf16, {10, 3, 2, 64}), out(DType::bf16, {10, 2, 64}), lse(DType::f32, {2, 10});
   auto with_cu = [&](std::vector<int32_t> cu, int max_len, const std::string& named) {
-    HostTensor t(DType::i32, {int64_t(cu.size())});
-    for (size_t i = 0; i < cu.size(); ++i) t.set_at(int64_t(i), cu[i]);
-    expect_error([&](Backend& be) {
+    expect_error([&](Backend& be, Case& c) {
+      HostTensor& qkv = c.make(DType::bf16, {10, 3, 2, 64});
+      HostTensor& out = c.make(DType::bf16, {10, 2, 64});
+      HostTensor& lse = c.make(DType::f32, {2, 10});
+      HostTensor& t = c.make_from(DType::i32, {int64_t(cu.size())}, cu.data());
       flash_attn_varlen_qkvpacked_func(be, qkv.view(), t.view(), max_len, out.view(), lse.view());
     }, named);
   };
@@ -130,17 +171,92 @@ TEST_CASE("bad cu_seqlens name the argument", "[api]") {
 }
 
 TEST_CASE("backward: gradients must match their inputs", "[api]") {
-  Case c;
-  expect_error([&](Backend& be) {
-    HostTensor dout(DType::bf16, {2, 16, 4, 64}), dq(DType::bf16, {2, 16, 4, 64}), dk(DType::bf16, {2, 16, 4, 64}),
-        dv(DType::bf16, {2, 16, 2, 64});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& dout = c.make(DType::bf16, {2, 16, 4, 64});
+    HostTensor& dq = c.make(DType::bf16, {2, 16, 4, 64});
+    HostTensor& dk = c.make(DType::bf16, {2, 16, 4, 64});
+    HostTensor& dv = c.make(DType::bf16, {2, 16, 2, 64});
     flash_attn_backward(be, dout.view(), c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
                         {dq.view(), dk.view(), dv.view()});
   }, "dk");
-  expect_error([&](Backend& be) {
-    HostTensor dout(DType::f16, {2, 16, 4, 64}), dq(DType::bf16, {2, 16, 4, 64}), dk(DType::bf16, {2, 16, 2, 64}),
-        dv(DType::bf16, {2, 16, 2, 64});
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& dout = c.make(DType::f16, {2, 16, 4, 64});
+    HostTensor& dq = c.make(DType::bf16, {2, 16, 4, 64});
+    HostTensor& dk = c.make(DType::bf16, {2, 16, 2, 64});
+    HostTensor& dv = c.make(DType::bf16, {2, 16, 2, 64});
     flash_attn_backward(be, dout.view(), c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
                         {dq.view(), dk.view(), dv.view()});
   }, "dout");
+}
+
+TEST_CASE("outputs overlapping inputs, other outputs or themselves are refused", "[api][overlap]") {
+  // out aliasing k (same shape as q here): other programs still read k after a program stores.
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& k = c.make(DType::bf16, {2, 16, 4, 64});
+    HostTensor& v = c.make(DType::bf16, {2, 16, 4, 64});
+    flash_attn_func(be, c.q.view(), k.view(), v.view(), k.view(), c.lse.view());
+  }, "out: expected memory not shared with k");
+  expect_error([&](Backend& be, Case& c) {
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.q.view(), c.lse.view());
+  }, "not shared with q");
+  expect_error([&](Backend& be, Case& c) {
+    TensorView out = c.out.view();
+    out.strides[2] = 0;  // every head writes the same elements
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), out, c.lse.view());
+  }, "out: expected a view whose elements do not overlap each other");
+  expect_error([&](Backend& be, Case& c) {
+    TensorView out = c.out.view();
+    out.strides[1] = 64;  // rows step over heads of the previous row
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), out, c.lse.view());
+  }, "out: expected a view whose elements do not overlap each other");
+  expect_error([&](Backend& be, Case& c) {
+    TensorView lse = TensorView::contiguous(c.out.data(), DType::f32, {2, 4, 16});
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), lse);
+  }, "softmax_lse: expected memory not shared with out");
+  auto backward = [](Backend& be, Case& c, const AttnGradViews& g) {
+    flash_attn_backward(be, c.dout.view(), c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), g);
+  };
+  expect_error([&](Backend& be, Case& c) { backward(be, c, {c.dq.view(), c.dk.view(), c.dk.view()}); },
+               "dk: expected memory not shared with dv");
+  expect_error([&](Backend& be, Case& c) { backward(be, c, {c.dout.view(), c.dk.view(), c.dv.view()}); },
+               "dq: expected memory not shared with dout");
+  expect_error([&](Backend& be, Case& c) { backward(be, c, {c.dq.view(), c.k.view(), c.dv.view()}); },
+               "dk: expected memory not shared with k");
+  expect_error([&](Backend& be, Case& c) { backward(be, c, {c.dq.view(), c.dk.view(), c.v.view()}); },
+               "dv: expected memory not shared with v");
+  expect_error([&](Backend& be, Case& c) { backward(be, c, {c.out.view(), c.dk.view(), c.dv.view()}); },
+               "dq: expected memory not shared with out");
+  expect_error([&](Backend& be, Case& c) {
+    // dq one element into dk's buffer... of the same shape as q: a partial overlap.
+    HostTensor& buf = c.make(DType::bf16, {2 * 16 * 4 * 64 + 2 * 16 * 2 * 64});
+    TensorView dk = TensorView::contiguous(buf.data(), DType::bf16, {2, 16, 2, 64});
+    TensorView dq = TensorView::contiguous(static_cast<char*>(buf.data()) + 2 * (2 * 16 * 2 * 64 - 1), DType::bf16, {2, 16, 4, 64});
+    backward(be, c, {dq, dk, c.dv.view()});
+  }, "dq: expected memory not shared with dk");
+  expect_error([&](Backend& be, Case& c) {
+    TensorView dv = c.dv.view();
+    dv.strides[0] = 0;  // both batches write the same gradient
+    backward(be, c, {c.dq.view(), c.dk.view(), dv});
+  }, "dv: expected a view whose elements do not overlap each other");
+}
+
+TEST_CASE("disjoint slices of one buffer are accepted: packed gradients, fused projections", "[api][overlap]") {
+  RecordingBackend be;
+  Case c;
+  // qkv and its gradient packed (batch, seqlen, 3, heads, dim): the three slices interleave.
+  HostTensor& qkv = c.make(DType::bf16, {2, 16, 3, 4, 64});
+  HostTensor& dqkv = c.make(DType::bf16, {2, 16, 3, 4, 64});
+  HostTensor& out = c.make(DType::bf16, {2, 16, 4, 64});
+  HostTensor& lse = c.make(DType::f32, {2, 4, 16});
+  HostTensor& dout = c.make(DType::bf16, {2, 16, 4, 64});
+  auto s = split_qkvpacked(qkv.view()), d = split_qkvpacked(dqkv.view());
+  flash_attn_qkvpacked_func(be, qkv.view(), out.view(), lse.view());
+  flash_attn_backward(be, dout.view(), s[0], s[1], s[2], out.view(), lse.view(), {d[0], d[1], d[2]});
+  // out in the second half of a fused (batch, seqlen, 2 * heads, dim) buffer whose first half is q.
+  HostTensor& fused = c.make(DType::bf16, {2, 16, 8, 64});
+  TensorView q = fused.view(), o = fused.view();
+  q.shape[2] = o.shape[2] = 4;
+  o.data = static_cast<char*>(o.data) + 4 * 64 * 2;
+  flash_attn_func(be, q, c.k.view(), c.v.view(), o, c.lse.view());
+  CHECK(be.launches == 1 + 3 + 1);
 }
