@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Plants small, realistic bugs one at a time and runs the CPU test suite against each.
+
+Each mutant replaces one exact piece of source text (the script refuses to run when that text is
+gone or ambiguous, so the list must follow the code when kernels or the lowering change shape).
+For every mutant the suite runs in two stages: first the tests that need no generated GPU kernels
+(fast to rebuild; they catch semantic bugs), and, only if all of those pass, the whole CPU suite
+(`bazel test //...`, which also regenerates and assembles every kernel). A mutant is "killed"
+when a test fails, "survived" when the whole suite passes, and "no-build" when it does not
+compile (that says nothing about the tests and counts as a defect of the list).
+
+Usage: tests/mutants/run_mutants.py [--only NAME[,NAME...]] [--tests TARGET[,TARGET...]] [--list]
+The tree is restored after every mutant, also on Ctrl-C. Results go to stdout (bazel's output to
+$TMPDIR/tileattn-mutants/NAME.log); record them in tests/RESULTS.md.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+    why: str
+    occurrence: int = 1  # which occurrence of `old` (1-based) when it appears more than once
+
+
+MUTANTS = [
+    Mutant("key_range_hi", "attention/kernels/attention_common.cc",
+           "min(seq.len_k, m0 + bm + off + right)", "min(seq.len_k, m0 + bm - 1 + off + right)",
+           "key_range: exclusive end one short (drops the last key of the window's right edge)"),
+    Mutant("key_range_full_lo", "attention/kernels/attention_common.cc",
+           "ceil_to(select(has_left, m0 + bm - 1 + off - left, 0), bn)", "ceil_to(select(has_left, m0 + off - left, 0), bn)",
+           "key_range: unmasked blocks start at the first row's left edge, not the last row's"),
+    Mutant("query_range_hi", "attention/kernels/attention_common.cc",
+           "min(seq.len_q, n0 + bn - off + left)", "min(seq.len_q, n0 + bn - 1 - off + left)",
+           "query_range: exclusive end one short (dK/dV misses a query block)"),
+    Mutant("causal_diagonal", "attention/kernels/attention_common.cc",
+           "(rel <= s.window_right)", "(rel < s.window_right)",
+           "visible: the diagonal itself masked out under causal"),
+    Mutant("varlen_k_bounds", "attention/kernels/attention_common.cc",
+           "load_scalar(s.cu_seqlens_k, b + 1) - k0", "load_scalar(s.cu_seqlens_q, b + 1) - q0",
+           "varlen: key length read from cu_seqlens_q (copy-paste)"),
+    Mutant("rescale", "attention/kernels/fwd.cc",
+           "acc * alpha.col()", "acc",
+           "forward: accumulator not rescaled when the running max grows"),
+    Mutant("lse_base", "attention/kernels/fwd.cc",
+           "(m_i + log2(l_i)) * kLn2", "(m_i + log2(l_i))",
+           "forward: LSE left in the log2 domain"),
+    Mutant("gqa_head_mapping", "attention/kernels/fwd.cc",
+           "hk = h / s.heads_per_kv;", "hk = h % (s.nheads / s.heads_per_kv);",
+           "forward: q head -> kv head interleaved instead of grouped"),
+    Mutant("delta", "attention/kernels/bwd.cc",
+           "sum(o.to<f32>() * d.to<f32>(), 1)", "sum(d.to<f32>() * d.to<f32>(), 1)",
+           "backward: delta = rowsum(dO * dO) instead of rowsum(dO * O)"),
+    Mutant("softcap_derivative", "attention/kernels/bwd.cc",
+           "ds * (1.0 - tanh_t * tanh_t)", "ds * (1.0 - tanh_t)",
+           "backward (dK/dV program): softcap derivative 1 - tanh instead of 1 - tanh^2", occurrence=2),
+    Mutant("dq_scale", "attention/kernels/bwd.cc",
+           "dot(trans(ds_t), k_blk) * s.softmax_scale", "dot(trans(ds_t), k_blk)",
+           "backward: atomic dQ contributions miss the softmax scale"),
+    Mutant("reduction_shuffle", "lowering/passes/emit_reduce.cc",
+           "e.i32(int64_t(1) << bit)", "e.i32(int64_t(2) << bit)",
+           "lowering: butterfly reduction shuffles the wrong lane distance"),
+    Mutant("pipeline_wait", "lowering/passes/emit_pipeline.cc",
+           "CpAsyncWaitGroupOp>(loc, int32_t(S - 2))", "CpAsyncWaitGroupOp>(loc, int32_t(S - 1))",
+           "lowering: pipelined loop waits for one copy group too few"),
+    Mutant("interp_exp2", "dsl/interp/exec_elementwise.cc",
+           "return std::exp2(x);", "return std::exp(x);",
+           "interpreter: exp2 evaluated as exp"),
+]
+
+# Tests that need no generated GPU kernels: they rebuild in seconds to a few minutes after a
+# change and hold every semantic check (interpreter accuracy, block ranges, simulator, goldens).
+FAST_SUITE = [
+    "//tests/attention/...",
+    "//tests/reference/...",
+    "//tests/interp/...",
+    "//tests/dsl/...",
+    "//tests/lowering:simt_test",
+    "//tests/distributed:interp_ring_test",
+]
+
+
+def bazel_test(targets, log_path):
+    """Runs bazel test; returns (status, seconds, first failing target or '')."""
+    t0 = time.time()
+    cmd = ["bazel", "test", "--notest_keep_going", "--test_output=summary"] + targets
+    with open(log_path, "w") as log:
+        rc = subprocess.call(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    seconds = time.time() - t0
+    failing = []
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            words = line.split()
+            if words and words[0].startswith("//") and ("FAILED" in words or "TIMEOUT" in words):
+                failing.append(words[0])
+    failing = ", ".join(sorted(set(failing)))
+    if rc == 0:
+        return "pass", seconds, ""
+    if rc == 3 or failing:  # tests ran and at least one failed
+        return "fail", seconds, failing
+    return "no-build", seconds, ""
+
+
+class Planted:
+    """Context manager: the source with one mutant applied, restored on exit."""
+
+    def __init__(self, m):
+        self.m = m
+        self.path = os.path.join(ROOT, m.path)
+
+    def __enter__(self):
+        with open(self.path) as f:
+            self.original = f.read()
+        count = self.original.count(self.m.old)
+        if count < self.m.occurrence:
+            raise SystemExit(f"mutant {self.m.name}: '{self.m.old}' found {count} times in {self.m.path}; "
+                             "update the list to follow the code")
+        at = -1
+        for _ in range(self.m.occurrence):
+            at = self.original.index(self.m.old, at + 1)
+        with open(self.path, "w") as f:
+            f.write(self.original[:at] + self.m.new + self.original[at + len(self.m.old):])
+        return self
+
+    def __exit__(self, *exc):
+        with open(self.path, "w") as f:
+            f.write(self.original)
+        return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default="", help="comma-separated mutant names")
+    ap.add_argument("--list", action="store_true", help="print the mutants and exit")
+    ap.add_argument("--tests", default="",
+                    help="comma-separated test targets to run instead of the two-stage suite (e.g. to see "
+                         "which mutants one test kills on its own)")
+    args = ap.parse_args()
+    first_stage = args.tests.split(",") if args.tests else FAST_SUITE
+    chosen = MUTANTS
+    if args.only:
+        names = args.only.split(",")
+        unknown = [n for n in names if n not in {m.name for m in MUTANTS}]
+        if unknown:
+            print(f"--only: unknown mutant(s) {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        chosen = [m for m in MUTANTS if m.name in names]
+    if args.list:
+        for m in chosen:
+            print(f"{m.name:20} {m.path}: {m.why}")
+        return 0
+
+    # SIGTERM restores the tree like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    logs = os.path.join(tempfile.gettempdir(), "tileattn-mutants")
+    os.makedirs(logs, exist_ok=True)
+    status, seconds, failing = bazel_test(first_stage, os.path.join(logs, "baseline.log"))
+    print(f"baseline (unmutated, {', '.join(first_stage)}): {status} in {seconds:.0f} s", flush=True)
+    if status != "pass":
+        print("the unmutated suite must pass first; see " + os.path.join(logs, "baseline.log"), file=sys.stderr)
+        return 1
+
+    results = []
+    for m in chosen:
+        with Planted(m):
+            log = os.path.join(logs, m.name + ".log")
+            status, seconds, failing = bazel_test(first_stage, log)
+            stage = "fast suite" if not args.tests else "--tests"
+            if status == "pass" and not args.tests:
+                status, more, failing = bazel_test(["//..."], log)
+                seconds += more
+                stage = "whole suite"
+        verdict = {"fail": "killed", "pass": "survived", "no-build": "no-build"}[status]
+        results.append((m, verdict))
+        by = f" by {failing}" if failing else ""
+        print(f"{m.name:20} {verdict:8}{by} ({stage}, {seconds:.0f} s) -- {m.why}", flush=True)
+
+    killed = sum(1 for _, v in results if v == "killed")
+    print(f"{killed}/{len(results)} mutants killed")
+    return 0 if killed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
