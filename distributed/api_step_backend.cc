@@ -6,10 +6,14 @@ namespace tile {
 namespace dist {
 namespace {
 
-attention::FlashAttnOptions api_options(bool causal, double softmax_scale) {
+attention::FlashAttnOptions api_options(bool causal, double softmax_scale, const StepVariant& v) {
   attention::FlashAttnOptions o;
   o.causal = causal;
   o.softmax_scale = softmax_scale;
+  o.window_left = v.window_left;
+  o.window_right = v.window_right;
+  o.softcap = v.softcap;
+  o.alibi_slopes = v.alibi_slopes;
   return o;
 }
 
@@ -36,7 +40,7 @@ void ApiStepBackend::forward(const StepForwardArgs& a) {
   }
   {
     auto lock = lock_api();
-    attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale));
+    attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale, a.variant));
   }
   if (scratch.defined()) ops_->copy(a.lse, lse);
 }
@@ -51,7 +55,7 @@ void ApiStepBackend::backward(const StepBackwardArgs& a) {
   }
   auto lock = lock_api();
   attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
-                                 api_options(a.causal, a.softmax_scale));
+                                 api_options(a.causal, a.softmax_scale, a.variant));
 }
 
 }  // namespace dist

@@ -50,6 +50,10 @@ void ReferenceStepBackend::forward(const StepForwardArgs& args) {
   reference::AttnOptions opt;
   opt.softmax_scale = args.softmax_scale;
   opt.causal = args.causal;
+  opt.window_left = args.variant.window_left;
+  opt.window_right = args.variant.window_right;
+  opt.softcap = args.variant.softcap;
+  opt.alibi_slopes = args.variant.alibi_slopes;
   opt.num_threads = num_threads_;
   reference::AttnForward f = reference::attention_forward(in, opt);
   ops_.copy(args.out, f.out.view());
@@ -65,6 +69,16 @@ void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
       dv(dk.size(), 0.0);
   auto qi = [&](int64_t b, int64_t s, int64_t h) { return ((b * Sq + s) * Hq + h) * D; };
   auto ki = [&](int64_t b, int64_t s, int64_t h) { return ((b * Sk + s) * Hk + h) * D; };
+  // The variants, as the forward (attention/reference) applies them; causal is window_right 0.
+  const int64_t wl = a.variant.window_left;
+  const int64_t wr = a.causal ? 0 : a.variant.window_right;
+  const double softcap = a.variant.softcap;
+  const TensorView& alibi = a.variant.alibi_slopes;
+  auto slope = [&](int64_t b, int64_t hq) {
+    if (!alibi.defined()) return 0.0;
+    return alibi.rank == 1 ? load_as_double(alibi.dtype, alibi.data, alibi.offset_of({hq}))
+                           : load_as_double(alibi.dtype, alibi.data, alibi.offset_of({b, hq}));
+  };
 
   // One task per (batch, kv head): it owns that head's dk/dv and its group's dq rows, so tasks
   // never write the same element.
@@ -77,19 +91,29 @@ void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
         const double* gorow = dout.p + qi(b, i, hq);
         double delta = 0.0;  // rowsum(dout * out), from the merged out as flash-attn computes it
         for (int64_t d = 0; d < D; ++d) delta += gorow[d] * out.p[qi(b, i, hq) + d];
-        // Bottom-right aligned causal mask: key j is visible when j <= i + (Sk - Sq).
-        const int64_t last_key = a.causal ? std::min(Sk - 1, i + (Sk - Sq)) : Sk - 1;
+        // Bottom-right aligned mask: key j is visible when diag - left <= j <= diag + right.
+        const int64_t diag = i + (Sk - Sq);
+        const int64_t first_key = wl >= 0 ? std::max<int64_t>(0, diag - wl) : 0;
+        const int64_t last_key = wr >= 0 ? std::min(Sk - 1, diag + wr) : Sk - 1;
         double* dqrow = dq.data() + qi(b, i, hq);
-        for (int64_t j = 0; j <= last_key; ++j) {
+        for (int64_t j = first_key; j <= last_key; ++j) {
           const double* krow = k.p + ki(b, j, hk);
           const double* vrow = v.p + ki(b, j, hk);
-          double s = 0.0, dp = 0.0;
+          double qk = 0.0, dp = 0.0;
           for (int64_t d = 0; d < D; ++d) {
-            s += qrow[d] * krow[d];
+            qk += qrow[d] * krow[d];
             dp += gorow[d] * vrow[d];
           }
-          const double p = std::exp(s * a.softmax_scale - row_lse);
-          const double ds = p * (dp - delta) * a.softmax_scale;
+          // score = softcap(qk * scale) + alibi; d score / d qk carries the softcap's tanh'.
+          double s = qk * a.softmax_scale, d_dot = a.softmax_scale;
+          if (softcap > 0.0) {
+            const double t = std::tanh(s / softcap);
+            s = softcap * t;
+            d_dot *= 1.0 - t * t;
+          }
+          s -= slope(b, hq) * static_cast<double>(std::llabs(diag - j));
+          const double p = std::exp(s - row_lse);
+          const double ds = p * (dp - delta) * d_dot;
           double* dkrow = dk.data() + ki(b, j, hk);
           double* dvrow = dv.data() + ki(b, j, hk);
           for (int64_t d = 0; d < D; ++d) {

@@ -45,7 +45,7 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
       next_kv = post_ring_exchange(ctx.transport, {k_buf[cur].view, v_buf[cur].view},
                                    {k_buf[1 - cur].view, v_buf[1 - cur].view});
     const StepPlan plan = plan_ring_step(mode, options.causal, rank, step, world);
-    if (plan.compute) {
+    if (plan.compute && step_has_rows(plan, s.seq)) {
       StepBackwardArgs a;
       a.dout = shard_part(dout, 1, plan.q_part);
       a.q = shard_part(q, 1, plan.q_part);
@@ -67,7 +67,7 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
       next_dkv->wait();
       dcur = 1 - dcur;
     }
-    if (plan.compute) {
+    if (plan.compute && step_has_rows(plan, s.seq)) {
       ops.accumulate(shard_part(dk_buf[dcur].view, 1, plan.kv_part), shard_part(block_dk.view, 1, plan.kv_part));
       ops.accumulate(shard_part(dv_buf[dcur].view, 1, plan.kv_part), shard_part(block_dv.view, 1, plan.kv_part));
     }

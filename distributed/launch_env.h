@@ -1,0 +1,33 @@
+// Who this process is in a launch by torchrun or srun, from their environment variables:
+//   torchrun: RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT
+//   srun:     SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID (+ MASTER_ADDR / MASTER_PORT, which a
+//             job script exports, as for torchrun under Slurm)
+// torchrun's variables win when both are present (torchrun inside an allocation). The NCCL id
+// then goes through tcp_rendezvous.h; the built-in launcher (launcher.h) sets TILE_* instead.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace tile {
+namespace dist {
+
+struct LaunchEnv {
+  int rank = 0, world_size = 1;
+  int local_rank = 0, local_world_size = 1;  // the GPU of this rank is local_rank
+  std::string master_addr;
+  int master_port = 0;
+  std::string launcher;  // "torchrun" or "srun", for messages
+};
+
+using GetEnv = std::function<const char*(const char*)>;
+
+// nullopt when neither launcher's rank variables are set. Throws std::invalid_argument naming the
+// variable when one is malformed, out of range, or missing (e.g. RANK without MASTER_PORT).
+std::optional<LaunchEnv> launch_env_from(const GetEnv& getenv);
+// The same from this process's environment.
+std::optional<LaunchEnv> launch_env_from_process();
+
+}  // namespace dist
+}  // namespace tile
