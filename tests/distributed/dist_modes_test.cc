@@ -124,3 +124,42 @@ TEST_CASE("every mode passes the per-rank rule for worlds 2..8 (reference backen
   check_passes("--virtual_ranks 8 --backend reference --mode usp --ulysses_degree 4 --seq_len 64 --nheads 4 --nheads_k 2 "
                "--head_size 16 --causal --dtype fp16");
 }
+
+TEST_CASE("under torchrun / srun the check is one rank of the launch, on the gpu backend") {
+  LaunchEnv env;
+  env.rank = 1;
+  env.world_size = 4;
+  env.local_rank = 1;
+  env.master_addr = "127.0.0.1";
+  env.master_port = 29500;
+  auto parse_launched = [&](const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> args;
+    for (std::string a; in >> a;) args.push_back(a);
+    return parse_dist_check_flags(args, &env);
+  };
+  const DistCheckConfig c = parse_launched("--mode usp --ulysses_degree 2 --seq_len 64 --nheads 2");
+  CHECK(c.launched_world == 4);
+  CHECK(c.world_size() == 4);
+  CHECK(c.backend == "gpu");
+  CHECK(c.ring_degree() == 2);
+  CHECK_THROWS_WITH(parse_launched("--backend interp --seq_len 64"), Catch::Contains("--backend") && Catch::Contains("torchrun"));
+  CHECK_THROWS_WITH(parse_launched("--mode ulysses --nheads 6 --seq_len 64"), Catch::Contains("--nheads"));
+  CHECK_THROWS_WITH(parse_launched("--seq_len 10"), Catch::Contains("--seq_len"));
+  // The CPU binary has no gpu backend: a launched rank stops with exit 2 before anything runs,
+  // and a malformed launch variable is a usage error too.
+  auto run = [](const std::string& cmd) {
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    return std::make_pair(WEXITSTATUS(pclose(p)), out);
+  };
+  auto r = run("RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29511 distributed/qkvpacked_dist_check --seq_len 64");
+  INFO(r.second);
+  CHECK(r.first == 2);
+  CHECK(r.second.find("--backend: backend 'gpu' is not built into this binary") != std::string::npos);
+  r = run("RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 distributed/qkvpacked_dist_check --seq_len 64");
+  CHECK(r.first == 2);
+  CHECK(r.second.find("MASTER_PORT") != std::string::npos);
+}
