@@ -17,6 +17,15 @@ attention::FlashAttnOptions api_options(bool causal, double softmax_scale, const
   return o;
 }
 
+attention::VarlenSeqs varlen_seqs(const StepVarlen& v) {
+  attention::VarlenSeqs s;
+  s.cu_seqlens_q = v.cu_seqlens_q;
+  s.cu_seqlens_k = v.cu_seqlens_k;
+  s.max_seqlen_q = v.max_seqlen_q;
+  s.max_seqlen_k = v.max_seqlen_k;
+  return s;
+}
+
 }  // namespace
 
 ApiStepBackend::ApiStepBackend(std::string name, std::shared_ptr<attention::Backend> backend,
@@ -40,7 +49,11 @@ void ApiStepBackend::forward(const StepForwardArgs& a) {
   }
   {
     auto lock = lock_api();
-    attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale, a.variant));
+    if (a.varlen.defined())
+      attention::flash_attn_varlen_func(*backend_, a.q, a.k, a.v, varlen_seqs(a.varlen), a.out, lse,
+                                        api_options(a.causal, a.softmax_scale, a.variant));
+    else
+      attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale, a.variant));
   }
   if (scratch.defined()) ops_->copy(a.lse, lse);
 }
@@ -54,8 +67,12 @@ void ApiStepBackend::backward(const StepBackwardArgs& a) {
     lse = scratch.view;
   }
   auto lock = lock_api();
-  attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
-                                 api_options(a.causal, a.softmax_scale, a.variant));
+  if (a.varlen.defined())
+    attention::flash_attn_varlen_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, varlen_seqs(a.varlen),
+                                          {a.dq, a.dk, a.dv}, api_options(a.causal, a.softmax_scale, a.variant));
+  else
+    attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
+                                   api_options(a.causal, a.softmax_scale, a.variant));
 }
 
 }  // namespace dist

@@ -61,5 +61,21 @@ RingGradients ulysses_attention_backward(RankContext ctx, const TensorView& dout
                                          const TensorView& k, const TensorView& v, const TensorView& out,
                                          const TensorView& lse, const RingAttnOptions& options);
 
+// Varlen Ulysses (flash-attn's *_varlen_* layouts): the packed tokens of all sequences,
+// (total, h, d), are split contiguously over the ranks (total % W == 0; a sequence may straddle
+// ranks); each rank passes its (total / W, h, d) piece and the global cu_seqlens (int32,
+// batch + 1, on the backend's memory, the same on every rank). lse is (h_q, total / W).
+struct VarlenSequences {
+  TensorView cu_seqlens;  // for q and k alike (self-attention)
+  int max_seqlen = 0;
+};
+RingForwardResult ulysses_attention_varlen_forward(RankContext ctx, const TensorView& q, const TensorView& k,
+                                                   const TensorView& v, const VarlenSequences& seqs,
+                                                   const RingAttnOptions& options);
+RingGradients ulysses_attention_varlen_backward(RankContext ctx, const TensorView& dout, const TensorView& q,
+                                                const TensorView& k, const TensorView& v, const TensorView& out,
+                                                const TensorView& lse, const VarlenSequences& seqs,
+                                                const RingAttnOptions& options);
+
 }  // namespace dist
 }  // namespace tile
