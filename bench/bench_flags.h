@@ -3,6 +3,8 @@
 // reported (exit 2, naming the flag) before a device is opened.
 #pragma once
 
+#include "distributed/sequence_split.h"
+
 #include <string>
 #include <vector>
 
@@ -29,7 +31,10 @@ struct BenchFlags {
   // whole case on its own GPU (the seed's benchmark under torchrun), with it the ring over seq_len
   // (each rank holds seq_len / N tokens).
   int nproc_per_node = 0;
-  std::string mode;        // empty, "ring" or "zigzag"; needs nproc_per_node
+  // empty, "ring", "zigzag", "stripe", "ulysses" or "usp"; needs nproc_per_node. ulysses: the
+  // all-to-all over all N ranks; usp: Ulysses in groups of ulysses_degree, zigzag across.
+  std::string mode;
+  int ulysses_degree = 0;  // ulysses: N; usp: --ulysses_degree U (N % U == 0); else 1
   bool help = false;
 };
 
@@ -38,6 +43,9 @@ struct ParseResult {
   BenchFlags flags;
   std::string error;  // starts with the offending flag, e.g. "--seq_len: expected ..."
 };
+
+// The sequence split of a distributed --mode (ring degree N / U; usp: zigzag across).
+dist::SequenceLayout sequence_layout(const BenchFlags& flags);
 
 // Parses argv[1..] ("--flag value" or "--flag=value"). Checks every value and the combinations
 // (GQA needs nheads % nheads_k == 0; the packed functions need nheads_k == nheads; --sweep fixes

@@ -35,6 +35,14 @@ void in_rank_order(dist::Transport& t, F&& print) {
   }
 }
 
+// "usp (ulysses 2 x zigzag 4)" for USP, the mode otherwise.
+std::string mode_label(const BenchFlags& flags) {
+  if (flags.mode != "usp") return flags.mode;
+  const dist::SequenceLayout l = sequence_layout(flags);
+  return "usp (ulysses " + std::to_string(l.ulysses_degree) + " x " + dist::ring_mode_name(l.ring_split) + " " +
+         std::to_string(l.ring_degree) + ")";
+}
+
 int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out_dir, const dist::RankEnv& env) {
   rt::Context::primary(env.local_rank).make_current();
   attention::GpuBackend gpu(env.local_rank);
@@ -63,8 +71,7 @@ int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out
   options.profile = flags.profile;
   CaseRun run;
   if (ring) {
-    run = time_ring(gpu, env.local_rank, flags.mode == "zigzag" ? dist::RingMode::zigzag : dist::RingMode::ring,
-                    transport, c, options);
+    run = time_ring(gpu, env.local_rank, sequence_layout(flags), transport, c, options);
   } else {
     transport.barrier();  // every rank starts together, as under torchrun
     run = run_case(gpu, c, options);
@@ -78,7 +85,7 @@ int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out
 
   transport.barrier();
   if (env.rank == 0)
-    std::cout << format_dist_title(flags.mode, env.world_size, c) << "\n"
+    std::cout << format_dist_title(mode_label(flags), env.world_size, c) << "\n"
               << kDistTableHeader << "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   in_rank_order(transport, [&] { std::cout << format_dist_row(row) << "\n"; });
   if (env.rank == 0) std::cout << kDistTableIdeal << "\n";

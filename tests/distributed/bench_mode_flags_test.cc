@@ -1,0 +1,65 @@
+// //bench:flash_attn's sequence-parallel --mode values (stripe, ulysses, usp) and
+// --ulysses_degree: the layouts they give and the errors naming the flag before anything runs.
+// (The ring/zigzag flags are tested in tests/bench/dist_flags_test.cc.)
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/bench_flags.h"
+
+using namespace tile;
+using namespace tile::bench;
+
+namespace {
+
+ParseResult parse(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> args;
+  for (std::string a; in >> a;) args.push_back(a);
+  return parse_bench_flags(args);
+}
+
+void check_error(const std::string& line, const std::string& flag) {
+  const ParseResult r = parse(line);
+  INFO(line << " -> " << r.error);
+  CHECK_FALSE(r.ok);
+  CHECK(r.error.rfind(flag, 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("bench --mode stripe, ulysses and usp give their sequence layouts") {
+  ParseResult r = parse("--nproc_per_node 8 --mode usp --ulysses_degree 2 --seq_len 65536 --nheads 32");
+  REQUIRE(r.ok);
+  dist::SequenceLayout l = sequence_layout(r.flags);
+  CHECK(l.ulysses_degree == 2);
+  CHECK(l.ring_degree == 4);
+  CHECK(l.ring_split == dist::RingMode::zigzag);
+  r = parse("--nproc_per_node 4 --mode ulysses --seq_len 8192 --nheads 8 --nheads_k 2 --func flash_attn_func");
+  REQUIRE(r.ok);
+  l = sequence_layout(r.flags);
+  CHECK(l.ulysses_degree == 4);
+  CHECK(l.ring_degree == 1);
+  r = parse("--nproc_per_node 4 --mode stripe --seq_len 8192");
+  REQUIRE(r.ok);
+  l = sequence_layout(r.flags);
+  CHECK(l.ring_split == dist::RingMode::stripe);
+  CHECK(l.ulysses_degree == 1);
+  CHECK(l.ring_degree == 4);
+}
+
+TEST_CASE("bench: bad sequence-parallel splits name the flag") {
+  check_error("--nproc_per_node 4 --mode ulysses --nheads 6 --seq_len 4096", "--nheads");
+  check_error("--nproc_per_node 4 --mode ulysses --nheads 8 --nheads_k 3 --func flash_attn_func --seq_len 4096",
+              "--nheads_k");
+  check_error("--nproc_per_node 4 --mode usp --nheads 8 --seq_len 4096", "--ulysses_degree");
+  check_error("--nproc_per_node 4 --mode usp --ulysses_degree 3 --nheads 6 --seq_len 4096", "--ulysses_degree");
+  check_error("--nproc_per_node 4 --mode ulysses --ulysses_degree 2 --nheads 8", "--ulysses_degree");
+  check_error("--nproc_per_node 4 --mode zigzag --ulysses_degree 2", "--ulysses_degree");
+  check_error("--ulysses_degree 2", "--ulysses_degree");
+  check_error("--nproc_per_node 3 --mode stripe --seq_len 4096", "--seq_len");
+  check_error("--nproc_per_node 6 --mode usp --ulysses_degree 3 --nheads 6 --seq_len 20", "--seq_len");
+  check_error("--nproc_per_node 2 --mode ulysses2", "--mode");
+}
