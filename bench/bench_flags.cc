@@ -41,7 +41,7 @@ std::string text_flag(cli::FlagReader& r) {
 void check_sequence_parallel_flags(BenchFlags& f);
 
 // Fills `f` (partly, if a flag is bad); throws FlagError naming the flag.
-void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
+void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* launch, BenchFlags& f) {
   const std::string no_value = "takes no value (booleans are off unless given)";
   std::set<std::string> seen;
   cli::FlagReader r(args);
@@ -101,9 +101,10 @@ void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
         throw FlagError(std::string(fixed) +
                         ": not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
   }
-  if (!f.mode.empty() && f.nproc_per_node == 0)
+  if (f.nproc_per_node == 0 && launch != nullptr) f.launched_world = launch->world_size;
+  if (!f.mode.empty() && f.world() == 0)
     throw FlagError("--mode: needs --nproc_per_node N (the ring runs over N ranks, one per GPU)");
-  if (f.nproc_per_node > 0 && !f.sweep.empty())
+  if (f.world() > 0 && !f.sweep.empty())
     throw FlagError("--sweep: not allowed with --nproc_per_node (one case per distributed run)");
   if (f.nheads_k == 0) f.nheads_k = f.nheads;
   if (!f.mode.empty()) {
@@ -126,7 +127,7 @@ void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
 // over its degree (k/v heads may be fewer and are then replicated), every mode an even split of
 // seq_len. Errors name the flag.
 void check_sequence_parallel_flags(BenchFlags& f) {
-  const int n = f.nproc_per_node;
+  const int n = f.world();
   if (f.mode == "ulysses") {
     if (f.ulysses_degree > 0 && f.ulysses_degree != n)
       throw FlagError("--ulysses_degree: --mode ulysses uses all " + std::to_string(n) + " ranks, got " +
@@ -170,13 +171,13 @@ dist::SequenceLayout sequence_layout(const BenchFlags& f) {
   const dist::RingMode split = f.mode == "ring" || f.mode == "ulysses" ? dist::RingMode::ring
                                : f.mode == "stripe"                    ? dist::RingMode::stripe
                                                                        : dist::RingMode::zigzag;
-  return {split, std::max(1, f.nproc_per_node) / u, u};
+  return {split, std::max(1, f.world()) / u, u};
 }
 
-ParseResult parse_bench_flags(const std::vector<std::string>& args) {
+ParseResult parse_bench_flags(const std::vector<std::string>& args, const dist::LaunchEnv* launch) {
   ParseResult r;
   try {
-    parse_into(args, r.flags);
+    parse_into(args, launch, r.flags);
     r.ok = true;
   } catch (const cli::FlagError& e) {
     r.error = e.what();
@@ -221,6 +222,9 @@ std::string usage_text() {
   s += "                      ideal. Without --mode, ideal = the rank's GPU timing the case while the\n";
   s += "                      other ranks wait. --profile writes one trace per rank (rank_R in the name)\n";
   s += "  --ulysses_degree U  with --mode usp: the Ulysses group size (N % U == 0)\n";
+  s += "                      Under torchrun / srun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)\n";
+  s += "                      without --nproc_per_node, this process is one of WORLD_SIZE ranks on GPU\n";
+  s += "                      LOCAL_RANK: torchrun --nproc_per_node=8 flash_attn --mode usp --ulysses_degree 4 ...\n";
   s += "  --json FILE         also write the results as JSON (bench/compare_sdpa.py --ours reads it)\n";
   s += "  --out_dir DIR       where traces and charts go (default .; give absolute paths when running\n";
   s += "                      through gpu_bundle/run.sh, which runs in the runfiles tree)\n";

@@ -3,6 +3,7 @@
 // reported (exit 2, naming the flag) before a device is opened.
 #pragma once
 
+#include "distributed/launch_env.h"
 #include "distributed/sequence_split.h"
 
 #include <string>
@@ -35,6 +36,10 @@ struct BenchFlags {
   // all-to-all over all N ranks; usp: Ulysses in groups of ulysses_degree, zigzag across.
   std::string mode;
   int ulysses_degree = 0;  // ulysses: N; usp: --ulysses_degree U (N % U == 0); else 1
+  // > 0: this process is one rank of a torchrun / srun launch of that many ranks (no
+  // --nproc_per_node; distributed/launch_env.h), on GPU LOCAL_RANK.
+  int launched_world = 0;
+  int world() const { return nproc_per_node > 0 ? nproc_per_node : launched_world; }
   bool help = false;
 };
 
@@ -50,7 +55,9 @@ dist::SequenceLayout sequence_layout(const BenchFlags& flags);
 // Parses argv[1..] ("--flag value" or "--flag=value"). Checks every value and the combinations
 // (GQA needs nheads % nheads_k == 0; the packed functions need nheads_k == nheads; --sweep fixes
 // the shapes, so shape flags next to it are an error).
-ParseResult parse_bench_flags(const std::vector<std::string>& args);
+// `launch`: the torchrun / srun environment, if any; without --nproc_per_node the run is then
+// distributed over its ranks.
+ParseResult parse_bench_flags(const std::vector<std::string>& args, const dist::LaunchEnv* launch = nullptr);
 
 // The --help text: every flag, its default, and how TFLOPS are counted.
 std::string usage_text();
