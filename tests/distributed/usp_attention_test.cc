@@ -32,6 +32,7 @@ struct UspCase {
   int window_left = -1, window_right = -1;
   double softcap = 0.0;
   bool alibi = false;
+  int64_t batch = 1;
 };
 
 // Swaps the blocks for peers 0 and 1 of every all-to-all: a wrong head/sequence mapping.
@@ -60,7 +61,7 @@ class ScrambledAllToAll : public Transport {
 std::vector<double> usp_errors(const UspCase& c, bool scramble = false) {
   const int world = c.ulysses * c.ring;
   const SequenceLayout layout{c.ring_split, c.ring, c.ulysses};
-  auto in = testing::random_inputs(1, c.seq, c.hq, c.hk, c.d, DType::f32, 2000 + world);
+  auto in = testing::random_inputs(c.batch, c.seq, c.hq, c.hk, c.d, DType::f32, 2000 + world);
   HostTensor slopes(DType::f32, {c.hq});
   for (int64_t h = 0; h < c.hq; ++h) slopes.set_at(h, 0.25 / static_cast<double>(h + 1));
   reference::AttnOptions opt;
@@ -70,7 +71,7 @@ std::vector<double> usp_errors(const UspCase& c, bool scramble = false) {
   opt.softcap = c.softcap;
   if (c.alibi) opt.alibi_slopes = slopes.view();
   const auto ref = reference::attention_forward_backward(in.inputs(), opt, in.dout.view());
-  HostTensor out(DType::f32, in.q.shape()), lse(DType::f32, {1, c.hq, c.seq}), dq(DType::f32, in.q.shape()),
+  HostTensor out(DType::f32, in.q.shape()), lse(DType::f32, {c.batch, c.hq, c.seq}), dq(DType::f32, in.q.shape()),
       dk(DType::f32, in.k.shape()), dv(DType::f32, in.v.shape());
   InProcessWorld transports(world);
   std::mutex mu;
@@ -91,7 +92,7 @@ std::vector<double> usp_errors(const UspCase& c, bool scramble = false) {
     RingForwardResult f;
     RingGradients g;
     if (c.packed) {
-      HostTensor qkv(DType::f32, {1, q.shape()[1], 3, c.hq, c.d});
+      HostTensor qkv(DType::f32, {c.batch, q.shape()[1], 3, c.hq, c.d});
       const auto parts = split_qkvpacked(qkv.view());
       backend.ops().copy(parts[0], q.view());
       backend.ops().copy(parts[1], k.view());
@@ -167,6 +168,19 @@ TEST_CASE("usp: Ulysses inside, ring / zigzag / stripe across, forward and backw
   check_case({RingMode::stripe, 3, 2, true, 24, 3, 3, 16});  // world 6, the other way round
   check_case({RingMode::zigzag, 4, 2, true, 64, 4, 1, 8});   // world 8, MQA replicated
   check_case({RingMode::ring, 2, 4, true, 64, 2, 1, 8});     // world 8
+}
+
+TEST_CASE("batch 2: ulysses and usp keep the batches apart") {
+  UspCase u{RingMode::ring, 2, 1, true, 32, 4, 2, 16, true};
+  u.packed = false;
+  u.batch = 2;
+  check_case(u);
+  UspCase p{RingMode::zigzag, 2, 2, true, 32, 4, 4, 16, true};
+  p.batch = 2;
+  check_case(p);
+  UspCase a{RingMode::ring, 2, 1, false, 32, 4, 4, 16, false, 5, 5, 0.0, true};
+  a.batch = 2;
+  check_case(a);  // ALiBi (nheads) slopes with two batches
 }
 
 TEST_CASE("a scrambled all-to-all (wrong head/sequence mapping) fails the comparison") {
