@@ -13,6 +13,12 @@ namespace dist {
 RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const TensorView& dout, const TensorView& q,
                                       const TensorView& k, const TensorView& v, const TensorView& out,
                                       const TensorView& lse, const RingAttnOptions& options) {
+  return ring_backward_as(mode, ctx, dout, q, k, v, out, lse, options, q.dtype);
+}
+
+RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView& dout, const TensorView& q,
+                               const TensorView& k, const TensorView& v, const TensorView& out, const TensorView& lse,
+                               const RingAttnOptions& options, DType grad_dtype) {
   const RingShape s = check_ring_inputs(mode, ctx, q, k, v, options);
   check_same_shape(dout, q, "dout");
   check_same_shape(out, q, "out");
@@ -83,9 +89,15 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
   dcur = 1 - dcur;
 
   RingGradients g;
-  g.dq = ops.empty(s.dtype, q_shape);
-  g.dk = ops.empty(s.dtype, kv_shape);
-  g.dv = ops.empty(s.dtype, kv_shape);
+  if (grad_dtype == DType::f32) {  // the accumulators themselves
+    g.dq = dq_acc;
+    g.dk = dk_buf[dcur];
+    g.dv = dv_buf[dcur];
+    return g;
+  }
+  g.dq = ops.empty(grad_dtype, q_shape);
+  g.dk = ops.empty(grad_dtype, kv_shape);
+  g.dv = ops.empty(grad_dtype, kv_shape);
   ops.copy(g.dq.view, dq_acc.view);
   ops.copy(g.dk.view, dk_buf[dcur].view);
   ops.copy(g.dv.view, dv_buf[dcur].view);

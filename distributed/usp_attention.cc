@@ -1,7 +1,6 @@
 // Ulysses and USP, forward and backward (usp_attention.h).
 #include "distributed/usp_attention.h"
 
-#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -136,8 +135,9 @@ RingGradients backward(RingMode ring_split, Transport& ulysses, Transport* ring,
     a.dv = dv.view;
     backend.backward(a);
   } else {
-    RingGradients g = ring_attention_backward(ring_split, RankContext{*ring, backend}, dout_h.view, h.q.view, h.k.view,
-                                              h.v.view, out_h.view, lse_h.view, o);
+    // fp32 gradients: gather_heads rounds them once, after summing replicated k/v heads.
+    RingGradients g = ring_backward_as(ring_split, RankContext{*ring, backend}, dout_h.view, h.q.view, h.k.view,
+                                       h.v.view, out_h.view, lse_h.view, o, DType::f32);
     dq = g.dq;
     dk = g.dk;
     dv = g.dv;
