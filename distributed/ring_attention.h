@@ -26,8 +26,9 @@ namespace dist {
 struct RingAttnOptions {
   std::optional<double> softmax_scale;  // default 1 / sqrt(head_size)
   bool causal = false;
-  // flash-attn's variants, for Ulysses only (usp_attention.h with ring degree 1): there the step
-  // sees whole rows. A ring step sees a block of keys at positions the API cannot know, so the
+  // flash-attn's variants. Softcap maps each score alone: every mode runs it. Window and ALiBi
+  // depend on global positions: Ulysses only (usp_attention.h with ring degree 1), where a step
+  // sees whole rows; a ring step sees a block of keys at positions the API cannot know, so the
   // ring rejects them (std::invalid_argument naming the option).
   int window_left = -1, window_right = -1;  // window_size; -1 unbounded
   double softcap = 0.0;                     // 0: off

@@ -60,6 +60,7 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
       a.out = shard_part(out, 1, plan.q_part);
       a.lse = shard_part(lse, 2, plan.q_part);
       a.causal = plan.causal;
+      a.variant.softcap = options.softcap;  // a per-score map: the same in every block
       a.softmax_scale = s.scale;
       a.dq = shard_part(block_dq.view, 1, plan.q_part);
       a.dk = shard_part(block_dk.view, 1, plan.kv_part);

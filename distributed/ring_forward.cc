@@ -42,6 +42,7 @@ RingForwardResult ring_attention_forward(RingMode mode, RankContext ctx, const T
       a.k = shard_part(k_buf[cur].view, 1, plan.kv_part);
       a.v = shard_part(v_buf[cur].view, 1, plan.kv_part);
       a.causal = plan.causal;
+      a.variant.softcap = options.softcap;  // a per-score map: the same in every block
       a.softmax_scale = s.scale;
       a.out = shard_part(block_out.view, 1, plan.q_part);
       a.lse = shard_part(block_lse.view, 2, plan.q_part);

@@ -46,10 +46,12 @@ RingShape check_ring_inputs(RingMode mode, RankContext ctx, const TensorView& q,
   expect(s.seq > 0 && s.head_size > 0, "q: expected a non-empty shard, got " + q.shape_str());
   expect(mode != RingMode::zigzag || s.seq % 2 == 0,
          "q: zigzag needs an even local seqlen (two chunks per rank), got " + std::to_string(s.seq));
+  // Softcap maps each score alone, so every block applies it; window and ALiBi depend on global
+  // positions, which a step's API call does not know.
   const char* ring_only = " in ring attention (its steps see blocks of keys at unknown positions; use Ulysses)";
   expect(options.window_left < 0 && options.window_right < 0,
          "window_left/window_right: not supported" + std::string(ring_only));
-  expect(options.softcap == 0.0, "softcap: not supported" + std::string(ring_only));
+  expect(options.softcap >= 0.0, "softcap: expected >= 0 (0: off), got " + std::to_string(options.softcap));
   expect(!options.alibi_slopes.defined(), "alibi_slopes: not supported" + std::string(ring_only));
   const int world = ctx.transport.world_size();
   expect(world >= 1 && ctx.transport.rank() >= 0 && ctx.transport.rank() < world, "transport: bad rank/world");

@@ -8,7 +8,7 @@
 //     second all-to-all brings the output back to the sequence pieces.
 //   USP: a 2-D grid of U x R ranks (sequence_split.h's SequenceLayout): Ulysses inside each
 //     group of U consecutive ranks, then ring attention (ring, zigzag or stripe) across the R
-//     ranks holding the same heads. Variants other than causal need R = 1.
+//     ranks holding the same heads. Softcap runs at any R; window and ALiBi need R = 1.
 //
 // q (b, s_local, h_q, d), k/v (b, s_local, h_k, d). h_q must divide by U; h_k must divide by U or
 // U by h_k: with fewer k/v heads than ranks (GQA/MQA) each k/v head is replicated to the ranks

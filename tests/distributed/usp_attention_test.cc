@@ -170,6 +170,20 @@ TEST_CASE("usp: Ulysses inside, ring / zigzag / stripe across, forward and backw
   check_case({RingMode::ring, 2, 4, true, 64, 2, 1, 8});     // world 8
 }
 
+TEST_CASE("softcap across the ring: ring, zigzag and stripe alone (Ulysses degree 1) and under USP") {
+  for (RingMode split : {RingMode::ring, RingMode::zigzag, RingMode::stripe}) {
+    UspCase c{split, 1, 4, true, 32, 2, 2, 16};
+    c.softcap = 1.5;
+    check_case(c);
+  }
+  UspCase usp{RingMode::zigzag, 2, 2, true, 32, 4, 2, 16};
+  usp.softcap = 1.5;
+  check_case(usp);
+  UspCase noncausal{RingMode::ring, 2, 2, false, 32, 4, 4, 16};
+  noncausal.softcap = 0.8;
+  check_case(noncausal);
+}
+
 TEST_CASE("batch 2: ulysses and usp keep the batches apart") {
   UspCase u{RingMode::ring, 2, 1, true, 32, 4, 2, 16, true};
   u.packed = false;
@@ -229,9 +243,11 @@ TEST_CASE("bad head splits and ring-only limits are rejected naming the argument
   };
   expect_error(2, 2, 3, 3, {}, "q: nheads (3) must be a multiple of the Ulysses degree (2)");
   expect_error(4, 4, 12, 3, {}, "k: nheads_k (3)");
-  RingAttnOptions softcap;
-  softcap.softcap = 5.0;
-  expect_error(4, 2, 2, 2, softcap, "softcap");
+  RingAttnOptions alibi;
+  HostTensor slopes(DType::f32, {2});
+  slopes.fill(0.5);
+  alibi.alibi_slopes = slopes.view();
+  expect_error(4, 2, 2, 2, alibi, "alibi_slopes");
   RingAttnOptions window;
   window.window_left = 3;
   expect_error(4, 2, 2, 2, window, "window_left");
