@@ -3,7 +3,8 @@
 // Every rank passes its own shard of the sequence: q (b, s_local, h_q, d), k/v (b, s_local, h_k, d)
 // in f16 or bf16 (any float works), h_q % h_k == 0. For ring, rank r holds global tokens
 // [r * s_local, (r + 1) * s_local); for zigzag, the sequence is cut into 2W chunks and rank r holds
-// chunks r and 2W-1-r, in that order (sequence_split.h shards and gathers). Every rank calls the
+// chunks r and 2W-1-r, in that order; for stripe, rank r holds tokens r, r+W, r+2W, ...
+// (sequence_split.h shards and gathers). Ulysses and USP: usp_attention.h. Every rank calls the
 // same function with the same options; results are this rank's shard.
 //
 // Forward: K/V travel the ring (next rank receives), the next block is posted before the current
