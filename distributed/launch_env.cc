@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 namespace tile {
 namespace dist {
@@ -41,13 +42,26 @@ std::optional<LaunchEnv> launch_env_from(const GetEnv& getenv) {
   if (e.local_rank >= e.local_world_size && getenv("LOCAL_WORLD_SIZE") != nullptr)
     throw std::invalid_argument("LOCAL_RANK: " + std::to_string(e.local_rank) + " outside LOCAL_WORLD_SIZE " +
                                 std::to_string(e.local_world_size));
-  const char* addr = getenv("MASTER_ADDR");
+  if (e.world_size == 1) return e;  // nobody to exchange the NCCL id with
+  const char* own_addr = getenv("TILE_RENDEZVOUS_ADDR");
+  const char* addr = own_addr != nullptr && *own_addr != '\0' ? own_addr : getenv("MASTER_ADDR");
   e.master_addr = addr ? addr : "";
-  if (e.world_size > 1) {
-    if (e.master_addr.empty())
-      throw std::invalid_argument(std::string("MASTER_ADDR: not set (") + e.launcher +
-                                  " launch: the host of rank 0, where the NCCL id is served)");
+  if (e.master_addr.empty())
+    throw std::invalid_argument(std::string("MASTER_ADDR: not set (") + e.launcher +
+                                " launch: the host of rank 0, where the NCCL id is served)");
+  const char* own_port = getenv("TILE_RENDEZVOUS_PORT");
+  if (own_port != nullptr && *own_port != '\0') {
+    e.master_port = parse_int(getenv, "TILE_RENDEZVOUS_PORT", 1, 65535);
+  } else {
     e.master_port = parse_int(getenv, "MASTER_PORT", 1, 65535);
+    const char* agent_store = getenv("TORCHELASTIC_USE_AGENT_STORE");
+    if (agent_store != nullptr && (std::string(agent_store) == "True" || std::string(agent_store) == "1")) {
+      // torchrun's agent listens on MASTER_PORT itself.
+      if (e.master_port == 65535)
+        throw std::invalid_argument("MASTER_PORT: 65535 leaves no next port for the NCCL id rendezvous "
+                                    "(torchrun's agent serves MASTER_PORT); set TILE_RENDEZVOUS_PORT");
+      e.master_port += 1;
+    }
   }
   return e;
 }

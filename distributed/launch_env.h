@@ -4,6 +4,13 @@
 //             job script exports, as for torchrun under Slurm)
 // torchrun's variables win when both are present (torchrun inside an allocation). The NCCL id
 // then goes through tcp_rendezvous.h; the built-in launcher (launcher.h) sets TILE_* instead.
+//
+// Where the rendezvous listens: MASTER_ADDR:MASTER_PORT, except that a recent torchrun's agent
+// already serves its own store there (it exports TORCHELASTIC_USE_AGENT_STORE=True), so rank 0
+// then listens on MASTER_PORT + 1. That is right wherever global rank 0 runs on MASTER_ADDR's
+// node: one-node torchrun, and the static rendezvous (--master_addr = node 0). Elsewhere (c10d
+// rendezvous across nodes, whose store host need not hold rank 0) set TILE_RENDEZVOUS_ADDR and
+// TILE_RENDEZVOUS_PORT: they override both.
 #pragma once
 
 #include <functional>
@@ -16,7 +23,7 @@ namespace dist {
 struct LaunchEnv {
   int rank = 0, world_size = 1;
   int local_rank = 0, local_world_size = 1;  // the GPU of this rank is local_rank
-  std::string master_addr;
+  std::string master_addr;  // the rendezvous endpoint (see above), not necessarily MASTER_*
   int master_port = 0;
   std::string launcher;  // "torchrun" or "srun", for messages
 };

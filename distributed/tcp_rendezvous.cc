@@ -109,7 +109,8 @@ std::vector<char> serve(const RendezvousConfig& c, const std::vector<char>& blob
   addr.sin_port = htons(static_cast<uint16_t>(c.master_port));
   if (::bind(listener.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     throw TransportError("rendezvous: rank 0 cannot listen on port " + std::to_string(c.master_port) + ": " +
-                         errno_text() + " (MASTER_PORT in use?)");
+                         errno_text() + " (port in use? under torchrun the port is MASTER_PORT + 1, or "
+                         "TILE_RENDEZVOUS_PORT)");
   if (::listen(listener.fd(), c.world_size) != 0) throw TransportError("rendezvous: listen failed: " + errno_text());
 
   std::vector<Socket> peers(static_cast<size_t>(c.world_size));

@@ -96,6 +96,21 @@ TEST_CASE("launch environment: torchrun's and srun's variables") {
   CHECK(s->world_size == 16);
   CHECK(s->local_rank == 5);
   CHECK(s->launcher == "srun");
+  // A recent torchrun's agent serves its own store on MASTER_PORT: the id goes to the next port;
+  // TILE_RENDEZVOUS_ADDR / _PORT override both.
+  const std::map<std::string, std::string> agent = {{"RANK", "1"}, {"WORLD_SIZE", "8"}, {"MASTER_ADDR", "node0"},
+                                                    {"MASTER_PORT", "29500"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}};
+  CHECK(launch_env_from(env_of(agent))->master_port == 29501);
+  std::map<std::string, std::string> own = agent;
+  own["TILE_RENDEZVOUS_ADDR"] = "node3";
+  own["TILE_RENDEZVOUS_PORT"] = "40000";
+  CHECK(launch_env_from(env_of(own))->master_port == 40000);
+  CHECK(launch_env_from(env_of(own))->master_addr == "node3");
+  own["TILE_RENDEZVOUS_PORT"] = "0";
+  CHECK_THROWS_WITH(launch_env_from(env_of(own)), Catch::Contains("TILE_RENDEZVOUS_PORT"));
+  std::map<std::string, std::string> last_port = agent;
+  last_port["MASTER_PORT"] = "65535";
+  CHECK_THROWS_WITH(launch_env_from(env_of(last_port)), Catch::Contains("TILE_RENDEZVOUS_PORT"));
   // One process alone needs no rendezvous.
   CHECK(launch_env_from(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}}))->master_port == 0);
   CHECK_THROWS_WITH(launch_env_from(env_of({{"RANK", "8"}, {"WORLD_SIZE", "8"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}})),
