@@ -126,7 +126,7 @@ int run_launched_bench(const BenchFlags& flags, const dist::LaunchEnv& env, cons
   dist::NcclTransportConfig nc;
   nc.rank = env.rank;
   nc.world_size = env.world_size;
-  nc.device = env.local_rank;
+  nc.device = env.gpu();
   nc.master_addr = env.master_addr;
   nc.master_port = env.master_port;
   try {

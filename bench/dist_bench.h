@@ -16,7 +16,7 @@ namespace tile::bench {
 // `out_dir` is where traces go (already resolved against the caller's directory).
 int run_distributed_bench(const BenchFlags& flags, const std::string& out_dir);
 
-// The same for one rank started by torchrun / srun (no fork): GPU env.local_rank, the NCCL id
+// The same for one rank started by torchrun / srun (no fork): GPU env.gpu(), the NCCL id
 // over the TCP rendezvous at MASTER_ADDR:MASTER_PORT. Returns this rank's exit code.
 int run_launched_bench(const BenchFlags& flags, const dist::LaunchEnv& env, const std::string& out_dir);
 

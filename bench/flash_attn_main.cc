@@ -86,11 +86,12 @@ int main(int argc, char** argv) {
   if (flags.launched_world > 0) {
     // Started by torchrun / srun: this process is one rank, on GPU LOCAL_RANK (no fork here).
     std::string why;
-    if (!rt::driver_available(&why) || rt::device_count() <= launch->local_rank) {
-      std::cerr << "flash_attn: no GPU " << launch->local_rank << " (LOCAL_RANK) for rank " << launch->rank << " ("
-                << (why.empty() ? std::to_string(rt::device_count()) + " found" : why) << ")\n";
+    if (!rt::driver_available(&why) || rt::device_count() == 0) {
+      std::cerr << "flash_attn: no GPU for rank " << launch->rank << " (" << (why.empty() ? "no CUDA device" : why)
+                << ")\n";
       return 1;
     }
+    launch->use_visible_gpus(rt::device_count());
     return run_launched_bench(flags, *launch, caller_path(flags.out_dir));
   }
   if (flags.nproc_per_node > 0) {

@@ -26,6 +26,11 @@ struct LaunchEnv {
   std::string master_addr;  // the rendezvous endpoint (see above), not necessarily MASTER_*
   int master_port = 0;
   std::string launcher;  // "torchrun" or "srun", for messages
+  // The GPU of this rank: LOCAL_RANK modulo the GPUs this process sees (srun with --gpus-per-task
+  // shows each task only its own GPU; torchrun shows the node's). Set by use_visible_gpus().
+  int device = -1;
+  int gpu() const { return device >= 0 ? device : local_rank; }
+  void use_visible_gpus(int visible) { device = visible > 0 ? local_rank % visible : local_rank; }
 };
 
 using GetEnv = std::function<const char*(const char*)>;

@@ -308,11 +308,11 @@ int run_process_check(const DistCheckConfig& c, const BackendFactory& make_backe
 
 int run_launched_rank_check(const DistCheckConfig& c, const LaunchEnv& env, const BackendFactory& make_backend,
                             std::ostream& out) {
-  std::unique_ptr<AttentionStepBackend> backend = make_backend(env.local_rank);
+  std::unique_ptr<AttentionStepBackend> backend = make_backend(env.gpu());
   NcclTransportConfig nc;
   nc.rank = env.rank;
   nc.world_size = env.world_size;
-  nc.device = env.local_rank;
+  nc.device = env.gpu();
   nc.master_addr = env.master_addr;
   nc.master_port = env.master_port;
   const NcclRankOutcome o = run_nccl_rank(c, nc, *backend);

@@ -26,10 +26,9 @@ int main(int argc, char** argv) {
     if (config.backend == "gpu") {
       // The ranks may be forked: CUDA must not be initialised here, so a child counts the GPUs.
       const GpuProbe gpus = probe_gpus_in_child();
-      // Under torchrun each process needs its own GPU (LOCAL_RANK), not the whole node's.
-      const int needed = config.nproc_per_node > 0 ? config.nproc_per_node
-                         : config.launched_world > 0 ? launch->local_rank + 1
-                                                     : 1;
+      // Under torchrun / srun each process needs one GPU: LOCAL_RANK modulo the visible ones.
+      const int needed = config.nproc_per_node > 0 ? config.nproc_per_node : 1;
+      if (config.launched_world > 0) launch->use_visible_gpus(gpus.count);
       const std::string flag = config.nproc_per_node > 0 ? "--nproc_per_node: " : "--backend: ";
       if (needed > gpus.count)
         throw UsageError(flag + std::to_string(needed) + (needed == 1 ? " GPU needed, " : " ranks need as many GPUs, ") +

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <sstream>
 #include <string>
@@ -18,6 +19,7 @@
 #include "distributed/launcher.h"
 #include "distributed/nccl_transport.h"
 #include "dsl/runtime/context.h"
+#include "dsl/runtime/cuda_driver.h"
 #include "dsl/runtime/memory.h"
 #include "dsl/runtime/stream.h"
 
@@ -122,7 +124,8 @@ int main(int argc, char** argv) {
     // Started by torchrun / srun: this process is one rank; the NCCL id goes over TCP.
     NcclTransportConfig c;
     try {
-      if (!launch_env_from_process() || !nccl_config_from_environment(&c)) {
+      std::optional<LaunchEnv> env = launch_env_from_process();
+      if (!env || !nccl_config_from_environment(&c)) {
         std::cerr << "error: --nproc_per_node: expected N >= 1 (or a torchrun/srun environment)\n"
                      "usage: nccl_selftest --nproc_per_node N\n";
         return 2;
@@ -132,6 +135,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     try {
+      // LOCAL_RANK modulo the GPUs this process sees (srun may show each task only its own).
+      const int visible = rt::device_count();
+      if (visible > 0) c.device %= visible;
       const int code = run_rank(c);
       std::cout << "rank " << c.rank << ": " << (code == 0 ? "PASS" : "FAIL") << std::endl;
       return code;

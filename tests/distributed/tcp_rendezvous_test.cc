@@ -111,6 +111,14 @@ TEST_CASE("launch environment: torchrun's and srun's variables") {
   std::map<std::string, std::string> last_port = agent;
   last_port["MASTER_PORT"] = "65535";
   CHECK_THROWS_WITH(launch_env_from(env_of(last_port)), Catch::Contains("TILE_RENDEZVOUS_PORT"));
+  // The GPU: LOCAL_RANK modulo the GPUs the process sees (srun --gpus-per-task shows one).
+  LaunchEnv g = *launch_env_from(env_of(agent));
+  g.local_rank = 5;
+  CHECK(g.gpu() == 5);
+  g.use_visible_gpus(8);
+  CHECK(g.gpu() == 5);
+  g.use_visible_gpus(1);
+  CHECK(g.gpu() == 0);
   // One process alone needs no rendezvous.
   CHECK(launch_env_from(env_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}}))->master_port == 0);
   CHECK_THROWS_WITH(launch_env_from(env_of({{"RANK", "8"}, {"WORLD_SIZE", "8"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}})),
