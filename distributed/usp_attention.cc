@@ -18,8 +18,8 @@ struct UspShape {
 
 // q/k/v as the ring checks them (shapes, dtypes, memory), then the head split over the group;
 // with a ring across (ring_degree > 1) the ring's own check of the options, before anything moves.
-UspShape check_usp_inputs(Transport& ulysses, int ring_degree, AttentionStepBackend& backend, const TensorView& q,
-                          const TensorView& k, const TensorView& v, const RingAttnOptions& options) {
+UspShape check_usp_inputs(RingMode ring_split, Transport& ulysses, int ring_degree, AttentionStepBackend& backend,
+                          const TensorView& q, const TensorView& k, const TensorView& v, const RingAttnOptions& options) {
   RingAttnOptions tensors_only;
   tensors_only.softmax_scale = options.softmax_scale;
   UspShape s;
@@ -35,6 +35,9 @@ UspShape check_usp_inputs(Transport& ulysses, int ring_degree, AttentionStepBack
     throw std::invalid_argument("k: nheads_k (" + std::to_string(s.ring.nheads_k) + ") and the Ulysses degree (" +
                                 std::to_string(degree) +
                                 ") must divide one another (k/v heads are split, or replicated when fewer)");
+  if (ring_degree > 1 && ring_split == RingMode::zigzag && (s.ring.seq * degree) % 2 != 0)
+    throw std::invalid_argument("q: zigzag across the ring needs an even ring shard (seqlen " +
+                                std::to_string(s.ring.seq) + " x Ulysses degree " + std::to_string(degree) + ")");
   const TensorView& alibi = options.alibi_slopes;
   if (alibi.defined() && (alibi.rank < 1 || alibi.size(alibi.rank - 1) != s.ring.nheads_q))
     throw std::invalid_argument("alibi_slopes: expected (nheads " + std::to_string(s.ring.nheads_q) +
@@ -66,7 +69,7 @@ HeadShards scatter_qkv(Transport& ulysses, TensorOps& ops, const UspShape& s, co
 
 RingForwardResult forward(RingMode ring_split, Transport& ulysses, Transport* ring, AttentionStepBackend& backend,
                           const TensorView& q, const TensorView& k, const TensorView& v, const RingAttnOptions& o) {
-  const UspShape s = check_usp_inputs(ulysses, ring ? ring->world_size() : 1, backend, q, k, v, o);
+  const UspShape s = check_usp_inputs(ring_split, ulysses, ring ? ring->world_size() : 1, backend, q, k, v, o);
   TensorOps& ops = backend.ops();
   const HeadShards h = scatter_qkv(ulysses, ops, s, q, k, v);
   DeviceTensor out, lse;
@@ -101,7 +104,7 @@ RingForwardResult forward(RingMode ring_split, Transport& ulysses, Transport* ri
 RingGradients backward(RingMode ring_split, Transport& ulysses, Transport* ring, AttentionStepBackend& backend,
                        const TensorView& dout, const TensorView& q, const TensorView& k, const TensorView& v,
                        const TensorView& out, const TensorView& lse, const RingAttnOptions& o) {
-  const UspShape s = check_usp_inputs(ulysses, ring ? ring->world_size() : 1, backend, q, k, v, o);
+  const UspShape s = check_usp_inputs(ring_split, ulysses, ring ? ring->world_size() : 1, backend, q, k, v, o);
   check_same_shape(dout, q, "dout");
   check_same_shape(out, q, "out");
   if (lse.rank != 3 || lse.size(0) != s.ring.batch || lse.size(1) != s.ring.nheads_q || lse.size(2) != s.ring.seq ||

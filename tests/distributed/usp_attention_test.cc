@@ -253,6 +253,17 @@ TEST_CASE("bad head splits and ring-only limits are rejected naming the argument
   expect_error(4, 2, 2, 2, window, "window_left");
   InProcessWorld w(1);
   CHECK_THROWS_WITH(make_usp_groups(w.rank(0), 2), Catch::Contains("ulysses_degree"));
+  // Zigzag across needs an even ring shard: 3 rows on each of 2 ring ranks cannot split in two.
+  InProcessWorld odd(2, InProcessWorld::default_copy(), std::chrono::milliseconds(2000));
+  auto in = testing::random_inputs(1, 3, 2, 2, 8, DType::f32, 1);
+  CHECK_THROWS_WITH(run_virtual_ranks(odd,
+                                      [&](int, Transport& t) {
+                                        ReferenceStepBackend backend(1);
+                                        UspGroups g = make_usp_groups(t, 1);
+                                        usp_attention_forward(RingMode::zigzag, {*g.ulysses, *g.ring, backend},
+                                                              in.q.view(), in.k.view(), in.v.view(), {});
+                                      }),
+                    Catch::Contains("zigzag across the ring needs an even ring shard"));
 }
 
 TEST_CASE("sequence layouts: USP positions cover the sequence once, ring parts cut into Ulysses pieces") {
