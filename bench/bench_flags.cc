@@ -1,6 +1,8 @@
 #include "bench/bench_flags.h"
 
+#include <algorithm>
 #include <set>
+#include <stdexcept>
 
 #include "bench/flops.h"
 #include "common/cli/flag_reader.h"
@@ -36,8 +38,10 @@ std::string text_flag(cli::FlagReader& r) {
   return v;
 }
 
+void check_sequence_parallel_flags(BenchFlags& f);
+
 // Fills `f` (partly, if a flag is bad); throws FlagError naming the flag.
-void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
+void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* launch, BenchFlags& f) {
   const std::string no_value = "takes no value (booleans are off unless given)";
   std::set<std::string> seen;
   cli::FlagReader r(args);
@@ -76,7 +80,11 @@ void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
                         v + "'");
     } else if (flag == "--mode") {
       f.mode = text_flag(r);
-      if (f.mode != "ring" && f.mode != "zigzag") throw FlagError(flag + ": expected ring or zigzag, got '" + f.mode + "'");
+      if (f.mode != "ring" && f.mode != "zigzag" && f.mode != "stripe" && f.mode != "ulysses" && f.mode != "usp")
+        throw FlagError(flag + ": expected ring or zigzag or stripe (the ring's splits), ulysses or usp (all-to-all), got '" +
+                        f.mode + "'");
+    } else if (flag == "--ulysses_degree") {
+      f.ulysses_degree = int_flag(r, 1, 64);
     } else if (flag == "--sweep") {
       f.sweep = text_flag(r);
       if (f.sweep != "seed") throw FlagError(flag + ": expected 'seed' (the seed's H100 table), got '" + f.sweep + "'");
@@ -93,21 +101,19 @@ void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
         throw FlagError(std::string(fixed) +
                         ": not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
   }
-  if (!f.mode.empty() && f.nproc_per_node == 0)
+  if (f.nproc_per_node == 0 && launch != nullptr) f.launched_world = launch->world_size;
+  if (!f.mode.empty() && f.world() == 0)
     throw FlagError("--mode: needs --nproc_per_node N (the ring runs over N ranks, one per GPU)");
-  if (f.nproc_per_node > 0 && !f.sweep.empty())
+  if (f.world() > 0 && !f.sweep.empty())
     throw FlagError("--sweep: not allowed with --nproc_per_node (one case per distributed run)");
+  if (f.nheads_k == 0) f.nheads_k = f.nheads;
   if (!f.mode.empty()) {
     if (f.func == AttnFunc::varlen_qkvpacked)
       throw FlagError("--func: the ring has no varlen form; use flash_attn_qkvpacked_func or flash_attn_func with --mode");
-    // The ring shards the sequence evenly: W slices (ring) or 2W chunks (zigzag).
-    const int parts = f.mode == "zigzag" ? 2 * f.nproc_per_node : f.nproc_per_node;
-    if (f.seq_len % parts != 0)
-      throw FlagError("--seq_len: " + std::to_string(f.seq_len) + " does not divide into " + std::to_string(parts) +
-                      (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * nproc_per_node) == 0)"
-                                          : " shards (ring needs seq_len % nproc_per_node == 0)"));
+    check_sequence_parallel_flags(f);
+  } else if (f.ulysses_degree > 0) {
+    throw FlagError("--ulysses_degree: only with --mode ulysses or usp");
   }
-  if (f.nheads_k == 0) f.nheads_k = f.nheads;
   if (f.func != AttnFunc::func && f.nheads_k != f.nheads)
     throw FlagError("--nheads_k: " + std::string(func_name(f.func)) +
                     " packs q, k and v with the same heads: needs nheads_k == nheads (" + std::to_string(f.nheads) +
@@ -117,12 +123,61 @@ void parse_into(const std::vector<std::string>& args, BenchFlags& f) {
                     std::to_string(f.nheads_k) + ")");
 }
 
+// --mode's degrees and splits (distributed/sequence_split.h): Ulysses needs the heads to split
+// over its degree (k/v heads may be fewer and are then replicated), every mode an even split of
+// seq_len. Errors name the flag.
+void check_sequence_parallel_flags(BenchFlags& f) {
+  const int n = f.world();
+  if (f.mode == "ulysses") {
+    if (f.ulysses_degree > 0 && f.ulysses_degree != n)
+      throw FlagError("--ulysses_degree: --mode ulysses uses all " + std::to_string(n) + " ranks, got " +
+                      std::to_string(f.ulysses_degree) + " (a smaller degree is --mode usp)");
+    f.ulysses_degree = n;
+  } else if (f.mode == "usp") {
+    if (f.ulysses_degree == 0) throw FlagError("--ulysses_degree: required with --mode usp");
+    if (n % f.ulysses_degree != 0)
+      throw FlagError("--ulysses_degree: expected a divisor of --nproc_per_node " + std::to_string(n) + ", got " +
+                      std::to_string(f.ulysses_degree));
+  } else {
+    if (f.ulysses_degree > 1) throw FlagError("--ulysses_degree: only with --mode ulysses or usp");
+    f.ulysses_degree = 1;
+  }
+  const int u = f.ulysses_degree;
+  if (f.nheads % u != 0)
+    throw FlagError("--nheads: " + std::to_string(f.nheads) + " heads do not split over the Ulysses degree " +
+                    std::to_string(u));
+  if (f.nheads_k % u != 0 && u % f.nheads_k != 0)
+    throw FlagError("--nheads_k: " + std::to_string(f.nheads_k) + " k/v heads do not split over the Ulysses degree " +
+                    std::to_string(u) + " (nheads_k % U or U % nheads_k must be 0)");
+  if (f.mode == "ring" || f.mode == "zigzag") {
+    // The ring shards the sequence evenly: W slices (ring) or 2W chunks (zigzag).
+    const int parts = f.mode == "zigzag" ? 2 * n : n;
+    if (f.seq_len % parts != 0)
+      throw FlagError("--seq_len: " + std::to_string(f.seq_len) + " does not divide into " + std::to_string(parts) +
+                      (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * nproc_per_node) == 0)"
+                                          : " shards (ring needs seq_len % nproc_per_node == 0)"));
+  }
+  try {
+    dist::check_sequence_split(sequence_layout(f), f.seq_len);
+  } catch (const std::invalid_argument& e) {
+    throw FlagError(std::string("--") + e.what());
+  }
+}
+
 }  // namespace
 
-ParseResult parse_bench_flags(const std::vector<std::string>& args) {
+dist::SequenceLayout sequence_layout(const BenchFlags& f) {
+  const int u = std::max(1, f.ulysses_degree);
+  const dist::RingMode split = f.mode == "ring" || f.mode == "ulysses" ? dist::RingMode::ring
+                               : f.mode == "stripe"                    ? dist::RingMode::stripe
+                                                                       : dist::RingMode::zigzag;
+  return {split, std::max(1, f.world()) / u, u};
+}
+
+ParseResult parse_bench_flags(const std::vector<std::string>& args, const dist::LaunchEnv* launch) {
   ParseResult r;
   try {
-    parse_into(args, r.flags);
+    parse_into(args, launch, r.flags);
     r.ok = true;
   } catch (const cli::FlagError& e) {
     r.error = e.what();
@@ -158,11 +213,18 @@ std::string usage_text() {
   s += "  --nproc_per_node N  distributed: one process per GPU (GPUs 0..N-1), NCCL between them. Without\n";
   s += "                      --mode each rank times the whole case on its own GPU (the seed's benchmark\n";
   s += "                      under torchrun); prints a row per rank with ideal(ms/iter) and ratio\n";
-  s += "  --mode ring|zigzag  with --nproc_per_node: the ring over seq_len (each rank holds seq_len/N\n";
-  s += "                      tokens; zigzag needs seq_len % 2N == 0). ideal = the rank's GPU alone on\n";
+  s += "  --mode ring|zigzag|stripe|ulysses|usp\n";
+  s += "                      with --nproc_per_node: sequence parallel over seq_len (each rank holds\n";
+  s += "                      seq_len/N tokens; zigzag needs seq_len % 2N == 0; ulysses: all-to-all over\n";
+  s += "                      heads, nheads % N == 0; usp: Ulysses in groups of --ulysses_degree U,\n";
+  s += "                      zigzag across the N/U groups). ideal = the rank's GPU alone on\n";
   s += "                      the whole case / N (its share with free communication); ratio = time /\n";
   s += "                      ideal. Without --mode, ideal = the rank's GPU timing the case while the\n";
   s += "                      other ranks wait. --profile writes one trace per rank (rank_R in the name)\n";
+  s += "  --ulysses_degree U  with --mode usp: the Ulysses group size (N % U == 0)\n";
+  s += "                      Under torchrun / srun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)\n";
+  s += "                      without --nproc_per_node, this process is one of WORLD_SIZE ranks on GPU\n";
+  s += "                      LOCAL_RANK: torchrun --nproc_per_node=8 flash_attn --mode usp --ulysses_degree 4 ...\n";
   s += "  --json FILE         also write the results as JSON (bench/compare_sdpa.py --ours reads it)\n";
   s += "  --out_dir DIR       where traces and charts go (default .; give absolute paths when running\n";
   s += "                      through gpu_bundle/run.sh, which runs in the runfiles tree)\n";

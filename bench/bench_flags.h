@@ -3,6 +3,9 @@
 // reported (exit 2, naming the flag) before a device is opened.
 #pragma once
 
+#include "distributed/launch_env.h"
+#include "distributed/sequence_split.h"
+
 #include <string>
 #include <vector>
 
@@ -29,7 +32,14 @@ struct BenchFlags {
   // whole case on its own GPU (the seed's benchmark under torchrun), with it the ring over seq_len
   // (each rank holds seq_len / N tokens).
   int nproc_per_node = 0;
-  std::string mode;        // empty, "ring" or "zigzag"; needs nproc_per_node
+  // empty, "ring", "zigzag", "stripe", "ulysses" or "usp"; needs nproc_per_node. ulysses: the
+  // all-to-all over all N ranks; usp: Ulysses in groups of ulysses_degree, zigzag across.
+  std::string mode;
+  int ulysses_degree = 0;  // ulysses: N; usp: --ulysses_degree U (N % U == 0); else 1
+  // > 0: this process is one rank of a torchrun / srun launch of that many ranks (no
+  // --nproc_per_node; distributed/launch_env.h), on GPU LOCAL_RANK.
+  int launched_world = 0;
+  int world() const { return nproc_per_node > 0 ? nproc_per_node : launched_world; }
   bool help = false;
 };
 
@@ -39,10 +49,15 @@ struct ParseResult {
   std::string error;  // starts with the offending flag, e.g. "--seq_len: expected ..."
 };
 
+// The sequence split of a distributed --mode (ring degree N / U; usp: zigzag across).
+dist::SequenceLayout sequence_layout(const BenchFlags& flags);
+
 // Parses argv[1..] ("--flag value" or "--flag=value"). Checks every value and the combinations
 // (GQA needs nheads % nheads_k == 0; the packed functions need nheads_k == nheads; --sweep fixes
 // the shapes, so shape flags next to it are an error).
-ParseResult parse_bench_flags(const std::vector<std::string>& args);
+// `launch`: the torchrun / srun environment, if any; without --nproc_per_node the run is then
+// distributed over its ranks.
+ParseResult parse_bench_flags(const std::vector<std::string>& args, const dist::LaunchEnv* launch = nullptr);
 
 // The --help text: every flag, its default, and how TFLOPS are counted.
 std::string usage_text();

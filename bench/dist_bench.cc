@@ -35,14 +35,22 @@ void in_rank_order(dist::Transport& t, F&& print) {
   }
 }
 
-int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out_dir, const dist::RankEnv& env) {
+// "usp (ulysses 2 x zigzag 4)" for USP, the mode otherwise.
+std::string mode_label(const BenchFlags& flags) {
+  if (flags.mode != "usp") return flags.mode;
+  const dist::SequenceLayout l = sequence_layout(flags);
+  return "usp (ulysses " + std::to_string(l.ulysses_degree) + " x " + dist::ring_mode_name(l.ring_split) + " " +
+         std::to_string(l.ring_degree) + ")";
+}
+
+// One rank: nc says who it is (rank, world, device) and how the NCCL id arrives (the launcher's
+// file or the torchrun / srun rendezvous).
+int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out_dir, dist::NcclTransportConfig nc) {
+  const struct {
+    int rank, world_size, local_rank;
+  } env{nc.rank, nc.world_size, nc.device};
   rt::Context::primary(env.local_rank).make_current();
   attention::GpuBackend gpu(env.local_rank);
-  dist::NcclTransportConfig nc;
-  nc.rank = env.rank;
-  nc.world_size = env.world_size;
-  nc.device = env.local_rank;
-  nc.unique_id_file = env.nccl_id_file;
   // The transport orders its sends and receives against the work on the API's stream.
   nc.compute_stream = gpu.stream().handle();
   dist::NcclTransport transport(nc);
@@ -63,8 +71,7 @@ int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out
   options.profile = flags.profile;
   CaseRun run;
   if (ring) {
-    run = time_ring(gpu, env.local_rank, flags.mode == "zigzag" ? dist::RingMode::zigzag : dist::RingMode::ring,
-                    transport, c, options);
+    run = time_ring(gpu, env.local_rank, sequence_layout(flags), transport, c, options);
   } else {
     transport.barrier();  // every rank starts together, as under torchrun
     run = run_case(gpu, c, options);
@@ -78,7 +85,7 @@ int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out
 
   transport.barrier();
   if (env.rank == 0)
-    std::cout << format_dist_title(flags.mode, env.world_size, c) << "\n"
+    std::cout << format_dist_title(mode_label(flags), env.world_size, c) << "\n"
               << kDistTableHeader << "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   in_rank_order(transport, [&] { std::cout << format_dist_row(row) << "\n"; });
   if (env.rank == 0) std::cout << kDistTableIdeal << "\n";
@@ -101,12 +108,33 @@ int run_distributed_bench(const BenchFlags& flags, const std::string& out_dir) {
   const BenchCase c = cases_from_flags(flags).front();
   return dist::launch_processes(flags.nproc_per_node, [&](const dist::RankEnv& env) {
     try {
-      return run_rank(flags, c, out_dir, env);
+      dist::NcclTransportConfig nc;
+      nc.rank = env.rank;
+      nc.world_size = env.world_size;
+      nc.device = env.local_rank;
+      nc.unique_id_file = env.nccl_id_file;
+      return run_rank(flags, c, out_dir, nc);
     } catch (const std::exception& e) {
       std::cerr << "flash_attn: rank " << env.rank << ": " << e.what() << std::endl;
       return 1;
     }
   });
+}
+
+int run_launched_bench(const BenchFlags& flags, const dist::LaunchEnv& env, const std::string& out_dir) {
+  const BenchCase c = cases_from_flags(flags).front();
+  dist::NcclTransportConfig nc;
+  nc.rank = env.rank;
+  nc.world_size = env.world_size;
+  nc.device = env.gpu();
+  nc.master_addr = env.master_addr;
+  nc.master_port = env.master_port;
+  try {
+    return run_rank(flags, c, out_dir, nc);
+  } catch (const std::exception& e) {
+    std::cerr << "flash_attn: rank " << env.rank << ": " << e.what() << std::endl;
+    return 1;
+  }
 }
 
 }  // namespace tile::bench

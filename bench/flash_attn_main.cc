@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,14 @@ void report(const std::vector<CaseResult>& results, const std::vector<std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
-  ParseResult parsed = parse_bench_flags(std::vector<std::string>(argv + 1, argv + argc));
+  std::optional<dist::LaunchEnv> launch;
+  try {
+    launch = dist::launch_env_from_process();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "flash_attn: error: torchrun / srun environment: " << e.what() << "\n";
+    return 2;
+  }
+  ParseResult parsed = parse_bench_flags(std::vector<std::string>(argv + 1, argv + argc), launch ? &*launch : nullptr);
   if (!parsed.ok) {
     std::cerr << "flash_attn: error: " << parsed.error << "\n(run with --help for the flags)\n";
     return 2;
@@ -75,6 +83,17 @@ int main(int argc, char** argv) {
   }
   const std::vector<BenchCase> cases = cases_from_flags(flags);
 
+  if (flags.launched_world > 0) {
+    // Started by torchrun / srun: this process is one rank, on GPU LOCAL_RANK (no fork here).
+    std::string why;
+    if (!rt::driver_available(&why) || rt::device_count() == 0) {
+      std::cerr << "flash_attn: no GPU for rank " << launch->rank << " (" << (why.empty() ? "no CUDA device" : why)
+                << ")\n";
+      return 1;
+    }
+    launch->use_visible_gpus(rt::device_count());
+    return run_launched_bench(flags, *launch, caller_path(flags.out_dir));
+  }
   if (flags.nproc_per_node > 0) {
     // The ranks are forked processes, and CUDA does not survive a fork after cuInit: the GPUs are
     // counted in a short-lived child, so this process never initialises the driver itself.

@@ -10,6 +10,7 @@
 #include "distributed/api_step_backend.h"
 #include "distributed/gpu_tensor_ops.h"
 #include "distributed/ring_attention.h"
+#include "distributed/usp_attention.h"
 #include "dsl/runtime/memory.h"
 
 namespace tile::bench {
@@ -33,8 +34,9 @@ dist::DeviceTensor random_tensor(dist::TensorOps& ops, ElemType type, const std:
 
 }  // namespace
 
-CaseRun time_ring(attention::GpuBackend& gpu, int device, dist::RingMode mode, dist::Transport& transport,
-                  const BenchCase& c, const RunOptions& options) {
+CaseRun time_ring(attention::GpuBackend& gpu, int device, const dist::SequenceLayout& layout,
+                  dist::Transport& transport, const BenchCase& c, const RunOptions& options) {
+  const dist::RingMode mode = layout.ring_split;
   const int world = transport.world_size();
   rt::Stream& stream = gpu.stream();
   LaunchTimelineBackend timeline(gpu, stream, [](const attention::KernelCall& k) {
@@ -46,6 +48,9 @@ CaseRun time_ring(attention::GpuBackend& gpu, int device, dist::RingMode mode, d
                             static_cast<void*>(stream.handle()));
   dist::TensorOps& ops = step.ops();
   dist::RankContext ctx{transport, step};
+  const bool usp = layout.ulysses_degree > 1;
+  dist::UspGroups groups;
+  if (usp) groups = dist::make_usp_groups(transport, layout.ulysses_degree);
   dist::RingAttnOptions ro;
   ro.causal = c.causal;
 
@@ -67,16 +72,31 @@ CaseRun time_ring(attention::GpuBackend& gpu, int device, dist::RingMode mode, d
   double peak = 0;
   auto iteration = [&] {
     if (packed) {
-      dist::RingForwardResult f = dist::ring_attention_qkvpacked_forward(mode, ctx, qkv.view, ro);
+      dist::RingForwardResult f;
       dist::DeviceTensor g;
-      if (!c.fwd_only) g = dist::ring_attention_qkvpacked_backward(mode, ctx, dout.view, qkv.view, f.out.view, f.lse.view, ro);
+      if (usp) {
+        const dist::UspContext u{*groups.ulysses, *groups.ring, step};
+        f = dist::usp_attention_qkvpacked_forward(mode, u, qkv.view, ro);
+        if (!c.fwd_only) g = dist::usp_attention_qkvpacked_backward(mode, u, dout.view, qkv.view, f.out.view, f.lse.view, ro);
+      } else {
+        f = dist::ring_attention_qkvpacked_forward(mode, ctx, qkv.view, ro);
+        if (!c.fwd_only) g = dist::ring_attention_qkvpacked_backward(mode, ctx, dout.view, qkv.view, f.out.view, f.lse.view, ro);
+      }
       ops.synchronize();
       peak = std::max(peak, used_mb() - used_before);
     } else {
-      dist::RingForwardResult f = dist::ring_attention_forward(mode, ctx, q.view, k.view, v.view, ro);
+      dist::RingForwardResult f;
       dist::RingGradients g;
-      if (!c.fwd_only)
-        g = dist::ring_attention_backward(mode, ctx, dout.view, q.view, k.view, v.view, f.out.view, f.lse.view, ro);
+      if (usp) {
+        const dist::UspContext u{*groups.ulysses, *groups.ring, step};
+        f = dist::usp_attention_forward(mode, u, q.view, k.view, v.view, ro);
+        if (!c.fwd_only)
+          g = dist::usp_attention_backward(mode, u, dout.view, q.view, k.view, v.view, f.out.view, f.lse.view, ro);
+      } else {
+        f = dist::ring_attention_forward(mode, ctx, q.view, k.view, v.view, ro);
+        if (!c.fwd_only)
+          g = dist::ring_attention_backward(mode, ctx, dout.view, q.view, k.view, v.view, f.out.view, f.lse.view, ro);
+      }
       ops.synchronize();
       peak = std::max(peak, used_mb() - used_before);
     }

@@ -6,11 +6,24 @@ namespace tile {
 namespace dist {
 namespace {
 
-attention::FlashAttnOptions api_options(bool causal, double softmax_scale) {
+attention::FlashAttnOptions api_options(bool causal, double softmax_scale, const StepVariant& v) {
   attention::FlashAttnOptions o;
   o.causal = causal;
   o.softmax_scale = softmax_scale;
+  o.window_left = v.window_left;
+  o.window_right = v.window_right;
+  o.softcap = v.softcap;
+  o.alibi_slopes = v.alibi_slopes;
   return o;
+}
+
+attention::VarlenSeqs varlen_seqs(const StepVarlen& v) {
+  attention::VarlenSeqs s;
+  s.cu_seqlens_q = v.cu_seqlens_q;
+  s.cu_seqlens_k = v.cu_seqlens_k;
+  s.max_seqlen_q = v.max_seqlen_q;
+  s.max_seqlen_k = v.max_seqlen_k;
+  return s;
 }
 
 }  // namespace
@@ -36,7 +49,11 @@ void ApiStepBackend::forward(const StepForwardArgs& a) {
   }
   {
     auto lock = lock_api();
-    attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale));
+    if (a.varlen.defined())
+      attention::flash_attn_varlen_func(*backend_, a.q, a.k, a.v, varlen_seqs(a.varlen), a.out, lse,
+                                        api_options(a.causal, a.softmax_scale, a.variant));
+    else
+      attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale, a.variant));
   }
   if (scratch.defined()) ops_->copy(a.lse, lse);
 }
@@ -50,8 +67,12 @@ void ApiStepBackend::backward(const StepBackwardArgs& a) {
     lse = scratch.view;
   }
   auto lock = lock_api();
-  attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
-                                 api_options(a.causal, a.softmax_scale));
+  if (a.varlen.defined())
+    attention::flash_attn_varlen_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, varlen_seqs(a.varlen),
+                                          {a.dq, a.dk, a.dv}, api_options(a.causal, a.softmax_scale, a.variant));
+  else
+    attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
+                                   api_options(a.causal, a.softmax_scale, a.variant));
 }
 
 }  // namespace dist

@@ -1,5 +1,6 @@
 #include "distributed/in_process_transport.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -22,6 +23,15 @@ struct Channel {
   std::map<uint64_t, std::shared_ptr<SendSlot>> pending;
 };
 
+// One collective split() call: every rank's (color, key), then the groups' worlds.
+struct SplitRound {
+  std::vector<std::pair<int, int>> color_key;
+  int arrived = 0, left = 0;
+  bool built = false;
+  std::map<int, std::shared_ptr<InProcessWorld>> worlds;  // by color
+  std::map<int, int> sub_rank;                            // parent rank -> rank in its group
+};
+
 }  // namespace
 
 struct InProcessWorld::State {
@@ -33,6 +43,8 @@ struct InProcessWorld::State {
   std::vector<Channel> channels;  // [src * world + dst]
   std::string abort_reason;       // non-empty once aborted
   std::vector<std::unique_ptr<Transport>> transports;
+  std::map<uint64_t, SplitRound> splits;               // by split call number
+  std::vector<std::weak_ptr<InProcessWorld>> groups;   // aborted with this world
 
   Channel& channel(int src, int dst) { return channels[static_cast<size_t>(src * world + dst)]; }
 
@@ -164,11 +176,68 @@ class InProcessTransport : public Transport {
     post(ops)->wait();
   }
 
+  std::unique_ptr<Transport> split(int color, int key) override;
+
  private:
   InProcessWorld::State* s_;
   int rank_;
   char token_ = 0;
+  uint64_t splits_called_ = 0;
 };
+
+// A rank's transport in a sub-group's world; keeps that world alive.
+class GroupTransport : public Transport {
+ public:
+  GroupTransport(std::shared_ptr<InProcessWorld> world, int rank) : world_(std::move(world)), t_(world_->rank(rank)) {}
+  int rank() const override { return t_.rank(); }
+  int world_size() const override { return t_.world_size(); }
+  std::string name() const override { return t_.name(); }
+  std::unique_ptr<CommRequest> post(const std::vector<P2POp>& ops) override { return t_.post(ops); }
+  void barrier() override { t_.barrier(); }
+  void broadcast(void* data, size_t bytes, int root) override { t_.broadcast(data, bytes, root); }
+  void all_gather(const void* send, void* recv, size_t bytes) override { t_.all_gather(send, recv, bytes); }
+  std::unique_ptr<Transport> split(int color, int key) override { return t_.split(color, key); }
+
+ private:
+  std::shared_ptr<InProcessWorld> world_;
+  Transport& t_;
+};
+
+// The (color, key) pairs meet in the shared state (host memory: the world's copy function may
+// move device memory only); the last rank to arrive sees a complete round, and the first to see
+// it builds one world per color, with its ranks ordered by (key, parent rank).
+std::unique_ptr<Transport> InProcessTransport::split(int color, int key) {
+  const uint64_t call = splits_called_++;
+  std::unique_lock<std::mutex> lock(s_->mu);
+  SplitRound& round = s_->splits[call];
+  if (round.color_key.empty()) round.color_key.resize(static_cast<size_t>(s_->world));
+  round.color_key[static_cast<size_t>(rank_)] = {color, key};
+  ++round.arrived;
+  s_->cv.notify_all();
+  s_->wait_for(lock, [&] { return round.arrived == s_->world; },
+               "rank " + std::to_string(rank_) + " waiting for every rank to call split()");
+  if (!round.built) {
+    std::map<int, std::vector<std::pair<int, int>>> members;  // color -> (key, rank)
+    for (int r = 0; r < s_->world; ++r) {
+      const auto& ck = round.color_key[static_cast<size_t>(r)];
+      if (ck.first >= 0) members[ck.first].push_back({ck.second, r});
+    }
+    for (auto& m : members) {
+      std::sort(m.second.begin(), m.second.end());
+      auto world = std::make_shared<InProcessWorld>(static_cast<int>(m.second.size()), s_->copy, s_->timeout);
+      for (size_t i = 0; i < m.second.size(); ++i) round.sub_rank[m.second[i].second] = static_cast<int>(i);
+      round.worlds[m.first] = world;
+      s_->groups.push_back(world);
+    }
+    round.built = true;
+  }
+  std::shared_ptr<InProcessWorld> world = color >= 0 ? round.worlds[color] : nullptr;
+  const int sub_rank = color >= 0 ? round.sub_rank[rank_] : -1;
+  if (++round.left == s_->world) s_->splits.erase(call);  // the groups live on in their transports
+  lock.unlock();
+  if (!world) return nullptr;
+  return std::make_unique<GroupTransport>(std::move(world), sub_rank);
+}
 
 }  // namespace
 
@@ -194,9 +263,16 @@ Transport& InProcessWorld::rank(int r) {
 }
 
 void InProcessWorld::abort(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  if (state_->abort_reason.empty()) state_->abort_reason = reason.empty() ? "aborted" : reason;
-  state_->cv.notify_all();
+  std::vector<std::shared_ptr<InProcessWorld>> groups;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->abort_reason.empty()) state_->abort_reason = reason.empty() ? "aborted" : reason;
+    state_->cv.notify_all();
+    for (auto& g : state_->groups)
+      if (auto live = g.lock()) groups.push_back(std::move(live));
+  }
+  // A peer waiting inside a sub-group must stop too.
+  for (auto& g : groups) g->abort(reason);
 }
 
 }  // namespace dist

@@ -3,7 +3,8 @@
 // receive rank b posted from rank a (in posting order, whatever order requests are waited in), and
 // a send's buffer is read by the receiver while it waits — rendezvous, no staging copy — so a
 // sender that reuses its buffer before wait() returns is caught by the tests, as it would corrupt
-// data under NCCL.
+// data under NCCL. split() gives each color its own world (own channels, own matching), as
+// ncclCommSplit gives a new communicator; aborting a world aborts its sub-groups too.
 #pragma once
 
 #include <chrono>

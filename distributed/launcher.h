@@ -5,8 +5,9 @@
 //    untouched. The first failing rank's exit code is returned and the other ranks are stopped,
 //    since they would wait forever for the failed peer.
 //  - run_virtual_ranks: one thread per rank over an InProcessWorld.
-// A multi-node launcher would set the same variables per node with a global rank offset and a
-// shared id file (or another bootstrap); the ranks' code would not change.
+// Multi-node (and torchrun / srun) launches do not use this file: their ranks read RANK,
+// WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (launch_env.h) and get the NCCL id over TCP
+// (tcp_rendezvous.h).
 #pragma once
 
 #include <chrono>

@@ -28,6 +28,10 @@ constexpr ncclDataType_t ncclFloat32 = 7;
 typedef int ncclRedOp_t;
 constexpr ncclRedOp_t ncclSum = 0;
 
+// ncclCommSplit's config argument; nullptr inherits the parent's configuration.
+typedef struct ncclConfig_opaque ncclConfig_t;
+constexpr int NCCL_SPLIT_NOCOLOR = -1;
+
 }  // extern "C"
 
 namespace tile {
@@ -54,6 +58,11 @@ struct NcclFunctions {
                                 ncclComm_t comm, CUstream stream) = nullptr;
   ncclResult_t (*ncclAllGather)(const void* send, void* recv, size_t count, ncclDataType_t type, ncclComm_t comm,
                                 CUstream stream) = nullptr;
+  ncclResult_t (*ncclCommCount)(ncclComm_t comm, int* count) = nullptr;
+  ncclResult_t (*ncclCommUserRank)(ncclComm_t comm, int* rank) = nullptr;
+  // Optional (NCCL >= 2.18): null when the library lacks it; sub-groups then report that.
+  ncclResult_t (*ncclCommSplit)(ncclComm_t comm, int color, int key, ncclComm_t* newcomm,
+                                ncclConfig_t* config) = nullptr;
 };
 
 }  // namespace dist
@@ -62,4 +71,6 @@ struct NcclFunctions {
 #define TILE_NCCL_FUNCTIONS(X)                                                               \
   X(ncclGetVersion) X(ncclGetUniqueId) X(ncclCommInitRank) X(ncclCommDestroy)                \
   X(ncclCommAbort) X(ncclCommGetAsyncError) X(ncclGetErrorString) X(ncclGroupStart)          \
-  X(ncclGroupEnd) X(ncclSend) X(ncclRecv) X(ncclAllReduce) X(ncclBroadcast) X(ncclAllGather)
+  X(ncclGroupEnd) X(ncclSend) X(ncclRecv) X(ncclAllReduce) X(ncclBroadcast) X(ncclAllGather)  \
+  X(ncclCommCount) X(ncclCommUserRank)
+#define TILE_NCCL_OPTIONAL_FUNCTIONS(X) X(ncclCommSplit)

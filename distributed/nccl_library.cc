@@ -31,6 +31,9 @@ const Loaded& load() {
     l.error = std::string("NCCL unavailable: ") + kLibrary + " has no symbol " #fn " (too old?)";
     TILE_NCCL_FUNCTIONS(TILE_NCCL_RESOLVE)
 #undef TILE_NCCL_RESOLVE
+#define TILE_NCCL_RESOLVE_OPTIONAL(fn) l.api.fn = reinterpret_cast<decltype(l.api.fn)>(dlsym(handle, #fn));
+    TILE_NCCL_OPTIONAL_FUNCTIONS(TILE_NCCL_RESOLVE_OPTIONAL)
+#undef TILE_NCCL_RESOLVE_OPTIONAL
     if (l.error.empty() && l.api.ncclGetVersion(&l.api.version) != ncclSuccess)
       l.error = "NCCL unavailable: ncclGetVersion failed";
     return l;

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "distributed/nccl_library.h"
+#include "distributed/launch_env.h"
 #include "distributed/nccl_unique_id_file.h"
+#include "distributed/tcp_rendezvous.h"
 #include "dsl/runtime/context.h"
 #include "dsl/runtime/memory.h"
 
@@ -71,20 +73,52 @@ NcclTransport::NcclTransport(const NcclTransportConfig& config) : config_(config
   if (config.world_size < 1 || config.rank < 0 || config.rank >= config.world_size)
     throw std::invalid_argument("NcclTransport: rank " + std::to_string(config.rank) + " outside world of " +
                                 std::to_string(config.world_size));
-  if (config.unique_id_file.empty()) throw std::invalid_argument("NcclTransport: unique_id_file is empty");
+  if (config.world_size > 1 && config.unique_id_file.empty() && config.master_port <= 0)
+    throw std::invalid_argument("NcclTransport: unique_id_file is empty and no master_port is given");
   rt::Context::primary(config.device);  // the GPU first: "no GPU" is the clearer message
   nccl();                               // then the library
   impl_ = std::make_unique<Impl>(config.compute_stream);
 
   ncclUniqueId id{};
-  if (config.rank == 0) {
-    TILE_NCCL_CHECK(ncclGetUniqueId(&id));
-    publish_bytes(config.unique_id_file, std::vector<char>(id.internal, id.internal + sizeof(id.internal)));
+  if (config.rank == 0) TILE_NCCL_CHECK(ncclGetUniqueId(&id));
+  const std::vector<char> mine = config.rank == 0 ? std::vector<char>(id.internal, id.internal + sizeof(id.internal))
+                                                  : std::vector<char>();
+  if (config.world_size == 1) {
+    // Nobody to tell.
+  } else if (config.master_port > 0) {
+    RendezvousConfig rc;
+    rc.master_addr = config.master_addr;
+    rc.master_port = config.master_port;
+    rc.rank = config.rank;
+    rc.world_size = config.world_size;
+    rc.timeout = config.bootstrap_timeout;
+    const std::vector<char> bytes = exchange_blob(rc, mine, sizeof(id.internal));
+    std::memcpy(id.internal, bytes.data(), sizeof(id.internal));
+  } else if (config.rank == 0) {
+    publish_bytes(config.unique_id_file, mine);
   } else {
     const std::vector<char> bytes = wait_for_bytes(config.unique_id_file, sizeof(id.internal), config.bootstrap_timeout);
     std::memcpy(id.internal, bytes.data(), sizeof(id.internal));
   }
   TILE_NCCL_CHECK(ncclCommInitRank(&impl_->comm, config.world_size, id, config.rank));
+}
+
+NcclTransport::NcclTransport(const NcclTransportConfig& config, ncclComm_t comm) : config_(config) {
+  impl_ = std::make_unique<Impl>(config.compute_stream);
+  impl_->comm = comm;
+}
+
+std::unique_ptr<Transport> NcclTransport::split(int color, int key) {
+  if (nccl().ncclCommSplit == nullptr)
+    throw TransportError("NCCL " + std::to_string(nccl().version) +
+                         " has no ncclCommSplit (sub-groups need NCCL >= 2.18)");
+  ncclComm_t sub = nullptr;
+  TILE_NCCL_CHECK(ncclCommSplit(impl_->comm, color < 0 ? NCCL_SPLIT_NOCOLOR : color, key, &sub, nullptr));
+  if (color < 0 || sub == nullptr) return nullptr;
+  NcclTransportConfig c = config_;
+  TILE_NCCL_CHECK(ncclCommCount(sub, &c.world_size));
+  TILE_NCCL_CHECK(ncclCommUserRank(sub, &c.rank));
+  return std::unique_ptr<Transport>(new NcclTransport(c, sub));
 }
 
 NcclTransport::~NcclTransport() {
@@ -139,7 +173,17 @@ bool nccl_config_from_environment(NcclTransportConfig* config) {
   const char* world = std::getenv("TILE_WORLD_SIZE");
   const char* local = std::getenv("TILE_LOCAL_RANK");
   const char* file = std::getenv("TILE_NCCL_ID_FILE");
-  if (!rank || !world || !file) return false;
+  if (!rank || !world || !file) {
+    const std::optional<LaunchEnv> env = launch_env_from_process();
+    if (!env) return false;
+    config->rank = env->rank;
+    config->world_size = env->world_size;
+    config->device = env->local_rank;
+    config->master_addr = env->master_addr;
+    config->master_port = env->master_port;
+    config->unique_id_file.clear();
+    return true;
+  }
   config->rank = std::atoi(rank);
   config->world_size = std::atoi(world);
   config->device = local ? std::atoi(local) : config->rank;

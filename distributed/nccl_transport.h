@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "distributed/nccl_abi.h"
 #include "distributed/transport.h"
 #include "dsl/runtime/stream.h"
 
@@ -22,7 +23,12 @@ struct NcclTransportConfig {
   int rank = 0;
   int world_size = 1;
   int device = 0;              // GPU ordinal of this rank
-  std::string unique_id_file;  // where rank 0 publishes the NCCL unique id (the launcher's temp file)
+  // How the NCCL unique id reaches every rank: a file rank 0 publishes (the built-in launcher's
+  // temp file), or, when master_port > 0, the TCP rendezvous at master_addr:master_port
+  // (torchrun / srun; tcp_rendezvous.h).
+  std::string unique_id_file;
+  std::string master_addr;
+  int master_port = 0;
   std::chrono::milliseconds bootstrap_timeout = std::chrono::minutes(2);
   // The stream the attention steps run on; nullptr means the legacy default stream.
   CUstream compute_stream = nullptr;
@@ -45,16 +51,24 @@ class NcclTransport : public Transport {
   void barrier() override;
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const void* send, void* recv, size_t bytes) override;
+  // ncclCommSplit (NCCL >= 2.18): the sub-communicator gets its own communication stream and
+  // shares this transport's compute stream and device.
+  std::unique_ptr<Transport> split(int color, int key) override;
 
   struct Impl;
 
  private:
+  // A transport over an existing communicator (split()).
+  NcclTransport(const NcclTransportConfig& config, ncclComm_t comm);
+
   NcclTransportConfig config_;
   std::unique_ptr<Impl> impl_;
 };
 
-// The launcher's environment for one rank: TILE_RANK, TILE_WORLD_SIZE, TILE_LOCAL_RANK and
-// TILE_NCCL_ID_FILE. Returns false (and leaves config alone) when they are not set.
+// The launcher's environment for one rank: the built-in launcher's TILE_RANK, TILE_WORLD_SIZE,
+// TILE_LOCAL_RANK and TILE_NCCL_ID_FILE, else torchrun's / srun's (launch_env.h: rank, world,
+// device = LOCAL_RANK, the rendezvous at MASTER_ADDR:MASTER_PORT). Returns false (and leaves
+// config alone) when neither is set; throws std::invalid_argument naming a malformed variable.
 bool nccl_config_from_environment(NcclTransportConfig* config);
 
 }  // namespace dist

@@ -1,6 +1,6 @@
 // The one-node bootstrap of an NCCL communicator: rank 0 creates the unique id and publishes it
-// in a file the launcher named; the other ranks wait for the file and read it. (A multi-node
-// bootstrap would publish the same 128 bytes through a shared filesystem, MPI or a TCP store.)
+// in a file the launcher named; the other ranks wait for the file and read it. (Launches by
+// torchrun / srun, multi-node included, send the same 128 bytes over TCP: tcp_rendezvous.h.)
 #pragma once
 
 #include <chrono>

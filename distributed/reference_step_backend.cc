@@ -50,13 +50,72 @@ void ReferenceStepBackend::forward(const StepForwardArgs& args) {
   reference::AttnOptions opt;
   opt.softmax_scale = args.softmax_scale;
   opt.causal = args.causal;
+  opt.window_left = args.variant.window_left;
+  opt.window_right = args.variant.window_right;
+  opt.softcap = args.variant.softcap;
+  opt.alibi_slopes = args.variant.alibi_slopes;
   opt.num_threads = num_threads_;
+  in.cu_seqlens_q = args.varlen.cu_seqlens_q;
+  in.cu_seqlens_k = args.varlen.cu_seqlens_k;
   reference::AttnForward f = reference::attention_forward(in, opt);
   ops_.copy(args.out, f.out.view());
   ops_.copy(args.lse, f.lse.view());
 }
 
+namespace {
+
+// Tokens [start, start + len) of a varlen (total, h, d) tensor as a batch of one (1, len, h, d).
+TensorView tokens_as_batch(const TensorView& t, int64_t start, int64_t len) {
+  if (t.rank != 3) throw std::invalid_argument("varlen backward: expected (total, nheads, head_size), got " + describe(t));
+  TensorView s = slice(t, 0, start, len);
+  return TensorView(s.data, s.dtype, {1, len, s.size(1), s.size(2)}, {len * s.stride(0), s.stride(0), s.stride(1), s.stride(2)},
+                    s.device);
+}
+
+// The same tokens of a varlen lse (h, total) as (1, h, len).
+TensorView lse_tokens_as_batch(const TensorView& lse, int64_t start, int64_t len) {
+  if (lse.rank != 2) throw std::invalid_argument("varlen backward: expected lse (nheads, total), got " + describe(lse));
+  TensorView s = slice(lse, 1, start, len);
+  return TensorView(s.data, s.dtype, {1, s.size(0), len}, {s.size(0) * s.stride(0), s.stride(0), s.stride(1)}, s.device);
+}
+
+std::vector<int64_t> read_cu_seqlens(const TensorView& cu, const char* what) {
+  if (cu.rank != 1 || cu.dtype != DType::i32 || cu.size(0) < 2)
+    throw std::invalid_argument(std::string(what) + ": expected int32 (batch + 1), got " + describe(cu));
+  std::vector<int64_t> v(static_cast<size_t>(cu.size(0)));
+  for (int64_t i = 0; i < cu.size(0); ++i) v[static_cast<size_t>(i)] = static_cast<int64_t>(load_as_double(cu.dtype, cu.data, cu.offset_of({i})));
+  return v;
+}
+
+}  // namespace
+
 void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
+  if (!a.varlen.defined()) return backward_batched(a);
+  const std::vector<int64_t> cq = read_cu_seqlens(a.varlen.cu_seqlens_q, "cu_seqlens_q");
+  const std::vector<int64_t> ck = read_cu_seqlens(a.varlen.cu_seqlens_k, "cu_seqlens_k");
+  if (cq.size() != ck.size()) throw std::invalid_argument("cu_seqlens_k: expected as many sequences as cu_seqlens_q");
+  for (const TensorView* g : {&a.dq, &a.dk, &a.dv}) ops_.fill(*g, 0.0);  // rows of empty sequences
+  for (size_t i = 0; i + 1 < cq.size(); ++i) {
+    const int64_t q0 = cq[i], nq = cq[i + 1] - cq[i], k0 = ck[i], nk = ck[i + 1] - ck[i];
+    if (nq == 0) continue;
+    StepBackwardArgs s = a;
+    s.varlen = StepVarlen();
+    s.dout = tokens_as_batch(a.dout, q0, nq);
+    s.q = tokens_as_batch(a.q, q0, nq);
+    s.out = tokens_as_batch(a.out, q0, nq);
+    s.dq = tokens_as_batch(a.dq, q0, nq);
+    s.lse = lse_tokens_as_batch(a.lse, q0, nq);
+    s.k = tokens_as_batch(a.k, k0, nk);
+    s.v = tokens_as_batch(a.v, k0, nk);
+    s.dk = tokens_as_batch(a.dk, k0, nk);
+    s.dv = tokens_as_batch(a.dv, k0, nk);
+    if (a.variant.alibi_slopes.defined() && a.variant.alibi_slopes.rank == 2)
+      s.variant.alibi_slopes = a.variant.alibi_slopes.select(0, static_cast<int64_t>(i));
+    backward_batched(s);
+  }
+}
+
+void ReferenceStepBackend::backward_batched(const StepBackwardArgs& a) {
   check_shapes(a);
   const int64_t B = a.q.size(0), Sq = a.q.size(1), Hq = a.q.size(2), D = a.q.size(3);
   const int64_t Sk = a.k.size(1), Hk = a.k.size(2), group = Hq / Hk;
@@ -65,6 +124,16 @@ void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
       dv(dk.size(), 0.0);
   auto qi = [&](int64_t b, int64_t s, int64_t h) { return ((b * Sq + s) * Hq + h) * D; };
   auto ki = [&](int64_t b, int64_t s, int64_t h) { return ((b * Sk + s) * Hk + h) * D; };
+  // The variants, as the forward (attention/reference) applies them; causal is window_right 0.
+  const int64_t wl = a.variant.window_left;
+  const int64_t wr = a.causal ? 0 : a.variant.window_right;
+  const double softcap = a.variant.softcap;
+  const TensorView& alibi = a.variant.alibi_slopes;
+  auto slope = [&](int64_t b, int64_t hq) {
+    if (!alibi.defined()) return 0.0;
+    return alibi.rank == 1 ? load_as_double(alibi.dtype, alibi.data, alibi.offset_of({hq}))
+                           : load_as_double(alibi.dtype, alibi.data, alibi.offset_of({b, hq}));
+  };
 
   // One task per (batch, kv head): it owns that head's dk/dv and its group's dq rows, so tasks
   // never write the same element.
@@ -77,19 +146,29 @@ void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
         const double* gorow = dout.p + qi(b, i, hq);
         double delta = 0.0;  // rowsum(dout * out), from the merged out as flash-attn computes it
         for (int64_t d = 0; d < D; ++d) delta += gorow[d] * out.p[qi(b, i, hq) + d];
-        // Bottom-right aligned causal mask: key j is visible when j <= i + (Sk - Sq).
-        const int64_t last_key = a.causal ? std::min(Sk - 1, i + (Sk - Sq)) : Sk - 1;
+        // Bottom-right aligned mask: key j is visible when diag - left <= j <= diag + right.
+        const int64_t diag = i + (Sk - Sq);
+        const int64_t first_key = wl >= 0 ? std::max<int64_t>(0, diag - wl) : 0;
+        const int64_t last_key = wr >= 0 ? std::min(Sk - 1, diag + wr) : Sk - 1;
         double* dqrow = dq.data() + qi(b, i, hq);
-        for (int64_t j = 0; j <= last_key; ++j) {
+        for (int64_t j = first_key; j <= last_key; ++j) {
           const double* krow = k.p + ki(b, j, hk);
           const double* vrow = v.p + ki(b, j, hk);
-          double s = 0.0, dp = 0.0;
+          double qk = 0.0, dp = 0.0;
           for (int64_t d = 0; d < D; ++d) {
-            s += qrow[d] * krow[d];
+            qk += qrow[d] * krow[d];
             dp += gorow[d] * vrow[d];
           }
-          const double p = std::exp(s * a.softmax_scale - row_lse);
-          const double ds = p * (dp - delta) * a.softmax_scale;
+          // score = softcap(qk * scale) + alibi; d score / d qk carries the softcap's tanh'.
+          double s = qk * a.softmax_scale, d_dot = a.softmax_scale;
+          if (softcap > 0.0) {
+            const double t = std::tanh(s / softcap);
+            s = softcap * t;
+            d_dot *= 1.0 - t * t;
+          }
+          s -= slope(b, hq) * static_cast<double>(std::llabs(diag - j));
+          const double p = std::exp(s - row_lse);
+          const double ds = p * (dp - delta) * d_dot;
           double* dkrow = dk.data() + ki(b, j, hk);
           double* dvrow = dv.data() + ki(b, j, hk);
           for (int64_t d = 0; d < D; ++d) {

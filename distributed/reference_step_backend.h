@@ -2,6 +2,8 @@
 // fp64 reference itself; the backward is FlashAttention-2's backward with the given (global)
 // out and LSE, evaluated in float64. Results are rounded once to partial_dtype() (the input dtype,
 // as flash-attn kernels write them), so the ring sees the same rounding points as on the GPU.
+// Varlen steps: the forward is the reference's varlen form; the backward runs the batched one on
+// each sequence's rows (views, no copies).
 // Runs in CI; the ground truth against which the ring algorithm itself is tested.
 #pragma once
 
@@ -22,6 +24,8 @@ class ReferenceStepBackend : public AttentionStepBackend {
   void backward(const StepBackwardArgs& args) override;
 
  private:
+  void backward_batched(const StepBackwardArgs& args);
+
   int num_threads_;
   CpuTensorOps ops_;
 };

@@ -3,7 +3,8 @@
 // Every rank passes its own shard of the sequence: q (b, s_local, h_q, d), k/v (b, s_local, h_k, d)
 // in f16 or bf16 (any float works), h_q % h_k == 0. For ring, rank r holds global tokens
 // [r * s_local, (r + 1) * s_local); for zigzag, the sequence is cut into 2W chunks and rank r holds
-// chunks r and 2W-1-r, in that order (sequence_split.h shards and gathers). Every rank calls the
+// chunks r and 2W-1-r, in that order; for stripe, rank r holds tokens r, r+W, r+2W, ...
+// (sequence_split.h shards and gathers). Ulysses and USP: usp_attention.h. Every rank calls the
 // same function with the same options; results are this rank's shard.
 //
 // Forward: K/V travel the ring (next rank receives), the next block is posted before the current
@@ -26,6 +27,13 @@ namespace dist {
 struct RingAttnOptions {
   std::optional<double> softmax_scale;  // default 1 / sqrt(head_size)
   bool causal = false;
+  // flash-attn's variants. Softcap maps each score alone: every mode runs it. Window and ALiBi
+  // depend on global positions: Ulysses only (usp_attention.h with ring degree 1), where a step
+  // sees whole rows; a ring step sees a block of keys at positions the API cannot know, so the
+  // ring rejects them (std::invalid_argument naming the option).
+  int window_left = -1, window_right = -1;  // window_size; -1 unbounded
+  double softcap = 0.0;                     // 0: off
+  TensorView alibi_slopes;                  // f32 (h_q) or (b, h_q), all heads, backend memory
 };
 
 // The rank's communication and compute; buffers live on backend.ops().device().

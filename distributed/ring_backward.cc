@@ -13,6 +13,12 @@ namespace dist {
 RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const TensorView& dout, const TensorView& q,
                                       const TensorView& k, const TensorView& v, const TensorView& out,
                                       const TensorView& lse, const RingAttnOptions& options) {
+  return ring_backward_as(mode, ctx, dout, q, k, v, out, lse, options, q.dtype);
+}
+
+RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView& dout, const TensorView& q,
+                               const TensorView& k, const TensorView& v, const TensorView& out, const TensorView& lse,
+                               const RingAttnOptions& options, DType grad_dtype) {
   const RingShape s = check_ring_inputs(mode, ctx, q, k, v, options);
   check_same_shape(dout, q, "dout");
   check_same_shape(out, q, "out");
@@ -45,7 +51,7 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
       next_kv = post_ring_exchange(ctx.transport, {k_buf[cur].view, v_buf[cur].view},
                                    {k_buf[1 - cur].view, v_buf[1 - cur].view});
     const StepPlan plan = plan_ring_step(mode, options.causal, rank, step, world);
-    if (plan.compute) {
+    if (plan.compute && step_has_rows(plan, s.seq)) {
       StepBackwardArgs a;
       a.dout = shard_part(dout, 1, plan.q_part);
       a.q = shard_part(q, 1, plan.q_part);
@@ -54,6 +60,7 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
       a.out = shard_part(out, 1, plan.q_part);
       a.lse = shard_part(lse, 2, plan.q_part);
       a.causal = plan.causal;
+      a.variant.softcap = options.softcap;  // a per-score map: the same in every block
       a.softmax_scale = s.scale;
       a.dq = shard_part(block_dq.view, 1, plan.q_part);
       a.dk = shard_part(block_dk.view, 1, plan.kv_part);
@@ -67,7 +74,7 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
       next_dkv->wait();
       dcur = 1 - dcur;
     }
-    if (plan.compute) {
+    if (plan.compute && step_has_rows(plan, s.seq)) {
       ops.accumulate(shard_part(dk_buf[dcur].view, 1, plan.kv_part), shard_part(block_dk.view, 1, plan.kv_part));
       ops.accumulate(shard_part(dv_buf[dcur].view, 1, plan.kv_part), shard_part(block_dv.view, 1, plan.kv_part));
     }
@@ -83,9 +90,15 @@ RingGradients ring_attention_backward(RingMode mode, RankContext ctx, const Tens
   dcur = 1 - dcur;
 
   RingGradients g;
-  g.dq = ops.empty(s.dtype, q_shape);
-  g.dk = ops.empty(s.dtype, kv_shape);
-  g.dv = ops.empty(s.dtype, kv_shape);
+  if (grad_dtype == DType::f32) {  // the accumulators themselves
+    g.dq = dq_acc;
+    g.dk = dk_buf[dcur];
+    g.dv = dv_buf[dcur];
+    return g;
+  }
+  g.dq = ops.empty(grad_dtype, q_shape);
+  g.dk = ops.empty(grad_dtype, kv_shape);
+  g.dv = ops.empty(grad_dtype, kv_shape);
   ops.copy(g.dq.view, dq_acc.view);
   ops.copy(g.dk.view, dk_buf[dcur].view);
   ops.copy(g.dv.view, dv_buf[dcur].view);

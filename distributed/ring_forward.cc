@@ -36,12 +36,13 @@ RingForwardResult ring_attention_forward(RingMode mode, RankContext ctx, const T
       next_kv = post_ring_exchange(ctx.transport, {k_buf[cur].view, v_buf[cur].view},
                                    {k_buf[1 - cur].view, v_buf[1 - cur].view});
     const StepPlan plan = plan_ring_step(mode, options.causal, rank, step, world);
-    if (plan.compute) {
+    if (plan.compute && step_has_rows(plan, s.seq)) {
       StepForwardArgs a;
       a.q = shard_part(q, 1, plan.q_part);
       a.k = shard_part(k_buf[cur].view, 1, plan.kv_part);
       a.v = shard_part(v_buf[cur].view, 1, plan.kv_part);
       a.causal = plan.causal;
+      a.variant.softcap = options.softcap;  // a per-score map: the same in every block
       a.softmax_scale = s.scale;
       a.out = shard_part(block_out.view, 1, plan.q_part);
       a.lse = shard_part(block_lse.view, 2, plan.q_part);

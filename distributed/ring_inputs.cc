@@ -44,12 +44,37 @@ RingShape check_ring_inputs(RingMode mode, RankContext ctx, const TensorView& q,
          "k: nheads_q (" + std::to_string(s.nheads_q) + ") must be a multiple of nheads_k (" +
              std::to_string(s.nheads_k) + ")");
   expect(s.seq > 0 && s.head_size > 0, "q: expected a non-empty shard, got " + q.shape_str());
-  expect(mode == RingMode::ring || s.seq % 2 == 0,
+  expect(mode != RingMode::zigzag || s.seq % 2 == 0,
          "q: zigzag needs an even local seqlen (two chunks per rank), got " + std::to_string(s.seq));
+  // Softcap maps each score alone, so every block applies it; window and ALiBi depend on global
+  // positions, which a step's API call does not know.
+  const char* ring_only = " in ring attention (its steps see blocks of keys at unknown positions; use Ulysses)";
+  expect(options.window_left < 0 && options.window_right < 0,
+         "window_left/window_right: not supported" + std::string(ring_only));
+  expect(options.softcap >= 0.0, "softcap: expected >= 0 (0: off), got " + std::to_string(options.softcap));
+  expect(!options.alibi_slopes.defined(), "alibi_slopes: not supported" + std::string(ring_only));
   const int world = ctx.transport.world_size();
   expect(world >= 1 && ctx.transport.rank() >= 0 && ctx.transport.rank() < world, "transport: bad rank/world");
   s.scale = options.softmax_scale.value_or(1.0 / std::sqrt(static_cast<double>(s.head_size)));
   return s;
+}
+
+bool step_has_rows(const StepPlan& plan, int64_t local_seq) {
+  auto rows = [&](ShardPart part) {
+    switch (part) {
+      case ShardPart::all:
+        return local_seq;
+      case ShardPart::first_half:
+        return local_seq / 2;
+      case ShardPart::second_half:
+        return local_seq - local_seq / 2;
+      case ShardPart::all_but_first:
+      case ShardPart::all_but_last:
+        return local_seq - 1;
+    }
+    return local_seq;
+  };
+  return rows(plan.q_part) > 0 && rows(plan.kv_part) > 0;
 }
 
 TensorView shard_part(const TensorView& t, int seq_dim, ShardPart part) {
@@ -61,6 +86,10 @@ TensorView shard_part(const TensorView& t, int seq_dim, ShardPart part) {
       return slice(t, seq_dim, 0, n / 2);
     case ShardPart::second_half:
       return slice(t, seq_dim, n / 2, n - n / 2);
+    case ShardPart::all_but_first:
+      return slice(t, seq_dim, n > 0 ? 1 : 0, n > 0 ? n - 1 : 0);
+    case ShardPart::all_but_last:
+      return slice(t, seq_dim, 0, n > 0 ? n - 1 : 0);
   }
   return t;
 }

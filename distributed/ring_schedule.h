@@ -12,6 +12,11 @@
 //                  its second chunk (2W-1-s > 2W-1-r) is in every local query's future;
 //     source >  r: only the local second chunk (2W-1-r) attends, to both source chunks (both
 //                  earlier); the local first chunk r < s sees nothing.
+//  stripe (striped attention: rank r holds tokens r, r+W, r+2W, ...), causal — local row i is
+//     global i*W + r, so every step is (almost) a triangle and the work is balanced too:
+//     source <= r: key row j is visible to query row i iff j <= i: causal mask on the whole block;
+//     source >  r: iff j < i: query rows 1.. against key rows ..n-2 with the causal mask (query
+//                  row 0 sees nothing of this block).
 //  non-causal: every step is everything against everything, no mask.
 #pragma once
 
@@ -20,14 +25,15 @@
 namespace tile {
 namespace dist {
 
-enum class RingMode { ring, zigzag };
+enum class RingMode { ring, zigzag, stripe };
 
 const char* ring_mode_name(RingMode m);
-// "ring" or "zigzag"; throws std::invalid_argument naming the text otherwise.
+// "ring", "zigzag" or "stripe"; throws std::invalid_argument naming the text otherwise.
 RingMode parse_ring_mode(const std::string& text);
 
 // Which rows of a local (query or key) shard a step uses.
-enum class ShardPart { all, first_half, second_half };
+// all_but_first / all_but_last: every row except the first / the last (stripe's shifted mask).
+enum class ShardPart { all, first_half, second_half, all_but_first, all_but_last };
 
 struct StepPlan {
   bool compute = false;  // false: the step only forwards K/V (and dK/dV)

@@ -21,20 +21,42 @@
 namespace tile {
 namespace dist {
 
+// flash-attn's variants beyond the causal mask: sliding window, softcap, ALiBi. Only a step that
+// sees whole rows of the attention (Ulysses: the full sequence on a slice of heads) may use them;
+// their positions are the step's own (bottom-right aligned, like the API).
+struct StepVariant {
+  int window_left = -1, window_right = -1;  // -1: unbounded
+  double softcap = 0.0;                     // 0: off
+  TensorView alibi_slopes;                  // f32 (h_q) or (b, h_q) of the step's heads; undefined: off
+  bool any() const { return window_left >= 0 || window_right >= 0 || softcap > 0.0 || alibi_slopes.defined(); }
+};
+
+// flash-attn's varlen form: q/k/v/out (total_tokens, h, d), lse (h_q, total_q) f32, sequences
+// given by int32 cu_seqlens (batch + 1 prefix sums) on the backend's memory. Undefined: batched.
+struct StepVarlen {
+  TensorView cu_seqlens_q, cu_seqlens_k;
+  int max_seqlen_q = 0, max_seqlen_k = 0;
+  bool defined() const { return cu_seqlens_q.defined(); }
+};
+
 struct StepForwardArgs {
   TensorView q, k, v;
   bool causal = false;
+  StepVariant variant;
   double softmax_scale = 1.0;
   TensorView out;  // written: (b, s_q, h_q, d) in partial_dtype()
   TensorView lse;  // written: (b, h_q, s_q) f32; -inf for rows that see no key
+  StepVarlen varlen;  // when defined, the varlen layouts above
 };
 
 struct StepBackwardArgs {
   TensorView dout, q, k, v;
   TensorView out, lse;  // the merged (global) forward results of these query rows
   bool causal = false;
+  StepVariant variant;
   double softmax_scale = 1.0;
   TensorView dq, dk, dv;  // written (overwritten) in partial_dtype(), layouts of q, k, v
+  StepVarlen varlen;      // when defined, the varlen layouts
 };
 
 class AttentionStepBackend {

@@ -62,9 +62,38 @@ class Transport {
   // recv holds world_size() * bytes: rank r's send lands at recv + r * bytes.
   virtual void all_gather(const void* send, void* recv, size_t bytes) = 0;
 
+  // send and recv hold world_size() blocks of bytes_per_rank each: block p of send goes to rank
+  // p, block p of recv comes from rank p (this rank's own block is copied). Returns as wait()
+  // does. The default is one posted group of send/recv pairs (NCCL's all-to-all recipe, and
+  // plain copies in process); buffers must not overlap.
+  virtual void all_to_all(const void* send, void* recv, size_t bytes_per_rank);
+
+  // A sub-group, collectively (every rank of this transport calls it, in the same order with
+  // its other collectives): ranks passing the same color >= 0 form one group, ordered by key
+  // then by rank here (MPI_Comm_split / ncclCommSplit). A negative color joins no group and
+  // gets nullptr. Messages of the sub-group never match messages of this transport. The default
+  // throws TransportError: the transport has no sub-groups.
+  virtual std::unique_ptr<Transport> split(int color, int key);
+
   int next_rank() const { return (rank() + 1) % world_size(); }
   int prev_rank() const { return (rank() + world_size() - 1) % world_size(); }
 };
+
+inline void Transport::all_to_all(const void* send, void* recv, size_t bytes_per_rank) {
+  std::vector<P2POp> ops;
+  const char* in = static_cast<const char*>(send);
+  char* out = static_cast<char*>(recv);
+  for (int p = 0; p < world_size(); ++p) {
+    const size_t at = static_cast<size_t>(p) * bytes_per_rank;
+    ops.push_back(P2POp::send(in + at, bytes_per_rank, p));
+    ops.push_back(P2POp::recv(out + at, bytes_per_rank, p));
+  }
+  post(ops)->wait();
+}
+
+inline std::unique_ptr<Transport> Transport::split(int, int) {
+  throw TransportError(name() + " transport: sub-groups (split) are not supported");
+}
 
 }  // namespace dist
 }  // namespace tile

@@ -15,6 +15,7 @@
 #include "distributed/nccl_transport.h"
 #include "distributed/ring_attention.h"
 #include "distributed/sequence_split.h"
+#include "distributed/usp_attention.h"
 
 namespace tile {
 namespace dist {
@@ -143,29 +144,51 @@ CheckProblem prepare_check_problem(const DistCheckConfig& c, AttentionStepBacken
 
 RankResult run_check_rank(const DistCheckConfig& c, const CheckProblem& p, Transport& transport,
                           AttentionStepBackend& backend) {
-  const int world = transport.world_size(), rank = transport.rank();
+  const int rank = transport.rank();
   TensorOps& ops = backend.ops();
-  auto shard = [&](const HostTensor& t) { return shard_sequence(t.view(), 1, c.mode, world, rank); };
+  const SequenceLayout layout = c.layout();
+  auto shard = [&](const HostTensor& t) { return shard_sequence(t.view(), 1, layout, rank); };
   const HostTensor q = shard(p.q), k = shard(p.k), v = shard(p.v), dout_host = shard(p.dout);
-  RankContext ctx{transport, backend};
   RingAttnOptions opt;
   opt.causal = c.causal;
   DeviceTensor dout = to_backend(ops, dout_host.view());
+  // The ring alone runs on the whole transport; Ulysses and USP on its two sub-groups.
+  const bool ring_only = c.ulysses_degree == 1;
+  UspGroups groups;
+  if (!ring_only) groups = make_usp_groups(transport, c.ulysses_degree);
+  RankContext ctx{transport, backend};
 
   HostTensor got[kCheckedTensors];
   if (c.kv_heads() == c.nheads) {  // the seed's qkvpacked path
     DeviceTensor qkv = to_backend(ops, pack_qkv(q, k, v).view());
-    RingForwardResult f = ring_attention_qkvpacked_forward(c.mode, ctx, qkv.view, opt);
-    DeviceTensor dqkv = ring_attention_qkvpacked_backward(c.mode, ctx, dout.view, qkv.view, f.out.view, f.lse.view, opt);
+    RingForwardResult f;
+    DeviceTensor dqkv;
+    if (ring_only) {
+      f = ring_attention_qkvpacked_forward(c.mode, ctx, qkv.view, opt);
+      dqkv = ring_attention_qkvpacked_backward(c.mode, ctx, dout.view, qkv.view, f.out.view, f.lse.view, opt);
+    } else {
+      const UspContext usp{*groups.ulysses, *groups.ring, backend};
+      f = usp_attention_qkvpacked_forward(c.mode, usp, qkv.view, opt);
+      dqkv = usp_attention_qkvpacked_backward(c.mode, usp, dout.view, qkv.view, f.out.view, f.lse.view, opt);
+    }
     got[0] = to_host(ops, f.out.view);
     const HostTensor packed = to_host(ops, dqkv.view);
     const auto parts = split_qkvpacked(packed.view());
     for (int i = 0; i < 3; ++i) got[i + 1] = to_host_tensor(parts[static_cast<size_t>(i)], c.dtype);
   } else {  // GQA: separate q, k, v
     DeviceTensor dq_in = to_backend(ops, q.view()), dk_in = to_backend(ops, k.view()), dv_in = to_backend(ops, v.view());
-    RingForwardResult f = ring_attention_forward(c.mode, ctx, dq_in.view, dk_in.view, dv_in.view, opt);
-    RingGradients g =
-        ring_attention_backward(c.mode, ctx, dout.view, dq_in.view, dk_in.view, dv_in.view, f.out.view, f.lse.view, opt);
+    RingForwardResult f;
+    RingGradients g;
+    if (ring_only) {
+      f = ring_attention_forward(c.mode, ctx, dq_in.view, dk_in.view, dv_in.view, opt);
+      g = ring_attention_backward(c.mode, ctx, dout.view, dq_in.view, dk_in.view, dv_in.view, f.out.view, f.lse.view,
+                                  opt);
+    } else {
+      const UspContext usp{*groups.ulysses, *groups.ring, backend};
+      f = usp_attention_forward(c.mode, usp, dq_in.view, dk_in.view, dv_in.view, opt);
+      g = usp_attention_backward(c.mode, usp, dout.view, dq_in.view, dk_in.view, dv_in.view, f.out.view, f.lse.view,
+                                 opt);
+    }
     got[0] = to_host(ops, f.out.view);
     got[1] = to_host(ops, g.dq.view);
     got[2] = to_host(ops, g.dk.view);
@@ -179,7 +202,10 @@ RankResult run_check_rank(const DistCheckConfig& c, const CheckProblem& p, Trans
 
 std::string format_header(const DistCheckConfig& c, const CheckProblem& p) {
   std::ostringstream o;
-  o << "qkvpacked_dist_check: mode " << ring_mode_name(c.mode) << ", world " << c.world_size()
+  o << "qkvpacked_dist_check: mode " << c.mode_name();
+  if (c.parallel == ParallelMode::usp)
+    o << " (ulysses " << c.ulysses_degree << " x " << ring_mode_name(c.mode) << " " << c.ring_degree() << ")";
+  o << ", world " << c.world_size()
     << (c.nproc_per_node > 0 ? " (processes, nccl)" : " (virtual ranks, in-process)") << ", backend " << c.backend
     << ", batch_size " << c.batch_size << ", seq_len " << c.seq_len << ", nheads " << c.nheads << ", nheads_k "
     << c.kv_heads() << ", head_size " << c.head_size << ", causal " << (c.causal ? 1 : 0) << ", dtype "
@@ -230,6 +256,42 @@ int run_virtual_rank_check(const DistCheckConfig& c, const BackendFactory& make_
   return pass ? 0 : 1;
 }
 
+namespace {
+
+// One rank over NCCL: the check, its lines printed in rank order, and every rank's verdict
+// gathered (on the backend's memory, where NCCL moves data) so that rank 0 can print the last line.
+struct NcclRankOutcome {
+  bool pass = false, all_pass = false;
+};
+
+NcclRankOutcome run_nccl_rank(const DistCheckConfig& c, NcclTransportConfig nc, AttentionStepBackend& backend) {
+  // Communication is ordered after (and before) the work on the backend's stream.
+  nc.compute_stream = static_cast<CUstream>(backend.compute_stream());
+  NcclTransport transport(nc);
+  const CheckProblem problem = prepare_check_problem(c, backend);
+  const RankResult r = run_check_rank(c, problem, transport, backend);
+  transport.barrier();  // lines of one rank at a time, rank 0 first
+  const std::string text = (nc.rank == 0 ? format_header(c, problem) : std::string()) + format_rank(r, problem);
+  for (int turn = 0; turn < nc.world_size; ++turn) {
+    if (turn == nc.rank) std::cout << text << std::flush;
+    transport.barrier();
+  }
+  TensorOps& ops = backend.ops();
+  HostTensor mine(DType::f32, {1});
+  mine.set_at(0, r.pass(problem) ? 1.0 : 0.0);
+  DeviceTensor flag = to_backend(ops, mine.view());
+  DeviceTensor flags = ops.empty(DType::f32, {nc.world_size});
+  transport.all_gather(flag.view.data, flags.view.data, sizeof(float));
+  const HostTensor all = to_host(ops, flags.view);
+  NcclRankOutcome o;
+  o.pass = r.pass(problem);
+  o.all_pass = true;
+  for (int i = 0; i < nc.world_size; ++i) o.all_pass = o.all_pass && all.at(i) == 1.0;
+  return o;
+}
+
+}  // namespace
+
 int run_process_check(const DistCheckConfig& c, const BackendFactory& make_backend, std::ostream& out) {
   const int code = launch_processes(c.nproc_per_node, [&](const RankEnv& env) {
     std::unique_ptr<AttentionStepBackend> backend = make_backend(env.rank);
@@ -238,21 +300,24 @@ int run_process_check(const DistCheckConfig& c, const BackendFactory& make_backe
     nc.world_size = env.world_size;
     nc.device = env.local_rank;
     nc.unique_id_file = env.nccl_id_file;
-    // Communication is ordered after (and before) the work on the backend's stream.
-    nc.compute_stream = static_cast<CUstream>(backend->compute_stream());
-    NcclTransport transport(nc);
-    const CheckProblem problem = prepare_check_problem(c, *backend);
-    const RankResult r = run_check_rank(c, problem, transport, *backend);
-    transport.barrier();  // lines of one rank at a time, rank 0 first
-    std::string text = (env.rank == 0 ? format_header(c, problem) : std::string()) + format_rank(r, problem);
-    for (int turn = 0; turn < env.world_size; ++turn) {
-      if (turn == env.rank) std::cout << text << std::flush;
-      transport.barrier();
-    }
-    return r.pass(problem) ? 0 : 1;
+    return run_nccl_rank(c, nc, *backend).pass ? 0 : 1;
   });
   out << (code == 0 ? "PASS" : "FAIL") << std::endl;
   return code == 0 ? 0 : 1;
+}
+
+int run_launched_rank_check(const DistCheckConfig& c, const LaunchEnv& env, const BackendFactory& make_backend,
+                            std::ostream& out) {
+  std::unique_ptr<AttentionStepBackend> backend = make_backend(env.gpu());
+  NcclTransportConfig nc;
+  nc.rank = env.rank;
+  nc.world_size = env.world_size;
+  nc.device = env.gpu();
+  nc.master_addr = env.master_addr;
+  nc.master_port = env.master_port;
+  const NcclRankOutcome o = run_nccl_rank(c, nc, *backend);
+  if (env.rank == 0) out << (o.all_pass ? "PASS" : "FAIL") << std::endl;
+  return o.all_pass ? 0 : 1;
 }
 
 }  // namespace dist

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "distributed/check/dist_check_flags.h"
+#include "distributed/launch_env.h"
 #include "distributed/step_backend.h"
 #include "distributed/transport.h"
 
@@ -64,6 +65,13 @@ int run_virtual_rank_check(const DistCheckConfig& config, const BackendFactory& 
 // --nproc_per_node: one process per GPU over NCCL (launcher.h); same output; the launcher's
 // parent prints the verdict from the ranks' exit codes.
 int run_process_check(const DistCheckConfig& config, const BackendFactory& make_backend, std::ostream& out);
+
+// Under torchrun / srun: this process is rank env.rank of env.world_size, on GPU env.gpu()
+// (make_backend gets it); the NCCL id comes over the TCP rendezvous at
+// MASTER_ADDR:MASTER_PORT. Same lines; rank 0 prints the verdict of all ranks, every rank
+// returns it (0 PASS, 1 FAIL).
+int run_launched_rank_check(const DistCheckConfig& config, const LaunchEnv& env, const BackendFactory& make_backend,
+                            std::ostream& out);
 
 }  // namespace dist
 }  // namespace tile

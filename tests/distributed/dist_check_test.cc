@@ -62,7 +62,7 @@ TEST_CASE("flag errors name the flag") {
   CHECK_THROWS_WITH(parse("--seq_len 64"), Catch::Contains("--nproc_per_node / --virtual_ranks"));
   CHECK_THROWS_WITH(parse("--nproc_per_node 2 --virtual_ranks 2 --backend gpu"), Catch::Contains("exactly one"));
   CHECK_THROWS_WITH(parse("--nproc_per_node 2 --backend reference"), Catch::Contains("--backend"));
-  CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend reference --mode stripe"), Catch::Contains("--mode"));
+  CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend reference --mode stripes"), Catch::Contains("--mode"));
   CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend reference --dtype fp32"), Catch::Contains("--dtype"));
   CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend reference --causal=1"), Catch::Contains("--causal"));
   CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend reference --nheads 5 --nheads_k 2"), Catch::Contains("--nheads_k"));

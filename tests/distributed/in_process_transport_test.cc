@@ -122,3 +122,119 @@ TEST_CASE("mismatched sizes, bad peers and timeouts are errors naming what happe
   CHECK_THROWS_WITH(w.rank(0).post({P2POp::recv(&x, sizeof x, 1)})->wait(), Catch::Contains("timed out"));
   CHECK_THROWS_AS(InProcessWorld(0), std::invalid_argument);
 }
+
+TEST_CASE("all_to_all: block p goes to rank p, for worlds 1..5") {
+  for (int world : {1, 2, 3, 5}) {
+    InProcessWorld w(world);
+    std::vector<std::vector<int>> got(static_cast<size_t>(world));
+    run_virtual_ranks(w, [&](int rank, Transport& t) {
+      std::vector<int> send(static_cast<size_t>(2 * world)), recv(send.size(), -1);
+      for (int p = 0; p < world; ++p) {  // two ints per peer: (from, to)
+        send[static_cast<size_t>(2 * p)] = rank;
+        send[static_cast<size_t>(2 * p + 1)] = p;
+      }
+      t.all_to_all(send.data(), recv.data(), 2 * sizeof(int));
+      got[static_cast<size_t>(rank)] = recv;
+    });
+    for (int r = 0; r < world; ++r)
+      for (int p = 0; p < world; ++p) {
+        INFO("world " << world << " rank " << r << " block " << p);
+        CHECK(got[static_cast<size_t>(r)][static_cast<size_t>(2 * p)] == p);      // came from rank p
+        CHECK(got[static_cast<size_t>(r)][static_cast<size_t>(2 * p + 1)] == r);  // addressed to me
+      }
+  }
+}
+
+TEST_CASE("split: a 2 x 3 grid of groups, ordered by key, with their own message matching") {
+  const int world = 6, cols = 3;
+  InProcessWorld w(world);
+  std::vector<int> row_rank(world), row_size(world), col_rank(world), col_size(world), row_sum(world), col_sum(world);
+  run_virtual_ranks(w, [&](int rank, Transport& t) {
+    // Rows: consecutive ranks (like Ulysses groups); columns: the same position in every row,
+    // keyed in reverse to check the ordering by key.
+    std::unique_ptr<Transport> row = t.split(rank / cols, rank);
+    std::unique_ptr<Transport> col = t.split(rank % cols, -rank);
+    REQUIRE(row);
+    REQUIRE(col);
+    row_rank[static_cast<size_t>(rank)] = row->rank();
+    row_size[static_cast<size_t>(rank)] = row->world_size();
+    col_rank[static_cast<size_t>(rank)] = col->rank();
+    col_size[static_cast<size_t>(rank)] = col->world_size();
+    // A parent message posted first and received last must not match a group message.
+    int parent_value = 1000 + rank, parent_got = -1;
+    auto parent = t.post({P2POp::send(&parent_value, sizeof parent_value, t.next_rank()),
+                          P2POp::recv(&parent_got, sizeof parent_got, t.prev_rank())});
+    std::vector<int> in_row(static_cast<size_t>(row->world_size())), in_col(static_cast<size_t>(col->world_size()));
+    row->all_gather(&rank, in_row.data(), sizeof rank);
+    col->all_gather(&rank, in_col.data(), sizeof rank);
+    parent->wait();
+    CHECK(parent_got == 1000 + t.prev_rank());
+    int rs = 0, cs = 0;
+    for (int x : in_row) rs += x;
+    for (int x : in_col) cs += x;
+    row_sum[static_cast<size_t>(rank)] = rs;
+    col_sum[static_cast<size_t>(rank)] = cs;
+  });
+  for (int r = 0; r < world; ++r) {
+    INFO("rank " << r);
+    CHECK(row_rank[static_cast<size_t>(r)] == r % cols);
+    CHECK(row_size[static_cast<size_t>(r)] == cols);
+    CHECK(col_size[static_cast<size_t>(r)] == world / cols);
+    CHECK(col_rank[static_cast<size_t>(r)] == (world / cols - 1) - r / cols);  // reversed by key
+    CHECK(row_sum[static_cast<size_t>(r)] == (r / cols) * cols * cols + 3);   // e.g. 0+1+2, 3+4+5
+    CHECK(col_sum[static_cast<size_t>(r)] == 2 * (r % cols) + cols);           // c + (c + 3)
+  }
+}
+
+TEST_CASE("split: a negative color joins no group; nested splits work") {
+  InProcessWorld w(4);
+  std::vector<int> nested_size(4, -1);
+  run_virtual_ranks(w, [&](int rank, Transport& t) {
+    std::unique_ptr<Transport> g = t.split(rank == 3 ? -1 : 0, rank);
+    if (rank == 3) {
+      CHECK_FALSE(g);
+      return;
+    }
+    REQUIRE(g);
+    CHECK(g->world_size() == 3);
+    std::unique_ptr<Transport> pair = g->split(g->rank() < 2 ? 0 : 1, 0);
+    pair->barrier();
+    nested_size[static_cast<size_t>(rank)] = pair->world_size();
+  });
+  CHECK(nested_size == std::vector<int>({2, 2, 1, -1}));
+}
+
+TEST_CASE("split: a rank that fails aborts its peers waiting inside a sub-group") {
+  InProcessWorld w(3);
+  CHECK_THROWS_WITH(run_virtual_ranks(w,
+                                      [&](int rank, Transport& t) {
+                                        std::unique_ptr<Transport> g = t.split(0, rank);
+                                        if (rank == 2) throw std::runtime_error("rank two broke");
+                                        int x = 0;
+                                        g->post({P2POp::recv(&x, sizeof x, 2)})->wait();  // would wait forever
+                                      }),
+                    Catch::Contains("rank two broke"));
+  // A rank that never calls split(): the others time out with a message, not a hang.
+  InProcessWorld slow(2, InProcessWorld::default_copy(), std::chrono::milliseconds(50));
+  CHECK_THROWS_WITH(slow.rank(0).split(0, 0), Catch::Contains("split()"));
+}
+
+namespace {
+
+class NoGroupsTransport : public Transport {
+ public:
+  int rank() const override { return 0; }
+  int world_size() const override { return 1; }
+  std::string name() const override { return "plain"; }
+  std::unique_ptr<CommRequest> post(const std::vector<P2POp>&) override { return nullptr; }
+  void barrier() override {}
+  void broadcast(void*, size_t, int) override {}
+  void all_gather(const void*, void*, size_t) override {}
+};
+
+}  // namespace
+
+TEST_CASE("a transport without sub-groups says so") {
+  NoGroupsTransport t;
+  CHECK_THROWS_WITH(t.split(0, 0), Catch::Contains("plain") && Catch::Contains("not supported"));
+}
