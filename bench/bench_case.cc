@@ -7,14 +7,14 @@
 namespace tile::bench {
 
 double BenchCase::flops() const {
-  return attention_flops(batch_size, seq_len, nheads, head_size, causal, fwd_only);
+  return attention_flops(batch_size, seq_len, nheads, head_size, dv(), causal, fwd_only);
 }
 
 std::string BenchCase::describe() const {
   std::string s = "bs " + std::to_string(batch_size) + " seq " + std::to_string(seq_len) + " heads " +
                   std::to_string(nheads);
   if (nheads_k != nheads) s += " heads_k " + std::to_string(nheads_k);
-  s += " d " + std::to_string(head_size) + " " + elem_type_name(dtype) + (causal ? " causal" : "") +
+  s += " d " + std::to_string(head_size) + (dv() != head_size ? " dv " + std::to_string(dv()) : "") + " " + elem_type_name(dtype) + (causal ? " causal" : "") +
        " fwd_only " + (fwd_only ? "True" : "False");
   return s;
 }
@@ -51,6 +51,7 @@ std::vector<BenchCase> cases_from_flags(const BenchFlags& f) {
   c.nheads = f.nheads;
   c.nheads_k = f.nheads_k ? f.nheads_k : f.nheads;
   c.head_size = f.head_size;
+  c.head_size_v = f.head_size_v == f.head_size ? 0 : f.head_size_v;
   c.causal = f.causal;
   c.fwd_only = f.fwd_only;
   return {c};

@@ -13,9 +13,11 @@ struct BenchCase {
   AttnFunc func = AttnFunc::qkvpacked;
   ElemType dtype = ElemType::bf16;
   int batch_size = 2, seq_len = 4096, nheads = 16, nheads_k = 16, head_size = 128;
+  int head_size_v = 0;  // 0: head_size
   bool causal = false, fwd_only = false;
 
   double flops() const;  // attention_flops of the case
+  int dv() const { return head_size_v ? head_size_v : head_size; }
   // "bs 2 seq 4096 heads 16 d 128 causal fwd_only True" (progress lines, errors).
   std::string describe() const;
 };

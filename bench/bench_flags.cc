@@ -55,6 +55,7 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
     else if (flag == "--nheads") f.nheads = int_flag(r, 1, 4096);
     else if (flag == "--nheads_k") f.nheads_k = int_flag(r, 1, 4096);
     else if (flag == "--head_size") f.head_size = int_flag(r, 1, 1024);
+    else if (flag == "--head_size_v") f.head_size_v = int_flag(r, 1, 1024);
     else if (flag == "--nproc_per_node") f.nproc_per_node = int_flag(r, 1, 64);
     else if (flag == "--warmup") f.warmup = int_flag(r, 0, 100000);
     else if (flag == "--iters") f.iters = int_flag(r, 1, 100000);
@@ -96,7 +97,7 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
   if (f.help) return;
   if (!f.sweep.empty()) {
     // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
-    for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--dtype", "--causal"})
+    for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--head_size_v", "--dtype", "--causal"})
       if (seen.count(fixed))
         throw FlagError(std::string(fixed) +
                         ": not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
@@ -107,6 +108,13 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
   if (f.world() > 0 && !f.sweep.empty())
     throw FlagError("--sweep: not allowed with --nproc_per_node (one case per distributed run)");
   if (f.nheads_k == 0) f.nheads_k = f.nheads;
+  if (f.head_size_v == 0) f.head_size_v = f.head_size;
+  if (f.func != AttnFunc::func && f.head_size_v != f.head_size)
+    throw FlagError("--head_size_v: " + std::string(func_name(f.func)) +
+                    " packs q, k and v with one head_dim: needs head_size_v == head_size (" + std::to_string(f.head_size) +
+                    "); use --func flash_attn_func");
+  if (!f.mode.empty() && f.head_size_v != f.head_size)
+    throw FlagError("--head_size_v: the sequence-parallel modes need head_size_v == head_size");
   if (!f.mode.empty()) {
     if (f.func == AttnFunc::varlen_qkvpacked)
       throw FlagError("--func: the ring has no varlen form; use flash_attn_qkvpacked_func or flash_attn_func with --mode");
@@ -196,6 +204,7 @@ std::string usage_text() {
   s += "  --nheads N          query heads (default 16)\n";
   s += "  --nheads_k N        key/value heads, GQA/MQA with --func flash_attn_func (default nheads)\n";
   s += "  --head_size N       head dimension (default 128)\n";
+  s += "  --head_size_v N     head dimension of v and out (default: --head_size; --func flash_attn_func)\n";
   s += "  --dtype bf16|fp16   element type (default bf16)\n";
   s += "  --func NAME         flash_attn_qkvpacked_func (default) | flash_attn_func |\n";
   s += "                      flash_attn_varlen_qkvpacked_func (batch_size sequences of seq_len each)\n";

@@ -21,6 +21,7 @@ const char* elem_type_name(ElemType t);  // "bf16", "fp16"
 struct BenchFlags {
   int batch_size = 2, seq_len = 4096, nheads = 16, head_size = 128;
   int nheads_k = 0;  // 0: same as nheads (resolved by parse_bench_flags)
+  int head_size_v = 0;  // v/out head dim; 0: same as head_size (resolved by parse_bench_flags)
   bool fwd_only = false, causal = false, profile = false;  // booleans default off
   ElemType dtype = ElemType::bf16;
   AttnFunc func = AttnFunc::qkvpacked;

@@ -93,7 +93,7 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   });
   Backend& be = timeline;
 
-  const int64_t B = c.batch_size, S = c.seq_len, H = c.nheads, Hk = c.nheads_k, D = c.head_size;
+  const int64_t B = c.batch_size, S = c.seq_len, H = c.nheads, Hk = c.nheads_k, D = c.head_size, DV = c.dv();
   const DType dt = dtype_of(c.dtype);
   const bool packed = c.func != AttnFunc::func, varlen = c.func == AttnFunc::varlen_qkvpacked;
   // Shapes as flash-attn takes them; varlen folds batch and seqlen into total tokens.
@@ -108,13 +108,13 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   } else {
     inputs.push_back(std::make_unique<CaseTensor>(be, dt, rows({H, D})));
     inputs.push_back(std::make_unique<CaseTensor>(be, dt, rows({Hk, D})));
-    inputs.push_back(std::make_unique<CaseTensor>(be, dt, rows({Hk, D})));
+    inputs.push_back(std::make_unique<CaseTensor>(be, dt, rows({Hk, DV})));
   }
-  CaseTensor out(be, dt, rows({H, D}));
+  CaseTensor out(be, dt, rows({H, DV}));
   CaseTensor lse(be, DType::f32, varlen ? std::vector<int64_t>{H, B * S} : std::vector<int64_t>{B, H, S});
   std::unique_ptr<CaseTensor> dout, cu_seqlens;
   if (!c.fwd_only) {
-    dout = std::make_unique<CaseTensor>(be, dt, rows({H, D}));
+    dout = std::make_unique<CaseTensor>(be, dt, rows({H, DV}));
     for (const auto& in : inputs) grads.push_back(std::make_unique<CaseTensor>(be, dt, in->view().sizes()));
   }
   if (varlen) {

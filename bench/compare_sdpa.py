@@ -30,8 +30,9 @@ TABLE_HEADER = ("| batch_size | seq_len | nheads | head_size | fwd_only | throug
 L2_FLUSH_BYTES = 256 << 20
 
 
-def attention_flops(b, s, h, d, causal, fwd_only):
-    f = 4.0 * b * s * s * h * d
+def attention_flops(b, s, h, d, causal, fwd_only, dv=None):
+    """2*B*S^2*H*(D+DV) (= 4*B*S^2*H*D when DV = D), x0.5 causal, x3.5 forward+backward."""
+    f = 2.0 * b * s * s * h * (d + (d if dv is None else dv))
     if causal:
         f *= 0.5
     if not fwd_only:
@@ -41,21 +42,21 @@ def attention_flops(b, s, h, d, causal, fwd_only):
 
 def tflops(case, ms):
     return attention_flops(case["batch_size"], case["seq_len"], case["nheads"], case["head_size"],
-                           case["causal"], case["fwd_only"]) / (ms * 1e-3) / 1e12
+                           case["causal"], case["fwd_only"], case.get("head_size_v")) / (ms * 1e-3) / 1e12
 
 
 def case_key(c):
     return (c["batch_size"], c["seq_len"], c["nheads"], c.get("nheads_k", c["nheads"]), c["head_size"],
-            bool(c["causal"]), bool(c["fwd_only"]), c.get("dtype", "bf16"))
+            bool(c["causal"]), bool(c["fwd_only"]), c.get("dtype", "bf16"), c.get("head_size_v", c["head_size"]))
 
 
-def make_case(b, s, h, hk, d, causal, fwd_only, dtype):
+def make_case(b, s, h, hk, d, causal, fwd_only, dtype, dv=None):
     return {"batch_size": b, "seq_len": s, "nheads": h, "nheads_k": hk, "head_size": d,
-            "causal": causal, "fwd_only": fwd_only, "dtype": dtype}
+            "causal": causal, "fwd_only": fwd_only, "dtype": dtype, "head_size_v": d if dv is None else dv}
 
 
 def cases_from_args(a, ours):
-    shape_flags = any(v is not None for v in (a.batch_size, a.seq_len, a.nheads, a.nheads_k, a.head_size))
+    shape_flags = any(v is not None for v in (a.batch_size, a.seq_len, a.nheads, a.nheads_k, a.head_size, a.head_size_v))
     if a.sweep == "seed":
         if shape_flags or a.causal or a.dtype:
             raise SystemExit("compare_sdpa: error: --sweep seed fixes causal, bf16, H=16, D=128 and B x S")
@@ -64,8 +65,9 @@ def cases_from_args(a, ours):
     if ours is not None and not shape_flags:
         return [make_case(*case_key(c)) for c in ours["cases"]]
     h = a.nheads or 16
-    return [make_case(a.batch_size or 2, a.seq_len or 4096, h, a.nheads_k or h, a.head_size or 128,
-                      a.causal, a.fwd_only, a.dtype or "bf16")]
+    d = a.head_size or 128
+    return [make_case(a.batch_size or 2, a.seq_len or 4096, h, a.nheads_k or h, d,
+                      a.causal, a.fwd_only, a.dtype or "bf16", a.head_size_v or d)]
 
 
 def table_row(case, ms, peak_mb):
@@ -103,6 +105,7 @@ def time_sdpa(torch, backend, case, warmup, iters, flush):
     import torch.nn.functional as F
     dt = torch.bfloat16 if case["dtype"] == "bf16" else torch.float16
     b, s, h, hk, d = (case[k] for k in ("batch_size", "seq_len", "nheads", "nheads_k", "head_size"))
+    dv = case.get("head_size_v", d)
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
     base = torch.cuda.memory_allocated()
@@ -112,8 +115,8 @@ def time_sdpa(torch, backend, case, warmup, iters, flush):
     fwd_only = case["fwd_only"]
     q = uniform(b, h, s, d).requires_grad_(not fwd_only)
     k = uniform(b, hk, s, d).requires_grad_(not fwd_only)
-    v = uniform(b, hk, s, d).requires_grad_(not fwd_only)
-    dout = None if fwd_only else uniform(b, h, s, d)
+    v = uniform(b, hk, s, dv).requires_grad_(not fwd_only)
+    dout = None if fwd_only else uniform(b, h, s, dv)
     extra = {"enable_gqa": True} if hk != h else {}
 
     def step():
@@ -149,6 +152,7 @@ def main(argv=None):
     p.add_argument("--nheads", type=int)
     p.add_argument("--nheads_k", type=int)
     p.add_argument("--head_size", type=int)
+    p.add_argument("--head_size_v", type=int, help="v/out head dim (default: --head_size)")
     p.add_argument("--causal", action="store_true")
     p.add_argument("--fwd_only", action="store_true")
     p.add_argument("--dtype", choices=["bf16", "fp16"])

@@ -1,6 +1,7 @@
 // How attention work is counted, the same way flash-attn's benchmark, Triton's tutorial and
 // ThunderKittens count it, so TFLOPS compare across engines:
-//   forward  = 4·B·S²·H·D   (two matmuls of 2·S²·D per head: QKᵀ and PV)
+//   forward  = 2·B·S²·H·(D + DV) = 4·B·S²·H·D when DV = D (two matmuls per head: QKᵀ of
+//              2·S²·D and PV of 2·S²·DV)
 //   ×0.5 when causal        (half of the score matrix is masked out)
 //   ×3.5 for forward+backward (backward counted as 2.5× the forward: five matmuls to the
 //                              forward's two)
@@ -12,11 +13,11 @@
 namespace tile::bench {
 
 inline constexpr const char* kFlopsFormula =
-    "TFLOPS = 4*B*S^2*H*D, x0.5 when causal, x3.5 for forward+backward, / time";
+    "TFLOPS = 2*B*S^2*H*(D+DV) (= 4*B*S^2*H*D), x0.5 when causal, x3.5 for forward+backward, / time";
 
-inline double attention_flops(int64_t batch, int64_t seqlen, int64_t nheads, int64_t head_dim, bool causal,
-                              bool fwd_only) {
-  double f = 4.0 * double(batch) * double(seqlen) * double(seqlen) * double(nheads) * double(head_dim);
+inline double attention_flops(int64_t batch, int64_t seqlen, int64_t nheads, int64_t head_dim, int64_t head_dim_v,
+                              bool causal, bool fwd_only) {
+  double f = 2.0 * double(batch) * double(seqlen) * double(seqlen) * double(nheads) * double(head_dim + head_dim_v);
   if (causal) f *= 0.5;
   if (!fwd_only) f *= 3.5;
   return f;

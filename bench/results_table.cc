@@ -34,7 +34,7 @@ std::string format_results_json(const std::vector<CaseResult>& results, const st
     s += "\"func\": " + json_string(func_name(c.func)) + ", \"dtype\": " + json_string(elem_type_name(c.dtype)) +
          ", \"batch_size\": " + std::to_string(c.batch_size) + ", \"seq_len\": " + std::to_string(c.seq_len) +
          ", \"nheads\": " + std::to_string(c.nheads) + ", \"nheads_k\": " + std::to_string(c.nheads_k) +
-         ", \"head_size\": " + std::to_string(c.head_size) + ", \"causal\": " + (c.causal ? "true" : "false") +
+         ", \"head_size\": " + std::to_string(c.head_size) + ", \"head_size_v\": " + std::to_string(c.dv()) + ", \"causal\": " + (c.causal ? "true" : "false") +
          ", \"fwd_only\": " + (c.fwd_only ? "true" : "false") + ", \"warmup\": " + std::to_string(r.warmup) +
          ", \"iters\": " + std::to_string(r.iters) + ", \"median_ms\": " + json_number(r.median_ms) +
          ", \"min_ms\": " + json_number(r.min_ms) + ", \"max_ms\": " + json_number(r.max_ms) +

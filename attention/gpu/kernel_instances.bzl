@@ -5,20 +5,29 @@ them up: instance_name(kernel, params) = kernel + "__" + params with "=" dropped
 lowercased. Mirrors attention/kernels/kernel_table.h (block shapes per head_dim, dtypes, softcap,
 variants); //attention/gpu:compiled_table_test fails when the two disagree."""
 
-# head_dim -> ((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)), as in kernel_table.h.
-_BLOCKS = {
-    64: ((128, 128, 8), (64, 128, 8)),
-    96: ((128, 128, 8), (64, 128, 8)),
-    128: ((128, 128, 8), (64, 128, 8)),
-    256: ((64, 32, 8), (32, 32, 8)),
-}
+def _blocks(dim, dim_v):
+    """((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)): block_shape_of in kernel_table.h."""
+    if max(dim, dim_v) <= 128:
+        return ((128, 128, 8), (64, 128, 8))
+    return ((64, 32, 8), (32, 32, 8))
 
 # Kernels a variant replaces (kernel_table.h: fwd/dq/dkdv_kernel_name) and kernels all variants
 # share (kPreprocessKernel, kDqConvertKernel).
 _SHARED = ["attn_bwd_preprocess", "attn_dq_convert"]
 
-# Every head_dim of kernel_table.h (96 runs on 128-wide tiles: attention_kernel.h, tile_dim()).
-ALL_HEAD_DIMS = [64, 96, 128, 256]
+# Every head-dim specialisation of kernel_table.h's block_shapes(): (HEAD_DIM, HEAD_DIM_V, RAGGED).
+# Exact 64/128/256; ragged buckets for every other head_dim <= 256; head_dim_v pairs.
+ALL_HEAD_DIMS = [
+    (64, 64, "false"),
+    (128, 128, "false"),
+    (256, 256, "false"),
+    (64, 64, "true"),
+    (128, 128, "true"),
+    (256, 256, "true"),
+    (256, 128, "true"),
+    (128, 64, "true"),
+    (64, 128, "true"),
+]
 ALL_DTYPES = ["bf16", "fp16"]
 ALL_SOFTCAPS = ["false", "true"]
 ALL_VARIANTS = ["", "_alibi"]
@@ -29,15 +38,25 @@ def _params_str(params):
 def _instance(kernel, params):
     return (kernel + "__" + _params_str(params).replace("=", "").replace(",", "_")).lower()
 
-def _params(head_dim, dtype, softcap, blocks):
+def _params(dims, dtype, softcap, blocks):
     bm, bn, warps = blocks
-    return {"BLOCK_M": bm, "BLOCK_N": bn, "DTYPE": {"fp16": "f16"}.get(dtype, dtype), "HEAD_DIM": head_dim, "NUM_WARPS": warps, "SOFTCAP": softcap}
+    dim, dim_v, ragged = dims
+    return {
+        "BLOCK_M": bm,
+        "BLOCK_N": bn,
+        "DTYPE": {"fp16": "f16"}.get(dtype, dtype),
+        "HEAD_DIM": dim,
+        "HEAD_DIM_V": dim_v,
+        "NUM_WARPS": warps,
+        "RAGGED": ragged,
+        "SOFTCAP": softcap,
+    }
 
 def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]):
     """{instance: "kernel:PARAMS"} for every kernel of each specialisation."""
     out = {}
     for d in head_dims:
-        fwd_blocks, bwd_blocks = _BLOCKS[d]
+        fwd_blocks, bwd_blocks = _blocks(d[0], d[1])
         for t in dtypes:
             for cap in softcaps:
                 f, p = _params(d, t, cap, fwd_blocks), _params(d, t, cap, bwd_blocks)
@@ -63,8 +82,15 @@ def attention_kernel_libraries(name, instances, deps):
     generator = name + "_generator"
     tile_kernel_generator(name = generator, deps = deps)
     libs = []
+    seen = {}
     for instance, spec in instances.items():
-        lib = "k_" + instance
+        # Short, stable target names: an output is named <lib>_<instance>.cubin, and with the
+        # instance twice the name passes Linux's 255-byte limit. The hash depends on the instance
+        # only, so adding a kernel leaves the others' actions untouched.
+        lib = "k_" + ("%d" % hash(instance)).replace("-", "n")
+        if lib in seen:
+            fail("kernel library name collision: %s and %s" % (seen[lib], instance))
+        seen[lib] = instance
         tile_kernel(name = lib, kernels = {instance: spec}, generator = ":" + generator, embed_ptx = False)
         libs.append(lib)
     native.genrule(

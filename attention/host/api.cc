@@ -48,6 +48,8 @@ LaunchArg unused_buffer(const AttnProblem& p, DType t) { return LaunchArg::buffe
 
 // AttnScalars, in declaration order.
 void push_scalars(std::vector<LaunchArg>& args, const AttnProblem& p) {
+  args.push_back(LaunchArg::i32(p.head_dim));
+  args.push_back(LaunchArg::i32(p.head_dim_v));
   if (p.varlen) {
     args.push_back(LaunchArg::buffer(p.cu_seqlens_q.data, DType::i32, p.cu_seqlens_q.numel()));
     args.push_back(LaunchArg::buffer(p.cu_seqlens_k.data, DType::i32, p.cu_seqlens_k.numel()));
@@ -80,8 +82,8 @@ void push_variant_args(std::vector<LaunchArg>& args, const AttnProblem& p) {
   args.push_back(LaunchArg::i32(a.rank == 2 ? a.stride(0) : 0));
 }
 
-Params fwd_params_of(const AttnProblem& p) { return fwd_params(*p.blocks, p.dtype, p.softcap > 0); }
-Params bwd_params_of(const AttnProblem& p) { return bwd_params(*p.blocks, p.dtype, p.softcap > 0); }
+Params fwd_params_of(const AttnProblem& p) { return fwd_params(p.blocks, p.dtype, p.softcap > 0); }
+Params bwd_params_of(const AttnProblem& p) { return bwd_params(p.blocks, p.dtype, p.softcap > 0); }
 
 int cdiv(int a, int b) { return (a + b - 1) / b; }
 
@@ -94,7 +96,7 @@ void run_forward(Backend& be, const AttnProblem& p) {
   KernelCall call;
   call.kernel = fwd_kernel_name(variant_of(p));
   call.params = fwd_params_of(p);
-  call.grid = {cdiv(p.seqlen_q, p.blocks->fwd.block_m), p.batch * p.nheads, 1};
+  call.grid = {cdiv(p.seqlen_q, p.blocks.fwd.block_m), p.batch * p.nheads, 1};
   for (const HeadOperand* t : {&p.q, &p.k, &p.v, &p.out}) push_head(call.args, *t);
   call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
   push_scalars(call.args, p);
@@ -105,7 +107,7 @@ void run_forward(Backend& be, const AttnProblem& p) {
 
 void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, const AttnGradViews& g,
                   const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out) {
-  HeadOperand d_out = check_like(be, dout, "dout", q, "q", p.varlen);
+  HeadOperand d_out = check_like(be, dout, "dout", q, "q", p.varlen, p.head_dim_v);
   HeadOperand dq = check_like(be, g.dq, "dq", q, "q", p.varlen);
   HeadOperand dk = check_like(be, g.dk, "dk", k, "k", p.varlen);
   HeadOperand dv = check_like(be, g.dv, "dv", v, "v", p.varlen);
@@ -150,8 +152,8 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   push_variant_args(with_variant, p);
 
   const Params params = bwd_params_of(p);
-  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks->bwd.block_m), p.batch * p.nheads, 1};
-  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks->bwd.block_n), p.batch * p.nheads_k, 1};
+  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks.bwd.block_m), p.batch * p.nheads, 1};
+  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks.bwd.block_n), p.batch * p.nheads_k, 1};
   const Variant var = variant_of(p);
   launch_nonempty(be, KernelCall{kPreprocessKernel, params, q_grid, shared});
   launch_nonempty(be, KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});
@@ -187,6 +189,10 @@ void flash_attn_qkvpacked_func(Backend& be, const TensorView& qkv, const TensorV
 void flash_attn_kvpacked_func(Backend& be, const TensorView& q, const TensorView& kv, const TensorView& out,
                               const TensorView& lse, const FlashAttnOptions& o) {
   if (kv.rank != 5) throw std::invalid_argument("kv: expected rank 5 (batch, seqlen, 2, nheads_k, head_dim), got shape " + kv.shape_str());
+  if (q.rank == 4 && kv.size(4) != q.size(3))
+    throw std::invalid_argument("kv: expected head_dim " + std::to_string(q.size(3)) +
+                                " like q (kv packing stores k and v with one head_dim, so head_dim_v must equal head_dim; "
+                                "use flash_attn_func for head_dim_v != head_dim), got " + std::to_string(kv.size(4)));
   flash_attn_func(be, q, packed_slot(kv, 2, 0, "kv", 2), packed_slot(kv, 2, 1, "kv", 2), out, lse, o);
 }
 

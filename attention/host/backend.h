@@ -64,6 +64,9 @@ class Backend {
   virtual void launch(const KernelCall& call) = 0;
   // Waits for launched work (no-op for synchronous backends).
   virtual void synchronize() {}
+  // True when any specialisation of a kernel can be built on demand (the interpreter); false
+  // when only the compiled table exists (the GPU).
+  virtual bool builds_any_specialization() const { return false; }
 };
 
 // Workspace buffer freed when it goes out of scope.

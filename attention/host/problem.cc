@@ -93,12 +93,35 @@ std::vector<int32_t> read_cu_seqlens(Backend& be, const TensorView& cu, const ch
 }  // namespace
 
 HeadOperand check_like(Backend& be, const TensorView& t, const char* name, const TensorView& like,
-                       const char* like_name, bool varlen) {
+                       const char* like_name, bool varlen, int64_t last_dim) {
   check_defined(be, t, name);
   if (t.dtype != like.dtype) bad(name, std::string(dtype_name(like.dtype)) + " (like " + like_name + ")", dtype_name(t.dtype));
-  if (t.sizes() != like.sizes()) bad(name, "shape " + like.shape_str() + " (like " + like_name + ")", t.shape_str());
+  std::vector<int64_t> want = like.sizes();
+  std::string how = std::string("like ") + like_name;
+  if (last_dim >= 0 && want.back() != last_dim) {
+    want.back() = last_dim;
+    how += ", with v's head_dim " + std::to_string(last_dim);
+  }
+  if (t.sizes() != want) bad(name, "shape " + dims_str(want) + " (" + how + ")", t.shape_str());
   return operand_of(t, name, varlen);
 }
+
+namespace {
+
+// "(129..256, 65..128), ..." for the compiled (head_dim, head_dim_v) pairs with unequal buckets.
+std::string compiled_pairs() {
+  auto range = [](int bucket) {
+    const int lo = bucket == 64 ? 1 : bucket / 2 + 1;
+    return std::to_string(lo) + ".." + std::to_string(bucket);
+  };
+  std::string out;
+  for (const BlockShape& s : block_shapes())
+    if (s.dims.ragged && s.dims.dim != s.dims.dim_v)
+      out += (out.empty() ? "" : ", ") + std::string("(") + range(s.dims.dim) + ", " + range(s.dims.dim_v) + ")";
+  return out;
+}
+
+}  // namespace
 
 AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
                          const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
@@ -119,14 +142,18 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.dtype = q.dtype;
   const int hd = rank - 1, hh = rank - 2;
   p.head_dim = int(q.size(hd));
-  p.blocks = block_shape_for(p.head_dim);
-  if (!p.blocks) {
-    std::string supported;
-    for (const BlockShape& s : block_shapes()) supported += (supported.empty() ? "" : ", ") + std::to_string(s.head_dim);
-    bad("q", "head_dim in {" + supported + "}", std::to_string(p.head_dim));
-  }
+  p.head_dim_v = int(v.size(hd));
+  const std::string dim_range = "between 1 and " + std::to_string(kMaxHeadDim);
+  if (p.head_dim < 1 || p.head_dim > kMaxHeadDim) bad("q", "head_dim " + dim_range, std::to_string(p.head_dim));
   if (k.size(hd) != p.head_dim) bad("k", "head_dim " + std::to_string(p.head_dim) + " (like q)", std::to_string(k.size(hd)));
-  if (v.size(hd) != p.head_dim) bad("v", "head_dim " + std::to_string(p.head_dim) + " (like q)", std::to_string(v.size(hd)));
+  if (p.head_dim_v < 1 || p.head_dim_v > kMaxHeadDim)
+    bad("v", "head_dim (head_dim_v, may differ from q's) " + dim_range, std::to_string(p.head_dim_v));
+  std::optional<BlockShape> shape = block_shape_for(p.head_dim, p.head_dim_v, be.builds_any_specialization());
+  if (!shape)
+    bad("v", "head_dim_v " + std::to_string(p.head_dim) + " (like q) or a pair (head_dim, head_dim_v) the " + be.name() +
+                 " backend has kernels for: " + compiled_pairs(),
+        "head_dim " + std::to_string(p.head_dim) + " with head_dim_v " + std::to_string(p.head_dim_v));
+  p.blocks = *shape;
   p.nheads = int(q.size(hh));
   p.nheads_k = int(k.size(hh));
   if (p.nheads <= 0 || p.nheads_k <= 0) bad("k", "at least one head", "shape " + k.shape_str());
@@ -161,7 +188,7 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.q = operand_of(q, "q", p.varlen);
   p.k = operand_of(k, "k", p.varlen);
   p.v = operand_of(v, "v", p.varlen);
-  p.out = check_like(be, out, "out", q, "q", p.varlen);
+  p.out = check_like(be, out, "out", q, "q", p.varlen, p.head_dim_v);
 
   check_defined(be, lse, "softmax_lse");
   std::vector<int64_t> lse_shape = p.varlen ? std::vector<int64_t>{p.nheads, p.total_q}

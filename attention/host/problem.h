@@ -23,14 +23,14 @@ struct AttnProblem {
   bool varlen = false;
   int batch = 0, seqlen_q = 0, seqlen_k = 0;  // varlen: the max lengths
   int64_t total_q = 0, total_k = 0;           // rows of q / k (batch*seqlen when not varlen)
-  int nheads = 0, nheads_k = 0, head_dim = 0;
+  int nheads = 0, nheads_k = 0, head_dim = 0, head_dim_v = 0;  // head_dim of q/k, of v/out
   DType dtype = DType::bf16;
   HeadOperand q, k, v, out;
   TensorView lse, cu_seqlens_q, cu_seqlens_k, alibi_slopes;
   double softmax_scale = 0, softcap = 0;
   int window_left = -1, window_right = -1;
   bool deterministic = false;
-  const BlockShape* blocks = nullptr;
+  BlockShape blocks{};  // the specialisation that runs it
 };
 
 // Throws std::invalid_argument (argument name, expected, actual) on any bad input.
@@ -46,9 +46,10 @@ struct NamedView {
 };
 void check_output_overlap(const TensorView& output, const char* name, std::initializer_list<NamedView> others);
 
-// Checks a tensor matches another's shape/dtype/device (used for dout, dq, dk, dv) and returns
-// it as an operand.
+// Checks a tensor matches another's shape/dtype/device (used for out, dout, dq, dk, dv) and
+// returns it as an operand. `last_dim` >= 0 replaces the last dimension of the expected shape
+// (out and dout have v's head_dim).
 HeadOperand check_like(Backend& be, const TensorView& t, const char* name, const TensorView& like,
-                       const char* like_name, bool varlen);
+                       const char* like_name, bool varlen, int64_t last_dim = -1);
 
 }  // namespace tile::attention

@@ -36,6 +36,7 @@ class InterpBackend : public Backend {
   void read(void* host_dst, const void* src, size_t bytes) override;
   void write(void* dst, const void* host_src, size_t bytes) override;
   void launch(const KernelCall& call) override;
+  bool builds_any_specialization() const override { return true; }
 
   // Distinct kernels launched so far, in first-launch order.
   const std::vector<KernelRecord>& kernels_run() const { return records_; }

@@ -6,6 +6,8 @@ namespace tile::attention {
 AttnConfig AttnConfig::from(const Params& p) {
   AttnConfig c;
   c.head_dim = int(p.get_int("HEAD_DIM"));
+  c.head_dim_v = int(p.get_int("HEAD_DIM_V"));
+  c.ragged = p.get_bool("RAGGED");
   c.block_m = int(p.get_int("BLOCK_M"));
   c.block_n = int(p.get_int("BLOCK_N"));
   c.dtype = p.get_dtype("DTYPE");
@@ -15,8 +17,8 @@ AttnConfig AttnConfig::from(const Params& p) {
 }
 
 Params AttnConfig::params() const {
-  return Params{{"HEAD_DIM", head_dim}, {"BLOCK_M", block_m}, {"BLOCK_N", block_n},
-                {"DTYPE", dtype},      {"SOFTCAP", softcap}, {"NUM_WARPS", num_warps}};
+  return Params{{"HEAD_DIM", head_dim}, {"HEAD_DIM_V", head_dim_v}, {"RAGGED", ragged},  {"BLOCK_M", block_m},
+                {"BLOCK_N", block_n},   {"DTYPE", dtype},           {"SOFTCAP", softcap}, {"NUM_WARPS", num_warps}};
 }
 
 HeadTensor HeadTensor::declare(KernelBuilder& k, const std::string& name, DType dtype) {
@@ -36,6 +38,8 @@ Ptr HeadTensor::head(const Int& b, const Int& row0, const Int& h) const {
 
 AttnScalars AttnScalars::declare(KernelBuilder& k) {
   AttnScalars s;
+  s.head_dim = k.arg_i32("head_dim");
+  s.head_dim_v = k.arg_i32("head_dim_v");
   s.cu_seqlens_q = k.arg_ptr("cu_seqlens_q", DType::i32);
   s.cu_seqlens_k = k.arg_ptr("cu_seqlens_k", DType::i32);
   s.is_varlen = k.arg_i32("is_varlen");
@@ -63,6 +67,11 @@ SeqBounds sequence_bounds(const AttnScalars& s, const Int& b) {
       },
       [&] { return carry(Int(0), Int(0), s.seqlen_q, s.seqlen_k); });
   return SeqBounds{q0, k0, len_q, len_k, len_k - len_q};
+}
+
+HeadDimsIn head_dims(const AttnConfig& c, const AttnScalars& s) {
+  if (c.ragged) return HeadDimsIn{s.head_dim, s.head_dim_v};
+  return HeadDimsIn{Int(c.head_dim), Int(c.head_dim_v)};
 }
 
 Tile scale_scores(const Tile& raw, const AttnConfig& c, const AttnScalars& s, Tile* tanh_out) {

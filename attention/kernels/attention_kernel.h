@@ -24,20 +24,15 @@ inline constexpr double kLn2 = 0.6931471805599453;
 
 // Compile-time parameters shared by all attention kernels.
 struct AttnConfig {
-  int head_dim = 128;    // HEAD_DIM
+  int head_dim = 128;    // HEAD_DIM: width of q/k head_dim tiles (a power of two)
+  int head_dim_v = 128;  // HEAD_DIM_V: width of v/out head_dim tiles (a power of two)
+  bool ragged = false;   // RAGGED: the actual dims are the run-time `head_dim`/`head_dim_v`
+                         // arguments (<= the widths); else exactly the widths
   int block_m = 64;      // BLOCK_M: query rows per program
   int block_n = 64;      // BLOCK_N: keys per inner step
   DType dtype = DType::bf16;  // DTYPE of q, k, v, o and the gradients
   bool softcap = false;  // SOFTCAP: scores = softcap * tanh(raw * scale / softcap)
   int num_warps = 4;     // NUM_WARPS
-
-  // Width of head_dim tiles: the next power of two (the lowering's tile shapes are powers of
-  // two, like Triton's); columns past head_dim are loaded as zeros and never stored.
-  int tile_dim() const {
-    int t = 1;
-    while (t < head_dim) t *= 2;
-    return t;
-  }
 
   static AttnConfig from(const Params& p);
   // The parameter set for these values (for registration and kernel lookup).
@@ -55,6 +50,7 @@ struct HeadTensor {
 
 // Runtime scalars shared by all attention kernels, in launch order after the tensors.
 struct AttnScalars {
+  Int head_dim, head_dim_v;        // actual dims (read only with RAGGED)
   Ptr cu_seqlens_q, cu_seqlens_k;  // i32 prefix sums (read only when is_varlen != 0)
   Int is_varlen;
   Int seqlen_q, seqlen_k;          // batched: the lengths; varlen: unused (per-sequence)
@@ -74,6 +70,14 @@ struct SeqBounds {
   Int diag;            // len_k - len_q: key j is on query i's diagonal when j == i + diag
 };
 SeqBounds sequence_bounds(const AttnScalars& s, const Int& b);
+
+// The actual head dims of q/k (d) and v/out (dv): compile-time constants, or with RAGGED the
+// run-time arguments. Loads bound columns by them (zero-filling the tile past them), stores
+// never write past them.
+struct HeadDimsIn {
+  Int d, dv;
+};
+HeadDimsIn head_dims(const AttnConfig& c, const AttnScalars& s);
 
 // Per-program context the score hook sees: absolute query rows [BM,1] and key columns [1,BN]
 // (i32), the batch index, the q head, and the sequence bounds.

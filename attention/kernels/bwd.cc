@@ -25,10 +25,12 @@ struct QueryBlock {
 QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const Ptr& lse,
                             const Ptr& delta, const AttnScalars& s, const AttnConfig& c,
                             const SeqBounds& seq, const Int& b, const Int& h, const Int& m0) {
-  const int BM = c.block_m, D = c.head_dim, DT = c.tile_dim();
+  const int BM = c.block_m, DT = c.head_dim, DVT = c.head_dim_v;
+  const HeadDimsIn dims = head_dims(c, s);
+  const Int D = dims.d, DV = dims.dv;
   QueryBlock blk;
   blk.q = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
-  blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, D}, {dout.row_stride, 1}, {m0, 0}, {BM, DT});
+  blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, DV}, {dout.row_stride, 1}, {m0, 0}, {BM, DVT});
   Int row0 = b * s.lse_batch + h * s.lse_head + seq.q_row0;
   Tile lse_rows = load_block(lse + row0, {seq.len_q}, {1}, {m0}, {BM});
   // Rows that saw no key have LSE = -inf; +inf makes their probabilities exp2(-inf) = 0.
@@ -107,10 +109,11 @@ void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
   Int m0 = program_id(0) * c.block_m;
   Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
   SeqBounds seq = sequence_bounds(a.s, b);
+  const Int DV = head_dims(c, a.s).dv;
   if_(m0 < seq.len_q, [&] {
-    const Shape blk{c.block_m, c.tile_dim()};
-    Tile o = load_block(a.o.head(b, seq.q_row0, h), {seq.len_q, c.head_dim}, {a.o.row_stride, 1}, {m0, 0}, blk);
-    Tile d = load_block(a.dout.head(b, seq.q_row0, h), {seq.len_q, c.head_dim}, {a.dout.row_stride, 1}, {m0, 0}, blk);
+    const Shape blk{c.block_m, c.head_dim_v};
+    Tile o = load_block(a.o.head(b, seq.q_row0, h), {seq.len_q, DV}, {a.o.row_stride, 1}, {m0, 0}, blk);
+    Tile d = load_block(a.dout.head(b, seq.q_row0, h), {seq.len_q, DV}, {a.dout.row_stride, 1}, {m0, 0}, blk);
     Tile delta = sum(o.to<f32>() * d.to<f32>(), 1);
     store_block(a.delta + (b * a.s.lse_batch + h * a.s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, delta);
   });
@@ -118,7 +121,7 @@ void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
 
 void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, BN = c.block_n, D = c.head_dim, DT = c.tile_dim();
+  const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   const bool atomic_dq = p.get_bool("ATOMIC_DQ");
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
@@ -126,6 +129,8 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
   const AttnScalars& s = a.s;
+  const HeadDimsIn dims = head_dims(c, s);
+  const Int D = dims.d, DV = dims.dv;
 
   Int n0 = program_id(0) * BN;
   Int nheads_k = s.nheads / s.heads_per_kv;
@@ -133,10 +138,10 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   SeqBounds seq = sequence_bounds(s, b);
   if_(n0 < seq.len_k, [&] {
     Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
-    Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, DT});
+    Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
     Tile keys = (n0 + arange(0, BN)).col();
     QueryRange qr = query_range(n0, seq, s, BM, BN);
-    auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DT})),
+    auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DVT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
           return for_range(qr.lo, qr.hi, BM, carry(dk, dv), [&](Int m0, Tile dk, Tile dv) {
@@ -156,19 +161,21 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     auto [dk, dv] = grads;
     store_block(a.dk.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.dk.row_stride, 1}, {n0, 0},
                 (dk * s.softmax_scale).to(c.dtype));
-    store_block(a.dv.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.dv.row_stride, 1}, {n0, 0}, dv.to(c.dtype));
+    store_block(a.dv.head(b, seq.k_row0, hk), {seq.len_k, DV}, {a.dv.row_stride, 1}, {n0, 0}, dv.to(c.dtype));
   });
 }
 
 void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, BN = c.block_n, D = c.head_dim, DT = c.tile_dim();
+  const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
   const AttnScalars& s = a.s;
+  const HeadDimsIn dims = head_dims(c, s);
+  const Int D = dims.d, DV = dims.dv;
 
   Int m0 = (num_programs(0) - 1 - program_id(0)) * BM;  // heaviest (last) query blocks first
   Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
@@ -179,7 +186,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     KeyRange r = key_range(m0, seq, s, BM, BN);
     Tile dq = for_range(r.lo, r.hi, BN, zeros<f32>({BM, DT}), [&](Int n0, Tile dq) {
       Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
-      Tile v_blk = load_block(v_head, {seq.len_k, D}, {a.v.row_stride, 1}, {n0, 0}, {BN, DT});
+      Tile v_blk = load_block(v_head, {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
       ScoreContext ctx{qb.rows, (n0 + arange(0, BN)).row(), b, h, seq};
       ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod);
       return dot(sg.dscores.to(c.dtype), k_blk, dq);
@@ -191,12 +198,13 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
 
 void attention_dq_convert(KernelBuilder& k, const Params& p) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, D = c.head_dim, DT = c.tile_dim();
+  const int BM = c.block_m, DT = c.head_dim;
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
   Int m0 = program_id(0) * BM;
   Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
   SeqBounds seq = sequence_bounds(a.s, b);
+  const Int D = head_dims(c, a.s).d;
   if_(m0 < seq.len_q, [&] {
     Tile dq = load_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, {BM, DT});
     store_block(a.dq.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq.row_stride, 1}, {m0, 0}, dq.to(c.dtype));

@@ -13,12 +13,14 @@ namespace tile::attention {
 
 void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   const AttnConfig c = AttnConfig::from(p);
-  const int BM = c.block_m, BN = c.block_n, D = c.head_dim, DT = c.tile_dim();
+  const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
   HeadTensor q = HeadTensor::declare(k, "q", c.dtype), kt = HeadTensor::declare(k, "k", c.dtype);
   HeadTensor v = HeadTensor::declare(k, "v", c.dtype), o = HeadTensor::declare(k, "o", c.dtype);
   Ptr lse = k.arg_ptr("lse", DType::f32);
   AttnScalars s = AttnScalars::declare(k);
+  const HeadDimsIn dims = head_dims(c, s);
+  const Int D = dims.d, DV = dims.dv;
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
@@ -37,7 +39,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     auto step = [&](bool masked) {
       return [&, masked](Int n0, Tile acc, Tile m_i, Tile l_i) {
         Tile k_blk = load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT});
-        Tile v_blk = load_block(v_head, {seq.len_k, D}, {v.row_stride, 1}, {n0, 0}, {BN, DT});
+        Tile v_blk = load_block(v_head, {seq.len_k, DV}, {v.row_stride, 1}, {n0, 0}, {BN, DVT});
         ScoreContext at = ctx;
         at.cols = ctx.cols + n0;
         Tile scores = score_mod.apply(scale_scores(dot(q_blk, trans(k_blk)), c, s), at);
@@ -51,7 +53,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
       };
     };
     KeyRange r = key_range(m0, seq, s, BM, BN);
-    auto state = carry(zeros<f32>({BM, DT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
+    auto state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
     // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
     // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
     // hides, and each pipelined loop needs shared-memory buffers of its own.
@@ -63,7 +65,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     // Rows that see no key at all give out = 0 and LSE = -inf, never NaN.
     Tile empty = l_i == 0.0;
     Tile out = acc / where(empty, 1.0, l_i).col();
-    store_block(o.head(b, seq.q_row0, h), {seq.len_q, D}, {o.row_stride, 1}, {m0, 0}, out.to(c.dtype));
+    store_block(o.head(b, seq.q_row0, h), {seq.len_q, DV}, {o.row_stride, 1}, {m0, 0}, out.to(c.dtype));
     Tile lse_rows = where(empty, -INFINITY, (m_i + log2(l_i)) * kLn2);
     store_block(lse + (b * s.lse_batch + h * s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, lse_rows);
   });

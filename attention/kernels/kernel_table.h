@@ -2,6 +2,8 @@
 // GPU-side one) picks kernels from here; specializations.cc registers exactly these.
 #pragma once
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,53 +22,83 @@ inline std::string dq_kernel_name(Variant v) { return v == Variant::alibi ? "att
 inline const char* const kPreprocessKernel = "attn_bwd_preprocess";
 inline const char* const kDqConvertKernel = "attn_dq_convert";
 
-// Block shapes per head_dim, one for the forward and one for the backward kernels (the backward
-// holds Q, dO, K, V blocks and two accumulators at once: smaller query blocks keep it within
-// shared memory and registers). Blocks shrink as head_dim grows.
+// Head dims of one specialisation: the tile widths of q/k (HEAD_DIM) and of v/out (HEAD_DIM_V),
+// powers of two as the lowering's tiles are. Exact specialisations run exactly those dims with
+// compile-time bounds; ragged ones (RAGGED) take the actual dims as run-time arguments up to
+// the widths: columns past them are loaded as zeros and never stored. So every head_dim 1..256
+// (and head_dim_v != head_dim) runs on a few compiled widths instead of one kernel per dim.
+struct HeadDims {
+  int dim, dim_v;
+  bool ragged;
+  bool operator==(const HeadDims& o) const { return dim == o.dim && dim_v == o.dim_v && ragged == o.ragged; }
+};
+
+inline constexpr int kMaxHeadDim = 256;
+// The tile width a head dim runs on (64, 128 or 256): narrower tiles than 64 would not shorten
+// the dots' k-loop enough to pay for their own kernels.
+inline int head_dim_bucket(int d) { return d <= 64 ? 64 : d <= 128 ? 128 : 256; }
+
+// Block shapes, one for the forward and one for the backward kernels (the backward holds Q, dO,
+// K, V blocks and two accumulators at once: smaller query blocks keep it within shared memory
+// and registers). Blocks shrink as the widest tile grows.
 struct Blocks {
   int block_m, block_n, num_warps;
 };
 struct BlockShape {
-  int head_dim;
+  HeadDims dims;
   Blocks fwd, bwd;
 };
+
+// Chosen from ptxas reports (registers/spills) of the current lowering and H100 timings
+// (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma the
+// 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop iterations, each
+// with one CTA-wide barrier, and longer wgmma chains. The backward's dK/dV program is key-major
+// (bwd.cc): 128 keys over 8 warps make its dots wgmma-shaped.
+inline BlockShape block_shape_of(HeadDims dims) {
+  if (std::max(dims.dim, dims.dim_v) <= 128) return {dims, {128, 128, 8}, {64, 128, 8}};
+  return {dims, {64, 32, 8}, {32, 32, 8}};
+}
+
+// The specialisations compiled ahead of time (attention/gpu/kernel_instances.bzl mirrors it):
+// exact 64/128/256, ragged buckets for every other head_dim <= 256, and the head_dim_v pairs of
+// latent attention (192/128) and of narrow or wide values (128/64, 64/128).
 inline const std::vector<BlockShape>& block_shapes() {
   static const std::vector<BlockShape> shapes = {
-      // Chosen from ptxas reports (registers/spills) of the current lowering and H100 timings
-      // (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma
-      // the 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop
-      // iterations, each with one CTA-wide barrier, and longer wgmma chains.
-      // The backward's dK/dV program is key-major (bwd.cc): 128 keys over 8 warps make its
-      // dots wgmma-shaped.
-      {64, {128, 128, 8}, {64, 128, 8}},
-      {96, {128, 128, 8}, {64, 128, 8}},
-      {128, {128, 128, 8}, {64, 128, 8}},
-      {256, {64, 32, 8}, {32, 32, 8}},
+      block_shape_of({64, 64, false}),   block_shape_of({128, 128, false}), block_shape_of({256, 256, false}),
+      block_shape_of({64, 64, true}),    block_shape_of({128, 128, true}),  block_shape_of({256, 256, true}),
+      block_shape_of({256, 128, true}),  block_shape_of({128, 64, true}),   block_shape_of({64, 128, true}),
   };
   return shapes;
 }
+
+// The specialisation for (head_dim, head_dim_v): an exact one when compiled, else the ragged one of
+// their buckets. Null when that is not compiled, unless `any` (a backend that builds kernels on
+// demand, such as the interpreter): then the ragged shape of the buckets.
+inline std::optional<BlockShape> block_shape_for(int head_dim, int head_dim_v, bool any = false) {
+  const HeadDims exact{head_dim, head_dim_v, false};
+  const HeadDims ragged{head_dim_bucket(head_dim), head_dim_bucket(head_dim_v), true};
+  for (const HeadDims& want : {exact, ragged})
+    for (const BlockShape& s : block_shapes())
+      if (s.dims == want) return s;
+  if (any) return block_shape_of(ragged);
+  return std::nullopt;
+}
+
 inline const std::vector<DType>& kernel_dtypes() {
   static const std::vector<DType> dtypes = {DType::bf16, DType::f16};
   return dtypes;
 }
-// Null when head_dim has no specialisation.
-inline const BlockShape* block_shape_for(int head_dim) {
-  for (const BlockShape& s : block_shapes())
-    if (s.head_dim == head_dim) return &s;
-  return nullptr;
-}
-
 // Parameters of the attention kernels for one specialisation (AttnConfig::params() in DSL form):
 // the forward kernel's, and the backward kernels' (preprocess, dK/dV, dQ, dQ convert).
-inline Params attention_params(int head_dim, const Blocks& b, DType dtype, bool softcap) {
-  return Params{{"HEAD_DIM", head_dim}, {"BLOCK_M", b.block_m}, {"BLOCK_N", b.block_n},
-                {"DTYPE", dtype},       {"SOFTCAP", softcap},  {"NUM_WARPS", b.num_warps}};
+inline Params attention_params(const HeadDims& d, const Blocks& b, DType dtype, bool softcap) {
+  return Params{{"HEAD_DIM", d.dim}, {"HEAD_DIM_V", d.dim_v}, {"RAGGED", d.ragged},  {"BLOCK_M", b.block_m},
+                {"BLOCK_N", b.block_n}, {"DTYPE", dtype},     {"SOFTCAP", softcap}, {"NUM_WARPS", b.num_warps}};
 }
 inline Params fwd_params(const BlockShape& s, DType dtype, bool softcap) {
-  return attention_params(s.head_dim, s.fwd, dtype, softcap);
+  return attention_params(s.dims, s.fwd, dtype, softcap);
 }
 inline Params bwd_params(const BlockShape& s, DType dtype, bool softcap) {
-  return attention_params(s.head_dim, s.bwd, dtype, softcap);
+  return attention_params(s.dims, s.bwd, dtype, softcap);
 }
 // The dK/dV kernel adds the dQ strategy.
 inline Params dkdv_params(Params p, bool atomic_dq) {

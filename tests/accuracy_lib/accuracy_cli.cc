@@ -17,7 +17,7 @@ namespace {
 
 struct Flags {
   std::string func = "flash_attn_func", backend = "interp";
-  int batch_size = 1, seq_len = 128, seq_len_k = -1, nheads = 2, nheads_k = -1, head_size = 64;
+  int batch_size = 1, seq_len = 128, seq_len_k = -1, nheads = 2, nheads_k = -1, head_size = 64, head_size_v = -1;
   bool causal = false, alibi = false, deterministic = false;
   int window_left = -1, window_right = -1;
   double softcap = 0.0;
@@ -34,7 +34,8 @@ const char* kUsage =
     "usage: accuracy --func flash_attn_func|flash_attn_qkvpacked_func|flash_attn_varlen_func|\n"
     "                       flash_attn_varlen_qkvpacked_func\n"
     "                --backend interp|gpu --batch_size B --seq_len S [--seq_len_k SK] --nheads H\n"
-    "                [--nheads_k HK] --head_size D [--causal] [--window L,R] [--softcap C] [--alibi]\n"
+    "                [--nheads_k HK] --head_size D [--head_size_v DV] [--causal] [--window L,R] [--softcap C]\n"
+    "                [--alibi]\n"
     "                [--softmax_scale X] [--deterministic] --dtype bf16|fp16 --seed N [--threads T]\n"
     "                varlen: --seqlens 5,0,113 [--seqlens_k 7,3,0] (per-sequence lengths, 0 allowed)\n";
 
@@ -62,7 +63,8 @@ Flags parse_flags(const std::vector<std::string>& args) {
     else if (a == "--seq_len_k") f.seq_len_k = int(r.integer(IntRange::at_least(1)));
     else if (a == "--nheads") f.nheads = int(r.integer(IntRange::at_least(1)));
     else if (a == "--nheads_k") f.nheads_k = int(r.integer(IntRange::at_least(1)));
-    else if (a == "--head_size") f.head_size = int(r.integer(IntRange::at_least(1)));
+    else if (a == "--head_size") f.head_size = int(r.integer(IntRange::between(1, 256)));
+    else if (a == "--head_size_v") f.head_size_v = int(r.integer(IntRange::between(1, 256)));
     else if (a == "--causal") f.causal = r.boolean();
     else if (a == "--alibi") f.alibi = r.boolean();
     else if (a == "--deterministic") f.deterministic = r.boolean();
@@ -103,6 +105,9 @@ Flags parse_flags(const std::vector<std::string>& args) {
     throw UsageError("--seq_len_k: " + f.func + " packs q, k and v, so it must equal --seq_len");
   if (packed && f.nheads_k >= 0 && f.nheads_k != f.nheads)
     throw UsageError("--nheads_k: " + f.func + " packs q, k and v, so it must equal --nheads");
+  if (packed && f.head_size_v >= 0 && f.head_size_v != f.head_size)
+    throw UsageError("--head_size_v: " + f.func + " packs q, k and v with one head_dim, so it must equal --head_size");
+  if (f.head_size_v < 0) f.head_size_v = f.head_size;
   if (f.seq_len_k < 0) f.seq_len_k = f.seq_len;
   if (f.nheads_k < 0) f.nheads_k = f.nheads;
   if (f.nheads % f.nheads_k != 0) throw UsageError("--nheads_k: must divide --nheads (" + std::to_string(f.nheads) + ")");
@@ -206,6 +211,7 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     shape.nheads_q = f.nheads;
     shape.nheads_k = f.nheads_k;
     shape.headdim = f.head_size;
+    shape.headdim_v = f.head_size_v;
     shape.dtype = f.dtype;
     if (varlen) {
       shape.varlen_seqlens_q = f.seqlens;
@@ -228,7 +234,9 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
       auto d = split_qkvpacked(dqkv.view());
       grads = {d[0], d[1], d[2]};
     }
-    HostTensor out_t = poisoned(f.dtype, q.sizes());
+    std::vector<int64_t> out_shape = q.sizes();
+    out_shape.back() = f.head_size_v;  // out has v's head_dim
+    HostTensor out_t = poisoned(f.dtype, out_shape);
     int64_t total_q = q.size(0) * (varlen ? 1 : q.size(1));
     HostTensor lse_t = poisoned(DType::f32, varlen ? std::vector<int64_t>{f.nheads, total_q}
                                                    : std::vector<int64_t>{f.batch_size, f.nheads, f.seq_len});

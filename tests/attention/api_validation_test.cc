@@ -103,11 +103,33 @@ TEST_CASE("bad shapes, dtypes, head dims and options name the argument", "[api]"
     flash_attn_func(be, q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view());
   }, "q");
   expect_error([&](Backend& be, Case& c) {
-    HostTensor& q = c.make(DType::bf16, {2, 16, 4, 48});
-    HostTensor& k = c.make(DType::bf16, {2, 16, 2, 48});
-    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 48});
-    flash_attn_func(be, q.view(), k.view(), v.view(), c.out.view(), c.lse.view());
-  }, "head_dim");
+    HostTensor& q = c.make(DType::bf16, {2, 16, 4, 300});
+    HostTensor& k = c.make(DType::bf16, {2, 16, 2, 300});
+    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 300});
+    HostTensor& out = c.make(DType::bf16, {2, 16, 4, 300});
+    flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), c.lse.view());
+  }, "q: expected head_dim between 1 and 256, got 300");
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 257});
+    flash_attn_func(be, c.q.view(), c.k.view(), v.view(), c.out.view(), c.lse.view());
+  }, "v: expected head_dim (head_dim_v, may differ from q's) between 1 and 256, got 257");
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& k = c.make(DType::bf16, {2, 16, 2, 80});
+    flash_attn_func(be, c.q.view(), k.view(), c.v.view(), c.out.view(), c.lse.view());
+  }, "k: expected head_dim 64 (like q)");
+  expect_error([&](Backend& be, Case& c) {  // head_dim_v 128: out must have it
+    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 128});
+    flash_attn_func(be, c.q.view(), c.k.view(), v.view(), c.out.view(), c.lse.view());
+  }, "out: expected shape (2, 16, 4, 128) (like q, with v's head_dim 128)");
+  expect_error([&](Backend& be, Case& c) {  // a pair the GPU table does not compile
+    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 256});
+    HostTensor& out = c.make(DType::bf16, {2, 16, 4, 256});
+    flash_attn_func(be, c.q.view(), c.k.view(), v.view(), out.view(), c.lse.view());
+  }, "v: expected head_dim_v 64 (like q) or a pair (head_dim, head_dim_v) the recording backend has kernels for");
+  expect_error([&](Backend& be, Case& c) {
+    HostTensor& kv = c.make(DType::bf16, {2, 16, 2, 2, 32});
+    flash_attn_kvpacked_func(be, c.q.view(), kv.view(), c.out.view(), c.lse.view());
+  }, "kv packing stores k and v with one head_dim");
   expect_error([&](Backend& be, Case& c) {
     HostTensor& k = c.make(DType::bf16, {2, 16, 3, 64});
     HostTensor& v = c.make(DType::bf16, {2, 16, 3, 64});
@@ -259,4 +281,35 @@ TEST_CASE("disjoint slices of one buffer are accepted: packed gradients, fused p
   o.data = static_cast<char*>(o.data) + 4 * 64 * 2;
   flash_attn_func(be, q, c.k.view(), c.v.view(), o, c.lse.view());
   CHECK(be.launches == 1 + 3 + 1);
+}
+
+TEST_CASE("every head_dim 1..256 and the compiled head_dim_v pairs are accepted", "[api][head_dim]") {
+  for (int d : {1, 32, 40, 59, 64, 80, 96, 111, 128, 160, 192, 224, 256}) {
+    RecordingBackend be;
+    Case c;
+    HostTensor& q = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& k = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& v = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& out = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& lse = c.make(DType::f32, {1, 2, 8});
+    INFO("head_dim " << d);
+    CHECK_NOTHROW(flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view()));
+  }
+  for (auto [d, dv] : {std::pair{192, 128}, {128, 64}, {64, 128}, {160, 100}, {33, 65}}) {
+    RecordingBackend be;
+    Case c;
+    HostTensor& q = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& k = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& v = c.make(DType::bf16, {1, 8, 2, dv});
+    HostTensor& out = c.make(DType::bf16, {1, 8, 2, dv});
+    HostTensor& lse = c.make(DType::f32, {1, 2, 8});
+    HostTensor& dq = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& dk = c.make(DType::bf16, {1, 8, 2, d});
+    HostTensor& dvt = c.make(DType::bf16, {1, 8, 2, dv});
+    HostTensor& dout = c.make(DType::bf16, {1, 8, 2, dv});
+    INFO("head_dim " << d << ", head_dim_v " << dv);
+    CHECK_NOTHROW(flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view()));
+    CHECK_NOTHROW(flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(),
+                                      {dq.view(), dk.view(), dvt.view()}));
+  }
 }

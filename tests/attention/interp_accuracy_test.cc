@@ -1,7 +1,8 @@
 // The attention kernels (forward + backward) on the interpreter against the fp64 reference,
 // through the accuracy CLI. The cases cover the feature grid pairwise (not the full product):
 // seqlens {1, 17, 64, 113, 257} incl. seqlen_q != seqlen_k, head_dim {64, 96, 128, 256}, fp16 and
-// bf16, causal on/off, GQA 4:1 and MQA, window, softcap, ALiBi, varlen, both dQ variants.
+// bf16, causal on/off, GQA 4:1 and MQA, window, softcap, ALiBi, varlen, both dQ variants. Odd
+// head dims and head_dim_v: interp_head_dims_test; block boundaries: interp_boundary_test.
 #include <catch2/catch.hpp>
 
 #include "tests/attention/cli_runner.h"

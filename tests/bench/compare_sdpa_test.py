@@ -11,7 +11,7 @@ from bench import compare_sdpa as cs  # noqa: E402
 
 def parse(argv):
     import argparse
-    ns = argparse.Namespace(batch_size=None, seq_len=None, nheads=None, nheads_k=None, head_size=None,
+    ns = argparse.Namespace(batch_size=None, seq_len=None, nheads=None, nheads_k=None, head_size=None, head_size_v=None,
                             causal=False, fwd_only=False, dtype=None, sweep=None)
     for k, v in argv.items():
         setattr(ns, k, v)
@@ -33,7 +33,7 @@ class CompareSdpaTest(unittest.TestCase):
         ours = {"cases": [{"batch_size": 2, "seq_len": 1024, "nheads": 8, "nheads_k": 2, "head_size": 64,
                            "causal": False, "fwd_only": True, "dtype": "fp16", "median_ms": 1.0}]}
         cases = cs.cases_from_args(parse({}), ours)
-        self.assertEqual(cs.case_key(cases[0]), (2, 1024, 8, 2, 64, False, True, "fp16"))
+        self.assertEqual(cs.case_key(cases[0]), (2, 1024, 8, 2, 64, False, True, "fp16", 64))
 
     def test_flops_and_row(self):
         case = cs.make_case(2, 4096, 16, 16, 128, True, True, "bf16")
@@ -48,6 +48,11 @@ class CompareSdpaTest(unittest.TestCase):
         table = cs.comparison_table([case], ours, {("FA2", key): 4.0}).splitlines()
         self.assertEqual(len(table), 3)
         self.assertTrue(table[2].endswith("| 2.000 / 241 | 4.000 / 120 | n/a | 2.00 | n/a |"), table[2])
+
+    def test_head_size_v_counts_flops_and_shapes(self):
+        self.assertEqual(cs.attention_flops(1, 2, 3, 192, False, True, 128), 2 * 1 * 4 * 3 * (192 + 128))
+        case = cs.cases_from_args(parse({"head_size": 192, "head_size_v": 128}), None)[0]
+        self.assertEqual((case["head_size"], case["head_size_v"]), (192, 128))
 
     def test_our_json_file_round_trip(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:

@@ -19,7 +19,7 @@ check() {  # check NAME EXPECTED_RC PATTERN -- args...
   fi
 }
 
-check help 0 'TFLOPS = 4\*B\*S\^2\*H\*D, x0\.5 when causal, x3\.5 for forward\+backward' -- --help
+check help 0 'TFLOPS = 2\*B\*S\^2\*H\*\(D\+DV\) \(= 4\*B\*S\^2\*H\*D\), x0\.5 when causal, x3\.5 for forward\+backward' -- --help
 check unknown_flag 2 '^flash_attn: error: --seq_lne: unknown flag' -- --seq_lne 4096
 check bad_value 2 '^flash_attn: error: --seq_len: expected an integer' -- --seq_len four
 check missing_value 2 '^flash_attn: error: --iters: missing value' -- --causal --iters

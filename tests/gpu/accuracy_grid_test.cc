@@ -1,5 +1,6 @@
 // The attention accuracy grid on the GPU: every compiled specialisation with both dQ strategies
-// on a short ragged shape, then the long and odd shapes (seqlens 1, 97, 113, 1023, 1025, 2048,
+// on a short ragged shape, every head dim of flash-attn's grid at its seqlen pairs, then the long
+// and odd shapes (seqlens 1, 97, 113, 1023, 1025, 2048,
 // 3816; seqlen_q != seqlen_k both ways; GQA 4:1, MQA; causal, window, softcap, ALiBi; varlen with
 // length-1 sequences). Each case prints the seed's diff lines; outputs are poisoned before the
 // launch, so an unwritten element is a NaN and fails. The fp64 reference is what costs time:
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "attention/kernels/kernel_table.h"
 #include "tests/gpu/gpu_case.h"
 
 namespace tile::gpu_tests {
@@ -41,26 +43,60 @@ void run_all(const std::vector<Flags>& cases, const char* title) {
   summary.print(title);
 }
 
-// Every (head_dim, dtype, softcap, variant) the GPU backend has compiled, forward and backward
-// with atomic and with deterministic dQ: all 160 kernels launch and are checked.
+// Head dims that run on one compiled specialisation: the exact dims, or for a ragged bucket the
+// dims of flash-attn's test grid (and models in use) that fall into it.
+std::vector<std::pair<int, int>> dims_running_on(const attention::BlockShape& s) {
+  const attention::HeadDims& d = s.dims;
+  if (!d.ragged) return {{d.dim, d.dim_v}};
+  if (d.dim != d.dim_v) return {{d.dim == 256 ? 192 : d.dim, d.dim_v}};  // 192/128, 128/64, 64/128
+  if (d.dim == 64) return {{32, 32}, {40, 40}, {59, 59}};
+  if (d.dim == 128) return {{80, 80}, {96, 96}, {111, 111}};
+  return {{160, 160}, {192, 192}, {224, 224}};
+}
+
+Flags with_dims(Flags f, std::pair<int, int> dims) {
+  f.insert(f.end(), {"--head_size", std::to_string(dims.first), "--head_size_v", std::to_string(dims.second)});
+  return f;
+}
+
+// Every (head dims, dtype, softcap, variant) the GPU backend has compiled, forward and backward
+// with atomic and with deterministic dQ: every compiled kernel launches and is checked.
 TEST_CASE("every compiled specialisation, both dQ strategies", "[gpu]") {
   std::vector<Flags> cases;
   int seed = 100;
-  for (const char* d : {"64", "96", "128", "256"})
+  for (const attention::BlockShape& shape : attention::block_shapes())
     for (const char* dtype : {"bf16", "fp16"})
       for (bool softcap : {false, true})
         for (bool alibi : {false, true})
           for (bool deterministic : {false, true}) {
             Flags f = {"--func", "flash_attn_func", "--batch_size", "2", "--seq_len", "97", "--seq_len_k", "113",
-                       "--nheads", "4", "--nheads_k", "2", "--head_size", d, "--dtype", dtype,
-                       "--seed", std::to_string(seed++)};
+                       "--nheads", "4", "--nheads_k", "2", "--dtype", dtype, "--seed", std::to_string(seed++)};
             if (seed / 2 % 2) f.push_back("--causal");  // independent of the dQ strategy
             if (softcap) f.insert(f.end(), {"--softcap", "0.75"});
             if (alibi) f.push_back("--alibi");
             if (deterministic) f.push_back("--deterministic");
-            cases.push_back(f);
+            cases.push_back(with_dims(f, dims_running_on(shape)[0]));
           }
   run_all(cases, "every compiled specialisation");
+}
+
+// Every head dim of flash-attn's test grid (and the head_dim_v pairs) at flash-attn's sequence
+// length pairs, dtype, causal and GQA rotating.
+TEST_CASE("every head dim at flash-attn's seqlen pairs", "[gpu]") {
+  const std::pair<int, int> seqlens[] = {{113, 203}, {128, 217}, {108, 256}, {256, 512}, {512, 256}, {1023, 1024}, {1024, 1023}};
+  std::vector<Flags> cases;
+  int seed = 500;
+  for (const attention::BlockShape& shape : attention::block_shapes())
+    for (std::pair<int, int> dims : dims_running_on(shape))
+      for (auto [sq, sk] : seqlens) {
+        ++seed;
+        Flags f = {"--func", "flash_attn_func", "--batch_size", "2", "--seq_len", std::to_string(sq), "--seq_len_k",
+                   std::to_string(sk), "--nheads", "4", "--nheads_k", seed % 2 ? "1" : "4", "--dtype",
+                   seed % 3 ? "bf16" : "fp16", "--seed", std::to_string(seed)};
+        if (seed % 2) f.push_back("--causal");
+        cases.push_back(with_dims(f, dims));
+      }
+  run_all(cases, "every head dim at flash-attn's seqlen pairs");
 }
 
 double value_after(const std::string& text, const std::string& key) {
