@@ -1,4 +1,5 @@
 // Ulysses and USP, forward and backward (usp_attention.h).
+#include "distributed/qkv_packing.h"
 #include "distributed/usp_attention.h"
 
 #include <stdexcept>
@@ -152,12 +153,6 @@ RingGradients backward(RingMode ring_split, Transport& ulysses, Transport* ring,
   return g;
 }
 
-std::array<TensorView, 3> unpack(const TensorView& qkv) {
-  if (qkv.rank != 5 || qkv.size(2) != 3)
-    throw std::invalid_argument("qkv: expected (batch, seqlen, 3, nheads, head_size), got " + qkv.shape_str());
-  return split_qkvpacked(qkv);
-}
-
 }  // namespace
 
 UspGroups make_usp_groups(Transport& world, int ulysses_degree) {
@@ -185,22 +180,16 @@ RingGradients usp_attention_backward(RingMode ring_split, UspContext ctx, const 
 
 RingForwardResult usp_attention_qkvpacked_forward(RingMode ring_split, UspContext ctx, const TensorView& qkv,
                                                   const RingAttnOptions& options) {
-  const auto p = unpack(qkv);
+  const auto p = unpack_qkv(qkv);
   return usp_attention_forward(ring_split, ctx, p[0], p[1], p[2], options);
 }
 
 DeviceTensor usp_attention_qkvpacked_backward(RingMode ring_split, UspContext ctx, const TensorView& dout,
                                               const TensorView& qkv, const TensorView& out, const TensorView& lse,
                                               const RingAttnOptions& options) {
-  const auto p = unpack(qkv);
+  const auto p = unpack_qkv(qkv);
   RingGradients g = usp_attention_backward(ring_split, ctx, dout, p[0], p[1], p[2], out, lse, options);
-  TensorOps& ops = ctx.backend.ops();
-  DeviceTensor dqkv = ops.empty(qkv.dtype, qkv.sizes());
-  const auto d = split_qkvpacked(dqkv.view);
-  ops.copy(d[0], g.dq.view);
-  ops.copy(d[1], g.dk.view);
-  ops.copy(d[2], g.dv.view);
-  return dqkv;
+  return pack_qkv_gradients(ctx.backend.ops(), qkv, g);
 }
 
 RingForwardResult ulysses_attention_forward(RankContext ctx, const TensorView& q, const TensorView& k,

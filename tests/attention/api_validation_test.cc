@@ -283,33 +283,32 @@ TEST_CASE("disjoint slices of one buffer are accepted: packed gradients, fused p
   CHECK(be.launches == 1 + 3 + 1);
 }
 
+// q, k, v, out, lse and the gradients of a (1, 8, 2 heads) problem with head dims d and dv.
+struct DimsCase {
+  Case c;
+  HostTensor &q, &k, &v, &out, &lse, &dq, &dk, &dv, &dout;
+  DimsCase(int64_t d, int64_t dv_)
+      : q(c.make(DType::bf16, {1, 8, 2, d})), k(c.make(DType::bf16, {1, 8, 2, d})), v(c.make(DType::bf16, {1, 8, 2, dv_})),
+        out(c.make(DType::bf16, {1, 8, 2, dv_})), lse(c.make(DType::f32, {1, 2, 8})), dq(c.make(DType::bf16, {1, 8, 2, d})),
+        dk(c.make(DType::bf16, {1, 8, 2, d})), dv(c.make(DType::bf16, {1, 8, 2, dv_})),
+        dout(c.make(DType::bf16, {1, 8, 2, dv_})) {}
+  void forward_and_backward(Backend& be) {
+    flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view());
+    flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(), {dq.view(), dk.view(), dv.view()});
+  }
+};
+
 TEST_CASE("every head_dim 1..256 and the compiled head_dim_v pairs are accepted", "[api][head_dim]") {
   for (int d : {1, 32, 40, 59, 64, 80, 96, 111, 128, 160, 192, 224, 256}) {
     RecordingBackend be;
-    Case c;
-    HostTensor& q = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& k = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& v = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& out = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& lse = c.make(DType::f32, {1, 2, 8});
+    DimsCase c(d, d);
     INFO("head_dim " << d);
-    CHECK_NOTHROW(flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view()));
+    CHECK_NOTHROW(c.forward_and_backward(be));
   }
   for (auto [d, dv] : {std::pair{192, 128}, {128, 64}, {64, 128}, {160, 100}, {33, 65}}) {
     RecordingBackend be;
-    Case c;
-    HostTensor& q = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& k = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& v = c.make(DType::bf16, {1, 8, 2, dv});
-    HostTensor& out = c.make(DType::bf16, {1, 8, 2, dv});
-    HostTensor& lse = c.make(DType::f32, {1, 2, 8});
-    HostTensor& dq = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& dk = c.make(DType::bf16, {1, 8, 2, d});
-    HostTensor& dvt = c.make(DType::bf16, {1, 8, 2, dv});
-    HostTensor& dout = c.make(DType::bf16, {1, 8, 2, dv});
+    DimsCase c(d, dv);
     INFO("head_dim " << d << ", head_dim_v " << dv);
-    CHECK_NOTHROW(flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view()));
-    CHECK_NOTHROW(flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(),
-                                      {dq.view(), dk.view(), dvt.view()}));
+    CHECK_NOTHROW(c.forward_and_backward(be));
   }
 }

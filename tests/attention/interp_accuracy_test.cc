@@ -5,18 +5,11 @@
 // head dims and head_dim_v: interp_head_dims_test; block boundaries: interp_boundary_test.
 #include <catch2/catch.hpp>
 
-#include "tests/attention/cli_runner.h"
+#include "tests/attention/accuracy_expectations.h"
 
-using tile::testing::run_cli;
+using tile::testing::expect_pass;
+using tile::testing::expect_usage_error;
 
-static void expect_pass(const std::string& flags) {
-  auto r = run_cli(flags + " --backend interp --threads 2");
-  INFO(flags << "\n" << r.out << r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(r.last_line() == "PASS");
-  CHECK(r.out.find("Output max diff: ") != std::string::npos);
-  CHECK(r.out.find("dV mean diff: ") != std::string::npos);
-}
 
 TEST_CASE("forward+backward, plain and causal, every head_dim", "[attention][interp]") {
   expect_pass("--func flash_attn_func --batch_size 2 --seq_len 17 --nheads 2 --head_size 64 --dtype bf16 --seed 11");
@@ -55,21 +48,14 @@ TEST_CASE("the issue's example command passes", "[attention][interp]") {
 }
 
 TEST_CASE("bad flags are usage errors naming the flag, exit 2", "[attention][cli]") {
-  auto check = [](const std::string& flags, const std::string& named) {
-    auto r = run_cli(flags);
-    INFO(flags << "\n" << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(named) != std::string::npos);
-    CHECK(r.out.empty());  // nothing ran
-  };
-  check("--func flash_attn_nope", "--func");
-  check("--func flash_attn_func --seq_len 0", "--seq_len");
-  check("--func flash_attn_func --dtype fp8", "--dtype");
-  check("--func flash_attn_func --window 3", "--window");
-  check("--func flash_attn_func --nheads 3 --nheads_k 2", "--nheads_k");
-  check("--func flash_attn_qkvpacked_func --seq_len 4 --seq_len_k 5", "--seq_len_k");
-  check("--func flash_attn_varlen_qkvpacked_func", "--seqlens");
-  check("--func flash_attn_func --softcap -1", "--softcap");
-  check("--func flash_attn_func --frobnicate", "--frobnicate");
-  check("--func flash_attn_func --backend gpu", "gpu");
+  expect_usage_error("--func flash_attn_nope", "--func");
+  expect_usage_error("--func flash_attn_func --seq_len 0", "--seq_len");
+  expect_usage_error("--func flash_attn_func --dtype fp8", "--dtype");
+  expect_usage_error("--func flash_attn_func --window 3", "--window");
+  expect_usage_error("--func flash_attn_func --nheads 3 --nheads_k 2", "--nheads_k");
+  expect_usage_error("--func flash_attn_qkvpacked_func --seq_len 4 --seq_len_k 5", "--seq_len_k");
+  expect_usage_error("--func flash_attn_varlen_qkvpacked_func", "--seqlens");
+  expect_usage_error("--func flash_attn_func --softcap -1", "--softcap");
+  expect_usage_error("--func flash_attn_func --frobnicate", "--frobnicate");
+  expect_usage_error("--func flash_attn_func --backend gpu", "gpu");
 }

@@ -6,16 +6,11 @@
 // runs 128x128 forward / 64x128 backward blocks, head_dim 256 runs 64x32 / 32x32.
 #include <catch2/catch.hpp>
 
-#include "tests/attention/cli_runner.h"
+#include "tests/attention/accuracy_expectations.h"
 
-using tile::testing::run_cli;
+using tile::testing::expect_pass;
+using tile::testing::expect_usage_error;
 
-static void expect_pass(const std::string& flags) {
-  auto r = run_cli(flags + " --backend interp --threads 2");
-  INFO(flags << "\n" << r.out << r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(r.last_line() == "PASS");
-}
 
 TEST_CASE("window sides at the key block size, head_dim 256 (32-key blocks)", "[attention][interp][boundary]") {
   const std::string base = "--func flash_attn_func --batch_size 1 --nheads 1 --head_size 256 --dtype bf16";
@@ -60,15 +55,9 @@ TEST_CASE("varlen with empty sequences and unequal q/k lengths", "[attention][in
 }
 
 TEST_CASE("the new varlen flags are checked", "[attention][cli]") {
-  auto check = [](const std::string& flags, const std::string& named) {
-    auto r = run_cli(flags);
-    INFO(flags << "\n" << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(named) != std::string::npos);
-  };
-  check("--func flash_attn_varlen_func --seqlens 3,4 --seqlens_k 5", "--seqlens_k");
-  check("--func flash_attn_varlen_qkvpacked_func --seqlens 3,4 --seqlens_k 5,4", "--seqlens_k");
-  check("--func flash_attn_func --seqlens_k 5", "--seqlens_k");
-  check("--func flash_attn_varlen_func --seqlens 3,-1", "--seqlens");
-  check("--func flash_attn_func --softmax_scale nan", "--softmax_scale");
+  expect_usage_error("--func flash_attn_varlen_func --seqlens 3,4 --seqlens_k 5", "--seqlens_k");
+  expect_usage_error("--func flash_attn_varlen_qkvpacked_func --seqlens 3,4 --seqlens_k 5,4", "--seqlens_k");
+  expect_usage_error("--func flash_attn_func --seqlens_k 5", "--seqlens_k");
+  expect_usage_error("--func flash_attn_varlen_func --seqlens 3,-1", "--seqlens");
+  expect_usage_error("--func flash_attn_func --softmax_scale nan", "--softmax_scale");
 }

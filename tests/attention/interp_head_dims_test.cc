@@ -4,16 +4,11 @@
 // window, GQA, varlen, softcap and ALiBi.
 #include <catch2/catch.hpp>
 
-#include "tests/attention/cli_runner.h"
+#include "tests/attention/accuracy_expectations.h"
 
-using tile::testing::run_cli;
+using tile::testing::expect_pass;
+using tile::testing::expect_usage_error;
 
-static void expect_pass(const std::string& flags) {
-  auto r = run_cli(flags + " --backend interp --threads 2");
-  INFO(flags << "\n" << r.out << r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(r.last_line() == "PASS");
-}
 
 TEST_CASE("odd head dims: causal, window, GQA, varlen", "[attention][interp][head_dim]") {
   int seed = 200;
@@ -43,14 +38,8 @@ TEST_CASE("head_dim_v != head_dim", "[attention][interp][head_dim]") {
 }
 
 TEST_CASE("head dim flags are checked", "[attention][cli][head_dim]") {
-  auto check = [](const std::string& flags, const std::string& named) {
-    auto r = run_cli(flags);
-    INFO(flags << "\n" << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find(named) != std::string::npos);
-  };
-  check("--func flash_attn_func --head_size 257", "--head_size");
-  check("--func flash_attn_func --head_size 0", "--head_size");
-  check("--func flash_attn_func --head_size 64 --head_size_v 300", "--head_size_v");
-  check("--func flash_attn_qkvpacked_func --head_size 64 --head_size_v 32", "--head_size_v");
+  expect_usage_error("--func flash_attn_func --head_size 257", "--head_size");
+  expect_usage_error("--func flash_attn_func --head_size 0", "--head_size");
+  expect_usage_error("--func flash_attn_func --head_size 64 --head_size_v 300", "--head_size_v");
+  expect_usage_error("--func flash_attn_qkvpacked_func --head_size 64 --head_size_v 32", "--head_size_v");
 }

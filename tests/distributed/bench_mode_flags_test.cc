@@ -12,27 +12,12 @@
 #include <vector>
 
 #include "bench/bench_flags.h"
+#include "tests/bench/bench_flags_testing.h"
 
 using namespace tile;
 using namespace tile::bench;
-
-namespace {
-
-ParseResult parse(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> args;
-  for (std::string a; in >> a;) args.push_back(a);
-  return parse_bench_flags(args);
-}
-
-void check_error(const std::string& line, const std::string& flag) {
-  const ParseResult r = parse(line);
-  INFO(line << " -> " << r.error);
-  CHECK_FALSE(r.ok);
-  CHECK(r.error.rfind(flag, 0) == 0);
-}
-
-}  // namespace
+using tile::bench::testing::check_error;
+using tile::bench::testing::parse;
 
 TEST_CASE("bench --mode stripe, ulysses and usp give their sequence layouts") {
   ParseResult r = parse("--nproc_per_node 8 --mode usp --ulysses_degree 2 --seq_len 65536 --nheads 32");

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/distributed/dist_check_testing.h"
 #include "distributed/backend_factory.h"
 #include "distributed/check/dist_check.h"
 #include "distributed/cpu_tensor_ops.h"
@@ -17,14 +18,10 @@
 using namespace tile;
 using namespace tile::dist;
 
-namespace {
+using dist::testing::last_line;
+using dist::testing::parse;
 
-DistCheckConfig parse(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> args;
-  for (std::string a; in >> a;) args.push_back(a);
-  return parse_dist_check_flags(args);
-}
+namespace {
 
 struct Run {
   int code;
@@ -41,13 +38,6 @@ Run run_cli(const std::string& flags) {
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
 }  // namespace

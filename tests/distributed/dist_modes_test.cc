@@ -11,27 +11,17 @@
 #include <sstream>
 #include <string>
 
+#include "tests/distributed/dist_check_testing.h"
 #include "distributed/backend_factory.h"
 #include "distributed/check/dist_check.h"
 
 using namespace tile;
 using namespace tile::dist;
 
+using dist::testing::last_line;
+using dist::testing::parse;
+
 namespace {
-
-DistCheckConfig parse(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> args;
-  for (std::string a; in >> a;) args.push_back(a);
-  return parse_dist_check_flags(args);
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
 
 // Runs the check in-process on the reference backend; returns its output, checks PASS.
 std::string check_passes(const std::string& flags) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "attention/reference/random_inputs.h"
+#include "tests/distributed/dist_check_testing.h"
 #include "distributed/check/dist_check.h"
 #include "distributed/in_process_transport.h"
 #include "distributed/interp_step_backend.h"
@@ -28,21 +29,10 @@
 using namespace tile;
 using namespace tile::dist;
 
+using dist::testing::last_line;
+using dist::testing::parse;
+
 namespace {
-
-DistCheckConfig parse(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> args;
-  for (std::string a; in >> a;) args.push_back(a);
-  return parse_dist_check_flags(args);
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
 
 std::string run(const std::string& flags, int* code) {
   std::ostringstream out;

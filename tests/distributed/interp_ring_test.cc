@@ -11,12 +11,15 @@
 #include <sstream>
 #include <string>
 
+#include "tests/distributed/dist_check_testing.h"
 #include "distributed/api_step_backend.h"
 #include "distributed/check/dist_check.h"
 #include "distributed/interp_step_backend.h"
 
 using namespace tile;
 using namespace tile::dist;
+
+using dist::testing::last_line;
 
 namespace {
 
@@ -33,13 +36,6 @@ DistCheckConfig config(RingMode mode, int world, bool causal, int64_t nheads_k, 
   c.causal = causal;
   c.seed = 11;
   return c;
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
 void check_passes(const DistCheckConfig& c) {

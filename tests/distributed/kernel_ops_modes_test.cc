@@ -10,6 +10,7 @@
 #include <string>
 
 #include "attention/interp_backend/interp_backend.h"
+#include "tests/distributed/dist_check_testing.h"
 #include "distributed/api_step_backend.h"
 #include "distributed/check/dist_check.h"
 #include "distributed/cpu_tensor_ops.h"
@@ -17,6 +18,8 @@
 
 using namespace tile;
 using namespace tile::dist;
+
+using dist::testing::last_line;
 
 namespace {
 
@@ -59,13 +62,6 @@ std::unique_ptr<AttentionStepBackend> make_kernel_ops_backend() {
   o.threads = 1;
   auto interp = std::make_shared<attention::InterpBackend>(o);
   return std::make_unique<ApiStepBackend>("interp", interp, std::make_unique<InterpKernelOps>(interp));
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const size_t nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
 void check_passes(const std::string& flags) {
