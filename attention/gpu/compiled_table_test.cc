@@ -1,10 +1,13 @@
 // The compiled kernel table against the specialisation table (kernel_table.h): the host API picks
 // kernels from kernel_table.h, kernel_instances.bzl decides what is compiled; a difference would
 // surface only on the GPU machine, as "not among the compiled specialisations".
+#include <cstdlib>
+#include <cstring>
 #include <set>
 #include <string>
 
 #include "attention/gpu/gpu_backend.h"
+#include "attention/host/api.h"
 #include "attention/kernels/kernel_table.h"
 #include "catch2/catch.hpp"
 
@@ -57,6 +60,53 @@ TEST_CASE("instance names follow kernel_instances.bzl") {
   CHECK(instance_name("attn_fwd", p) ==
         "attn_fwd__block_m128_block_n128_dtypebf16_head_dim128_head_dim_v128_num_warps8_raggedfalse_softcapfalse");
   CHECK(compiled_image("attn_fwd__no_such_params") == nullptr);
+}
+
+// Host memory; each launch is bound by name to the parameters of the compiled image the GPU
+// backend would launch (what GpuBackend::launch does), and nothing runs.
+class BindingBackend : public Backend {
+ public:
+  std::set<std::string> bound;
+  Device device() const override { return Device::cpu(); }
+  std::string name() const override { return "binding"; }
+  void* alloc_zeroed(size_t bytes) override { return std::calloc(bytes ? bytes : 1, 1); }
+  void free(void* p) override { std::free(p); }
+  void read(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void write(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void launch(const KernelCall& call) override {
+    const std::string name = instance_name(call.kernel, call.params);
+    const rt::KernelImage* image = compiled_image(name);
+    REQUIRE(image != nullptr);
+    std::vector<std::string> declared;
+    for (int i = 0; i < image->num_params; ++i) declared.push_back(image->params[i].name);
+    CHECK(bind_arguments(call, declared).size() == declared.size());
+    bound.insert(name);
+  }
+};
+
+TEST_CASE("the host API's launch arguments bind to every compiled kernel's parameters") {
+  BindingBackend be;
+  for (const BlockShape& shape : block_shapes())
+    for (DType dtype : kernel_dtypes())
+      for (bool softcap : {false, true})
+        for (bool alibi : {false, true})
+          for (bool deterministic : {false, true}) {
+            // A head dim that selects exactly this specialisation (80 for ragged 128, ...).
+            const int d = shape.dims.ragged ? shape.dims.dim * 5 / 8 + 1 : shape.dims.dim;
+            const int dv = shape.dims.ragged ? shape.dims.dim_v * 5 / 8 + 1 : shape.dims.dim_v;
+            HostTensor q(dtype, {1, 3, 2, d}), k(dtype, {1, 3, 2, d}), v(dtype, {1, 3, 2, dv}), out(dtype, {1, 3, 2, dv}),
+                dout(dtype, {1, 3, 2, dv}), dq(dtype, {1, 3, 2, d}), dk(dtype, {1, 3, 2, d}), dvt(dtype, {1, 3, 2, dv});
+            HostTensor lse(DType::f32, {1, 2, 3}), slopes(DType::f32, {2});
+            FlashAttnOptions o;
+            o.softcap = softcap ? 2.0 : 0.0;
+            o.deterministic = deterministic;
+            if (alibi) o.alibi_slopes = slopes.view();
+            INFO("head_dim " << d << ", head_dim_v " << dv);
+            flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view(), o);
+            flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(),
+                                {dq.view(), dk.view(), dvt.view()}, o);
+          }
+  CHECK(be.bound.size() == compiled_instances().size());  // every compiled kernel was bound
 }
 
 }  // namespace

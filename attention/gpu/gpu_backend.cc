@@ -96,8 +96,10 @@ const rt::KernelImage& GpuBackend::image_for(const KernelCall& call) const {
 void GpuBackend::launch(const KernelCall& call) {
   const rt::KernelImage& image = image_for(call);
   if (std::find(launched_.begin(), launched_.end(), &image) == launched_.end()) launched_.push_back(&image);
+  std::vector<std::string> declared;
+  for (int i = 0; i < image.num_params; ++i) declared.push_back(image.params[i].name);
   rt::ArgPack pack;
-  for (const LaunchArg& a : call.args) {
+  for (const LaunchArg& a : bind_arguments(call, declared)) {
     switch (a.kind) {
       case LaunchArg::Kind::buffer: pack.pointer(a.data); break;
       case LaunchArg::Kind::i32: pack.i32(a.i); break;

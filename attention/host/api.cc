@@ -1,11 +1,14 @@
 // Plans the kernel launches of each flash-attn entry point (see api.h) and hands them to the
-// backend. Argument lists mirror the kernels' declarations in attention/kernels (HeadTensor,
-// AttnScalars, BwdArgs, the ALiBi score modification).
+// backend. Launch arguments carry the names the kernels declare them by (attention/kernels:
+// HeadTensor, AttnScalars, BwdArgs, the ALiBi score modification); backends bind them to the
+// kernel's own signature.
 #include "attention/host/api.h"
 
 #include <cmath>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "attention/host/problem.h"
 
@@ -23,11 +26,16 @@ namespace {
 
 constexpr double kLog2e = 1.4426950408889634;
 
-void push_head(std::vector<LaunchArg>& args, const HeadOperand& t) {
-  args.push_back(LaunchArg::buffer(t.data, t.dtype, t.extent));
-  args.push_back(LaunchArg::i32(t.batch_stride));
-  args.push_back(LaunchArg::i32(t.row_stride));
-  args.push_back(LaunchArg::i32(t.head_stride));
+// Arguments are bound by name to the kernels' own declarations (HeadTensor::declare,
+// AttnScalars::declare, BwdArgs, the ALiBi score modification), so their order here is free.
+using Args = std::vector<LaunchArg>;
+
+// A (batch, seqlen, heads, head_dim) tensor `name`: the pointer and its three strides.
+void push_head(Args& args, const std::string& name, const HeadOperand& t) {
+  args.push_back(LaunchArg::buffer(t.data, t.dtype, t.extent).named(name));
+  args.push_back(LaunchArg::i32(t.batch_stride).named(name + "_batch_stride"));
+  args.push_back(LaunchArg::i32(t.row_stride).named(name + "_row_stride"));
+  args.push_back(LaunchArg::i32(t.head_stride).named(name + "_head_stride"));
 }
 
 // Buffers a plan owns for the duration of one API call.
@@ -46,40 +54,42 @@ struct Scratch {
 // interpreter reports any read of it as out of bounds), so no workspace is allocated per call.
 LaunchArg unused_buffer(const AttnProblem& p, DType t) { return LaunchArg::buffer(p.lse.data, t, 0); }
 
-// AttnScalars, in declaration order.
-void push_scalars(std::vector<LaunchArg>& args, const AttnProblem& p) {
-  args.push_back(LaunchArg::i32(p.head_dim));
-  args.push_back(LaunchArg::i32(p.head_dim_v));
+// AttnScalars.
+void push_scalars(Args& args, const AttnProblem& p) {
+  auto i32 = [&](const char* name, int64_t v) { args.push_back(LaunchArg::i32(v).named(name)); };
+  auto f32 = [&](const char* name, double v) { args.push_back(LaunchArg::f32(float(v)).named(name)); };
+  i32("head_dim", p.head_dim);
+  i32("head_dim_v", p.head_dim_v);
   if (p.varlen) {
-    args.push_back(LaunchArg::buffer(p.cu_seqlens_q.data, DType::i32, p.cu_seqlens_q.numel()));
-    args.push_back(LaunchArg::buffer(p.cu_seqlens_k.data, DType::i32, p.cu_seqlens_k.numel()));
+    args.push_back(LaunchArg::buffer(p.cu_seqlens_q.data, DType::i32, p.cu_seqlens_q.numel()).named("cu_seqlens_q"));
+    args.push_back(LaunchArg::buffer(p.cu_seqlens_k.data, DType::i32, p.cu_seqlens_k.numel()).named("cu_seqlens_k"));
   } else {  // read only when is_varlen != 0
-    args.push_back(unused_buffer(p, DType::i32));
-    args.push_back(unused_buffer(p, DType::i32));
+    args.push_back(unused_buffer(p, DType::i32).named("cu_seqlens_q"));
+    args.push_back(unused_buffer(p, DType::i32).named("cu_seqlens_k"));
   }
-  args.push_back(LaunchArg::i32(p.varlen ? 1 : 0));
-  args.push_back(LaunchArg::i32(p.seqlen_q));
-  args.push_back(LaunchArg::i32(p.seqlen_k));
-  args.push_back(LaunchArg::i32(p.nheads));
-  args.push_back(LaunchArg::i32(p.nheads / p.nheads_k));
-  args.push_back(LaunchArg::f32(float(p.softmax_scale)));
-  bool cap = p.softcap > 0;
-  args.push_back(LaunchArg::f32(float(cap ? p.softmax_scale / p.softcap : p.softmax_scale * kLog2e)));
-  args.push_back(LaunchArg::f32(float(cap ? p.softcap * kLog2e : 0.0)));
-  args.push_back(LaunchArg::i32(p.window_left));
-  args.push_back(LaunchArg::i32(p.window_right));
+  i32("is_varlen", p.varlen ? 1 : 0);
+  i32("seqlen_q", p.seqlen_q);
+  i32("seqlen_k", p.seqlen_k);
+  i32("nheads", p.nheads);
+  i32("heads_per_kv", p.nheads / p.nheads_k);
+  f32("softmax_scale", p.softmax_scale);
+  const bool cap = p.softcap > 0;
+  f32("qk_scale", cap ? p.softmax_scale / p.softcap : p.softmax_scale * kLog2e);
+  f32("cap_scale", cap ? p.softcap * kLog2e : 0.0);
+  i32("window_left", p.window_left);
+  i32("window_right", p.window_right);
   // LSE / delta are (batch, nheads, seqlen_q), or (nheads, total_q) for varlen.
-  args.push_back(LaunchArg::i32(p.varlen ? 0 : int64_t(p.nheads) * p.seqlen_q));
-  args.push_back(LaunchArg::i32(p.varlen ? p.total_q : p.seqlen_q));
+  i32("lse_batch_stride", p.varlen ? 0 : int64_t(p.nheads) * p.seqlen_q);
+  i32("lse_head_stride", p.varlen ? p.total_q : p.seqlen_q);
 }
 
 Variant variant_of(const AttnProblem& p) { return p.alibi_slopes.defined() ? Variant::alibi : Variant::plain; }
 
-void push_variant_args(std::vector<LaunchArg>& args, const AttnProblem& p) {
+void push_variant_args(Args& args, const AttnProblem& p) {
   if (variant_of(p) != Variant::alibi) return;
   const TensorView& a = p.alibi_slopes;
-  args.push_back(LaunchArg::buffer(a.data, DType::f32, a.numel()));
-  args.push_back(LaunchArg::i32(a.rank == 2 ? a.stride(0) : 0));
+  args.push_back(LaunchArg::buffer(a.data, DType::f32, a.numel()).named("alibi_slopes"));
+  args.push_back(LaunchArg::i32(a.rank == 2 ? a.stride(0) : 0).named("alibi_slopes_batch_stride"));
 }
 
 Params fwd_params_of(const AttnProblem& p) { return fwd_params(p.blocks, p.dtype, p.softcap > 0); }
@@ -97,8 +107,11 @@ void run_forward(Backend& be, const AttnProblem& p) {
   call.kernel = fwd_kernel_name(variant_of(p));
   call.params = fwd_params_of(p);
   call.grid = {cdiv(p.seqlen_q, p.blocks.fwd.block_m), p.batch * p.nheads, 1};
-  for (const HeadOperand* t : {&p.q, &p.k, &p.v, &p.out}) push_head(call.args, *t);
-  call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
+  push_head(call.args, "q", p.q);
+  push_head(call.args, "k", p.k);
+  push_head(call.args, "v", p.v);
+  push_head(call.args, "o", p.out);
+  call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()).named("lse"));
   push_scalars(call.args, p);
   push_variant_args(call.args, p);
   launch_nonempty(be, call);
@@ -142,13 +155,15 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   }
   void* delta = scratch.get(size_t(p.lse.numel()) * sizeof(float));
 
-  std::vector<LaunchArg> shared;
-  for (const HeadOperand* t : std::initializer_list<const HeadOperand*>{&p.q, &p.k, &p.v, &p.out, &d_out, &dq, &dk, &dv, &dq_accum})
-    push_head(shared, *t);
-  shared.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()));
-  shared.push_back(LaunchArg::buffer(delta, DType::f32, p.lse.numel()));
+  Args shared;
+  const std::pair<const char*, const HeadOperand*> heads[] = {{"q", &p.q},    {"k", &p.k},   {"v", &p.v},
+                                                              {"o", &p.out},  {"dout", &d_out}, {"dq", &dq},
+                                                              {"dk", &dk},    {"dv", &dv},   {"dq_accum", &dq_accum}};
+  for (auto [name, t] : heads) push_head(shared, name, *t);
+  shared.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()).named("lse"));
+  shared.push_back(LaunchArg::buffer(delta, DType::f32, p.lse.numel()).named("delta"));
   push_scalars(shared, p);
-  std::vector<LaunchArg> with_variant = shared;
+  Args with_variant = shared;
   push_variant_args(with_variant, p);
 
   const Params params = bwd_params_of(p);

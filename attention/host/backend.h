@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dsl/core/dtype.h"
@@ -15,9 +16,11 @@
 
 namespace tile::attention {
 
-// One kernel argument: a buffer (the elements [0, numel) from `data`) or a scalar.
+// One kernel argument: a buffer (the elements [0, numel) from `data`) or a scalar, bound to the
+// kernel's argument called `name` (or by position when a call names none of its arguments).
 struct LaunchArg {
   enum class Kind : uint8_t { buffer, i32, f32 };
+  std::string name;
   Kind kind = Kind::i32;
   void* data = nullptr;
   DType dtype = DType::f32;
@@ -40,14 +43,27 @@ struct LaunchArg {
     a.f = v;
     return a;
   }
+  // The same value bound to the kernel argument `arg_name`.
+  LaunchArg named(std::string arg_name) const {
+    LaunchArg a = *this;
+    a.name = std::move(arg_name);
+    return a;
+  }
 };
 
 struct KernelCall {
   std::string kernel;  // registered kernel name
   Params params;       // its specialisation
   std::array<int, 3> grid{1, 1, 1};
-  std::vector<LaunchArg> args;
+  std::vector<LaunchArg> args;  // all named (any order) or none (declaration order)
 };
+
+// The call's arguments in the kernel's declaration order (`declared`: its argument names): by
+// name when they are named, each declared argument exactly once; as given when none is named.
+// Backends call it with the signature of the kernel they run, so the host never mirrors a
+// kernel's argument order by hand. Throws std::invalid_argument naming the kernel and the
+// missing, unknown or repeated argument.
+std::vector<LaunchArg> bind_arguments(const KernelCall& call, const std::vector<std::string>& declared);
 
 class Backend {
  public:

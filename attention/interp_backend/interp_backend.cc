@@ -14,6 +14,7 @@ struct InterpBackend::Compiled {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::shared_ptr<const interp::Program> program;
+  std::vector<std::string> arg_names;  // the kernel's signature, for binding launch arguments
 };
 
 InterpBackend::InterpBackend() : InterpBackend(Options{}) {}
@@ -49,7 +50,9 @@ InterpBackend::Compiled& InterpBackend::compiled(const KernelCall& call) {
   if (it != cache_.end()) return *it->second;
   auto c = std::make_unique<Compiled>();
   load_dialects(c->context);
-  c->module = find_spec(call).build(c->context);
+  const KernelSpec spec = find_spec(call);
+  c->module = spec.build(c->context);
+  for (const KernelArg& a : spec.signature().args) c->arg_names.push_back(a.name);
   mlir::func::FuncOp fn;
   c->module->walk([&](mlir::func::FuncOp f) { fn = f; });
   c->program = interp::compile(fn);
@@ -61,7 +64,7 @@ void InterpBackend::launch(const KernelCall& call) {
   Compiled& c = compiled(call);
   std::vector<interp::Arg> args;
   args.reserve(call.args.size());
-  for (const LaunchArg& a : call.args) {
+  for (const LaunchArg& a : bind_arguments(call, c.arg_names)) {
     switch (a.kind) {
       case LaunchArg::Kind::buffer: args.push_back(interp::Arg::buffer(a.data, a.dtype, a.numel)); break;
       case LaunchArg::Kind::i32: args.push_back(interp::Arg::i32(a.i)); break;
