@@ -15,8 +15,8 @@ def _blocks(dim, dim_v):
 # share (kPreprocessKernel, kDqConvertKernel).
 _SHARED = ["attn_bwd_preprocess", "attn_dq_convert"]
 
-# Every head-dim specialisation of kernel_table.h's block_shapes(): (HEAD_DIM, HEAD_DIM_V, RAGGED).
-# Exact 64/128/256; ragged buckets for every other head_dim <= 256; head_dim_v pairs.
+# The head-dim specialisations of kernel_table.h's block_shapes(): (HEAD_DIM, HEAD_DIM_V, RAGGED).
+# Exact 64/128/256 and ragged buckets for every other head_dim <= 256, with every feature ...
 ALL_HEAD_DIMS = [
     (64, 64, "false"),
     (128, 128, "false"),
@@ -24,6 +24,10 @@ ALL_HEAD_DIMS = [
     (64, 64, "true"),
     (128, 128, "true"),
     (256, 256, "true"),
+]
+
+# ... and the head_dim_v pairs, plain attention without softcap (BlockShape::plain_only).
+PLAIN_ONLY_HEAD_DIMS = [
     (256, 128, "true"),
     (128, 64, "true"),
     (64, 128, "true"),
@@ -57,12 +61,15 @@ def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]
     out = {}
     for d in head_dims:
         fwd_blocks, bwd_blocks = _blocks(d[0], d[1])
+        plain_only = d in PLAIN_ONLY_HEAD_DIMS
         for t in dtypes:
             for cap in softcaps:
+                if plain_only and cap != "false":
+                    continue
                 f, p = _params(d, t, cap, fwd_blocks), _params(d, t, cap, bwd_blocks)
                 for k in _SHARED:
                     out[_instance(k, p)] = k + ":" + _params_str(p)
-                for variant in variants:
+                for variant in ([v for v in variants if v == ""] if plain_only else variants):
                     out[_instance("attn_fwd" + variant, f)] = "attn_fwd" + variant + ":" + _params_str(f)
                     out[_instance("attn_bwd_dq" + variant, p)] = "attn_bwd_dq" + variant + ":" + _params_str(p)
                     for atomic in ["true", "false"]:

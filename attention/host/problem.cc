@@ -221,6 +221,12 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
     if (a.stride(a.rank - 1) != 1) bad("alibi_slopes", "unit stride along heads", "stride " + std::to_string(a.stride(a.rank - 1)));
     p.alibi_slopes = a;
   }
+  if (p.blocks.plain_only && !be.builds_any_specialization()) {
+    const std::string dims = "head_dim " + std::to_string(p.head_dim) + " with head_dim_v " + std::to_string(p.head_dim_v) +
+                             " is compiled for plain attention only on the " + be.name() + " backend";
+    if (p.softcap > 0) bad("softcap", "0 (" + dims + ")", std::to_string(p.softcap));
+    if (p.alibi_slopes.defined()) bad("alibi_slopes", "none (" + dims + ")", "a tensor");
+  }
   check_output_overlap(out, "out", {{q, "q"}, {k, "k"}, {v, "v"}, {p.cu_seqlens_q, "cu_seqlens_q"},
                                     {p.cu_seqlens_k, "cu_seqlens_k"}, {p.alibi_slopes, "alibi_slopes"}});
   check_output_overlap(lse, "softmax_lse", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {p.cu_seqlens_q, "cu_seqlens_q"},

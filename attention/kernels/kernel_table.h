@@ -47,6 +47,9 @@ struct Blocks {
 struct BlockShape {
   HeadDims dims;
   Blocks fwd, bwd;
+  // Compiled without softcap and without variants (ALiBi): the head_dim_v pairs, whose users
+  // (latent attention) need neither, so the table stays within its build-time budget.
+  bool plain_only = false;
 };
 
 // Chosen from ptxas reports (registers/spills) of the current lowering and H100 timings
@@ -54,19 +57,20 @@ struct BlockShape {
 // 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop iterations, each
 // with one CTA-wide barrier, and longer wgmma chains. The backward's dK/dV program is key-major
 // (bwd.cc): 128 keys over 8 warps make its dots wgmma-shaped.
-inline BlockShape block_shape_of(HeadDims dims) {
-  if (std::max(dims.dim, dims.dim_v) <= 128) return {dims, {128, 128, 8}, {64, 128, 8}};
-  return {dims, {64, 32, 8}, {32, 32, 8}};
+inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
+  if (std::max(dims.dim, dims.dim_v) <= 128) return {dims, {128, 128, 8}, {64, 128, 8}, plain_only};
+  return {dims, {64, 32, 8}, {32, 32, 8}, plain_only};
 }
 
 // The specialisations compiled ahead of time (attention/gpu/kernel_instances.bzl mirrors it):
-// exact 64/128/256, ragged buckets for every other head_dim <= 256, and the head_dim_v pairs of
-// latent attention (192/128) and of narrow or wide values (128/64, 64/128).
+// exact 64/128/256, ragged buckets for every other head_dim <= 256 (every feature), and the
+// head_dim_v pairs of latent attention (192/128) and of narrow or wide values (128/64, 64/128),
+// plain attention without softcap.
 inline const std::vector<BlockShape>& block_shapes() {
   static const std::vector<BlockShape> shapes = {
       block_shape_of({64, 64, false}),   block_shape_of({128, 128, false}), block_shape_of({256, 256, false}),
       block_shape_of({64, 64, true}),    block_shape_of({128, 128, true}),  block_shape_of({256, 256, true}),
-      block_shape_of({256, 128, true}),  block_shape_of({128, 64, true}),   block_shape_of({64, 128, true}),
+      block_shape_of({256, 128, true}, true), block_shape_of({128, 64, true}, true), block_shape_of({64, 128, true}, true),
   };
   return shapes;
 }

@@ -16,17 +16,19 @@ bool register_all() {
   for (const BlockShape& s : block_shapes())
     for (DType t : kernel_dtypes())
       for (bool softcap : {false, true}) {
+        if (softcap && s.plain_only) continue;
+        const bool alibi = !s.plain_only;
         Params f = fwd_params(s, t, softcap), p = bwd_params(s, t, softcap);
         register_kernel({fwd_kernel_name(Variant::plain), f, fwd});
-        register_kernel({fwd_kernel_name(Variant::alibi), f, alibi_forward});
+        if (alibi) register_kernel({fwd_kernel_name(Variant::alibi), f, alibi_forward});
         register_kernel({kPreprocessKernel, p, attention_bwd_preprocess});
         register_kernel({kDqConvertKernel, p, attention_dq_convert});
         for (bool atomic : {true, false}) {
           register_kernel({dkdv_kernel_name(Variant::plain), dkdv_params(p, atomic), dkdv});
-          register_kernel({dkdv_kernel_name(Variant::alibi), dkdv_params(p, atomic), alibi_bwd_dkdv});
+          if (alibi) register_kernel({dkdv_kernel_name(Variant::alibi), dkdv_params(p, atomic), alibi_bwd_dkdv});
         }
         register_kernel({dq_kernel_name(Variant::plain), p, dq});
-        register_kernel({dq_kernel_name(Variant::alibi), p, alibi_bwd_dq});
+        if (alibi) register_kernel({dq_kernel_name(Variant::alibi), p, alibi_bwd_dq});
       }
   return true;
 }

@@ -126,6 +126,13 @@ TEST_CASE("bad shapes, dtypes, head dims and options name the argument", "[api]"
     HostTensor& out = c.make(DType::bf16, {2, 16, 4, 256});
     flash_attn_func(be, c.q.view(), c.k.view(), v.view(), out.view(), c.lse.view());
   }, "v: expected head_dim_v 64 (like q) or a pair (head_dim, head_dim_v) the recording backend has kernels for");
+  expect_error([&](Backend& be, Case& c) {  // the GPU table's head_dim_v pairs are plain only
+    HostTensor& v = c.make(DType::bf16, {2, 16, 2, 128});
+    HostTensor& out = c.make(DType::bf16, {2, 16, 4, 128});
+    FlashAttnOptions o;
+    o.softcap = 5;
+    flash_attn_func(be, c.q.view(), c.k.view(), v.view(), out.view(), c.lse.view(), o);
+  }, "softcap: expected 0 (head_dim 64 with head_dim_v 128 is compiled for plain attention only on the recording backend)");
   expect_error([&](Backend& be, Case& c) {
     HostTensor& kv = c.make(DType::bf16, {2, 16, 2, 2, 32});
     flash_attn_kvpacked_func(be, c.q.view(), kv.view(), c.out.view(), c.lse.view());
