@@ -1,102 +1,90 @@
-"""DLPack's DLTensor (dlpack/dlpack.h, version 0.6) as ctypes structures, filled from torch
-tensors, NumPy arrays or anything exporting ``__dlpack__``. The structures only borrow the
-memory: the caller keeps the tensor alive for the duration of the C call."""
+"""DLPack's DLTensor (dlpack/dlpack.h, version 0.6), written for torch tensors and NumPy arrays
+straight into one ctypes buffer per call (struct.pack_into: building ctypes.Structure objects
+cost several times more per tensor). The DLTensors only borrow the memory: the caller keeps the
+tensors alive for the duration of the C call.
+
+DLTensor on x86-64 / aarch64 (48 bytes): void* data; DLDevice {int32 device_type, int32
+device_id}; int32 ndim; DLDataType {uint8 code, uint8 bits, uint16 lanes}; int64* shape;
+int64* strides; uint64 byte_offset.
+"""
 
 import ctypes
+import struct
 
 kDLCPU, kDLCUDA = 1, 2
 kDLInt, kDLFloat, kDLBfloat = 0, 2, 4
 
+_HEADER = struct.Struct("<QiiiBBHQQQ")
+assert _HEADER.size == 48
 
-class DLDevice(ctypes.Structure):
-    _fields_ = [("device_type", ctypes.c_int), ("device_id", ctypes.c_int32)]
-
-
-class DLDataType(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
-
-
-class DLTensor(ctypes.Structure):
-    _fields_ = [
-        ("data", ctypes.c_void_p),
-        ("device", DLDevice),
-        ("ndim", ctypes.c_int),
-        ("dtype", DLDataType),
-        ("shape", ctypes.POINTER(ctypes.c_int64)),
-        ("strides", ctypes.POINTER(ctypes.c_int64)),
-        ("byte_offset", ctypes.c_uint64),
-    ]
-
-
-class BorrowedTensor:
-    """A DLTensor describing `owner`'s memory; keeps the shape/stride arrays (and owner) alive."""
-
-    __slots__ = ("owner", "shape", "strides", "struct")
-
-    def __init__(self, owner, data, device, dtype, shape, strides):
-        self.owner = owner
-        n = len(shape)
-        self.shape = (ctypes.c_int64 * n)(*shape)
-        self.strides = (ctypes.c_int64 * n)(*strides)
-        self.struct = DLTensor(data, DLDevice(*device), n, DLDataType(dtype[0], dtype[1], 1),
-                               self.shape, self.strides, 0)
-
-    def pointer(self):
-        return ctypes.byref(self.struct)
+_NUMPY_CODES = {("f", 2): (kDLFloat, 16), ("f", 4): (kDLFloat, 32), ("f", 8): (kDLFloat, 64),
+                ("i", 4): (kDLInt, 32), ("i", 8): (kDLInt, 64)}
+_torch_codes = None
 
 
 def _torch_dtype_codes():
     import torch
-    return {
-        torch.float16: (kDLFloat, 16), torch.bfloat16: (kDLBfloat, 16), torch.float32: (kDLFloat, 32),
-        torch.float64: (kDLFloat, 64), torch.int32: (kDLInt, 32), torch.int64: (kDLInt, 64),
-    }
+    return {torch.float16: (kDLFloat, 16), torch.bfloat16: (kDLBfloat, 16), torch.float32: (kDLFloat, 32),
+            torch.float64: (kDLFloat, 64), torch.int32: (kDLInt, 32), torch.int64: (kDLInt, 64)}
 
 
-_TORCH_CODES = None
-_NUMPY_KINDS = {("f", 2): (kDLFloat, 16), ("f", 4): (kDLFloat, 32), ("f", 8): (kDLFloat, 64),
-                ("i", 4): (kDLInt, 32), ("i", 8): (kDLInt, 64)}
-
-
-def from_torch(t, name):
-    global _TORCH_CODES
-    if _TORCH_CODES is None:
-        _TORCH_CODES = _torch_dtype_codes()
-    code = _TORCH_CODES.get(t.dtype)
+def _describe_torch(t, name):
+    """(data, device_type, device_id, code, bits, shape, strides) of a torch tensor."""
+    global _torch_codes
+    if _torch_codes is None:
+        _torch_codes = _torch_dtype_codes()
+    code = _torch_codes.get(t.dtype)
     if code is None:
         raise TypeError(f"{name}: expected dtype float16 or bfloat16 (float32 for softmax_lse and "
                         f"alibi_slopes, int32 for cu_seqlens), got {t.dtype}")
-    if t.device.type == "cpu":
+    dev = t.device
+    if dev.type == "cuda":
+        device = (kDLCUDA, dev.index or 0)
+    elif dev.type == "cpu":
         device = (kDLCPU, 0)
-    elif t.device.type == "cuda":
-        device = (kDLCUDA, t.device.index if t.device.index is not None else 0)
     else:
-        raise ValueError(f"{name}: expected a CPU or CUDA tensor, got device {t.device}")
-    return BorrowedTensor(t, t.data_ptr(), device, code, tuple(t.shape), t.stride())
+        raise ValueError(f"{name}: expected a CPU or CUDA tensor, got device {dev}")
+    return t.data_ptr(), device, code, tuple(t.shape), t.stride()
 
 
-def from_numpy(a, name):
-    code = _NUMPY_KINDS.get((a.dtype.kind, a.dtype.itemsize))
+def _describe_numpy(a, name):
+    code = _NUMPY_CODES.get((a.dtype.kind, a.dtype.itemsize))
     if code is None:
         raise TypeError(f"{name}: expected dtype float16 (float32 for softmax_lse and alibi_slopes, "
                         f"int32 for cu_seqlens), got {a.dtype}")
     if any(s % a.itemsize for s in a.strides):
         raise ValueError(f"{name}: strides {a.strides} are not multiples of the element size")
-    strides = tuple(s // a.itemsize for s in a.strides)
-    return BorrowedTensor(a, a.ctypes.data, (kDLCPU, 0), code, a.shape, strides)
+    return a.ctypes.data, (kDLCPU, 0), code, a.shape, tuple(s // a.itemsize for s in a.strides)
 
 
-def borrow(x, name):
-    """The DLTensor of a torch tensor or NumPy array (None stays None)."""
-    if x is None:
-        return None
-    kind = type(x).__module__.split(".")[0]
+def describe(x, name):
+    kind = type(x).__module__.partition(".")[0]
     if kind == "torch":
-        return from_torch(x, name)
+        return _describe_torch(x, name)
     if kind == "numpy":
-        return from_numpy(x, name)
+        return _describe_numpy(x, name)
     raise TypeError(f"{name}: expected a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
 
 
-def pointer(borrowed):
-    return None if borrowed is None else borrowed.pointer()
+def pack(named):
+    """DLTensors for [(name, tensor or None), ...] in one buffer: (buffer, [address or None]).
+    Keep the buffer (and the tensors) alive while the addresses are in use."""
+    described = [None if x is None else describe(x, name) for name, x in named]
+    size = sum(_HEADER.size + 16 * len(d[3]) for d in described if d is not None)
+    buf = ctypes.create_string_buffer(max(size, 1))
+    base = ctypes.addressof(buf)
+    addresses, offset = [], 0
+    for d in described:
+        if d is None:
+            addresses.append(None)
+            continue
+        data, device, code, shape, strides = d
+        n = len(shape)
+        shape_at = offset + _HEADER.size
+        strides_at = shape_at + 8 * n
+        _HEADER.pack_into(buf, offset, data, device[0], device[1], n, code[0], code[1], 1, base + shape_at,
+                          base + strides_at, 0)
+        struct.pack_into(f"<{2 * n}q", buf, shape_at, *shape, *strides)
+        addresses.append(base + offset)
+        offset = strides_at + 8 * n
+    return buf, addresses

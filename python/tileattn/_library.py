@@ -14,8 +14,6 @@ import ctypes
 import os
 import threading
 
-from . import _dlpack
-
 ABI_VERSION = 1  # TILEATTN_ABI_VERSION this package was written for
 
 OK, INVALID_ARGUMENT, UNAVAILABLE, RUNTIME_ERROR = 0, 1, 2, 3
@@ -23,7 +21,7 @@ OK, INVALID_ARGUMENT, UNAVAILABLE, RUNTIME_ERROR = 0, 1, 2, 3
 _FILE_NAMES = {"cpu": "libtileattn_cpu.so", "cuda": "libtileattn_gpu.so"}
 _ENV_NAMES = {"cpu": "TILEATTN_CPU_LIBRARY", "cuda": "TILEATTN_GPU_LIBRARY"}
 
-_P = ctypes.c_void_p  # const DLTensor* (passed with ctypes.byref or None)
+_P = ctypes.c_void_p  # const DLTensor* (an address from _dlpack.pack, or None)
 _I = ctypes.c_int32
 
 
@@ -108,7 +106,7 @@ def library(device_type):
     return lib
 
 
-def make_options(lib, softmax_scale, causal, window_size, softcap, alibi, deterministic):
+def make_options(softmax_scale, causal, window_size, softcap, alibi_address, deterministic):
     o = Options()
     if softmax_scale is not None:
         o.softmax_scale = float(softmax_scale)
@@ -118,7 +116,7 @@ def make_options(lib, softmax_scale, causal, window_size, softcap, alibi, determ
         raise ValueError(f"window_size: expected (left, right), got {window_size!r}")
     o.window_left, o.window_right = int(window_size[0]), int(window_size[1])
     o.softcap = float(softcap)
-    o.alibi_slopes = None if alibi is None else ctypes.addressof(alibi.struct)
+    o.alibi_slopes = alibi_address
     o.deterministic = 1 if deterministic else 0
     return o
 

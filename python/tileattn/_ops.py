@@ -41,20 +41,17 @@ def run(fn, first, args, options):
     passed as a DLTensor, or an int passed as int32. `first` decides the library and stream."""
     device_type, stream = _device_and_stream(first[1], first[0])
     lib = _library.library(device_type)
-    borrowed, c_args = [], []
+    tensors = [(name, value) for name, value in args if not isinstance(value, int)]
+    tensors.append(("alibi_slopes", options.get("alibi_slopes")))
+    buf, addresses = _dlpack.pack(tensors)
+    c_args, it = [], iter(addresses)
     for name, value in args:
-        if isinstance(value, int):
-            c_args.append(value)
-            continue
-        b = _dlpack.borrow(value, name)
-        borrowed.append(b)
-        c_args.append(_dlpack.pointer(b))
-    alibi = _dlpack.borrow(options.get("alibi_slopes"), "alibi_slopes")
-    o = _library.make_options(lib, options.get("softmax_scale"), options.get("causal", False),
-                              options.get("window_size", (-1, -1)), options.get("softcap", 0.0), alibi,
+        c_args.append(value if isinstance(value, int) else next(it))
+    o = _library.make_options(options.get("softmax_scale"), options.get("causal", False),
+                              options.get("window_size", (-1, -1)), options.get("softcap", 0.0), next(it),
                               options.get("deterministic", False))
     _library.call(lib, fn, *c_args, o, stream)
-    del borrowed, alibi  # kept alive until here: the C call reads through them
+    del buf  # kept alive until here: the C call reads the DLTensors in it
 
 
 def lse_shape(q, varlen):

@@ -74,10 +74,12 @@ def test_rejected_backward_writes_nothing():
     dq, dk, dv = [torch.full_like(x, 7.0) for x in (q, k, v)]
     bad_dv = torch.full_like(v[:, :5], 7.0)
     from tileattn import _dlpack
-    ts = [_dlpack.borrow(x, "t") for x in (torch.ones_like(out), q, k, v, out, lse, dq, dk, bad_dv)]
-    o = _library.make_options(lib, None, False, (-1, -1), 0.0, None, False)
+    named = [(n, x) for n, x in zip(["dout", "q", "k", "v", "out", "softmax_lse", "dq", "dk", "dv"],
+                                    [torch.ones_like(out), q, k, v, out, lse, dq, dk, bad_dv])]
+    buf, addresses = _dlpack.pack(named)
+    o = _library.make_options(None, False, (-1, -1), 0.0, None, False)
     with pytest.raises(ValueError, match="dv"):
-        _library.call(lib, "tileattn_bwd", *[t.pointer() for t in ts], o, None)
+        _library.call(lib, "tileattn_bwd", *addresses, o, None)
     assert bool((dq == 7.0).all()) and bool((dk == 7.0).all())
 
 
