@@ -18,28 +18,42 @@ void CallerStreamGpuBackend::use_stream(void* stream) {
 }
 
 void* CallerStreamGpuBackend::alloc_zeroed(size_t bytes) {
-  rt::DeviceBuffer buf(bytes ? (bytes + 3) / 4 * 4 : 4);
+  const size_t size = bytes ? (bytes + 3) / 4 * 4 : 4;
+  StreamPool& pool = pools_[stream_.handle()];
+  // The smallest idle buffer that fits, if it is not more than twice the size asked for.
+  auto it = pool.idle.lower_bound(size);
+  rt::DeviceBuffer buf;
+  if (it != pool.idle.end() && it->first <= 2 * size) {
+    buf = std::move(it->second);
+    pool.idle.erase(it);
+  } else {
+    buf = rt::DeviceBuffer(size);
+  }
   // Zeroed on the caller's stream, so kernels queued after it see zeros.
-  TILE_CU_CHECK(cuMemsetD8Async(buf.address(), 0, buf.size(), stream_.handle()));
+  TILE_CU_CHECK(cuMemsetD8Async(buf.address(), 0, size, stream_.handle()));
   void* p = buf.data();
-  buffers_.emplace(p, std::move(buf));
+  pool.in_use.emplace(p, std::move(buf));
   return p;
 }
 
 void CallerStreamGpuBackend::free(void* p) {
-  synchronize();  // kernels queued on the stream may still use it
-  buffers_.erase(p);
+  StreamPool& pool = pools_[stream_.handle()];
+  auto it = pool.in_use.find(p);
+  if (it == pool.in_use.end()) return;
+  const size_t size = it->second.size();
+  pool.idle.emplace(size, std::move(it->second));
+  pool.in_use.erase(it);
 }
 
 void CallerStreamGpuBackend::read(void* host_dst, const void* src, size_t bytes) {
-  synchronize();  // the caller's earlier work on the stream may still be writing it
+  // The caller's earlier work on the stream may still be writing `src`: copy in stream order.
   TILE_CU_CHECK(cuMemcpyDtoHAsync(host_dst, CUdeviceptr(reinterpret_cast<uintptr_t>(src)), bytes, stream_.handle()));
-  synchronize();
+  stream_.synchronize();
 }
 
 void CallerStreamGpuBackend::write(void* dst, const void* host_src, size_t bytes) {
   TILE_CU_CHECK(cuMemcpyHtoDAsync(CUdeviceptr(reinterpret_cast<uintptr_t>(dst)), host_src, bytes, stream_.handle()));
-  synchronize();  // host_src may go away when we return
+  stream_.synchronize();  // host_src may go away when we return
 }
 
 void CallerStreamGpuBackend::launch(const KernelCall& call) {
@@ -57,7 +71,5 @@ void CallerStreamGpuBackend::launch(const KernelCall& call) {
   }
   rt::launch_kernel(*image, stream_, rt::Dim3{unsigned(call.grid[0]), unsigned(call.grid[1]), unsigned(call.grid[2])}, pack);
 }
-
-void CallerStreamGpuBackend::synchronize() { stream_.synchronize(); }
 
 }  // namespace tile::attention::capi

@@ -18,7 +18,10 @@
  * boundary.
  *
  * `stream` is a CUstream/cudaStream_t (NULL: the legacy default stream) for the GPU library and
- * must be NULL for the CPU one. Work is ordered on that stream.
+ * must be NULL for the CPU one. The GPU library is asynchronous like flash-attn: a call enqueues
+ * its kernels on that stream and returns; outputs are complete in stream order. Workspace is
+ * kept per stream and reused, so after the first call of a shape there is no device allocation
+ * and no host wait (the varlen functions still read cu_seqlens back to validate them).
  */
 #ifndef TILEATTN_CAPI_TILEATTN_H_
 #define TILEATTN_CAPI_TILEATTN_H_
