@@ -6,6 +6,8 @@
 # Usage: tools/make_gpu_bundle.sh [//pkg:target ...]
 #   Without arguments: every cc_binary/cc_test tagged "gpu", plus the labels listed one per
 #   line in tools/gpu_bundle_targets.txt (if present; '#' starts a comment).
+#   Naming //attention/capi:libtileattn_gpu.so (the C ABI's GPU library) also bundles the Python
+#   package tileattn with it under gpu_bundle/python/, with its GPU tests and benchmark.
 #
 # Binaries are linked with -static-libstdc++ -static-libgcc and --dynamic_mode=off: built here
 # (Debian 12, glibc 2.36) they then need only glibc on the GPU machine (Ubuntu 24.04). libcuda is
@@ -66,6 +68,18 @@ for label in "${targets[@]}"; do
   fi
   echo "$label" >>"$BUNDLE/TARGETS"
 done
+
+# The Python package with the GPU library beside it, its GPU tests and its benchmark, when the
+# library is bundled: on the GPU machine `PYTHONPATH=gpu_bundle/python python3 ...` (README,
+# "From Python").
+if [ -f "$BUNDLE/bin/attention/capi/libtileattn_gpu.so" ]; then
+  mkdir -p "$BUNDLE/python/tileattn/lib" "$BUNDLE/python/tests" "$BUNDLE/python/benchmarks"
+  cp python/tileattn/*.py "$BUNDLE/python/tileattn/"
+  mv "$BUNDLE/bin/attention/capi/libtileattn_gpu.so" "$BUNDLE/python/tileattn/lib/"  # once, not twice: it holds every cubin
+  cp tests/python/gpu/*.py "$BUNDLE/python/tests/"
+  cp python/benchmarks/*.py "$BUNDLE/python/benchmarks/"
+  rm -rf "$BUNDLE/bin/attention/capi/libtileattn_gpu.so.runfiles"
+fi
 
 cat >"$BUNDLE/run.sh" <<'RUN'
 #!/usr/bin/env bash

@@ -1,0 +1,130 @@
+"""tileattn on the H100 in flash-attn's style (tests/test_flash_attn.py): a torch reference,
+the accuracy rule, flash-attn's (seqlen_q, seqlen_k) pairs. Needs a GPU, PyTorch with CUDA and
+libtileattn_gpu.so (tools/make_gpu_bundle.sh puts it into gpu_bundle/python/tileattn/lib):
+
+    PYTHONPATH=gpu_bundle/python python3 -m pytest -q gpu_bundle/python/tests/test_flash_attn_gpu.py
+"""
+
+import os
+
+import pytest
+import torch
+
+import tileattn
+from tileattn.testing import attention_ref, check_accuracy, check_lse, varlen_ref
+
+# TILEATTN_TEST_DEVICE=cpu runs the module on the CPU library (the interpreter: slow, for
+# checking the module itself on a machine without a GPU, e.g. with -k varlen).
+DEVICE = os.environ.get("TILEATTN_TEST_DEVICE", "cuda")
+pytestmark = pytest.mark.skipif(DEVICE == "cuda" and not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+# flash-attn 2.6.3's test_flash_attn_output pairs.
+SEQLEN_PAIRS = [(113, 203), (128, 217), (113, 211), (108, 256), (256, 512), (512, 256), (1024, 1024),
+                (1023, 1024), (1024, 1023), (2048, 2048)]
+
+
+def run_and_check(kernel, reference, inputs, dtype):
+    k_in = [x.detach().clone().requires_grad_(True) for x in inputs]
+    r_in = [x.detach().double().requires_grad_(True) for x in inputs]
+    n_in = [x.detach().clone().requires_grad_(True) for x in inputs]
+    out, lse, _ = kernel(*k_in)
+    ref, ref_lse = reference(*r_in, dtype=None)
+    naive, _ = reference(*n_in, dtype=dtype)
+    check_accuracy("out", out, naive, ref, 2)
+    check_lse(lse, ref_lse)
+    dout = torch.randn_like(out)
+    gk = torch.autograd.grad(out, k_in, dout)
+    gr = torch.autograd.grad(ref, r_in, dout.double())
+    gn = torch.autograd.grad(naive, n_in, dout.float())
+    for i, (a, b, c) in enumerate(zip(gk, gr, gn)):
+        check_accuracy(f"gradient of input {i}", a, c, b, 3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("d", [64, 96, 128, 256])
+@pytest.mark.parametrize("seqlen_q,seqlen_k", SEQLEN_PAIRS)
+@pytest.mark.parametrize("mha_type", ["mha", "gqa"])
+def test_flash_attn_output(seqlen_q, seqlen_k, d, causal, dtype, mha_type):
+    torch.manual_seed(0)
+    b, h = 4, 6
+    hk = h if mha_type == "mha" else 2
+    q = torch.randn(b, seqlen_q, h, d, device=DEVICE, dtype=dtype)
+    k = torch.randn(b, seqlen_k, hk, d, device=DEVICE, dtype=dtype)
+    v = torch.randn(b, seqlen_k, hk, d, device=DEVICE, dtype=dtype)
+    run_and_check(lambda q, k, v: tileattn.flash_attn_func(q, k, v, causal=causal, return_attn_probs=True),
+                  lambda q, k, v, dtype: attention_ref(q, k, v, causal=causal, dtype=dtype), [q, k, v], dtype)
+
+
+@pytest.mark.parametrize("seqlen", [97, 128, 200, 384, 768, 1024, 1025, 2048])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("d", [64, 128])
+def test_flash_attn_qkvpacked(seqlen, d, causal):
+    torch.manual_seed(0)
+    dtype = torch.bfloat16
+    qkv = torch.randn(4, seqlen, 3, 6, d, device=DEVICE, dtype=dtype)
+    run_and_check(lambda qkv: tileattn.flash_attn_qkvpacked_func(qkv, causal=causal, return_attn_probs=True),
+                  lambda qkv, dtype: attention_ref(qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2], causal=causal, dtype=dtype),
+                  [qkv], dtype)
+
+
+@pytest.mark.parametrize("seqlen_q,seqlen_k", SEQLEN_PAIRS[:6])
+@pytest.mark.parametrize("causal", [False, True])
+def test_flash_attn_kvpacked_options(seqlen_q, seqlen_k, causal):
+    torch.manual_seed(0)
+    dtype = torch.float16
+    q = torch.randn(2, seqlen_q, 4, 128, device=DEVICE, dtype=dtype)
+    kv = torch.randn(2, seqlen_k, 2, 2, 128, device=DEVICE, dtype=dtype)
+    slopes = torch.rand(2, 4, device=DEVICE, dtype=torch.float32)
+    opts = dict(causal=causal, window_size=(64, 32) if not causal else (-1, -1), softcap=30.0)
+    run_and_check(lambda q, kv: tileattn.flash_attn_kvpacked_func(q, kv, alibi_slopes=slopes, return_attn_probs=True, **opts),
+                  lambda q, kv, dtype: attention_ref(q, kv[:, :, 0], kv[:, :, 1], alibi_slopes=slopes, dtype=dtype, **opts),
+                  [q, kv], dtype)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_flash_attn_varlen(causal, deterministic):
+    torch.manual_seed(0)
+    dtype = torch.bfloat16
+    lens_q, lens_k = [113, 0, 256, 1], [203, 5, 256, 77]
+    cu_q = torch.tensor([0] + list(torch.tensor(lens_q).cumsum(0)), dtype=torch.int32, device=DEVICE)
+    cu_k = torch.tensor([0] + list(torch.tensor(lens_k).cumsum(0)), dtype=torch.int32, device=DEVICE)
+    q = torch.randn(sum(lens_q), 4, 128, device=DEVICE, dtype=dtype)
+    k = torch.randn(sum(lens_k), 4, 128, device=DEVICE, dtype=dtype)
+    v = torch.randn(sum(lens_k), 4, 128, device=DEVICE, dtype=dtype)
+    run_and_check(lambda q, k, v: tileattn.flash_attn_varlen_func(q, k, v, cu_q, cu_k, max(lens_q), max(lens_k),
+                                                                  causal=causal, deterministic=deterministic,
+                                                                  return_attn_probs=True),
+                  lambda q, k, v, dtype: varlen_ref(q, k, v, cu_q.cpu(), cu_k.cpu(), causal=causal, dtype=dtype),
+                  [q, k, v], dtype)
+
+
+def test_flash_attn_varlen_qkvpacked():
+    torch.manual_seed(0)
+    dtype = torch.float16
+    cu = torch.tensor([0, 100, 356, 357], dtype=torch.int32, device=DEVICE)
+    qkv = torch.randn(357, 3, 4, 64, device=DEVICE, dtype=dtype)
+    run_and_check(lambda qkv: tileattn.flash_attn_varlen_qkvpacked_func(qkv, cu, 256, causal=True, return_attn_probs=True),
+                  lambda qkv, dtype: varlen_ref(qkv[:, 0], qkv[:, 1], qkv[:, 2], cu.cpu(), cu.cpu(), causal=True, dtype=dtype),
+                  [qkv], dtype)
+
+
+@pytest.mark.skipif(DEVICE != "cuda", reason="streams are CUDA's")
+def test_runs_on_the_current_stream():
+    """Work is ordered on torch's current stream: a result read on that stream is complete."""
+    torch.manual_seed(0)
+    q = torch.randn(2, 1024, 8, 128, device=DEVICE, dtype=torch.bfloat16)
+    expected = tileattn.flash_attn_func(q, q, q)
+    s = torch.cuda.Stream()
+    with torch.cuda.stream(s):
+        out = tileattn.flash_attn_func(q, q, q)
+        same = torch.equal(out, expected)
+    assert same
+
+
+@pytest.mark.skipif(DEVICE != "cuda", reason="needs two devices")
+def test_cpu_tensor_and_cuda_tensor_mixed_is_an_error():
+    q = torch.randn(1, 8, 2, 64, device=DEVICE, dtype=torch.bfloat16)
+    with pytest.raises(ValueError, match=r"\bk\b"):
+        tileattn.flash_attn_func(q, q.cpu(), q)
