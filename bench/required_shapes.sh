@@ -21,15 +21,5 @@ for causal in --causal ""; do
     done
   done
 done
-python3 - "$out/ours.json" "${parts[@]}" <<'PY'
-import json, sys
-merged = None
-for path in sys.argv[2:]:
-    d = json.load(open(path))
-    if merged is None:
-        merged = d
-    else:
-        merged["cases"].extend(d["cases"])
-json.dump(merged, open(sys.argv[1], "w"), indent=1)
-PY
+python3 bench/merge_results.py "$out/ours.json" "${parts[@]}"
 python3 bench/compare_sdpa.py --ours "$out/ours.json" --warmup 3 --iters 20 --json "$out/sdpa.json"

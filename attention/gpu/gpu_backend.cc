@@ -93,13 +93,19 @@ const rt::KernelImage& GpuBackend::image_for(const KernelCall& call) const {
   return *image;
 }
 
+const std::vector<std::string>& GpuBackend::param_names(const rt::KernelImage& image) {
+  auto it = param_names_.find(&image);
+  if (it != param_names_.end()) return it->second;
+  std::vector<std::string> names;
+  for (int i = 0; i < image.num_params; ++i) names.push_back(image.params[i].name);
+  return param_names_.emplace(&image, std::move(names)).first->second;
+}
+
 void GpuBackend::launch(const KernelCall& call) {
   const rt::KernelImage& image = image_for(call);
   if (std::find(launched_.begin(), launched_.end(), &image) == launched_.end()) launched_.push_back(&image);
-  std::vector<std::string> declared;
-  for (int i = 0; i < image.num_params; ++i) declared.push_back(image.params[i].name);
   rt::ArgPack pack;
-  for (const LaunchArg& a : bind_arguments(call, declared)) {
+  for (const LaunchArg& a : bind_arguments(call, param_names(image))) {
     switch (a.kind) {
       case LaunchArg::Kind::buffer: pack.pointer(a.data); break;
       case LaunchArg::Kind::i32: pack.i32(a.i); break;

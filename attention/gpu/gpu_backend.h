@@ -50,6 +50,9 @@ class GpuBackend : public Backend {
   int ordinal_;
   std::unique_ptr<rt::Stream> stream_;
   std::vector<const rt::KernelImage*> launched_;
+  // Each image's parameter names, built once: launches bind their arguments to them by name.
+  const std::vector<std::string>& param_names(const rt::KernelImage& image);
+  std::map<const rt::KernelImage*, std::vector<std::string>> param_names_;
 };
 
 }  // namespace tile::attention

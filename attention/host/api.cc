@@ -126,15 +126,18 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   HeadOperand dv = check_like(be, g.dv, "dv", v, "v", p.varlen);
   // Gradients are written by programs that read every input: they may share memory with none
   // of them, nor with each other.
-  check_output_overlap(g.dq, "dq", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {dout, "dout"}, {p.lse, "softmax_lse"},
-                                    {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
-                                    {p.alibi_slopes, "alibi_slopes"}, {g.dk, "dk"}, {g.dv, "dv"}});
-  check_output_overlap(g.dk, "dk", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {dout, "dout"}, {p.lse, "softmax_lse"},
-                                    {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
-                                    {p.alibi_slopes, "alibi_slopes"}, {g.dv, "dv"}});
-  check_output_overlap(g.dv, "dv", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {dout, "dout"}, {p.lse, "softmax_lse"},
-                                    {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
-                                    {p.alibi_slopes, "alibi_slopes"}});
+  const std::vector<NamedView> inputs = {{q, "q"},       {k, "k"},           {v, "v"},
+                                         {out, "out"},   {dout, "dout"},     {p.lse, "softmax_lse"},
+                                         {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
+                                         {p.alibi_slopes, "alibi_slopes"}};
+  auto with = [&](std::initializer_list<NamedView> outputs) {
+    std::vector<NamedView> all = inputs;
+    for (const NamedView& o : outputs) all.push_back(o);
+    return all;
+  };
+  check_output_overlap(g.dq, "dq", with({{g.dk, "dk"}, {g.dv, "dv"}}));
+  check_output_overlap(g.dk, "dk", with({{g.dv, "dv"}}));
+  check_output_overlap(g.dv, "dv", inputs);
 
   Scratch scratch{be};
   const bool atomic = !p.deterministic;

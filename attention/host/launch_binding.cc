@@ -16,6 +16,10 @@ std::vector<LaunchArg> bind_arguments(const KernelCall& call, const std::vector<
                                   std::to_string(call.args.size()));
     return call.args;
   }
+  // The host names its arguments in declaration order: then there is nothing to reorder.
+  bool in_order = named == declared.size();
+  for (size_t i = 0; in_order && i < declared.size(); ++i) in_order = call.args[i].name == declared[i];
+  if (in_order) return call.args;
   if (named != call.args.size())
     throw std::invalid_argument(kernel + ": expected every launch argument named or none, got " +
                                 std::to_string(named) + " of " + std::to_string(call.args.size()) + " named");

@@ -227,14 +227,19 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
     if (p.softcap > 0) bad("softcap", "0 (" + dims + ")", std::to_string(p.softcap));
     if (p.alibi_slopes.defined()) bad("alibi_slopes", "none (" + dims + ")", "a tensor");
   }
-  check_output_overlap(out, "out", {{q, "q"}, {k, "k"}, {v, "v"}, {p.cu_seqlens_q, "cu_seqlens_q"},
-                                    {p.cu_seqlens_k, "cu_seqlens_k"}, {p.alibi_slopes, "alibi_slopes"}});
-  check_output_overlap(lse, "softmax_lse", {{q, "q"}, {k, "k"}, {v, "v"}, {out, "out"}, {p.cu_seqlens_q, "cu_seqlens_q"},
-                                            {p.cu_seqlens_k, "cu_seqlens_k"}, {p.alibi_slopes, "alibi_slopes"}});
+  std::vector<NamedView> inputs = {{q, "q"},
+                                   {k, "k"},
+                                   {v, "v"},
+                                   {p.cu_seqlens_q, "cu_seqlens_q"},
+                                   {p.cu_seqlens_k, "cu_seqlens_k"},
+                                   {p.alibi_slopes, "alibi_slopes"}};
+  check_output_overlap(out, "out", inputs);
+  inputs.push_back({out, "out"});
+  check_output_overlap(lse, "softmax_lse", inputs);
   return p;
 }
 
-void check_output_overlap(const TensorView& output, const char* name, std::initializer_list<NamedView> others) {
+void check_output_overlap(const TensorView& output, const char* name, const std::vector<NamedView>& others) {
   if (view_overlaps_itself(output))
     bad(name, "a view whose elements do not overlap each other", "shape " + output.shape_str() + " with strides " +
                                                                      dims_str({output.strides.begin(), output.strides.begin() + output.rank}));

@@ -44,7 +44,7 @@ struct NamedView {
   const TensorView& view;
   const char* name;
 };
-void check_output_overlap(const TensorView& output, const char* name, std::initializer_list<NamedView> others);
+void check_output_overlap(const TensorView& output, const char* name, const std::vector<NamedView>& others);
 
 // Checks a tensor matches another's shape/dtype/device (used for out, dout, dq, dk, dv) and
 // returns it as an operand. `last_dim` >= 0 replaces the last dimension of the expected shape
