@@ -1,0 +1,62 @@
+// The PTX of Hopper's asynchronous copy machinery as the lowering emits it (inline asm), in one
+// place: the emitters build these strings and the SIMT simulator recognises them, so the two
+// cannot drift apart.
+//
+// Shared-memory operands are 32-bit shared-window addresses ("r"); global ones 64-bit ("l").
+//
+// Tensor maps. A pipelined load_block copied by TMA gets a tensor map per thread block, made
+// in the kernel from a template: the runtime encodes one template per TMA load of a kernel
+// (cuTensorMapEncodeTiled: element type, rank 2, box {kTmaBoxBytes / element bytes, rows},
+// 128-byte swizzle, zero fill) into a workspace the kernel receives as a hidden last
+// argument. Warp 0 of each block copies its template into shared memory, lane 0 writes the
+// block's base address, extents and row stride into it (tensormap.replace), the warp copies
+// it to the block's slot of the workspace with a release fence (cp_fenceproxy), and the
+// issuing thread acquires it before the first copy. Workspace layout, N templates:
+//   [k * 128, (k+1) * 128)                      template k
+//   [((1 + block) * N + k) * 128, ... + 128)    block `block`'s tensor map k
+// with block = blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z).
+#pragma once
+
+namespace tile::lowering::ptx {
+
+constexpr int kTensorMapBytes = 128;
+// A TMA box row is one 128-byte swizzle span; wider tiles take one copy per column chunk.
+constexpr int kTmaBoxBytes = 128;
+
+// Attribute of a gpu.func with TMA loads: one `array<i32: element type, box cols, box rows>`
+// per template, element type 0 = bf16, 1 = f16. The hidden workspace argument is then the
+// function's last argument, named kTmaWorkspaceArg.
+constexpr const char* kTmaTemplatesAttr = "tile.tma_templates";
+constexpr const char* kTmaWorkspaceArg = "tile_tma_workspace";
+enum TmaElem { kTmaBf16 = 0, kTmaF16 = 1 };
+
+// mbarrier.init: $0 barrier (shared), $1 expected arrivals per phase.
+constexpr const char* kMbarrierInit = "mbarrier.init.shared::cta.b64 [$0], $1;";
+// mbarrier.inval: $0 barrier. Before its bytes are used for anything else.
+constexpr const char* kMbarrierInval = "mbarrier.inval.shared::cta.b64 [$0];";
+// One arrival that also expects $1 more transaction bytes in the current phase.
+constexpr const char* kMbarrierArriveExpectTx = "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;";
+// Blocks until the phase of parity $1 (0 or 1) of barrier $0 has completed.
+constexpr const char* kMbarrierWaitParity =
+    "{\n\t.reg .pred p;\n\tWAIT_${:uid}:\n\t"
+    "mbarrier.try_wait.parity.shared::cta.b64 p, [$0], $1;\n\t"
+    "@!p bra WAIT_${:uid};\n\t}";
+// TMA: box at coordinates ($2 innermost, $3) of tensor map $1 (global) into shared $0,
+// completing $0's bytes on barrier $4.
+constexpr const char* kTmaLoad2d =
+    "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [$0], [$1, {$2, $3}], [$4];";
+// Tensor map fields of the map at shared $0.
+constexpr const char* kTensorMapSetAddress = "tensormap.replace.tile.global_address.shared::cta.b1024.b64 [$0], $1;";
+constexpr const char* kTensorMapSetDim0 = "tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 0, $1;";
+constexpr const char* kTensorMapSetDim1 = "tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 1, $1;";
+// Byte stride of dimension 1 (the rows).
+constexpr const char* kTensorMapSetStride0 = "tensormap.replace.tile.global_stride.shared::cta.b1024.b64 [$0], 0, $1;";
+// Warp-collective: copies the 128-byte map at shared $1 to global $0, releasing it to the
+// tensormap proxy.
+constexpr const char* kTensorMapPublish =
+    "tensormap.cp_fenceproxy.global.shared::cta.tensormap::generic.release.gpu.sync.aligned [$0], [$1], 128;";
+// Acquire of the map at global $0 by the thread that will use it.
+constexpr const char* kTensorMapAcquire = "fence.proxy.tensormap::generic.acquire.gpu [$0], 128;";
+constexpr const char* kWarpSync = "bar.warp.sync -1;";
+
+}  // namespace tile::lowering::ptx
