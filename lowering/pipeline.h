@@ -5,7 +5,7 @@
 //   tile-pipeline-loops   marks dot-operand loads of tile.stages loops for cp.async prefetch
 //   tile-convert-to-gpu   gpu.module @kernels of gpu.func kernels, per-thread scalar code
 //   canonicalize, cse     tidy the per-thread code
-// The output is ready for the NVVM lowering (gpu-lower-to-nvvm-pipeline, sm_90a, +ptx80).
+// The output is ready for the NVVM lowering (gpu-lower-to-nvvm-pipeline, sm_90a, +ptx83).
 #pragma once
 
 #include "mlir/IR/BuiltinOps.h"

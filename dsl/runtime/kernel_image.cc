@@ -4,9 +4,11 @@
 #include <mutex>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "dsl/runtime/context.h"
 #include "dsl/runtime/stream.h"
+#include "dsl/runtime/tma_workspace.h"
 
 namespace tile::rt {
 
@@ -54,6 +56,15 @@ CUfunction load_kernel(const KernelImage& image) {
 
 void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** args) {
   CUfunction function = load_kernel(image);
+  if (image.num_tma_templates > 0) {
+    // The hidden last parameter: the TMA workspace.
+    CUdeviceptr workspace = tma_workspace(image, stream, grid);
+    std::vector<void*> with_workspace(args, args + image.num_params);
+    with_workspace.push_back(&workspace);
+    launch(function, grid, Dim3(block_threads(image)), static_cast<unsigned>(image.smem_bytes), stream,
+           with_workspace.data());
+    return;
+  }
   launch(function, grid, Dim3(block_threads(image)), static_cast<unsigned>(image.smem_bytes),
          stream, args);
 }

@@ -25,6 +25,16 @@ struct KernelParam {
   ParamKind kind;
 };
 
+// A tensor map the kernel makes per block from a template (TMA copies of pipelined loads):
+// element type (0 bf16, 1 f16), box extents in elements. The runtime encodes the templates
+// into a per-(kernel, stream) workspace passed as a hidden last parameter, with room for
+// each block's own maps after them (lowering/passes/async_ptx.h has the layout).
+struct TmaTemplate {
+  int elem;
+  int box_cols;
+  int box_rows;
+};
+
 struct KernelImage {
   const char* name;    // the instance name the stub is called by (launch_<name>)
   const char* entry;   // PTX entry point (the gpu.func symbol)
@@ -39,6 +49,8 @@ struct KernelImage {
   const char* target;    // e.g. "sm_90a"
   int registers;         // ptxas -v: registers per thread
   int spill_bytes;       // ptxas -v: spill stores + loads (bytes)
+  const TmaTemplate* tma_templates = nullptr;  // none: no hidden workspace parameter
+  int num_tma_templates = 0;
 };
 
 // Threads per block of `image`.

@@ -80,6 +80,24 @@ std::string collect_kernels(mlir::ModuleOp module, const BackendOptions& options
         }
         kernel.args.push_back(arg);
       }
+      if (auto templates = func->getAttrOfType<mlir::ArrayAttr>("tile.tma_templates")) {
+        for (mlir::Attribute a : templates) {
+          auto t = mlir::dyn_cast<mlir::DenseI32ArrayAttr>(a);
+          if (!t || t.size() != 3) {
+            error = where + "tile.tma_templates entries must be array<i32: elem, box cols, box rows>";
+            return;
+          }
+          kernel.tma_templates.push_back(TmaTemplate{t[0], t[1], t[2]});
+        }
+        // The hidden workspace argument is the runtime's, not the caller's.
+        if (!kernel.tma_templates.empty()) {
+          if (kernel.args.empty() || kernel.args.back().kind != ArgKind::kPointer) {
+            error = where + "has TMA templates but no workspace pointer as its last argument";
+            return;
+          }
+          kernel.args.pop_back();
+        }
+      }
       const int threads = kernel.num_warps * 32;
       if (auto known = func.getKnownBlockSize()) {
         if ((*known)[0] != threads || (*known)[1] != 1 || (*known)[2] != 1) {

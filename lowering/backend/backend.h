@@ -25,7 +25,7 @@ namespace tile::backend {
 
 struct BackendOptions {
   std::string chip = "sm_90a";         // wgmma/setmaxnreg need the "a" variant
-  std::string ptx_features = "+ptx80"; // MLIR's default +ptx60 aborts for sm_90a
+  std::string ptx_features = "+ptx83"; // MLIR's default +ptx60 aborts for sm_90a; 8.3 has tensormap.replace
   int llvm_opt_level = 3;
   // Write `known_block_size` = num_warps*32 on each kernel (PTX .maxntid). Without it ptxas must
   // assume 1024 threads per block and caps every kernel at 64 registers per thread.

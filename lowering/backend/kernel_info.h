@@ -22,6 +22,10 @@ inline const char* arg_kind_name(ArgKind kind) {
   return "unknown";
 }
 
+struct TmaTemplate {
+  int elem = 0, box_cols = 0, box_rows = 0;
+};
+
 struct KernelArg {
   ArgKind kind;
   std::string name;    // from the `tile.arg_name` argument attribute, else "arg<i>"
@@ -43,7 +47,10 @@ struct CompiledKernel {
   std::string module_name; // the enclosing gpu.module
   int num_warps = 0;       // tile.num_warps
   int smem_bytes = 0;      // tile.smem_bytes (dynamic shared memory at launch)
-  std::vector<KernelArg> args;
+  std::vector<KernelArg> args;  // the kernel's own arguments (not the hidden TMA workspace)
+  // TMA templates the runtime encodes into the workspace passed as a hidden last argument:
+  // {element type (0 bf16, 1 f16), box columns, box rows} each (lowering/passes/async_ptx.h).
+  std::vector<TmaTemplate> tma_templates;
   ResourceUsage resources;
 };
 

@@ -20,6 +20,7 @@ struct GeneratedKernel {
   int num_warps = 0;
   int smem_bytes = 0;
   std::vector<backend::KernelArg> args;
+  std::vector<backend::TmaTemplate> tma_templates;  // see KernelImage::tma_templates
   backend::ResourceUsage resources;
   std::string ir_hash;   // 16 hex digits of FNV-1a 64 over the source IR
 };

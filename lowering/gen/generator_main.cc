@@ -4,7 +4,7 @@
 //   <out_dir>/<name>_<instance>.ptx/.cubin   the same code, for inspection and ptxas checks
 //
 //   tile_kernel_gen --name=lib --out_dir=DIR --header_path=pkg/lib.h --origin=//pkg:lib
-//       [--namespace=tile::kernels] [--ptxas=PATH] [--chip=sm_90a] [--ptx_features=+ptx80]
+//       [--namespace=tile::kernels] [--ptxas=PATH] [--chip=sm_90a] [--ptx_features=+ptx83]
 //       [--ptxas_flag=FLAG]... [--mlir_src=PATH]... [--embed_ptx=false] --kernel=INSTANCE=SPEC...
 #include <fstream>
 #include <iostream>
@@ -114,6 +114,7 @@ GeneratedKernel generate(mlir::MLIRContext& context, const Flags& flags,
   out.num_warps = kernel->num_warps;
   out.smem_bytes = kernel->smem_bytes;
   out.args = kernel->args;
+  out.tma_templates = kernel->tma_templates;
   out.resources = kernel->resources;
   out.ir_hash = source.ir_hash;
   apply_arg_names(instance, source.args, out.args);

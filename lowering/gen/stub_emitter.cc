@@ -185,6 +185,13 @@ std::string emit_source(const EmitOptions& options, const std::vector<GeneratedK
       }
       out << "};\n\n";
     }
+    if (!k.tma_templates.empty()) {
+      out << "const ::tile::rt::TmaTemplate " << k.instance << "_tma[] = {\n";
+      for (const backend::TmaTemplate& t : k.tma_templates) {
+        out << "    {" << t.elem << ", " << t.box_cols << ", " << t.box_rows << "},\n";
+      }
+      out << "};\n\n";
+    }
   }
   out << "}  // namespace\n\n";
   for (const GeneratedKernel& k : kernels) {
@@ -198,7 +205,11 @@ std::string emit_source(const EmitOptions& options, const std::vector<GeneratedK
         << k.args.size() << ",\n"
         << "    " << quoted(k.ir_hash) << ", " << quoted(k.target) << ",\n"
         << "    /*registers=*/" << k.resources.registers << ", /*spill_bytes=*/" << spills
-        << ",\n};\n\n";
+        << ",\n";
+    if (!k.tma_templates.empty()) {
+      out << "    " << k.instance << "_tma, " << k.tma_templates.size() << ",\n";
+    }
+    out << "};\n\n";
     out << "void launch_" << k.instance << "(" << signature(k) << ") {\n";
     if (k.args.empty()) {
       out << "  void** args = nullptr;\n";

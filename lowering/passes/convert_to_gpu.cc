@@ -8,6 +8,8 @@
 
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
+#include "lowering/passes/async_ptx.h"
+#include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/passes.h"
 #include "lowering/passes/smem_allocator.h"
@@ -48,11 +50,28 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
     else if (t.isInteger(32) || t.isF32() || t.isInteger(64)) argTypes.push_back(t);
     else return f.emitOpError("kernel argument type ") << t << " is not supported (pointer, i32, f32)";
   }
+  // Pipelined loads TMA may copy: each gets a tensor map, made in the kernel from a template
+  // in a workspace the runtime passes as a hidden last argument (async_ptx.h).
+  SmallVector<ti::LoadBlockOp> tmaLoads;
+  f.walk([&](ti::LoadBlockOp load) {
+    if (tmaCapable(load)) tmaLoads.push_back(load);
+  });
+  if (!tmaLoads.empty()) argTypes.push_back(llvmPtr(ctx, 0));
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(gm.getBody());
   auto gf = b.create<mlir::gpu::GPUFuncOp>(loc, f.getName(), FunctionType::get(ctx, argTypes, {}));
   gf->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(nw * 32), 1, 1}));
+  if (!tmaLoads.empty()) {
+    SmallVector<Attribute> templates;
+    for (ti::LoadBlockOp load : tmaLoads) {
+      auto type = load.getResult().getType();
+      int32_t elem = type.getElementType().isBF16() ? ptx::kTmaBf16 : ptx::kTmaF16;
+      templates.push_back(b.getDenseI32ArrayAttr({elem, ptx::kTmaBoxBytes / 2, int32_t(type.getShape()[0])}));
+    }
+    gf->setAttr(ptx::kTmaTemplatesAttr, b.getArrayAttr(templates));
+    gf.setArgAttr(gf.getNumArguments() - 1, "tile.arg_name", b.getStringAttr(ptx::kTmaWorkspaceArg));
+  }
   Block& entry = gf.getBody().front();
   b.setInsertionPointToStart(&entry);
   Value tid = b.create<arith::IndexCastOp>(loc, b.getI32Type(), b.create<mlir::gpu::ThreadIdOp>(loc, mlir::gpu::Dimension::x));
@@ -60,6 +79,11 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   // Prologue anchor: thread-invariant values are inserted before it.
   Operation* anchor = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);
   KernelEmitter e(b, anchor, tid, smem);
+  if (!tmaLoads.empty()) {
+    e.tmaWorkspace = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), gf.getArguments().back());
+    e.tmaCount = int(tmaLoads.size());
+    for (auto [i, load] : llvm::enumerate(tmaLoads)) e.tmaIndex[load] = int(i);
+  }
   // Long-lived regions: pipelining buffers (all needed), then a region per dot operand staged
   // for per-k-step reads (not pipelined ones: those are read from their pipeline buffers), each
   // live from its top-level op to its last user's; regions of different loops share bytes.

@@ -9,9 +9,16 @@
 // scalar iter_args advanced ahead of the loop (extra loop-carried values). Out-of-bounds
 // elements are zero-filled (cp.async src-size 0); when 16-byte copies are not possible (the
 // run-time alignment test fails) the same buffer is filled with ordinary loads and stores.
+//
+// Loads that qualify for TMA (emit_tma.h) are copied by the bulk tensor copy engine instead,
+// completing on one mbarrier per stage that every thread waits on before the iteration's
+// barrier; cp.async remains their fallback when TMA's run-time conditions fail.
+#include <optional>
+
 #include "dsl/ir/TileDialect.h"
 #include "llvm/Support/MathExtras.h"
 #include "lowering/ir/TilegpuDialect.h"
+#include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/memory_helpers.h"
 #include "lowering/passes/smem_tile.h"
@@ -44,6 +51,7 @@ struct Piped {
   tg::ConvertLayoutOp convert;
   LinearLayout layout;
   int64_t offset = 0, stage = 0, vec = 0;
+  std::optional<TmaPipe> tma;  // set when the load may be copied by TMA
 };
 
 bool outside(scf::ForOp forOp, Value v) {
@@ -122,11 +130,33 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
   ifElse(b, loc, {}, acc.vectorOk(p.vec), async, sync);
 }
 
+// Fills stage `slot` of `p` for the iteration `m` describes: by TMA where its run-time
+// conditions hold, else with cp.async / plain copies.
+void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value slot, Value valid) {
+  OpBuilder& b = e.b;
+  Location loc = p.load.getLoc();
+  Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, slot, e.i32(p.stage)));
+  if (!p.tma) return issueCopy(e, forOp, p, m, buf, valid);
+  ifElse(
+      b, loc, {}, p.tma->usable,
+      [&] {
+        SmallVector<Value> offsets;
+        for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
+        emitTmaIssue(e, loc, *p.tma, slot, offsets, valid);
+        return SmallVector<Value>{};
+      },
+      [&] {
+        issueCopy(e, forOp, p, m, buf, valid);
+        return SmallVector<Value>{};
+      });
+}
+
 }  // namespace
 
 int64_t pipelineBytes(Operation* load) {
   auto lb = cast<ti::LoadBlockOp>(load);
-  return load->getAttrOfType<IntegerAttr>(kPipelineAttr).getInt() * stageBytes(lb);
+  int64_t stages = load->getAttrOfType<IntegerAttr>(kPipelineAttr).getInt();
+  return stages * stageBytes(lb) + tmaExtraBytes(lb, stages);
 }
 
 LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
@@ -152,6 +182,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     p.stage = stageBytes(load);
     p.vec = std::min<int64_t>(contiguityAlong(*l, 1), 8);
     S = attr.getInt();
+    if (auto t = e.tmaIndex.find(load); t != e.tmaIndex.end()) {
+      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, Value(), Value()};
+    }
     pipes.push_back(p);
   }
   if (pipes.empty()) return success();
@@ -173,6 +206,22 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   // Prologue: iterations 0 .. S-2. The barrier keeps it from overwriting buffers another warp
   // may still read (when this loop runs again inside an outer loop).
   b.create<mlir::gpu::BarrierOp>(loc);
+  bool anyTma = false;
+  for (auto& p : pipes) {
+    if (!p.tma) continue;
+    anyTma = true;
+    IRMapping m;
+    SmallVector<Value> shape, strides;
+    for (Value v : p.load.getShape()) shape.push_back(evalAhead(e, forOp, v, m));
+    for (Value v : p.load.getStrides()) strides.push_back(evalAhead(e, forOp, v, m));
+    emitTmaSetup(e, loc, *p.tma, evalAhead(e, forOp, p.load.getPtr(), m), shape, strides);
+  }
+  if (anyTma) {
+    // The buffers' bytes may have been written through the generic proxy (another loop's
+    // staging); TMA writes them through the async proxy.
+    emitAsyncProxyFence(b, loc);
+    b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
+  }
   Value iv = lb;
   SmallVector<Value> state;
   for (unsigned idx : needed) state.push_back(e.scalar(forOp.getInitArgs()[idx]));
@@ -181,7 +230,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     m.map(forOp.getInductionVar(), iv);
     for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], state[k]);
     Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv, ub);
-    for (auto& p : pipes) issueCopy(e, forOp, p, m, e.i32(p.offset + s * p.stage), valid);
+    for (auto& p : pipes) issueStage(e, forOp, p, m, e.i32(s), valid);
     b.create<NVVM::CpAsyncCommitGroupOp>(loc);
     SmallVector<Value> next;
     for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
@@ -215,12 +264,17 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToEnd(body);
     b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
+    Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
+    for (auto& p : pipes) {
+      if (!p.tma) continue;
+      Value use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
+      when(b, loc, p.tma->usable, [&] { emitTmaWait(e, loc, *p.tma, readSlot, use); });
+    }
     // wgmma reads shared memory through the async proxy: make this thread's copies visible to
     // it before the barrier publishes them (only swizzled buffers can be read by wgmma).
     if (llvm::any_of(pipes, [](Piped p) { return bufferTile(p.load.getResult().getType().getShape(), 1).swizzled; }))
       emitAsyncProxyFence(b, loc);
     b.create<mlir::gpu::BarrierOp>(loc);
-    Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
     Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));
     Value ivAhead = b.create<arith::AddIOp>(loc, newFor.getInductionVar(),
                                             b.create<arith::MulIOp>(loc, step, e.i32(S - 1)));
@@ -230,8 +284,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ivAhead, ub);
     DenseSet<Operation*> skip;
     for (auto& p : pipes) {
-      Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, writeSlot, e.i32(p.stage)));
-      issueCopy(e, forOp, p, m, buf, valid);
+      issueStage(e, forOp, p, m, writeSlot, valid);
       auto shape = p.load.getResult().getType().getShape();
       auto tile = p.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
                           : std::make_shared<SmemTile>(bufferTile(shape, 1));
@@ -257,6 +310,12 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     at += n;
   }
   b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+  if (anyTma) {
+    // Every thread is past its last wait before the barriers are invalidated.
+    b.create<mlir::gpu::BarrierOp>(loc);
+    for (auto& p : pipes)
+      if (p.tma) emitTmaRelease(e, loc, *p.tma);
+  }
   return success();
 }
 

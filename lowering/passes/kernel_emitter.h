@@ -74,6 +74,12 @@ class KernelEmitter {
   // (convert -> that scf.for), not every iteration.
   llvm::DenseMap<mlir::Operation*, mlir::Operation*> hoistedStaging;
   mlir::Value castIndexToI32(mlir::Value v);
+  // TMA (emit_tma.cc): the hidden workspace argument as an i64 address, the number of tensor
+  // maps of the kernel, and each TMA-capable pipelined load's number.
+  mlir::Value tmaWorkspace;
+  int tmaCount = 0;
+  llvm::DenseMap<mlir::Operation*, int> tmaIndex;
+  mlir::Value threadId() const { return tid_; }
 
  private:
   mlir::LogicalResult emitScalarOp(mlir::Operation* op);

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   if (mlir::failed(tile::lowering::lower_tile_to_gpu(*module))) return 1;
   mlir::PassManager pm(&ctx);
   if (mlir::failed(mlir::parsePassPipeline(
-          "gpu-lower-to-nvvm-pipeline{cubin-chip=sm_90a cubin-features=+ptx80 cubin-format=isa opt-level=3}", pm)))
+          "gpu-lower-to-nvvm-pipeline{cubin-chip=sm_90a cubin-features=+ptx83 cubin-format=isa opt-level=3}", pm)))
     return 1;
   if (mlir::failed(pm.run(*module))) return 1;
   std::ofstream out(argv[2]);

@@ -2,16 +2,42 @@
 // prologue copies of iteration 0, then per iteration: wait for the own copy, the async-proxy
 // fence (wgmma reads the buffers), one barrier, copy of iteration i+1 into the other buffer,
 // then the dot from the current buffer: A (64x32: rows too short to swizzle) with ldmatrix,
-// B (32x64, swizzled) through a wgmma descriptor. Buffers: 2 x (A 5120 + B 4096) bytes.
+// B (32x64, swizzled) through a wgmma descriptor. Buffers: 2 x (A 5120 + B 4096) bytes, and
+// B's tensor map staging and two barriers (1024 with alignment).
+//
+// B is copied by TMA where its run-time conditions hold: the kernel gets the hidden workspace
+// argument and one template (bf16, box 64 x 32); warp 0 builds the block's tensor map, thread 0
+// initialises one barrier per stage; each stage's copy arms its barrier with the tile's 4096
+// bytes; every thread waits on the barrier (parity) before the iteration's block-wide barrier;
+// after the loop, a barrier and the barriers' invalidation. A stays on cp.async.
 // CHECK-LABEL: gpu.func @gemm
-// CHECK-SAME: tile.smem_bytes = 18432 : i32
+// CHECK-SAME: %arg9: !llvm.ptr {tile.arg_name = "tile_tma_workspace"}
+// CHECK-SAME: tile.smem_bytes = 19456 : i32, tile.tma_templates = [array<i32: 0, 64, 32>]
+// CHECK: gpu.barrier
+// CHECK: tensormap.replace.tile.global_address.shared::cta.b1024.b64
+// CHECK: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 0, $1;", "r,r" {{.*}}, %arg4
+// CHECK: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 1, $1;", "r,r" {{.*}}, %arg5
+// CHECK: tensormap.replace.tile.global_stride
+// CHECK: bar.warp.sync
+// CHECK: tensormap.cp_fenceproxy
+// CHECK: fence.proxy.tensormap::generic.acquire.gpu
+// CHECK-COUNT-2: mbarrier.init.shared::cta.b64
+// CHECK: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c4096_i32
+// CHECK-NEXT: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// CHECK: } else {
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 0
-// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK: mbarrier.try_wait.parity.shared::cta.b64
+// CHECK: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: mbarrier.arrive.expect_tx
+// CHECK-NEXT: cp.async.bulk.tensor.2d
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
 // CHECK-COUNT-2: nvvm.ldmatrix
@@ -21,6 +47,8 @@
 // CHECK: wgmma.wait_group.sync.aligned 0
 // CHECK: scf.yield
 // CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
+// CHECK-COUNT-2: mbarrier.inval.shared::cta.b64
 func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %N: i32, %K: i32,
                 %sa: i32, %sb: i32, %sc: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
   %pm = tile.program_id 0 : i32
@@ -47,6 +75,7 @@ func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M
 // only A is staged (one fence), and both operands reach wgmma through descriptors (A K-major,
 // W N-major: trans-b = 1).
 // CHECK-LABEL: gpu.func @invariant_b
+// CHECK-NOT: tile_tma_workspace
 // CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier

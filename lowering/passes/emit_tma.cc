@@ -1,0 +1,177 @@
+// TMA copies for software-pipelined loads: see emit_tma.h; the PTX is in async_ptx.h.
+#include "lowering/passes/emit_tma.h"
+
+#include "lowering/passes/async_ptx.h"
+#include "lowering/passes/memory_helpers.h"
+#include "lowering/passes/smem_tile.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+
+namespace tile::lowering {
+
+namespace {
+
+constexpr int64_t kMaxBoxRows = 256;  // TMA's largest box extent
+
+SmemTile stageTile(ti::LoadBlockOp load) {
+  return SmemTile(load.getResult().getType().getShape(), 1, 2, /*allowSwizzle=*/true);
+}
+
+// True when `v` is the same in every iteration of the loop around `load`.
+bool invariant(scf::ForOp forOp, Value v) {
+  if (!forOp->isAncestor(v.getParentBlock()->getParentOp())) return true;
+  if (isa<BlockArgument>(v)) return false;
+  Operation* def = v.getDefiningOp();
+  if (def->getNumRegions()) return false;
+  if (!isa<ti::AddPtrOp>(def) && def->getDialect()->getNamespace() != "arith") return false;
+  return llvm::all_of(def->getOperands(), [&](Value o) { return invariant(forOp, o); });
+}
+
+void inlineAsm(OpBuilder& b, Location loc, StringRef text, StringRef constraints, ValueRange operands) {
+  b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, operands, text, constraints, /*has_side_effects=*/true,
+                              /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+}
+
+// 32-bit shared-window address of byte `offset` of the kernel's shared memory.
+Value sharedAddress(KernelEmitter& e, Location loc, Value offset) {
+  return e.b.create<LLVM::PtrToIntOp>(loc, e.b.getI32Type(), e.smemAbsolute(offset));
+}
+Value sharedAddress(KernelEmitter& e, Location loc, int64_t offset) { return sharedAddress(e, loc, e.i32(offset)); }
+
+Value toI64(OpBuilder& b, Location loc, Value v) {
+  if (v.getType().isInteger(64)) return v;
+  return b.create<arith::ExtSIOp>(loc, b.getI64Type(), v);
+}
+
+Value cmpI(OpBuilder& b, Location loc, arith::CmpIPredicate pred, Value x, Value y) {
+  return b.create<arith::CmpIOp>(loc, pred, x, y);
+}
+
+// Linear number of this block in the grid (i64).
+Value blockNumber(OpBuilder& b, Location loc) {
+  auto id = [&](mlir::gpu::Dimension d) {
+    return b.create<arith::IndexCastOp>(loc, b.getI64Type(), b.create<mlir::gpu::BlockIdOp>(loc, d)).getResult();
+  };
+  auto dim = [&](mlir::gpu::Dimension d) {
+    return b.create<arith::IndexCastOp>(loc, b.getI64Type(), b.create<mlir::gpu::GridDimOp>(loc, d)).getResult();
+  };
+  using D = mlir::gpu::Dimension;
+  Value yz = b.create<arith::AddIOp>(loc, id(D::y), b.create<arith::MulIOp>(loc, dim(D::y), id(D::z)));
+  return b.create<arith::AddIOp>(loc, id(D::x), b.create<arith::MulIOp>(loc, dim(D::x), yz));
+}
+
+Value i64c(OpBuilder& b, Location loc, int64_t v) { return b.create<arith::ConstantIntOp>(loc, b.getI64Type(), v); }
+
+}  // namespace
+
+bool tmaCapable(ti::LoadBlockOp load) {
+  if (!load->hasAttr("tilegpu.pipeline")) return false;
+  auto type = load.getResult().getType();
+  if (type.getRank() != 2 || !(type.getElementType().isBF16() || type.getElementType().isF16())) return false;
+  SmemTile tile = stageTile(load);
+  if (!tile.swizzled || tile.rows > kMaxBoxRows) return false;
+  auto forOp = dyn_cast<scf::ForOp>(load->getParentOp());
+  if (!forOp) return false;
+  if (!invariant(forOp, load.getPtr())) return false;
+  for (Value v : load.getShape())
+    if (!invariant(forOp, v)) return false;
+  for (Value v : load.getStrides())
+    if (!invariant(forOp, v)) return false;
+  return true;
+}
+
+int64_t tmaExtraBytes(ti::LoadBlockOp load, int64_t stages) {
+  return tmaCapable(load) ? ptx::kTensorMapBytes + 8 * stages : 0;
+}
+
+void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+  OpBuilder& b = e.b;
+  using P = arith::CmpIPredicate;
+  const int64_t eb = 2;
+  Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
+  Value rowStrideBytes = b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), i64c(b, loc, eb));
+  auto zeroLow4 = [&](Value v) {
+    return cmpI(b, loc, P::eq, b.create<arith::AndIOp>(loc, v, i64c(b, loc, 15)), i64c(b, loc, 0));
+  };
+  // TMA's rules: 16-byte aligned base and row stride (below 2^40), unit inner stride,
+  // extents in [1, 2^31).
+  Value ok = zeroLow4(base);
+  ok = b.create<arith::AndIOp>(loc, ok, zeroLow4(rowStrideBytes));
+  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, rowStrideBytes, i64c(b, loc, 0)));
+  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::slt, rowStrideBytes, i64c(b, loc, int64_t(1) << 40)));
+  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), i64c(b, loc, 1)));
+  for (Value s : shape) ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, toI64(b, loc, s), i64c(b, loc, 0)));
+  p.usable = ok;
+
+  // This block's slot in the workspace: after the templates, N maps per block.
+  Value slotNumber = b.create<arith::AddIOp>(
+      loc, b.create<arith::MulIOp>(loc, b.create<arith::AddIOp>(loc, blockNumber(b, loc), i64c(b, loc, 1)), i64c(b, loc, e.tmaCount)),
+      i64c(b, loc, p.index));
+  p.map = b.create<arith::AddIOp>(loc, e.tmaWorkspace, b.create<arith::MulIOp>(loc, slotNumber, i64c(b, loc, ptx::kTensorMapBytes)));
+  Value tid = e.threadId();
+  Value map = p.map;
+  when(b, loc, ok, [&] {
+    when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
+      Value staged = sharedAddress(e, loc, p.mapOffset());
+      when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
+        // The template, then this block's base, extents (innermost first) and row stride.
+        Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, i64c(b, loc, int64_t(p.index) * ptx::kTensorMapBytes));
+        Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
+        for (int w = 0; w < ptx::kTensorMapBytes / 8; ++w) {
+          Value word = b.create<LLVM::LoadOp>(loc, b.getI64Type(), elemPtr(b, loc, src, b.getI64Type(), e.i32(w)), 8);
+          b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(e.i32(p.mapOffset() + 8 * w)), 8);
+        }
+        inlineAsm(b, loc, ptx::kTensorMapSetAddress, "r,l", {staged, base});
+        inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, shape[1]});
+        inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, shape[0]});
+        inlineAsm(b, loc, ptx::kTensorMapSetStride0, "r,l", {staged, rowStrideBytes});
+      });
+      inlineAsm(b, loc, ptx::kWarpSync, "", {});
+      inlineAsm(b, loc, ptx::kTensorMapPublish, "l,r", {map, staged});
+    });
+    when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
+      inlineAsm(b, loc, ptx::kTensorMapAcquire, "l", {map});
+      for (int64_t s = 0; s < p.stages; ++s)
+        inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.barrierOffset() + 8 * s), e.i32(1)});
+    });
+  });
+}
+
+void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid) {
+  OpBuilder& b = e.b;
+  SmemTile tile = stageTile(p.load);
+  const int64_t colsPerChunk = ptx::kTmaBoxBytes / 2;
+  const int64_t chunks = tile.cols / colsPerChunk;
+  Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0));
+  when(b, loc, b.create<arith::AndIOp>(loc, first, valid), [&] {
+    Value barrierOff = b.create<arith::AddIOp>(loc, e.i32(p.barrierOffset()), b.create<arith::MulIOp>(loc, slot, e.i32(8)));
+    Value barrier = sharedAddress(e, loc, barrierOff);
+    inlineAsm(b, loc, ptx::kMbarrierArriveExpectTx, "r,r", {barrier, e.i32(tile.rows * tile.cols * 2)});
+    Value stage = b.create<arith::AddIOp>(loc, e.i32(p.buffers), b.create<arith::MulIOp>(loc, slot, e.i32(p.stageBytes)));
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value dst = sharedAddress(e, loc, b.create<arith::AddIOp>(loc, stage, e.i32(c * tile.chunkBytes())));
+      Value col = b.create<arith::AddIOp>(loc, offsets[1], e.i32(c * colsPerChunk));
+      inlineAsm(b, loc, ptx::kTmaLoad2d, "r,l,r,r,r", {dst, p.map, col, offsets[0], barrier});
+    }
+  });
+}
+
+void emitTmaWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, Value use) {
+  OpBuilder& b = e.b;
+  Value barrierOff = b.create<arith::AddIOp>(loc, e.i32(p.barrierOffset()), b.create<arith::MulIOp>(loc, slot, e.i32(8)));
+  Value parity = b.create<arith::AndIOp>(loc, use, e.i32(1));
+  inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {sharedAddress(e, loc, barrierOff), parity});
+}
+
+void emitTmaRelease(KernelEmitter& e, Location loc, const TmaPipe& p) {
+  OpBuilder& b = e.b;
+  Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0));
+  when(b, loc, b.create<arith::AndIOp>(loc, first, p.usable), [&] {
+    for (int64_t s = 0; s < p.stages; ++s)
+      inlineAsm(b, loc, ptx::kMbarrierInval, "r", {sharedAddress(e, loc, p.barrierOffset() + 8 * s)});
+  });
+}
+
+}  // namespace tile::lowering
