@@ -7,16 +7,19 @@
 #include <unordered_map>
 
 #include "llvm/ADT/TypeSwitch.h"
+#include "lowering/passes/async_ptx.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "tests/lowering/simt_async.h"
 
 namespace tile::lowering::sim {
 
 using namespace mlir;
+namespace ptx = tile::lowering::ptx;
 
 uint16_t toBf16(float f) {
   uint32_t u;
@@ -45,8 +48,8 @@ float fromF16(uint16_t u) {
 
 namespace {
 
-constexpr int kLanes = 32;
-constexpr uint64_t kSmemTag = uint64_t(1) << 60;
+using async::kLanes;
+using async::kSmemTag;
 constexpr uint64_t kGlobalBase = uint64_t(1) << 40;
 constexpr uint64_t kBufferStride = uint64_t(1) << 32;
 
@@ -120,12 +123,12 @@ uint64_t fromF(Type t, double d) {
 // Arithmetic on 16- and 32-bit floats happens in f32, as on the GPU.
 double f32(double d) { return double(float(d)); }
 
-class Sim {
+class Sim : public async::Memory {
  public:
-  Sim(std::vector<Buffer>& buffers, int threads) : buffers_(buffers), threads_(threads) {}
+  Sim(std::vector<Buffer>& buffers, int threads) : buffers_(buffers), threads_(threads), async_(*this, threads) {}
 
   void runKernel(mlir::gpu::GPUFuncOp f, const std::vector<Arg>& args, int bx, int by, int bz, int gx, int gy, int gz,
-                 int64_t smemBytes) {
+                 int64_t smemBytes, uint64_t workspace, int templates) {
     block_[0] = bx, block_[1] = by, block_[2] = bz;
     grid_[0] = gx, grid_[1] = gy, grid_[2] = gz;
     smem_.assign(size_t(smemBytes), 0xCD);
@@ -143,8 +146,27 @@ class Sim {
       for (int t = 0; t < threads_; ++t) v.at(t) = w;
       vals_[a.getAsOpaquePointer()] = v;
     }
+    if (templates) async_.setWorkspace(workspace, templates, bx + gx * (by + gy * bz));
     runBlock(f.getBody().front(), active);
+    async_.finish();
   }
+
+  // async::Memory, for the model of TMA copies and mbarriers.
+  uint8_t* global(uint64_t a, int bytes) override {
+    if (a & kSmemTag) throw Error("a global operand is a shared address");
+    return addr(a, bytes);
+  }
+  void sharedRead(int t, uint64_t off, int bytes) override {
+    addr(kSmemTag | off, bytes);
+    smemRead(t, off, bytes);
+  }
+  void sharedWrite(int t, uint64_t off, const uint8_t* data, int bytes) override {
+    addr(kSmemTag | off, bytes);
+    smemWrite(t, off, data, bytes, false);
+  }
+  std::vector<uint8_t>& smem() override { return smem_; }
+  std::vector<async::ByteState>& smemMeta() override { return meta_; }
+  int64_t epoch() const override { return epoch_; }
 
  private:
   Val make(int n) {
@@ -171,16 +193,14 @@ class Sim {
   // read of a byte another thread wrote in the same epoch (no barrier in between), a write of
   // a byte another thread read or wrote (a different value) in the same epoch, and any access
   // to a byte a cp.async is still filling (its thread has not waited for the group yet).
-  struct ByteState {
-    int32_t writer = -1, reader = -1, pendingThread = -1;
-    int64_t writeEpoch = -1, readEpoch = -1;
-    bool manyReaders = false;
-  };
+  // Accesses to mbarriers and TMA destinations are checked by the async model (simt_async.h).
+  using ByteState = async::ByteState;
   struct Pending {
     uint64_t offset;
     int group;
   };
   void smemRead(int t, uint64_t off, int bytes) {
+    async_.checkAccess(t, off, bytes, false);
     for (int i = 0; i < bytes; ++i) {
       ByteState& m = meta_[off + i];
       if (m.pendingThread >= 0) throw Error("shared memory read of a cp.async destination before its wait_group");
@@ -192,7 +212,8 @@ class Sim {
       m.readEpoch = epoch_;
     }
   }
-  void smemWrite(int t, uint64_t off, const uint8_t* data, int bytes, bool async) {
+  void smemWrite(int t, uint64_t off, const uint8_t* data, int bytes, bool cpAsync) {
+    async_.checkAccess(t, off, bytes, true);
     for (int i = 0; i < bytes; ++i) {
       ByteState& m = meta_[off + i];
       if (m.pendingThread >= 0 && m.pendingThread != t) throw Error("shared memory write over another thread's pending cp.async");
@@ -203,9 +224,9 @@ class Sim {
       smem_[off + i] = data[i];
       m.writer = t;
       m.writeEpoch = epoch_;
-      if (async) m.pendingThread = t;
+      if (cpAsync) m.pendingThread = t;
     }
-    if (async) pending_[t].push_back({off, committed_[t]});
+    if (cpAsync) pending_[t].push_back({off, committed_[t]});
   }
   void waitGroups(int t, int keep) {
     auto& list = pending_[t];
@@ -469,9 +490,26 @@ class Sim {
     };
     if (isa<LLVM::AddressOfOp>(op)) return unary([&](int t, Val& o) { o.at(t) = kSmemTag; });
     if (isa<LLVM::PoisonOp, LLVM::UndefOp, LLVM::ZeroOp>(op)) return unary([](int, Val&) {});
-    if (isa<LLVM::AddrSpaceCastOp, LLVM::PtrToIntOp, LLVM::IntToPtrOp>(op)) {
+    if (isa<LLVM::AddrSpaceCastOp>(op)) {
       Val& in = get(op->getOperand(0));
       return unary([&](int t, Val& o) { o.at(t) = in.at(t); });
+    }
+    // A ptr<3> is its tag plus the byte offset, so its low 32 bits are the 32-bit shared-window
+    // address that asm operands take; an integer turned into a ptr<3> is such an offset.
+    if (isa<LLVM::PtrToIntOp, LLVM::TruncOp, LLVM::ZExtOp>(op)) {
+      Val& in = get(op->getOperand(0));
+      int from = bitsOf(op->getOperand(0).getType()), to = bitsOf(op->getResult(0).getType());
+      return unary([&](int t, Val& o) { o.at(t) = in.at(t) & mask(std::min(from, to)); });
+    }
+    if (isa<LLVM::SExtOp>(op)) {
+      Val& in = get(op->getOperand(0));
+      int from = bitsOf(op->getOperand(0).getType()), to = bitsOf(op->getResult(0).getType());
+      return unary([&](int t, Val& o) { o.at(t) = uint64_t(sext(in.at(t), from)) & mask(to); });
+    }
+    if (auto i2p = dyn_cast<LLVM::IntToPtrOp>(op)) {
+      Val& in = get(i2p.getArg());
+      bool shared = cast<LLVM::LLVMPointerType>(i2p.getType()).getAddressSpace() == 3;
+      return unary([&](int t, Val& o) { o.at(t) = shared ? kSmemTag | (in.at(t) & mask(32)) : in.at(t); });
     }
     if (auto gep = dyn_cast<LLVM::GEPOp>(op)) {
       Val& base = get(gep.getBase());
@@ -549,6 +587,19 @@ class Sim {
     }
     if (auto as = dyn_cast<LLVM::InlineAsmOp>(op)) {
       StringRef text = as.getAsmString();
+      if (async::isAsyncAsm(text)) {
+        // mbarriers, TMA and tensor maps (async_ptx.h): side effects only.
+        if (op->getNumResults()) throw Error("async asm with results: " + text.str());
+        std::vector<std::vector<uint64_t>> ops;
+        for (Value v : op->getOperands()) {
+          Val& x = get(v);
+          std::vector<uint64_t> perThread(static_cast<size_t>(threads_));
+          for (int t = 0; t < threads_; ++t) perThread[size_t(t)] = x.at(t);
+          ops.push_back(std::move(perThread));
+        }
+        async_.exec(text, ops, active);
+        return;
+      }
       if (text.contains("wgmma.mma_async")) return execWgmma(as);
       if (text.starts_with("wgmma.fence") || text.starts_with("wgmma.wait_group")) {
         // Register fences: every output is its tied input.
@@ -773,6 +824,7 @@ class Sim {
   std::vector<int> committed_;
   std::vector<std::vector<Pending>> pending_;
   std::unordered_map<const void*, Val> vals_;
+  async::Model async_;
   int block_[3] = {0, 0, 0}, grid_[3] = {1, 1, 1};
 };
 
@@ -785,21 +837,43 @@ std::string run(ModuleOp m, const std::string& kernel, const std::vector<Arg>& a
     if (g.getName() == kernel) f = g;
   });
   if (!f) return "kernel " + kernel + " not found";
-  if (f.getNumArguments() != args.size()) return "argument count differs";
+  // A kernel with TMA loads takes the runtime's workspace as a hidden last argument: its
+  // templates, then a tensor-map slot per template for every block (async_ptx.h).
+  auto templates = f->getAttrOfType<ArrayAttr>(ptx::kTmaTemplatesAttr);
+  int n = templates ? int(templates.size()) : 0;
+  if (f.getNumArguments() != args.size() + (n ? 1 : 0)) return "argument count differs";
   auto nw = f->getAttrOfType<IntegerAttr>("tile.num_warps");
   auto smem = f->getAttrOfType<IntegerAttr>("tile.smem_bytes");
   if (!nw || !smem) return "kernel attributes missing";
+  std::vector<Arg> all = args;
+  uint64_t workspace = 0;
+  if (n) {
+    if (!isa<LLVM::LLVMPointerType>(f.getArguments().back().getType())) return "the workspace argument is not a pointer";
+    Buffer ws;
+    ws.bytes.assign(size_t(n + gridX * gridY * gridZ * n) * ptx::kTensorMapBytes, 0);
+    for (int k = 0; k < n; ++k) {
+      auto t = dyn_cast<DenseI32ArrayAttr>(templates[size_t(k)]);
+      if (!t || t.size() != 3 || (t[0] != ptx::kTmaBf16 && t[0] != ptx::kTmaF16))
+        return std::string(ptx::kTmaTemplatesAttr) + " entry is not array<i32: bf16 or f16, box cols, box rows>";
+      async::writeTemplate(&ws.bytes[size_t(k) * ptx::kTensorMapBytes], t[0], t[1], t[2]);
+    }
+    buffers.push_back(std::move(ws));
+    all.push_back(Arg::buf(int(buffers.size()) - 1));
+    workspace = kGlobalBase + kBufferStride * uint64_t(buffers.size() - 1);
+  }
+  std::string err;
   try {
     for (int z = 0; z < gridZ; ++z)
       for (int y = 0; y < gridY; ++y)
         for (int x = 0; x < gridX; ++x) {
           Sim sim(buffers, int(nw.getInt()) * kLanes);
-          sim.runKernel(f, args, x, y, z, gridX, gridY, gridZ, smem.getInt());
+          sim.runKernel(f, all, x, y, z, gridX, gridY, gridZ, smem.getInt(), workspace, n);
         }
   } catch (const std::exception& e) {
-    return e.what();
+    err = e.what();
   }
-  return "";
+  if (n) buffers.pop_back();  // the caller's buffers are as they were
+  return err;
 }
 
 }  // namespace tile::lowering::sim

@@ -7,7 +7,9 @@
 // over its write) within one epoch is an error, as is touching a cp.async destination before
 // its thread waited for the copy's group. Warp-level ops (shuffle, ldmatrix, mma.sync) are
 // evaluated per warp from the PTX ISA's definitions. Global memory is a set of host buffers; any
-// access outside them is reported as an error, so masking bugs show up.
+// access outside them is reported as an error, so masking bugs show up. TMA copies, mbarriers
+// and tensor maps made in the kernel (lowering/passes/async_ptx.h) are modelled in
+// simt_async.h.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +36,9 @@ struct Arg {
 };
 
 // Runs gpu.func `kernel` of the lowered module `m` over `grid` program ids. Returns "" on
-// success, else the first error (unsupported op, out-of-bounds access, ...).
+// success, else the first error (unsupported op, out-of-bounds access, ...). A kernel with the
+// tile.tma_templates attribute gets its hidden workspace argument from here: `args` leave it
+// out, and the workspace is a buffer appended to `buffers` for the run and removed after it.
 std::string run(mlir::ModuleOp m, const std::string& kernel, const std::vector<Arg>& args,
                 std::vector<Buffer>& buffers, int gridX, int gridY = 1, int gridZ = 1);
 

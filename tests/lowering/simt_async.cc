@@ -1,0 +1,392 @@
+#include "tests/lowering/simt_async.h"
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+
+#include "lowering/passes/async_ptx.h"
+
+namespace tile::lowering::sim::async {
+
+namespace ptx = tile::lowering::ptx;
+
+namespace {
+
+// The simulator's tensor map: fields at these byte offsets of its 128 bytes. Address, extents
+// and stride 0 mean "not set" (a template the kernel did not fill in).
+constexpr int kAddress = 0;    // u64 global address of element (0, 0)
+constexpr int kDim0 = 8;       // u32 columns (ord 0, innermost)
+constexpr int kDim1 = 12;      // u32 rows
+constexpr int kStride0 = 16;   // u64 bytes from one row to the next
+constexpr int kBoxCols = 24;   // u32
+constexpr int kBoxRows = 28;   // u32
+constexpr int kElemBytes = 32;  // u32
+constexpr int kSwizzle = 36;   // u32 swizzle span in bytes (128)
+constexpr int kMagic = 40;     // u32
+constexpr uint32_t kMagicValue = 0x50414d54;  // "TMAP"
+
+// PTX limits: arrival count and tx count are 20-bit.
+constexpr int64_t kMaxCount = (int64_t(1) << 20) - 1;
+
+template <typename T>
+T field(const uint8_t* map, int off) {
+  T v;
+  std::memcpy(&v, map + off, sizeof(T));
+  return v;
+}
+template <typename T>
+void setField(uint8_t* map, int off, T v) {
+  std::memcpy(map + off, &v, sizeof(T));
+}
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+std::string at(uint64_t off) { return "smem offset " + std::to_string(off); }
+
+}  // namespace
+
+void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows) {
+  std::memset(dst, 0, ptx::kTensorMapBytes);
+  setField<uint32_t>(dst, kBoxCols, uint32_t(boxCols));
+  setField<uint32_t>(dst, kBoxRows, uint32_t(boxRows));
+  setField<uint32_t>(dst, kElemBytes, elemType == ptx::kTmaBf16 || elemType == ptx::kTmaF16 ? 2 : 0);
+  setField<uint32_t>(dst, kSwizzle, 128);
+  setField<uint32_t>(dst, kMagic, kMagicValue);
+}
+
+bool isAsyncAsm(llvm::StringRef text) {
+  for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierWaitParity,
+                        ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
+                        ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync})
+    if (text == s) return true;
+  return false;
+}
+
+// ---- bookkeeping ---------------------------------------------------------------------------
+void Model::use() {
+  if (used_) return;
+  used_ = true;
+  bytes_.assign(mem_.smem().size(), AsyncByte{});
+  observed_.assign(size_t(threads_), {});
+  acquired_.assign(size_t(threads_), {});
+}
+
+// A shared operand is a 32-bit shared-window address: the byte offset into shared memory
+// (a truncated ptr<3>; a tagged pointer that was not truncated is accepted too).
+uint64_t Model::smemOperand(uint64_t w, int bytes, const char* what) {
+  w &= ~kSmemTag;
+  if (w + uint64_t(bytes) > mem_.smem().size())
+    throw Error(std::string(what) + " at " + at(w) + " is outside shared memory");
+  return w;
+}
+
+int64_t Model::observed(int t, uint64_t bar) const {
+  auto it = observed_[size_t(t)].find(bar);
+  return it == observed_[size_t(t)].end() ? 0 : it->second;
+}
+
+// Ordinary accesses must not touch a live mbarrier or a TMA destination before the copy
+// landed, and a thread may use landed bytes only once it has seen the phase complete (its own
+// wait, or a gpu.barrier after someone's wait).
+void Model::checkAccessSlow(int t, uint64_t off, int bytes, bool write) {
+  for (uint64_t i = off; i < off + uint64_t(bytes) && i < bytes_.size(); ++i) {
+    const AsyncByte& a = bytes_[i];
+    if (a.barrier >= 0)
+      throw Error(std::string("ordinary shared memory ") + (write ? "write to" : "read of") + " the live mbarrier at " +
+                  at(uint64_t(a.barrier)));
+    if (a.tmaPending >= 0)
+      throw Error(std::string("shared memory ") + (write ? "write to" : "read of") +
+                  " a TMA destination before its mbarrier wait (" + at(i) + ", barrier at " +
+                  at(uint64_t(a.tmaPending)) + ", thread " + std::to_string(t) + ")");
+    if (a.landedEpoch == mem_.epoch() && observed(t, uint64_t(a.landedBarrier)) <= a.landedPhase)
+      throw Error("shared memory access to TMA data (" + at(i) + ") by thread " + std::to_string(t) +
+                  ", which neither waited on its mbarrier (" + at(uint64_t(a.landedBarrier)) +
+                  ") nor passed a barrier since");
+  }
+}
+
+Model::MBarrier& Model::barrier(int t, uint64_t off) {
+  auto it = barriers_.find(off);
+  if (it == barriers_.end() || !it->second.live)
+    throw Error("use of an mbarrier that is not initialised (or was invalidated) at " + at(off));
+  MBarrier& b = it->second;
+  // mbarrier.init is an ordinary write of the object: other threads see it after a barrier.
+  if (b.initThread != t && b.initEpoch == mem_.epoch())
+    throw Error("mbarrier at " + at(off) + " used by thread " + std::to_string(t) + " before a barrier after its init by thread " +
+                std::to_string(b.initThread));
+  return b;
+}
+
+// A phase completes when its arrivals are all in and its tx count is 0. A negative tx count is
+// legal while arrivals are outstanding (complete_tx may overtake expect_tx), but with all
+// arrivals in it means the copies brought more bytes than announced: on the GPU the phase would
+// already have completed while they were still landing.
+void Model::settle(uint64_t off, MBarrier& b) {
+  if (b.pending != 0) return;
+  if (b.tx < 0)
+    throw Error("mbarrier transaction count went negative with all arrivals in (barrier at " + at(off) + ", phase " +
+                std::to_string(b.phase) + ", tx " + std::to_string(b.tx) +
+                "): arrive.expect_tx announced fewer bytes than the copies deliver, so the phase would complete early");
+  if (b.tx == 0) {
+    ++b.phase;
+    b.pending = b.count;
+  }
+}
+
+// The copies queued on a barrier land, in issue order, each completing its bytes.
+void Model::deliver(uint64_t off, MBarrier& b) {
+  std::vector<Copy> copies = std::move(b.inflight);
+  b.inflight.clear();
+  std::vector<uint8_t>& smem = mem_.smem();
+  std::vector<ByteState>& meta = mem_.smemMeta();
+  int64_t phase = b.phase;
+  for (Copy& c : copies) {
+    // All copies issued before the wait belong to the phase in progress; one landing after it
+    // completed means the phase completed while copies were still landing.
+    if (b.phase != phase)
+      throw Error("mbarrier phase completed before all its TMA copies landed (barrier at " + at(off) + ", phase " +
+                  std::to_string(phase) + "): arrive.expect_tx announced fewer bytes than the copies deliver");
+    std::memcpy(&smem[c.dst], c.data.data(), c.data.size());
+    for (uint64_t i = c.dst; i < c.dst + c.data.size(); ++i) {
+      bytes_[i].tmaPending = -1;
+      bytes_[i].landedBarrier = int32_t(off);
+      bytes_[i].landedPhase = b.phase;
+      bytes_[i].landedEpoch = mem_.epoch();
+      // Ordered before the waiting threads' accesses by the mbarrier, not by a writer thread.
+      meta[i].writer = -1;
+      meta[i].writeEpoch = -1;
+    }
+    b.tx -= int64_t(c.data.size());
+    settle(off, b);
+  }
+}
+
+// ---- mbarrier ops --------------------------------------------------------------------------
+// Re-initialising a live barrier is an error: the PTX ISA has mbarrier.inval end an object's
+// life before its memory is used again, and an init over a live one would drop its phase and
+// any copy still completing on it.
+void Model::init(int t, uint64_t off, uint32_t count) {
+  if (off % 8) throw Error("mbarrier at " + at(off) + " is not 8-byte aligned");
+  for (uint64_t i = off; i < off + 8; ++i)
+    if (bytes_[i].barrier >= 0)
+      throw Error("mbarrier.init over the live mbarrier at " + at(uint64_t(bytes_[i].barrier)) + " (no mbarrier.inval before)");
+  if (count < 1 || count > kMaxCount) throw Error("mbarrier.init with count " + std::to_string(count));
+  uint64_t word = count;
+  mem_.sharedWrite(t, off, reinterpret_cast<const uint8_t*>(&word), 8);  // races like any store
+  for (uint64_t i = off; i < off + 8; ++i) bytes_[i].barrier = int32_t(off);
+  MBarrier& b = barriers_[off];
+  b = MBarrier{};
+  b.live = true;
+  b.count = b.pending = count;
+  b.initThread = t;
+  b.initEpoch = mem_.epoch();
+  for (auto& seen : observed_) seen.erase(off);
+}
+
+void Model::inval(int t, uint64_t off) {
+  MBarrier& b = barrier(t, off);
+  if (!b.inflight.empty()) throw Error("mbarrier.inval of the barrier at " + at(off) + " with a TMA copy still completing on it");
+  b.live = false;
+  for (uint64_t i = off; i < off + 8; ++i) bytes_[i].barrier = -1;
+  uint64_t zero = 0;
+  mem_.sharedWrite(t, off, reinterpret_cast<const uint8_t*>(&zero), 8);  // the bytes are ordinary again
+}
+
+// Threads step together, so a wait that is not yet satisfied cannot be satisfied by a later op
+// of another thread: first the copies already issued on the barrier land, then, if the phase
+// still has not completed, the wait would spin forever.
+void Model::wait(int t, uint64_t off, int parity) {
+  MBarrier& b = barrier(t, off);
+  auto done = [&] { return (b.phase & 1) != parity; };
+  if (!done()) deliver(off, b);
+  if (!done())
+    throw Error("mbarrier wait can never complete: barrier at " + at(off) + ", parity " + std::to_string(parity) + ", phase " +
+                std::to_string(b.phase) + ", arrivals pending " + std::to_string(b.pending) + ", tx pending " +
+                std::to_string(b.tx) + " (thread " + std::to_string(t) + ")");
+  observed_[size_t(t)][off] = b.phase;
+}
+
+// ---- tensor maps ---------------------------------------------------------------------------
+void Model::editMap(int t, uint64_t map, int field, uint64_t value, int bytes) {
+  if (map % ptx::kTensorMapBytes) throw Error("tensormap.replace on a tensor map at " + at(map) + ", not 128-byte aligned");
+  mem_.sharedWrite(t, map + uint64_t(field), reinterpret_cast<const uint8_t*>(&value), bytes);
+}
+
+// tensormap.cp_fenceproxy is .sync.aligned: each warp that reaches it executes it once, with
+// all its lanes, copying the map from shared memory to its global slot.
+void Model::publish(const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active) {
+  std::vector<ByteState>& meta = mem_.smemMeta();
+  for (int w0 = 0; w0 < threads_; w0 += kLanes) {
+    int lanes = 0;
+    for (int l = 0; l < kLanes; ++l) lanes += active[size_t(w0 + l)];
+    if (lanes == 0) continue;
+    int warp = w0 / kLanes;
+    if (lanes != kLanes)
+      throw Error("tensormap.cp_fenceproxy is warp-collective (.sync.aligned): warp " + std::to_string(warp) +
+                  " executed it with " + std::to_string(lanes) + " of 32 lanes");
+    for (int l = 1; l < kLanes; ++l)
+      if (ops[0][size_t(w0 + l)] != ops[0][size_t(w0)] || ops[1][size_t(w0 + l)] != ops[1][size_t(w0)])
+        throw Error("tensormap.cp_fenceproxy: the lanes of warp " + std::to_string(warp) + " disagree on its addresses");
+    uint64_t dst = ops[0][size_t(w0)];
+    uint64_t src = smemOperand(ops[1][size_t(w0)], ptx::kTensorMapBytes, "tensor map");
+    if (src % ptx::kTensorMapBytes) throw Error("tensor map published from " + at(src) + ", not 128-byte aligned");
+    if (wsTemplates_ == 0) throw Error("tensor map published by a kernel without the tile.tma_templates attribute");
+    uint64_t rel = dst - wsBase_;
+    uint64_t first = uint64_t(1 + wsBlock_) * uint64_t(wsTemplates_);
+    if (dst < wsBase_ || rel % ptx::kTensorMapBytes || rel / ptx::kTensorMapBytes < first ||
+        rel / ptx::kTensorMapBytes >= first + uint64_t(wsTemplates_))
+      throw Error("tensor map published to " + hex(dst) + ", not one of block " + std::to_string(wsBlock_) +
+                  "'s workspace slots");
+    // The warp reads the map: lanes of the warp are ordered by bar.warp.sync, other warps'
+    // writes need a gpu.barrier.
+    int64_t epoch = mem_.epoch();
+    for (uint64_t i = src; i < src + ptx::kTensorMapBytes; ++i) {
+      checkAccessSlow(w0, i, 1, false);
+      ByteState& m = meta[i];
+      if (m.pendingThread >= 0) throw Error("tensor map published from a cp.async destination still pending");
+      if (m.writer >= 0 && m.writer / kLanes != warp && m.writeEpoch == epoch)
+        throw Error("shared memory race: warp " + std::to_string(warp) + " publishes a tensor map that thread " +
+                    std::to_string(m.writer) + " wrote without a barrier");
+      if (m.readEpoch == epoch && m.reader != w0) m.manyReaders = true;
+      else if (m.readEpoch != epoch) m.manyReaders = false;
+      m.reader = w0;
+      m.readEpoch = epoch;
+    }
+    std::memcpy(mem_.global(dst, ptx::kTensorMapBytes), &mem_.smem()[src], ptx::kTensorMapBytes);
+    published_[dst] = Published{++version_, warp, epoch};
+  }
+}
+
+// ---- TMA -----------------------------------------------------------------------------------
+void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row, uint64_t barOff) {
+  MBarrier& bar = barrier(t, barOff);
+  auto pub = published_.find(map);
+  if (pub == published_.end())
+    throw Error("TMA through a tensor map that was not published/acquired: nothing was published to " + hex(map) +
+                " in this block");
+  auto acq = acquired_[size_t(t)].find(map);
+  if (acq == acquired_[size_t(t)].end() || acq->second != pub->second.version)
+    throw Error("TMA through a tensor map that was not published/acquired: thread " + std::to_string(t) +
+                " did not acquire the map at " + hex(map) + " after its latest publish");
+  const uint8_t* m = mem_.global(map, ptx::kTensorMapBytes);
+  auto bad = [&](const std::string& why) { return Error("TMA through the tensor map at " + hex(map) + ": " + why); };
+  if (field<uint32_t>(m, kMagic) != kMagicValue) throw bad("not a copy of a workspace template");
+  uint64_t address = field<uint64_t>(m, kAddress), stride = field<uint64_t>(m, kStride0);
+  int64_t dim0 = field<uint32_t>(m, kDim0), dim1 = field<uint32_t>(m, kDim1);
+  int boxCols = int(field<uint32_t>(m, kBoxCols)), boxRows = int(field<uint32_t>(m, kBoxRows));
+  int eb = int(field<uint32_t>(m, kElemBytes));
+  if (address == 0) throw bad("global address not set");
+  if (address % 16) throw bad("global address " + hex(address) + " not 16-byte aligned");
+  if (dim0 < 1 || dim1 < 1) throw bad("global dims not set (" + std::to_string(dim0) + " x " + std::to_string(dim1) + ")");
+  if (stride == 0 || stride % 16) throw bad("row stride " + std::to_string(stride) + " is not a non-zero multiple of 16");
+  if (boxCols * eb != ptx::kTmaBoxBytes || field<uint32_t>(m, kSwizzle) != 128 || boxRows < 1 || boxRows > 256)
+    throw bad("box is not 128-byte rows in the 128-byte swizzle");
+  if (dst % 1024)
+    throw Error("TMA destination at " + at(dst) + " is not 1024-byte aligned (the 128-byte swizzle would not match)");
+  uint64_t size = uint64_t(boxRows) * ptx::kTmaBoxBytes;
+  smemOperand(dst, int(size), "TMA destination");
+  // The destination must be free: no copy or barrier there, and no other thread's access
+  // since the last gpu.barrier (the consumers' hand-over of the buffer).
+  std::vector<ByteState>& meta = mem_.smemMeta();
+  int64_t epoch = mem_.epoch();
+  for (uint64_t i = dst; i < dst + size; ++i) {
+    if (bytes_[i].barrier >= 0) throw Error("TMA into the live mbarrier at " + at(uint64_t(bytes_[i].barrier)));
+    if (bytes_[i].tmaPending >= 0) throw Error("TMA into " + at(i) + ", which another TMA copy is still filling");
+    const ByteState& s = meta[i];
+    if (s.pendingThread >= 0) throw Error("TMA into " + at(i) + ", a cp.async destination still pending");
+    if (s.readEpoch == epoch && (s.reader != t || s.manyReaders))
+      throw Error("shared memory race: TMA issued into " + at(i) + ", which another thread read since the last barrier");
+    if (s.writer >= 0 && s.writer != t && s.writeEpoch == epoch)
+      throw Error("shared memory race: TMA issued into " + at(i) + ", which thread " + std::to_string(s.writer) +
+                  " wrote since the last barrier");
+  }
+  // The box as it will land: row r at r * 128, its 16-byte unit u at unit u ^ (r % 8); zero
+  // outside the tensor (those bytes still count as transaction bytes).
+  Copy c{dst, std::vector<uint8_t>(size, 0), t};
+  for (int r = 0; r < boxRows; ++r) {
+    int64_t gr = int64_t(row) + r;
+    if (gr < 0 || gr >= dim1) continue;
+    for (int k = 0; k < boxCols; ++k) {
+      int64_t gc = int64_t(col) + k;
+      if (gc < 0 || gc >= dim0) continue;
+      int byte = k * eb;
+      size_t to = size_t(r) * 128 + size_t(((byte / 16) ^ (r % 8)) * 16 + byte % 16);
+      std::memcpy(&c.data[to], mem_.global(address + uint64_t(gr) * stride + uint64_t(gc * eb), eb), size_t(eb));
+    }
+  }
+  for (uint64_t i = dst; i < dst + size; ++i) bytes_[i].tmaPending = int32_t(barOff);
+  bar.inflight.push_back(std::move(c));
+}
+
+// ---- dispatch ------------------------------------------------------------------------------
+void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active) {
+  use();
+  auto each = [&](const std::function<void(int)>& fn) {
+    for (int t = 0; t < threads_; ++t)
+      if (active[size_t(t)]) fn(t);
+  };
+  auto u = [&](int i, int t) { return ops[size_t(i)][size_t(t)]; };
+  if (text == ptx::kWarpSync) {
+    // A no-op in lock step, but the mask -1 names every lane: all must reach it.
+    for (int w0 = 0; w0 < threads_; w0 += kLanes) {
+      int lanes = 0;
+      for (int l = 0; l < kLanes; ++l) lanes += active[size_t(w0 + l)];
+      if (lanes != 0 && lanes != kLanes)
+        throw Error("bar.warp.sync -1 reached by " + std::to_string(lanes) + " of 32 lanes of warp " + std::to_string(w0 / kLanes));
+    }
+    return;
+  }
+  if (text == ptx::kTensorMapPublish) return publish(ops, active);
+  if (text == ptx::kMbarrierInit)
+    return each([&](int t) { init(t, smemOperand(u(0, t), 8, "mbarrier"), uint32_t(u(1, t))); });
+  if (text == ptx::kMbarrierInval) return each([&](int t) { inval(t, smemOperand(u(0, t), 8, "mbarrier")); });
+  if (text == ptx::kMbarrierArriveExpectTx)
+    return each([&](int t) {
+      uint64_t off = smemOperand(u(0, t), 8, "mbarrier");
+      MBarrier& b = barrier(t, off);
+      b.tx += int64_t(uint32_t(u(1, t)));
+      if (b.tx > kMaxCount) throw Error("mbarrier tx count above 2^20 - 1 at " + at(off));
+      if (b.pending == 0)
+        throw Error("mbarrier arrival beyond its count at " + at(off) + " (count " + std::to_string(b.count) + ", phase " +
+                    std::to_string(b.phase) + ")");
+      --b.pending;
+      settle(off, b);
+    });
+  if (text == ptx::kMbarrierWaitParity)
+    return each([&](int t) { wait(t, smemOperand(u(0, t), 8, "mbarrier"), int(u(1, t) & 1)); });
+  if (text == ptx::kTmaLoad2d)
+    return each([&](int t) {
+      tmaLoad(t, smemOperand(u(0, t), 1, "TMA destination"), u(1, t), int32_t(uint32_t(u(2, t))), int32_t(uint32_t(u(3, t))),
+              smemOperand(u(4, t), 8, "mbarrier"));
+    });
+  if (text == ptx::kTensorMapAcquire)
+    return each([&](int t) {
+      // The acquire sees a publish by its own warp, or one before the last gpu.barrier.
+      auto p = published_.find(u(0, t));
+      if (p != published_.end() && (p->second.warp == t / kLanes || p->second.epoch < mem_.epoch()))
+        acquired_[size_t(t)][u(0, t)] = p->second.version;
+    });
+  struct Edit {
+    const char* text;
+    int field, bytes;
+  };
+  for (Edit e : {Edit{ptx::kTensorMapSetAddress, kAddress, 8}, Edit{ptx::kTensorMapSetDim0, kDim0, 4},
+                 Edit{ptx::kTensorMapSetDim1, kDim1, 4}, Edit{ptx::kTensorMapSetStride0, kStride0, 8}})
+    if (text == e.text)
+      return each([&](int t) {
+        editMap(t, smemOperand(u(0, t), ptx::kTensorMapBytes, "tensor map"), e.field, u(1, t) & (e.bytes == 8 ? ~uint64_t(0) : 0xffffffffu),
+                e.bytes);
+      });
+  throw Error("unsupported async asm " + text.str());
+}
+
+void Model::finish() {
+  for (auto& [off, b] : barriers_)
+    if (!b.inflight.empty())
+      throw Error("the kernel ended with a TMA copy in flight: no wait on the mbarrier at " + at(off) + " received it");
+}
+
+}  // namespace tile::lowering::sim::async

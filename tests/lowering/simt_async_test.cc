@@ -1,0 +1,410 @@
+// The simulator's model of TMA copies, mbarriers and in-kernel tensor maps (simt_async.h), on
+// hand-written gpu.func kernels in the shape the lowering emits. The asm strings are those of
+// lowering/passes/async_ptx.h, written into the MLIR text from the C++ constants.
+//
+// One kernel, built from options: warp 0 makes the block's tensor map from the workspace
+// template and publishes it, thread 0 acquires it and inits an mbarrier; then two rounds, each
+// TMA-loading a 64 x 128 bf16 tile (two 64-column boxes, one barrier) partly outside the
+// tensor, waiting on the barrier (parity 0, then 1) and copying the tile, un-swizzled, to an
+// output buffer. The correct kernel must reproduce the tensor with zeros outside it; each
+// mutation must fail with its own message.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+
+#include "dsl/ir/TileDialect.h"
+#include "lowering/passes/async_ptx.h"
+#include "lowering/pipeline.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "tests/lowering/simt_sim.h"
+
+namespace sim = tile::lowering::sim;
+namespace ptx = tile::lowering::ptx;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Shared memory: tensor map at 0, mbarrier at 128, the tile (two boxes of 64 rows x 128 B)
+// at 1024.
+constexpr int kRows = 100, kCols = 150, kStride = 160;  // the tensor, per block (elements)
+constexpr int kTileRows = 64, kTileCols = 128, kBoxBytes = kTileRows * 128;
+constexpr int kThreads = 128;
+
+struct Options {
+  int templates = 1;             // entries of tile.tma_templates (the kernel uses template 0)
+  bool copyTemplate = true;      // lane 0 copies the template into shared memory
+  bool setDim1 = true;
+  int dim1Extra = 0;             // rows beyond the tensor claimed by the map
+  bool publish = true;
+  bool publishLane0Only = false;  // publish inside lane 0's branch instead of by the warp
+  bool warpSyncLane0Only = false;
+  bool acquire = true;
+  bool acquireBeforePublish = false;
+  bool slotOfBlock0 = false;     // every block publishes into block 0's slot
+  bool tmaThroughTemplate = false;
+  bool barrierAfterInit = true;
+  bool initTwice = false;
+  bool invalBetweenInits = false;
+  bool storeToBarrier = false;
+  bool expectTx = true;
+  int expectBytes = 2 * kBoxBytes;
+  bool extraArrive = false;
+  int bufOffset = 1024;
+  int parity[2] = {0, 1};
+  bool readBeforeWait = false;   // round 1 reads the tile before its wait
+  bool onlyThread0Waits = false;  // round 1
+  bool barrierBeforeReissue = true;
+  bool round2Wait = true, round2Reads = true;
+  bool invalAtEnd = true;
+};
+
+std::string quoted(const char* s) {
+  std::string out = "\"";
+  for (const char* p = s; *p; ++p) {
+    if (*p == '"' || *p == '\\') out += '\\', out += *p;
+    else if (*p == '\n') out += "\\n";
+    else if (*p == '\t') out += "\\t";
+    else out += *p;
+  }
+  return out + "\"";
+}
+
+// llvm.inline_asm of `text` on (value, type) operands, no results.
+std::string inlineAsm(const char* text, const std::string& constraints,
+                      const std::vector<std::pair<std::string, std::string>>& operands) {
+  std::string vals, types;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    vals += (i ? ", " : " ") + operands[i].first;
+    types += (i ? ", " : "") + operands[i].second;
+  }
+  return "llvm.inline_asm has_side_effects " + quoted(text) + ", \"" + constraints + "\"" + vals + " : (" + types + ") -> ()\n";
+}
+
+void replaceAll(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+}
+
+std::string kernel(const Options& o) {
+  std::string n = std::to_string(o.templates);
+  std::string templates;
+  for (int k = 0; k < o.templates; ++k) templates += std::string(k ? ", " : "") + (k ? "array<i32: 1, 64, 32>" : "array<i32: 0, 64, 64>");
+  int smemBytes = o.bufOffset + 2 * kBoxBytes;
+  std::string s = R"(
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    llvm.mlir.global external @tile_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
+    gpu.func @tma_copy(%in: !llvm.ptr, %out: !llvm.ptr, %rows: i32, %cols: i32, %stride: i64, %batch: i64,
+                       %col1: i32, %row1: i32, %col2: i32, %row2: i32, %rstep: i32, %ws: !llvm.ptr) kernel
+        attributes {known_block_size = array<i32: 128, 1, 1>, tile.num_warps = 4 : i32,
+                    tile.smem_bytes = )" + std::to_string(smemBytes) + R"( : i32, tile.tma_templates = [)" + templates + R"(]} {
+      %c0 = arith.constant 0 : i32
+      %c1 = arith.constant 1 : i32
+      %c2 = arith.constant 2 : i32
+      %c3 = arith.constant 3 : i32
+      %c6 = arith.constant 6 : i32
+      %c7 = arith.constant 7 : i32
+      %c16 = arith.constant 16 : i32
+      %c32 = arith.constant 32 : i32
+      %c63 = arith.constant 63 : i32
+      %c64 = arith.constant 64 : i32
+      %c127 = arith.constant 127 : i32
+      %c128 = arith.constant 128 : i32
+      %c8192 = arith.constant 8192 : i32
+      %c_tile_elems = arith.constant )" + std::to_string(kTileRows * kTileCols) + R"( : i32
+      %c_buf = arith.constant )" + std::to_string(o.bufOffset) + R"( : i32
+      %c_expect = arith.constant )" + std::to_string(o.expectBytes) + R"( : i32
+      %c_dim1_extra = arith.constant )" + std::to_string(o.dim1Extra) + R"( : i32
+      %c_par0 = arith.constant )" + std::to_string(o.parity[0]) + R"( : i32
+      %c_par1 = arith.constant )" + std::to_string(o.parity[1]) + R"( : i32
+      %c1_i64 = arith.constant 1 : i64
+      %c128_i64 = arith.constant 128 : i64
+      %c_n_i64 = arith.constant )" + n + R"( : i64
+      %zero_i64 = arith.constant 0 : i64
+      %smem = llvm.mlir.addressof @tile_smem : !llvm.ptr<3>
+      %tidx = gpu.thread_id x
+      %tid = arith.index_cast %tidx : index to i32
+      %bidx = gpu.block_id x
+      %bx = arith.index_cast %bidx : index to i32
+      %is_t0 = arith.cmpi eq, %tid, %c0 : i32
+      %is_w0 = arith.cmpi ult, %tid, %c32 : i32
+      %smem_i64 = llvm.ptrtoint %smem : !llvm.ptr<3> to i64
+      %smem_i32 = arith.trunci %smem_i64 : i64 to i32
+      %map = arith.addi %smem_i32, %c0 : i32
+      %bar = arith.addi %smem_i32, %c128 : i32
+      %buf = arith.addi %smem_i32, %c_buf : i32
+      %buf_hi = arith.addi %buf, %c8192 : i32
+      %bar_ptr = llvm.getelementptr %smem[128] : (!llvm.ptr<3>) -> !llvm.ptr<3>, i8
+      %bx_i64 = arith.extui %bx : i32 to i64
+      %ws_i64 = llvm.ptrtoint %ws : !llvm.ptr to i64
+      %slot_block = arith.addi %bx_i64, %c1_i64 : i64
+      %slot_block_used = )" + (o.slotOfBlock0 ? "arith.addi %c1_i64, %zero_i64" : "arith.addi %slot_block, %zero_i64") + R"( : i64
+      %slot_index = arith.muli %slot_block_used, %c_n_i64 : i64
+      %slot_off = arith.muli %slot_index, %c128_i64 : i64
+      %slot = arith.addi %ws_i64, %slot_off : i64
+      %tma_map = )" + (o.tmaThroughTemplate ? "arith.addi %ws_i64, %zero_i64" : "arith.addi %slot, %zero_i64") + R"( : i64
+      %in_i64 = llvm.ptrtoint %in : !llvm.ptr to i64
+      %block_off = arith.muli %bx_i64, %batch : i64
+      %base = arith.addi %in_i64, %block_off : i64
+      %dim1 = arith.addi %rows, %c_dim1_extra : i32
+      %row_shift = arith.muli %bx, %rstep : i32
+      %r1 = arith.addi %row1, %row_shift : i32
+      %r2 = arith.addi %row2, %row_shift : i32
+      %col1_hi = arith.addi %col1, %c64 : i32
+      %col2_hi = arith.addi %col2, %c64 : i32
+)";
+  std::string acquire = o.acquire ? inlineAsm(ptx::kTensorMapAcquire, "l", {{"%slot", "i64"}}) : "";
+  std::string publish = o.publish ? inlineAsm(ptx::kTensorMapPublish, "l,r", {{"%slot", "i64"}, {"%map", "i32"}}) : "";
+  std::string warpSync = inlineAsm(ptx::kWarpSync, "", {});
+  if (o.acquireBeforePublish) s += "      scf.if %is_t0 {\n" + acquire + "      }\n";
+  // Warp 0 makes the map; lane 0 writes it.
+  s += "      scf.if %is_w0 {\n        scf.if %is_t0 {\n";
+  if (o.copyTemplate)
+    s += R"(
+          scf.for %i = %c0 to %c16 step %c1 : i32 {
+            %src = llvm.getelementptr %ws[%i] : (!llvm.ptr, i32) -> !llvm.ptr, i64
+            %word = llvm.load %src : !llvm.ptr -> i64
+            %dst = llvm.getelementptr %smem[%i] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i64
+            llvm.store %word, %dst : i64, !llvm.ptr<3>
+          }
+)";
+  s += inlineAsm(ptx::kTensorMapSetAddress, "r,l", {{"%map", "i32"}, {"%base", "i64"}});
+  s += inlineAsm(ptx::kTensorMapSetDim0, "r,r", {{"%map", "i32"}, {"%cols", "i32"}});
+  if (o.setDim1) s += inlineAsm(ptx::kTensorMapSetDim1, "r,r", {{"%map", "i32"}, {"%dim1", "i32"}});
+  s += inlineAsm(ptx::kTensorMapSetStride0, "r,l", {{"%map", "i32"}, {"%stride", "i64"}});
+  if (o.warpSyncLane0Only) s += warpSync;
+  if (o.publishLane0Only) s += publish;
+  s += "        }\n";
+  if (!o.warpSyncLane0Only) s += warpSync;
+  if (!o.publishLane0Only) s += publish;
+  s += "      }\n";
+  // Thread 0: acquire, barrier init.
+  s += "      scf.if %is_t0 {\n";
+  if (!o.acquireBeforePublish) s += acquire;
+  s += inlineAsm(ptx::kMbarrierInit, "r,r", {{"%bar", "i32"}, {"%c1", "i32"}});
+  if (o.invalBetweenInits) s += inlineAsm(ptx::kMbarrierInval, "r", {{"%bar", "i32"}});
+  if (o.initTwice) s += inlineAsm(ptx::kMbarrierInit, "r,r", {{"%bar", "i32"}, {"%c1", "i32"}});
+  if (o.storeToBarrier) s += "        llvm.store %zero_i64, %bar_ptr : i64, !llvm.ptr<3>\n";
+  s += "      }\n";
+  if (o.barrierAfterInit) s += "      gpu.barrier\n";
+
+  for (int round = 0; round < 2; ++round) {
+    std::string col = round ? "%col2" : "%col1", row = round ? "%r2" : "%r1";
+    std::string colHi = round ? "%col2_hi" : "%col1_hi", parity = round ? "%c_par1" : "%c_par0";
+    if (round == 1 && o.barrierBeforeReissue) s += "      gpu.barrier\n";
+    s += "      scf.if %is_t0 {\n";
+    for (int a = 0; a < (o.extraArrive && round == 0 ? 2 : 1); ++a)
+      if (o.expectTx) s += inlineAsm(ptx::kMbarrierArriveExpectTx, "r,r", {{"%bar", "i32"}, {"%c_expect", "i32"}});
+    s += inlineAsm(ptx::kTmaLoad2d, "r,l,r,r,r", {{"%buf", "i32"}, {"%tma_map", "i64"}, {col, "i32"}, {row, "i32"}, {"%bar", "i32"}});
+    s += inlineAsm(ptx::kTmaLoad2d, "r,l,r,r,r", {{"%buf_hi", "i32"}, {"%tma_map", "i64"}, {colHi, "i32"}, {row, "i32"}, {"%bar", "i32"}});
+    s += "      }\n";
+    std::string wait = inlineAsm(ptx::kMbarrierWaitParity, "r,r", {{"%bar", "i32"}, {parity, "i32"}});
+    bool doWait = round == 0 || o.round2Wait, doReads = round == 0 || o.round2Reads;
+    bool waitLate = round == 0 && o.readBeforeWait;
+    if (doWait && !waitLate) s += round == 0 && o.onlyThread0Waits ? "      scf.if %is_t0 {\n" + wait + "      }\n" : wait;
+    // Element e = tid + 128 i of the 64 x 128 tile: row e / 128, column e % 128, in box
+    // column / 64 at byte 2 (column % 64), 16-byte unit swizzled with the row.
+    std::string loop = R"(
+      scf.for %i_R = %c0 to %c64 step %c1 : i32 {
+        %e_R = arith.muli %i_R, %c128 : i32
+        %el_R = arith.addi %e_R, %tid : i32
+        %row_R = arith.shrui %el_R, %c7 : i32
+        %colt_R = arith.andi %el_R, %c127 : i32
+        %box_R = arith.shrui %colt_R, %c6 : i32
+        %cb_R = arith.andi %colt_R, %c63 : i32
+        %unit_R = arith.shrui %cb_R, %c3 : i32
+        %sw_R = arith.andi %row_R, %c7 : i32
+        %unit_sw_R = arith.xori %unit_R, %sw_R : i32
+        %in_unit_R = arith.andi %cb_R, %c7 : i32
+        %box_off_R = arith.muli %box_R, %c8192 : i32
+        %row_off_R = arith.muli %row_R, %c128 : i32
+        %unit_off_R = arith.muli %unit_sw_R, %c16 : i32
+        %byte_off_R = arith.muli %in_unit_R, %c2 : i32
+        %o1_R = arith.addi %box_off_R, %row_off_R : i32
+        %o2_R = arith.addi %o1_R, %unit_off_R : i32
+        %o3_R = arith.addi %o2_R, %byte_off_R : i32
+        %o4_R = arith.addi %o3_R, %c_buf : i32
+        %p_R = llvm.getelementptr %smem[%o4_R] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+        %v_R = llvm.load %p_R : !llvm.ptr<3> -> i16
+        %blk2_R = arith.muli %bx, %c2 : i32
+        %slab_R = arith.addi %blk2_R, %c_round_R : i32
+        %slab_off_R = arith.muli %slab_R, %c_tile_elems : i32
+        %oi_R = arith.addi %slab_off_R, %el_R : i32
+        %q_R = llvm.getelementptr %out[%oi_R] : (!llvm.ptr, i32) -> !llvm.ptr, i16
+        llvm.store %v_R, %q_R : i16, !llvm.ptr
+      }
+)";
+    replaceAll(loop, "%c_round_R", round ? "%c1" : "%c0");
+    replaceAll(loop, "_R", "_r" + std::to_string(round));
+    if (doReads) s += loop;
+    if (doWait && waitLate) s += wait;
+  }
+  if (o.invalAtEnd) s += "      gpu.barrier\n      scf.if %is_t0 {\n" + inlineAsm(ptx::kMbarrierInval, "r", {{"%bar", "i32"}}) + "      }\n";
+  s += "      gpu.return\n    }\n  }\n}\n";
+  return s;
+}
+
+struct Module {
+  mlir::MLIRContext ctx;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  explicit Module(const std::string& text) {
+    mlir::DialectRegistry registry;
+    tile::ir::registerTileDialects(registry);
+    tile::lowering::registerLowering(registry);
+    ctx.appendDialectRegistry(registry);
+    ctx.loadAllAvailableDialects();
+    module = mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
+    if (!module) FAIL("kernel text does not parse:\n" << text);
+  }
+};
+
+struct Coords {
+  int col, row;
+};
+
+// Runs the kernel built from `o` over `blocks` blocks; on success checks the output tiles
+// against the tensor (zeros outside it). Returns the simulator's error.
+std::string runKernel(const Options& o, int blocks = 3, Coords round1 = {32, 64}, Coords round2 = {-16, -8},
+                      int rowStep = 3) {
+  Module m(kernel(o));
+  std::mt19937 gen(1234);
+  std::uniform_real_distribution<float> dist(0.5f, 2.0f);
+  size_t perBlock = size_t(kRows) * kStride;
+  sim::Buffer in, out;
+  in.bytes.resize(perBlock * blocks * 2);
+  std::vector<uint16_t> x(perBlock * blocks);
+  for (auto& v : x) v = sim::toBf16(dist(gen) * (gen() & 1 ? 1.0f : -1.0f));
+  std::memcpy(in.bytes.data(), x.data(), in.bytes.size());
+  size_t tile = size_t(kTileRows) * kTileCols;
+  out.bytes.assign(tile * 2 * blocks * 2, 0xFF);  // poisoned: 0xFFFF is a bf16 NaN
+  std::vector<sim::Buffer> bufs = {in, out};
+  std::string err = sim::run(*m.module, "tma_copy",
+                             {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(kRows), sim::Arg::i32(kCols),
+                              sim::Arg::i32(kStride * 2), sim::Arg::i32(int(perBlock * 2)), sim::Arg::i32(round1.col),
+                              sim::Arg::i32(round1.row), sim::Arg::i32(round2.col), sim::Arg::i32(round2.row),
+                              sim::Arg::i32(rowStep)},
+                             bufs, blocks);
+  if (!err.empty()) return err;
+  REQUIRE(bufs.size() == 2);  // the workspace is gone again
+  for (int b = 0; b < blocks; ++b)
+    for (int round = 0; round < 2; ++round) {
+      Coords c = round ? round2 : round1;
+      int row0 = c.row + b * rowStep;
+      for (int r = 0; r < kTileRows; ++r)
+        for (int k = 0; k < kTileCols; ++k) {
+          int gr = row0 + r, gc = c.col + k;
+          uint16_t want = gr >= 0 && gr < kRows && gc >= 0 && gc < kCols ? x[size_t(b) * perBlock + size_t(gr) * kStride + size_t(gc)] : 0;
+          uint16_t got;
+          std::memcpy(&got, &bufs[1].bytes[((size_t(b) * 2 + size_t(round)) * tile + size_t(r) * kTileCols + size_t(k)) * 2], 2);
+          if (got != want) {
+            INFO("block " << b << " round " << round << " row " << r << " col " << k);
+            REQUIRE(got == want);
+          }
+        }
+    }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("TMA: tensor map from the workspace template, two rounds on one mbarrier, out-of-bounds fill", "[simt][tma]") {
+  Options o;
+  REQUIRE(runKernel(o) == "");
+  // Per-block slots with two templates, a negative column in round 1 and rows past the end
+  // in round 2.
+  o.templates = 2;
+  REQUIRE(runKernel(o, 2, {-40, 10}, {90, 80}, 7) == "");
+  // Wholly outside the tensor: all zeros, still all of the transaction bytes.
+  REQUIRE(runKernel(Options{}, 1, {200, 0}, {0, -64}, 0) == "");
+  // Re-initialisation after mbarrier.inval is allowed.
+  o = Options{};
+  o.initTwice = o.invalBetweenInits = true;
+  REQUIRE(runKernel(o) == "");
+}
+
+TEST_CASE("TMA mutations: mbarrier transaction accounting", "[simt][tma]") {
+  Options o;
+  o.expectTx = false;
+  REQUIRE_THAT(runKernel(o), Contains("mbarrier wait can never complete") && Contains("arrivals pending 1"));
+  o = Options{};
+  o.expectBytes = kBoxBytes;  // one box's bytes for two boxes
+  REQUIRE_THAT(runKernel(o), Contains("arrive.expect_tx announced fewer bytes than the copies deliver"));
+  o = Options{};
+  o.expectBytes = 3 * kBoxBytes;
+  REQUIRE_THAT(runKernel(o), Contains("mbarrier wait can never complete") && Contains("tx pending 8192"));
+  o = Options{};
+  o.extraArrive = true;
+  REQUIRE_THAT(runKernel(o), Contains("mbarrier arrival beyond its count"));
+}
+
+TEST_CASE("TMA mutations: waits and the buffer's hand-over", "[simt][tma]") {
+  Options o;
+  o.parity[1] = 0;  // the second round waits for the phase that already completed
+  REQUIRE_THAT(runKernel(o), Contains("shared memory read of a TMA destination before its mbarrier wait"));
+  o = Options{};
+  o.parity[0] = 1;  // parity 1 of a fresh barrier counts as the phase before phase 0: no wait
+  REQUIRE_THAT(runKernel(o), Contains("shared memory read of a TMA destination before its mbarrier wait"));
+  o = Options{};
+  o.readBeforeWait = true;
+  REQUIRE_THAT(runKernel(o), Contains("shared memory read of a TMA destination before its mbarrier wait"));
+  o = Options{};
+  o.onlyThread0Waits = true;
+  REQUIRE_THAT(runKernel(o), Contains("which neither waited on its mbarrier"));
+  o = Options{};
+  o.barrierBeforeReissue = false;
+  REQUIRE_THAT(runKernel(o), Contains("shared memory race: TMA issued into"));
+  o = Options{};
+  o.round2Wait = o.round2Reads = false;
+  REQUIRE_THAT(runKernel(o), Contains("mbarrier.inval of the barrier at smem offset 128 with a TMA copy still completing"));
+  o.invalAtEnd = false;
+  REQUIRE_THAT(runKernel(o), Contains("the kernel ended with a TMA copy in flight"));
+  o = Options{};
+  o.bufOffset = 512;
+  REQUIRE_THAT(runKernel(o), Contains("not 1024-byte aligned"));
+}
+
+TEST_CASE("TMA mutations: mbarrier life cycle", "[simt][tma]") {
+  Options o;
+  o.barrierAfterInit = false;
+  REQUIRE_THAT(runKernel(o), Contains("before a barrier after its init by thread 0"));
+  o = Options{};
+  o.initTwice = true;
+  REQUIRE_THAT(runKernel(o), Contains("mbarrier.init over the live mbarrier"));
+  o = Options{};
+  o.storeToBarrier = true;
+  REQUIRE_THAT(runKernel(o), Contains("ordinary shared memory write to the live mbarrier"));
+}
+
+TEST_CASE("TMA mutations: tensor maps", "[simt][tma]") {
+  Options o;
+  o.acquire = false;
+  REQUIRE_THAT(runKernel(o), Contains("TMA through a tensor map that was not published/acquired") && Contains("did not acquire"));
+  o = Options{};
+  o.acquireBeforePublish = true;
+  REQUIRE_THAT(runKernel(o), Contains("TMA through a tensor map that was not published/acquired") && Contains("did not acquire"));
+  o = Options{};
+  o.publish = false;
+  REQUIRE_THAT(runKernel(o), Contains("TMA through a tensor map that was not published/acquired") && Contains("nothing was published"));
+  o = Options{};
+  o.tmaThroughTemplate = true;
+  REQUIRE_THAT(runKernel(o), Contains("TMA through a tensor map that was not published/acquired"));
+  o = Options{};
+  o.publishLane0Only = true;
+  REQUIRE_THAT(runKernel(o), Contains("warp-collective") && Contains("1 of 32 lanes"));
+  o = Options{};
+  o.warpSyncLane0Only = true;
+  REQUIRE_THAT(runKernel(o), Contains("bar.warp.sync -1 reached by 1 of 32 lanes"));
+  o = Options{};
+  o.slotOfBlock0 = true;
+  REQUIRE_THAT(runKernel(o), Contains("not one of block 1's workspace slots"));
+  o = Options{};
+  o.copyTemplate = false;
+  REQUIRE_THAT(runKernel(o), Contains("not a copy of a workspace template"));
+  o = Options{};
+  o.setDim1 = false;
+  REQUIRE_THAT(runKernel(o), Contains("global dims not set"));
+  o = Options{};
+  o.dim1Extra = 8;  // the last block's map reaches past its buffer
+  REQUIRE_THAT(runKernel(o), Contains("global access out of bounds"));
+}
