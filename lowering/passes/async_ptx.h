@@ -36,6 +36,9 @@ constexpr const char* kMbarrierInit = "mbarrier.init.shared::cta.b64 [$0], $1;";
 constexpr const char* kMbarrierInval = "mbarrier.inval.shared::cta.b64 [$0];";
 // One arrival that also expects $1 more transaction bytes in the current phase.
 constexpr const char* kMbarrierArriveExpectTx = "mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;";
+// One arrival on barrier $0 (release: this thread's earlier shared-memory accesses are ordered
+// before whatever a thread that waits for the phase does next).
+constexpr const char* kMbarrierArrive = "mbarrier.arrive.shared::cta.b64 _, [$0];";
 // Blocks until the phase of parity $1 (0 or 1) of barrier $0 has completed.
 constexpr const char* kMbarrierWaitParity =
     "{\n\t.reg .pred p;\n\tWAIT_${:uid}:\n\t"
