@@ -26,7 +26,7 @@
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c4096_i32
-// CHECK-NEXT: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// CHECK: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [$0], [$1, {$2, $3}], [$4];", "r,l,r,r,r" {{.*}}, %c0_i32,
 // CHECK: } else {
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
@@ -37,7 +37,7 @@
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: mbarrier.arrive.expect_tx
-// CHECK-NEXT: cp.async.bulk.tensor.2d
+// CHECK: cp.async.bulk.tensor.2d
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
 // CHECK-COUNT-2: nvvm.ldmatrix

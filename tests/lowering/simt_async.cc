@@ -1,5 +1,6 @@
 #include "tests/lowering/simt_async.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -261,7 +262,14 @@ void Model::publish(const std::vector<std::vector<uint64_t>>& ops, const std::ve
 }
 
 // ---- TMA -----------------------------------------------------------------------------------
+namespace {
+std::atomic<int64_t> tmaCopies{0};
+}  // namespace
+
+int64_t tmaCopiesIssued() { return tmaCopies.load(); }
+
 void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row, uint64_t barOff) {
+  ++tmaCopies;
   MBarrier& bar = barrier(t, barOff);
   auto pub = published_.find(map);
   if (pub == published_.end())

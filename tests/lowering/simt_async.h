@@ -61,6 +61,10 @@ class Memory {
 // row stride are left unset (0) for the kernel to fill in.
 void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows);
 
+// TMA copies issued in this process so far: lets tests check that a kernel took the TMA path
+// (and not its cp.async fallback).
+int64_t tmaCopiesIssued();
+
 // True for the asm strings of async_ptx.h this model executes.
 bool isAsyncAsm(llvm::StringRef text);
 
