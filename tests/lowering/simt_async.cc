@@ -1,5 +1,6 @@
 #include "tests/lowering/simt_async.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -49,6 +50,82 @@ std::string at(uint64_t off) { return "smem offset " + std::to_string(off); }
 
 }  // namespace
 
+// ---- ordering -------------------------------------------------------------------------------
+void Order::reset(size_t smemBytes, int threads) {
+  n_ = threads;
+  epoch_ = 0;
+  clock_.assign(size_t(threads), 0);
+  seen_.assign(size_t(threads) * size_t(threads), -1);
+  bytes_.assign(smemBytes, ByteState{});
+  readers_.clear();
+}
+
+void Order::barrier() {
+  ++epoch_;
+  readers_.clear();  // every list belongs to an earlier epoch now
+}
+
+void Order::release(int t, std::vector<int64_t>& into) {
+  into.resize(size_t(n_), -1);
+  const int64_t* row = &seen_[size_t(t) * size_t(n_)];
+  for (int u = 0; u < n_; ++u) into[size_t(u)] = std::max(into[size_t(u)], row[u]);
+  into[size_t(t)] = std::max(into[size_t(t)], clock_[size_t(t)]);
+  ++clock_[size_t(t)];
+}
+
+void Order::acquire(int t, const std::vector<int64_t>& from) {
+  int64_t* row = &seen_[size_t(t) * size_t(n_)];
+  for (size_t u = 0; u < from.size(); ++u) row[u] = std::max(row[u], from[u]);
+}
+
+void Order::warpSync(int w0, int lanes) {
+  std::vector<int64_t> all(size_t(n_), -1);
+  for (int t = w0; t < w0 + lanes; ++t) release(t, all);
+  for (int t = w0; t < w0 + lanes; ++t) acquire(t, all);
+}
+
+void Order::recordRead(int t, uint64_t i) {
+  ByteState& m = bytes_[i];
+  int64_t c = clock_[size_t(t)];
+  if (m.readEpoch != epoch_) {
+    m.readers = -1;
+  } else if (m.readers < 0 && m.reader != t) {
+    // A second reader: from now on the byte keeps them all, each with its latest read.
+    readers_.push_back(Reader{m.reader, -1, m.readClock});
+    m.readers = int32_t(readers_.size() - 1);
+  }
+  m.reader = t;
+  m.readClock = c;
+  m.readEpoch = epoch_;
+  if (m.readers < 0) return;
+  for (int32_t k = m.readers; k >= 0; k = readers_[size_t(k)].next)
+    if (readers_[size_t(k)].thread == t) {
+      readers_[size_t(k)].clock = c;
+      return;
+    }
+  readers_.push_back(Reader{t, m.readers, c});
+  m.readers = int32_t(readers_.size() - 1);
+}
+
+void Order::recordWrite(int t, uint64_t i) {
+  ByteState& m = bytes_[i];
+  m.writer = t;
+  m.writeClock = clock_[size_t(t)];
+  m.writeEpoch = epoch_;
+}
+
+int Order::unorderedReader(int t, uint64_t i) const {
+  const ByteState& m = bytes_[i];
+  if (m.readEpoch != epoch_) return -1;
+  if (m.readers < 0) return ordered(m.reader, m.readClock, m.readEpoch, t) ? -1 : m.reader;
+  for (int32_t k = m.readers; k >= 0; k = readers_[size_t(k)].next) {
+    const Reader& r = readers_[size_t(k)];
+    if (!ordered(r.thread, r.clock, m.readEpoch, t)) return r.thread;
+  }
+  return -1;
+}
+
+// ---- tensor map template --------------------------------------------------------------------
 void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows) {
   std::memset(dst, 0, ptx::kTensorMapBytes);
   setField<uint32_t>(dst, kBoxCols, uint32_t(boxCols));
@@ -59,7 +136,8 @@ void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows) {
 }
 
 bool isAsyncAsm(llvm::StringRef text) {
-  for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierWaitParity,
+  for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierArrive,
+                        ptx::kMbarrierWaitParity,
                         ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
                         ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync})
     if (text == s) return true;
@@ -102,7 +180,7 @@ void Model::checkAccessSlow(int t, uint64_t off, int bytes, bool write) {
       throw Error(std::string("shared memory ") + (write ? "write to" : "read of") +
                   " a TMA destination before its mbarrier wait (" + at(i) + ", barrier at " +
                   at(uint64_t(a.tmaPending)) + ", thread " + std::to_string(t) + ")");
-    if (a.landedEpoch == mem_.epoch() && observed(t, uint64_t(a.landedBarrier)) <= a.landedPhase)
+    if (a.landedEpoch == mem_.order().epoch() && observed(t, uint64_t(a.landedBarrier)) <= a.landedPhase)
       throw Error("shared memory access to TMA data (" + at(i) + ") by thread " + std::to_string(t) +
                   ", which neither waited on its mbarrier (" + at(uint64_t(a.landedBarrier)) +
                   ") nor passed a barrier since");
@@ -114,8 +192,9 @@ Model::MBarrier& Model::barrier(int t, uint64_t off) {
   if (it == barriers_.end() || !it->second.live)
     throw Error("use of an mbarrier that is not initialised (or was invalidated) at " + at(off));
   MBarrier& b = it->second;
-  // mbarrier.init is an ordinary write of the object: other threads see it after a barrier.
-  if (b.initThread != t && b.initEpoch == mem_.epoch())
+  // mbarrier.init is an ordinary write of the object: other threads see it after a barrier
+  // (or an mbarrier wait that orders it before them).
+  if (!mem_.order().ordered(b.initThread, b.initClock, b.initEpoch, t))
     throw Error("mbarrier at " + at(off) + " used by thread " + std::to_string(t) + " before a barrier after its init by thread " +
                 std::to_string(b.initThread));
   return b;
@@ -134,6 +213,7 @@ void Model::settle(uint64_t off, MBarrier& b) {
   if (b.tx == 0) {
     ++b.phase;
     b.pending = b.count;
+    b.completed.push_back(b.released);
   }
 }
 
@@ -142,7 +222,7 @@ void Model::deliver(uint64_t off, MBarrier& b) {
   std::vector<Copy> copies = std::move(b.inflight);
   b.inflight.clear();
   std::vector<uint8_t>& smem = mem_.smem();
-  std::vector<ByteState>& meta = mem_.smemMeta();
+  Order& order = mem_.order();
   int64_t phase = b.phase;
   for (Copy& c : copies) {
     // All copies issued before the wait belong to the phase in progress; one landing after it
@@ -155,10 +235,10 @@ void Model::deliver(uint64_t off, MBarrier& b) {
       bytes_[i].tmaPending = -1;
       bytes_[i].landedBarrier = int32_t(off);
       bytes_[i].landedPhase = b.phase;
-      bytes_[i].landedEpoch = mem_.epoch();
+      bytes_[i].landedEpoch = order.epoch();
       // Ordered before the waiting threads' accesses by the mbarrier, not by a writer thread.
-      meta[i].writer = -1;
-      meta[i].writeEpoch = -1;
+      order.byte(i).writer = -1;
+      order.byte(i).writeEpoch = -1;
     }
     b.tx -= int64_t(c.data.size());
     settle(off, b);
@@ -183,7 +263,9 @@ void Model::init(int t, uint64_t off, uint32_t count) {
   b.live = true;
   b.count = b.pending = count;
   b.initThread = t;
-  b.initEpoch = mem_.epoch();
+  b.initEpoch = mem_.order().epoch();
+  b.initClock = mem_.order().clock(t);
+  b.sightings.resize(size_t(threads_));
   for (auto& seen : observed_) seen.erase(off);
 }
 
@@ -196,18 +278,71 @@ void Model::inval(int t, uint64_t off) {
   mem_.sharedWrite(t, off, reinterpret_cast<const uint8_t*>(&zero), 8);  // the bytes are ordinary again
 }
 
-// Threads step together, so a wait that is not yet satisfied cannot be satisfied by a later op
-// of another thread: first the copies already issued on the barrier land, then, if the phase
-// still has not completed, the wait would spin forever.
+// What threads saw of a barrier's completions. A thread sees no fewer than it saw itself
+// before, or than any thread saw at a point ordered before it (a gpu.barrier since, or an
+// mbarrier hand-over).
+void Model::sighted(int t, MBarrier& b, int64_t completions, int64_t clock) {
+  auto& list = b.sightings[size_t(t)];
+  if (list.empty() || list.back().completions < completions)
+    list.push_back(MBarrier::Sighting{completions, clock, mem_.order().epoch()});
+}
+
+int64_t Model::floor(int t, const MBarrier& b) const {
+  const Order& order = mem_.order();
+  int64_t f = 0;
+  for (int u = 0; u < threads_; ++u) {
+    const auto& list = b.sightings[size_t(u)];
+    // Clocks and epochs grow along the list: the sightings ordered before t are a prefix.
+    auto end = std::partition_point(list.begin(), list.end(), [&](const MBarrier::Sighting& s) {
+      return order.ordered(u, s.clock, s.epoch, t);
+    });
+    if (end != list.begin()) f = std::max(f, std::prev(end)->completions);
+  }
+  return f;
+}
+
+// One arrival (releasing the thread's earlier accesses to whoever waits for the phase), with
+// `tx` more transaction bytes expected.
+void Model::arrive(int t, uint64_t off, int64_t tx) {
+  MBarrier& b = barrier(t, off);
+  b.tx += tx;
+  if (b.tx > kMaxCount) throw Error("mbarrier tx count above 2^20 - 1 at " + at(off));
+  if (b.pending == 0)
+    throw Error("mbarrier arrival beyond its count at " + at(off) + " (count " + std::to_string(b.count) + ", phase " +
+                std::to_string(b.phase) + ")");
+  --b.pending;
+  int64_t clock = mem_.order().clock(t);
+  mem_.order().release(t, b.released);
+  settle(off, b);
+  sighted(t, b, b.phase, clock);
+}
+
+// try_wait.parity P passes once a completion whose phase has parity P is visible: completion c
+// ends phase c - 1, and c = 0 (a fresh barrier) counts as the end of a phase of parity 1. On
+// the GPU the wait may pass at the earliest such completion the thread can still see; it
+// acquires what that completion released, the least ordering a real run can get. Threads step
+// together, so a wait that no completion satisfies cannot be satisfied by a later op of
+// another thread: first the copies already issued on the barrier land, then, if still no
+// completion fits, the wait would spin forever.
 void Model::wait(int t, uint64_t off, int parity) {
   MBarrier& b = barrier(t, off);
-  auto done = [&] { return (b.phase & 1) != parity; };
-  if (!done()) deliver(off, b);
-  if (!done())
+  int64_t lo = floor(t, b);
+  auto earliest = [&]() -> int64_t {
+    int64_t c = ((lo - 1) & 1) == parity ? lo : lo + 1;
+    return c <= b.phase ? c : -1;
+  };
+  int64_t c = earliest();
+  if (c < 0) {
+    deliver(off, b);
+    c = earliest();
+  }
+  if (c < 0)
     throw Error("mbarrier wait can never complete: barrier at " + at(off) + ", parity " + std::to_string(parity) + ", phase " +
                 std::to_string(b.phase) + ", arrivals pending " + std::to_string(b.pending) + ", tx pending " +
                 std::to_string(b.tx) + " (thread " + std::to_string(t) + ")");
-  observed_[size_t(t)][off] = b.phase;
+  observed_[size_t(t)][off] = c;
+  sighted(t, b, c, mem_.order().clock(t));
+  if (c > 0) mem_.order().acquire(t, b.completed[size_t(c - 1)]);
 }
 
 // ---- tensor maps ---------------------------------------------------------------------------
@@ -219,7 +354,7 @@ void Model::editMap(int t, uint64_t map, int field, uint64_t value, int bytes) {
 // tensormap.cp_fenceproxy is .sync.aligned: each warp that reaches it executes it once, with
 // all its lanes, copying the map from shared memory to its global slot.
 void Model::publish(const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active) {
-  std::vector<ByteState>& meta = mem_.smemMeta();
+  Order& order = mem_.order();
   for (int w0 = 0; w0 < threads_; w0 += kLanes) {
     int lanes = 0;
     for (int l = 0; l < kLanes; ++l) lanes += active[size_t(w0 + l)];
@@ -241,23 +376,19 @@ void Model::publish(const std::vector<std::vector<uint64_t>>& ops, const std::ve
         rel / ptx::kTensorMapBytes >= first + uint64_t(wsTemplates_))
       throw Error("tensor map published to " + hex(dst) + ", not one of block " + std::to_string(wsBlock_) +
                   "'s workspace slots");
-    // The warp reads the map: lanes of the warp are ordered by bar.warp.sync, other warps'
-    // writes need a gpu.barrier.
-    int64_t epoch = mem_.epoch();
+    // The warp reads the map (as its first lane): lanes of the warp are ordered by
+    // bar.warp.sync, other warps' writes need a gpu.barrier or an mbarrier hand-over.
     for (uint64_t i = src; i < src + ptx::kTensorMapBytes; ++i) {
       checkAccessSlow(w0, i, 1, false);
-      ByteState& m = meta[i];
+      ByteState& m = order.byte(i);
       if (m.pendingThread >= 0) throw Error("tensor map published from a cp.async destination still pending");
-      if (m.writer >= 0 && m.writer / kLanes != warp && m.writeEpoch == epoch)
+      if (m.writer >= 0 && m.writer / kLanes != warp && !order.writeOrdered(w0, i))
         throw Error("shared memory race: warp " + std::to_string(warp) + " publishes a tensor map that thread " +
                     std::to_string(m.writer) + " wrote without a barrier");
-      if (m.readEpoch == epoch && m.reader != w0) m.manyReaders = true;
-      else if (m.readEpoch != epoch) m.manyReaders = false;
-      m.reader = w0;
-      m.readEpoch = epoch;
+      order.recordRead(w0, i);
     }
     std::memcpy(mem_.global(dst, ptx::kTensorMapBytes), &mem_.smem()[src], ptx::kTensorMapBytes);
-    published_[dst] = Published{++version_, warp, epoch};
+    published_[dst] = Published{++version_, warp, w0, order.epoch(), order.clock(w0)};
   }
 }
 
@@ -296,20 +427,24 @@ void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row,
     throw Error("TMA destination at " + at(dst) + " is not 1024-byte aligned (the 128-byte swizzle would not match)");
   uint64_t size = uint64_t(boxRows) * ptx::kTmaBoxBytes;
   smemOperand(dst, int(size), "TMA destination");
-  // The destination must be free: no copy or barrier there, and no other thread's access
-  // since the last gpu.barrier (the consumers' hand-over of the buffer).
-  std::vector<ByteState>& meta = mem_.smemMeta();
-  int64_t epoch = mem_.epoch();
+  // The destination must be free: no copy or barrier there, and every other thread's access
+  // ordered before the issue (the consumers' hand-over of the buffer: a gpu.barrier, or their
+  // arrivals on a phase this thread waited for).
+  Order& order = mem_.order();
+  const char* unordered =
+      " and nothing orders that before the issue (a gpu.barrier, or an arrive on an mbarrier phase this thread waited for)";
   for (uint64_t i = dst; i < dst + size; ++i) {
     if (bytes_[i].barrier >= 0) throw Error("TMA into the live mbarrier at " + at(uint64_t(bytes_[i].barrier)));
     if (bytes_[i].tmaPending >= 0) throw Error("TMA into " + at(i) + ", which another TMA copy is still filling");
-    const ByteState& s = meta[i];
+    const ByteState& s = order.byte(i);
     if (s.pendingThread >= 0) throw Error("TMA into " + at(i) + ", a cp.async destination still pending");
-    if (s.readEpoch == epoch && (s.reader != t || s.manyReaders))
-      throw Error("shared memory race: TMA issued into " + at(i) + ", which another thread read since the last barrier");
-    if (s.writer >= 0 && s.writer != t && s.writeEpoch == epoch)
-      throw Error("shared memory race: TMA issued into " + at(i) + ", which thread " + std::to_string(s.writer) +
-                  " wrote since the last barrier");
+    int reader = order.unorderedReader(t, i);
+    if (reader >= 0)
+      throw Error("shared memory race: TMA issued into " + at(i) + " by thread " + std::to_string(t) + ", which thread " +
+                  std::to_string(reader) + " read," + unordered);
+    if (!order.writeOrdered(t, i))
+      throw Error("shared memory race: TMA issued into " + at(i) + " by thread " + std::to_string(t) + ", which thread " +
+                  std::to_string(s.writer) + " wrote," + unordered);
   }
   // The box as it will land: row r at r * 128, its 16-byte unit u at unit u ^ (r % 8); zero
   // outside the tensor (those bytes still count as transaction bytes).
@@ -338,12 +473,14 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
   };
   auto u = [&](int i, int t) { return ops[size_t(i)][size_t(t)]; };
   if (text == ptx::kWarpSync) {
-    // A no-op in lock step, but the mask -1 names every lane: all must reach it.
+    // Lock step already, but the mask -1 names every lane: all must reach it. It orders each
+    // lane's earlier shared-memory accesses before every lane's later ones.
     for (int w0 = 0; w0 < threads_; w0 += kLanes) {
       int lanes = 0;
       for (int l = 0; l < kLanes; ++l) lanes += active[size_t(w0 + l)];
       if (lanes != 0 && lanes != kLanes)
         throw Error("bar.warp.sync -1 reached by " + std::to_string(lanes) + " of 32 lanes of warp " + std::to_string(w0 / kLanes));
+      if (lanes) mem_.order().warpSync(w0, kLanes);
     }
     return;
   }
@@ -352,17 +489,8 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
     return each([&](int t) { init(t, smemOperand(u(0, t), 8, "mbarrier"), uint32_t(u(1, t))); });
   if (text == ptx::kMbarrierInval) return each([&](int t) { inval(t, smemOperand(u(0, t), 8, "mbarrier")); });
   if (text == ptx::kMbarrierArriveExpectTx)
-    return each([&](int t) {
-      uint64_t off = smemOperand(u(0, t), 8, "mbarrier");
-      MBarrier& b = barrier(t, off);
-      b.tx += int64_t(uint32_t(u(1, t)));
-      if (b.tx > kMaxCount) throw Error("mbarrier tx count above 2^20 - 1 at " + at(off));
-      if (b.pending == 0)
-        throw Error("mbarrier arrival beyond its count at " + at(off) + " (count " + std::to_string(b.count) + ", phase " +
-                    std::to_string(b.phase) + ")");
-      --b.pending;
-      settle(off, b);
-    });
+    return each([&](int t) { arrive(t, smemOperand(u(0, t), 8, "mbarrier"), int64_t(uint32_t(u(1, t)))); });
+  if (text == ptx::kMbarrierArrive) return each([&](int t) { arrive(t, smemOperand(u(0, t), 8, "mbarrier"), 0); });
   if (text == ptx::kMbarrierWaitParity)
     return each([&](int t) { wait(t, smemOperand(u(0, t), 8, "mbarrier"), int(u(1, t) & 1)); });
   if (text == ptx::kTmaLoad2d)
@@ -372,9 +500,11 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
     });
   if (text == ptx::kTensorMapAcquire)
     return each([&](int t) {
-      // The acquire sees a publish by its own warp, or one before the last gpu.barrier.
+      // The acquire sees a publish by its own warp, or one ordered before it (a gpu.barrier
+      // since, or an mbarrier hand-over).
       auto p = published_.find(u(0, t));
-      if (p != published_.end() && (p->second.warp == t / kLanes || p->second.epoch < mem_.epoch()))
+      if (p != published_.end() &&
+          (p->second.warp == t / kLanes || mem_.order().ordered(p->second.thread, p->second.clock, p->second.epoch, t)))
         acquired_[size_t(t)][u(0, t)] = p->second.version;
     });
   struct Edit {

@@ -7,10 +7,16 @@
 //  * an mbarrier is an 8-byte object in shared memory with an arrival count, a transaction
 //    (tx) count and a phase; a phase completes when its arrivals are all in and its tx count is
 //    back to 0. try_wait.parity P succeeds once the phase of parity P has completed.
+//  * arrivals release and waits acquire (Order): a thread's shared-memory accesses before its
+//    arrive on a phase are ordered before what a thread that waited for that phase does next.
+//    A wait is taken to observe the earliest completion of its parity that the thread may
+//    still see (none older than what it, or a thread at a point ordered before it, saw of that
+//    barrier), so a wait that a real GPU may pass too early (wrong parity, too small a count)
+//    orders too little and the race shows up.
 //  * a TMA copy reads its box at issue (zero outside the tensor) and lands in shared memory
 //    only when some thread waits on its barrier: until then its bytes are pending, and any
 //    ordinary access to them is an error, as is issuing into bytes that another thread read or
-//    wrote since the last gpu.barrier.
+//    wrote unless a gpu.barrier or an arrive -> wait chain orders that access before the issue.
 //  * a tensor map must be published (tensormap.cp_fenceproxy, by a whole warp, into one of the
 //    block's workspace slots) and acquired by the issuing thread after that publish.
 // The simulator keeps its own tensor map format (async::writeTemplate); the real runtime
@@ -34,12 +40,62 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Race-checking state of one shared-memory byte for ordinary (generic-proxy) accesses; owned
-// and updated by the simulator, read here when a copy is issued or lands.
+// Race-checking state of one shared-memory byte for ordinary (generic-proxy) accesses: the
+// last writer and reader, each with its clock and epoch (Order); owned by Order, updated by the
+// simulator, read here when a copy is issued or lands.
 struct ByteState {
   int32_t writer = -1, reader = -1, pendingThread = -1;  // pendingThread: a cp.async in flight
-  int64_t writeEpoch = -1, readEpoch = -1;
-  bool manyReaders = false;
+  int32_t readers = -1;  // Order's list of this byte's readers, once two threads read it in readEpoch
+  int64_t writeEpoch = -1, readEpoch = -1, writeClock = -1, readClock = -1;
+};
+
+// Happens-before among the threads of a block, for the race checks. A gpu.barrier orders
+// everything before it before everything after it (the threads pass it together: a new
+// epoch). Beyond that, each thread t has a clock, ticked by its releases (mbarrier arrivals,
+// bar.warp.sync), and seen(t, u): the latest clock of thread u that t is ordered after,
+// acquired through mbarrier waits and bar.warp.sync, transitively (a release carries what the
+// releasing thread had seen). An access by u at (clock c, epoch e) is ordered before the next
+// access of t iff u == t, e is an earlier epoch, or c <= seen(t, u).
+class Order {
+ public:
+  void reset(size_t smemBytes, int threads);
+  int64_t epoch() const { return epoch_; }
+  int64_t clock(int t) const { return clock_[size_t(t)]; }
+  bool ordered(int u, int64_t clock, int64_t epoch, int t) const {
+    return u == t || epoch < epoch_ || clock <= seen_[size_t(t) * size_t(n_) + size_t(u)];
+  }
+  void barrier();
+  // t releases: joins what t has seen, and its own clock, into `into` (one entry per thread);
+  // t's later accesses get a later clock.
+  void release(int t, std::vector<int64_t>& into);
+  // t acquires a release vector: it is ordered after every access it covers.
+  void acquire(int t, const std::vector<int64_t>& from);
+  // bar.warp.sync by the warp of lanes [w0, w0 + 32): every lane is ordered after every lane's
+  // earlier accesses.
+  void warpSync(int w0, int lanes);
+
+  ByteState& byte(uint64_t i) { return bytes_[i]; }
+  size_t size() const { return bytes_.size(); }
+  // Byte i: a read by t; a write by t; a reader of the byte whose read is not ordered before t
+  // (-1: none); whether its last write is ordered before t.
+  void recordRead(int t, uint64_t i);
+  void recordWrite(int t, uint64_t i);
+  int unorderedReader(int t, uint64_t i) const;
+  bool writeOrdered(int t, uint64_t i) const {
+    const ByteState& m = bytes_[i];
+    return m.writer < 0 || ordered(m.writer, m.writeClock, m.writeEpoch, t);
+  }
+
+ private:
+  struct Reader {
+    int32_t thread, next;
+    int64_t clock;
+  };
+  int n_ = 0;
+  int64_t epoch_ = 0;
+  std::vector<int64_t> clock_, seen_;  // seen_[t * n_ + u]
+  std::vector<ByteState> bytes_;
+  std::vector<Reader> readers_;  // linked lists of readers in the current epoch
 };
 
 // What the model needs from the simulator.
@@ -52,8 +108,7 @@ class Memory {
   virtual void sharedRead(int t, uint64_t off, int bytes) = 0;
   virtual void sharedWrite(int t, uint64_t off, const uint8_t* data, int bytes) = 0;
   virtual std::vector<uint8_t>& smem() = 0;
-  virtual std::vector<ByteState>& smemMeta() = 0;
-  virtual int64_t epoch() const = 0;  // gpu.barriers passed
+  virtual Order& order() = 0;
 };
 
 // The simulator's tensor map (the 128 bytes of a workspace template or slot) for a template
@@ -107,13 +162,23 @@ class Model {
     bool live = false;
     int64_t count = 0, pending = 0, tx = 0, phase = 0;  // phase: phases completed
     int initThread = -1;
-    int64_t initEpoch = -1;
+    int64_t initEpoch = -1, initClock = -1;
     std::vector<Copy> inflight;
+    // The arrivals' releases so far (Order::release), and as they were when completion c + 1
+    // happened: what a wait that observes that completion acquires.
+    std::vector<int64_t> released;
+    std::vector<std::vector<int64_t>> completed;
+    // Per thread: each time it saw more completions (a wait, or its arrival), with its clock and
+    // epoch then. A thread ordered after such a sighting cannot see fewer completions.
+    struct Sighting {
+      int64_t completions, clock, epoch;
+    };
+    std::vector<std::vector<Sighting>> sightings;
   };
   struct Published {
     int64_t version;
-    int warp;
-    int64_t epoch;
+    int warp, thread;  // the publishing warp and its first lane
+    int64_t epoch, clock;
   };
 
   void use();
@@ -125,6 +190,9 @@ class Model {
   void deliver(uint64_t off, MBarrier& b);
   void init(int t, uint64_t off, uint32_t count);
   void inval(int t, uint64_t off);
+  void sighted(int t, MBarrier& b, int64_t completions, int64_t clock);
+  int64_t floor(int t, const MBarrier& b) const;
+  void arrive(int t, uint64_t off, int64_t tx);
   void wait(int t, uint64_t off, int parity);
   void tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row, uint64_t bar);
   void publish(const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);
@@ -135,7 +203,7 @@ class Model {
   bool used_ = false;
   std::vector<AsyncByte> bytes_;
   std::map<uint64_t, MBarrier> barriers_;
-  std::vector<std::map<uint64_t, int64_t>> observed_;  // per thread: barrier -> phases seen
+  std::vector<std::map<uint64_t, int64_t>> observed_;  // per thread: barrier -> completions seen
   std::map<uint64_t, Published> published_;            // global map address -> latest publish
   std::vector<std::map<uint64_t, int64_t>> acquired_;  // per thread: map address -> version
   int64_t version_ = 0;

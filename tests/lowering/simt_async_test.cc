@@ -2,12 +2,14 @@
 // hand-written gpu.func kernels in the shape the lowering emits. The asm strings are those of
 // lowering/passes/async_ptx.h, written into the MLIR text from the C++ constants.
 //
-// One kernel, built from options: warp 0 makes the block's tensor map from the workspace
+// Two kernels, built from options. The first: warp 0 makes the block's tensor map from the workspace
 // template and publishes it, thread 0 acquires it and inits an mbarrier; then two rounds, each
 // TMA-loading a 64 x 128 bf16 tile (two 64-column boxes, one barrier) partly outside the
 // tensor, waiting on the barrier (parity 0, then 1) and copying the tile, un-swizzled, to an
-// output buffer. The correct kernel must reproduce the tensor with zeros outside it; each
-// mutation must fail with its own message.
+// output buffer. The second (pipelineKernel): a two-stage pipeline whose stages go back to the
+// producer through "empty" mbarriers instead of a block-wide barrier. The correct kernels
+// must reproduce the tensor with zeros outside it; each mutation must fail with the error
+// that names its fault.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -306,6 +308,237 @@ std::string runKernel(const Options& o, int blocks = 3, Coords round1 = {32, 64}
   return "";
 }
 
+// ---- a two-stage pipeline handing its stages back through "empty" mbarriers ----------------
+// The shape the software pipeline takes without a block-wide barrier per iteration: per stage
+// s a "full" barrier (count 1: thread 0's arrive.expect_tx, completed by the TMA copy) and an
+// "empty" one (count = warps). Tile n (64 rows x 64 bf16 = one box) goes to stage n % 2.
+// Thread 0 fills stage 0 with tile 0 before the loop; iteration i first refills stage
+// (i + 1) % 2 with tile i + 1, after waiting on that stage's empty barrier for the phase its
+// previous occupant (tile i - 1) completed (no wait at a stage's first use); then every thread
+// waits on full[i % 2], reads the stage (ordinary loads, un-swizzling) and stores the tile to
+// the output; then each warp does bar.warp.sync and its lane 0 arrives on empty[i % 2]. No
+// gpu.barrier inside the loop: the stages change hands through the mbarriers alone.
+//
+// Shared memory: tensor map at 0, full[0..1] at 128 and 136, empty[0..1] at 144 and 152, the
+// stages at 1024 and 1024 + 8192.
+constexpr int kPipeCols = 64, kPipeTileRows = 64, kPipeStage = kPipeTileRows * 128;
+
+struct PipeOptions {
+  int warps = 4;
+  int iters = 5;
+  int emptyCount = -1;           // the empty barriers' count; -1: the number of warps
+  bool emptyWait = true;
+  bool flipEmptyParity = false;
+  int warpWithoutArrive = -1;    // this warp's lane 0 does not arrive on the empty barrier
+  bool arriveBeforeLastRead = false;
+  bool warpSyncBeforeArrive = true;
+  int stageWriter = -1;          // this thread stores 16 bytes into the stage before the refill
+};
+
+std::string pipelineKernel(const PipeOptions& o) {
+  int threads = o.warps * 32, perThread = kPipeTileRows * kPipeCols / threads;
+  auto num = [](int v) { return std::to_string(v); };
+  std::string s = R"(
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    llvm.mlir.global external @tile_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
+    gpu.func @pipe(%in: !llvm.ptr, %out: !llvm.ptr, %rows: i32, %iters: i32, %ws: !llvm.ptr) kernel
+        attributes {known_block_size = array<i32: )" + num(threads) + R"(, 1, 1>, tile.num_warps = )" + num(o.warps) +
+                  R"( : i32, tile.smem_bytes = )" + num(1024 + 2 * kPipeStage) + R"( : i32,
+                    tile.tma_templates = [array<i32: 0, 64, 64>]} {
+      %c0 = arith.constant 0 : i32
+      %c1 = arith.constant 1 : i32
+      %c2 = arith.constant 2 : i32
+      %c3 = arith.constant 3 : i32
+      %c5 = arith.constant 5 : i32
+      %c6 = arith.constant 6 : i32
+      %c7 = arith.constant 7 : i32
+      %c8 = arith.constant 8 : i32
+      %c16 = arith.constant 16 : i32
+      %c31 = arith.constant 31 : i32
+      %c32 = arith.constant 32 : i32
+      %c63 = arith.constant 63 : i32
+      %c64 = arith.constant 64 : i32
+      %c128 = arith.constant 128 : i32
+      %c136 = arith.constant 136 : i32
+      %c144 = arith.constant 144 : i32
+      %c152 = arith.constant 152 : i32
+      %c1024 = arith.constant 1024 : i32
+      %c_stage = arith.constant )" + num(kPipeStage) + R"( : i32
+      %c_tile_elems = arith.constant )" + num(kPipeTileRows * kPipeCols) + R"( : i32
+      %c_threads = arith.constant )" + num(threads) + R"( : i32
+      %c_per_thread = arith.constant )" + num(perThread) + R"( : i32
+      %c_reads = arith.constant )" + num(o.arriveBeforeLastRead ? perThread - 1 : perThread) + R"( : i32
+      %c_empty_count = arith.constant )" + num(o.emptyCount < 0 ? o.warps : o.emptyCount) + R"( : i32
+      %c_parity_flip = arith.constant )" + num(o.flipEmptyParity ? 1 : 0) + R"( : i32
+      %c_writer = arith.constant )" + num(o.stageWriter) + R"( : i32
+      %c_no_arrive = arith.constant )" + num(o.warpWithoutArrive) + R"( : i32
+      %c128_i64 = arith.constant 128 : i64
+      %zero_i64 = arith.constant 0 : i64
+      %smem = llvm.mlir.addressof @tile_smem : !llvm.ptr<3>
+      %tidx = gpu.thread_id x
+      %tid = arith.index_cast %tidx : index to i32
+      %is_t0 = arith.cmpi eq, %tid, %c0 : i32
+      %is_w0 = arith.cmpi ult, %tid, %c32 : i32
+      %lane = arith.andi %tid, %c31 : i32
+      %warp_id = arith.shrui %tid, %c5 : i32
+      %is_lane0 = arith.cmpi eq, %lane, %c0 : i32
+      %arrives = arith.cmpi ne, %warp_id, %c_no_arrive : i32
+      %lane0_arrives = arith.andi %is_lane0, %arrives : i1
+      %is_writer = arith.cmpi eq, %tid, %c_writer : i32
+      %smem_i64 = llvm.ptrtoint %smem : !llvm.ptr<3> to i64
+      %smem_i32 = arith.trunci %smem_i64 : i64 to i32
+      %map = arith.addi %smem_i32, %c0 : i32
+      %full0 = arith.addi %smem_i32, %c128 : i32
+      %full1 = arith.addi %smem_i32, %c136 : i32
+      %empty0 = arith.addi %smem_i32, %c144 : i32
+      %empty1 = arith.addi %smem_i32, %c152 : i32
+      %stage0 = arith.addi %smem_i32, %c1024 : i32
+      %ws_i64 = llvm.ptrtoint %ws : !llvm.ptr to i64
+      %slot = arith.addi %ws_i64, %c128_i64 : i64
+      %in_i64 = llvm.ptrtoint %in : !llvm.ptr to i64
+      %cols = arith.addi %c64, %c0 : i32
+      %row_stride = arith.addi %c128_i64, %zero_i64 : i64
+      scf.if %is_w0 {
+        scf.if %is_t0 {
+          scf.for %i = %c0 to %c16 step %c1 : i32 {
+            %src = llvm.getelementptr %ws[%i] : (!llvm.ptr, i32) -> !llvm.ptr, i64
+            %word = llvm.load %src : !llvm.ptr -> i64
+            %dst = llvm.getelementptr %smem[%i] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i64
+            llvm.store %word, %dst : i64, !llvm.ptr<3>
+          }
+)";
+  s += inlineAsm(ptx::kTensorMapSetAddress, "r,l", {{"%map", "i32"}, {"%in_i64", "i64"}});
+  s += inlineAsm(ptx::kTensorMapSetDim0, "r,r", {{"%map", "i32"}, {"%cols", "i32"}});
+  s += inlineAsm(ptx::kTensorMapSetDim1, "r,r", {{"%map", "i32"}, {"%rows", "i32"}});
+  s += inlineAsm(ptx::kTensorMapSetStride0, "r,l", {{"%map", "i32"}, {"%row_stride", "i64"}});
+  s += "        }\n";
+  s += inlineAsm(ptx::kWarpSync, "", {});
+  s += inlineAsm(ptx::kTensorMapPublish, "l,r", {{"%slot", "i64"}, {"%map", "i32"}});
+  s += "      }\n      scf.if %is_t0 {\n";
+  s += inlineAsm(ptx::kTensorMapAcquire, "l", {{"%slot", "i64"}});
+  for (const char* b : {"%full0", "%full1"}) s += inlineAsm(ptx::kMbarrierInit, "r,r", {{b, "i32"}, {"%c1", "i32"}});
+  for (const char* b : {"%empty0", "%empty1"}) s += inlineAsm(ptx::kMbarrierInit, "r,r", {{b, "i32"}, {"%c_empty_count", "i32"}});
+  s += "      }\n      gpu.barrier\n      scf.if %is_t0 {\n";
+  s += inlineAsm(ptx::kMbarrierArriveExpectTx, "r,r", {{"%full0", "i32"}, {"%c_stage", "i32"}});
+  s += inlineAsm(ptx::kTmaLoad2d, "r,l,r,r,r", {{"%stage0", "i32"}, {"%slot", "i64"}, {"%c0", "i32"}, {"%c0", "i32"}, {"%full0", "i32"}});
+  s += R"(      }
+      scf.for %i = %c0 to %iters step %c1 : i32 {
+        %s = arith.andi %i, %c1 : i32
+        %use = arith.shrui %i, %c1 : i32
+        %par = arith.andi %use, %c1 : i32
+        %s8 = arith.muli %s, %c8 : i32
+        %full = arith.addi %full0, %s8 : i32
+        %empty = arith.addi %empty0, %s8 : i32
+        %s_off = arith.muli %s, %c_stage : i32
+        %stage_off = arith.addi %s_off, %c1024 : i32
+        %n = arith.addi %i, %c1 : i32
+        %ns = arith.andi %n, %c1 : i32
+        %ns8 = arith.muli %ns, %c8 : i32
+        %nfull = arith.addi %full0, %ns8 : i32
+        %nempty = arith.addi %empty0, %ns8 : i32
+        %ns_off = arith.muli %ns, %c_stage : i32
+        %nstage_off = arith.addi %ns_off, %c1024 : i32
+        %nstage = arith.addi %smem_i32, %nstage_off : i32
+        %nrow = arith.muli %n, %c64 : i32
+        %prev = arith.subi %n, %c2 : i32
+        %prev_use = arith.shrui %prev, %c1 : i32
+        %prev_par0 = arith.andi %prev_use, %c1 : i32
+        %prev_par = arith.xori %prev_par0, %c_parity_flip : i32
+        %more = arith.cmpi slt, %n, %iters : i32
+        %reuse = arith.cmpi sge, %n, %c2 : i32
+        %more_reuse = arith.andi %more, %reuse : i1
+        %t0_more = arith.andi %is_t0, %more : i1
+        %t0_reuse = arith.andi %is_t0, %more_reuse : i1
+        %writer_reuse = arith.andi %is_writer, %more_reuse : i1
+        scf.if %t0_reuse {
+)";
+  if (o.emptyWait) s += inlineAsm(ptx::kMbarrierWaitParity, "r,r", {{"%nempty", "i32"}, {"%prev_par", "i32"}});
+  s += R"(        }
+        scf.if %writer_reuse {
+          %wp = llvm.getelementptr %smem[%nstage_off] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+          %wz = arith.constant dense<0> : vector<2xi64>
+          llvm.store %wz, %wp : vector<2xi64>, !llvm.ptr<3>
+        }
+        scf.if %t0_more {
+)";
+  s += inlineAsm(ptx::kMbarrierArriveExpectTx, "r,r", {{"%nfull", "i32"}, {"%c_stage", "i32"}});
+  s += inlineAsm(ptx::kTmaLoad2d, "r,l,r,r,r", {{"%nstage", "i32"}, {"%slot", "i64"}, {"%c0", "i32"}, {"%nrow", "i32"}, {"%nfull", "i32"}});
+  s += "        }\n";
+  s += inlineAsm(ptx::kMbarrierWaitParity, "r,r", {{"%full", "i32"}, {"%par", "i32"}});
+  // Element e = tid + threads * j of the 64 x 64 tile: row e / 64, column e % 64, 16-byte unit
+  // (column / 8) swizzled with the row.
+  std::string read = R"(
+        scf.for %j_R = %LO to %HI step %c1 : i32 {
+          %e0_R = arith.muli %j_R, %c_threads : i32
+          %e_R = arith.addi %e0_R, %tid : i32
+          %row_R = arith.shrui %e_R, %c6 : i32
+          %col_R = arith.andi %e_R, %c63 : i32
+          %unit_R = arith.shrui %col_R, %c3 : i32
+          %sw_R = arith.andi %row_R, %c7 : i32
+          %unit_sw_R = arith.xori %unit_R, %sw_R : i32
+          %in_unit_R = arith.andi %col_R, %c7 : i32
+          %row_off_R = arith.muli %row_R, %c128 : i32
+          %unit_off_R = arith.muli %unit_sw_R, %c16 : i32
+          %byte_off_R = arith.muli %in_unit_R, %c2 : i32
+          %o1_R = arith.addi %row_off_R, %unit_off_R : i32
+          %o2_R = arith.addi %o1_R, %byte_off_R : i32
+          %o3_R = arith.addi %o2_R, %stage_off : i32
+          %p_R = llvm.getelementptr %smem[%o3_R] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+          %v_R = llvm.load %p_R : !llvm.ptr<3> -> i16
+          %tile_R = arith.muli %i, %c_tile_elems : i32
+          %oi_R = arith.addi %tile_R, %e_R : i32
+          %q_R = llvm.getelementptr %out[%oi_R] : (!llvm.ptr, i32) -> !llvm.ptr, i16
+          llvm.store %v_R, %q_R : i16, !llvm.ptr
+        }
+)";
+  auto reads = [&](const std::string& tag, const std::string& lo, const std::string& hi) {
+    std::string r = read;
+    replaceAll(r, "%LO", lo);
+    replaceAll(r, "%HI", hi);
+    replaceAll(r, "_R", "_" + tag);
+    return r;
+  };
+  s += reads("a", "%c0", "%c_reads");
+  if (o.warpSyncBeforeArrive) s += inlineAsm(ptx::kWarpSync, "", {});
+  s += "        scf.if %lane0_arrives {\n" + inlineAsm(ptx::kMbarrierArrive, "r", {{"%empty", "i32"}}) + "        }\n";
+  if (o.arriveBeforeLastRead) s += reads("b", "%c_reads", "%c_per_thread");
+  s += "      }\n      gpu.barrier\n      scf.if %is_t0 {\n";
+  for (const char* b : {"%full0", "%full1", "%empty0", "%empty1"}) s += inlineAsm(ptx::kMbarrierInval, "r", {{b, "i32"}});
+  s += "      }\n      gpu.return\n    }\n  }\n}\n";
+  return s;
+}
+
+// Runs the pipeline kernel on a tensor of iters * 64 - 10 rows (the last tile is partly zero
+// fill); on success checks every tile of the output.
+std::string runPipeline(const PipeOptions& o) {
+  Module m(pipelineKernel(o));
+  int rows = o.iters * kPipeTileRows - 10;
+  std::mt19937 gen(99);
+  std::uniform_real_distribution<float> dist(0.5f, 2.0f);
+  std::vector<uint16_t> x(size_t(rows) * kPipeCols);
+  for (auto& v : x) v = sim::toBf16(dist(gen) * (gen() & 1 ? 1.0f : -1.0f));
+  sim::Buffer in, out;
+  in.bytes.resize(x.size() * 2);
+  std::memcpy(in.bytes.data(), x.data(), in.bytes.size());
+  size_t tile = size_t(kPipeTileRows) * kPipeCols;
+  out.bytes.assign(tile * size_t(o.iters) * 2, 0xFF);  // poisoned: 0xFFFF is a bf16 NaN
+  std::vector<sim::Buffer> bufs = {in, out};
+  std::string err = sim::run(*m.module, "pipe", {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::i32(rows), sim::Arg::i32(o.iters)},
+                             bufs, 1);
+  if (!err.empty()) return err;
+  for (int r = 0; r < o.iters * kPipeTileRows; ++r)
+    for (int c = 0; c < kPipeCols; ++c) {
+      uint16_t want = r < rows ? x[size_t(r) * kPipeCols + size_t(c)] : 0, got;
+      std::memcpy(&got, &bufs[1].bytes[(size_t(r) * kPipeCols + size_t(c)) * 2], 2);
+      if (got != want) {
+        INFO("row " << r << " col " << c);
+        REQUIRE(got == want);
+      }
+    }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("TMA: tensor map from the workspace template, two rounds on one mbarrier, out-of-bounds fill", "[simt][tma]") {
@@ -407,4 +640,43 @@ TEST_CASE("TMA mutations: tensor maps", "[simt][tma]") {
   o = Options{};
   o.dim1Extra = 8;  // the last block's map reaches past its buffer
   REQUIRE_THAT(runKernel(o), Contains("global access out of bounds"));
+}
+
+TEST_CASE("TMA pipeline: stages handed back through empty mbarriers, no block-wide barrier in the loop", "[simt][tma]") {
+  PipeOptions o;
+  REQUIRE(runPipeline(o) == "");
+  o.warps = 8;
+  o.iters = 6;
+  REQUIRE(runPipeline(o) == "");
+  // The waiter's own ordinary writes into the stage are ordered after the released reads.
+  o = PipeOptions{};
+  o.stageWriter = 0;
+  REQUIRE(runPipeline(o) == "");
+}
+
+TEST_CASE("TMA pipeline mutations: the empty barriers' hand-over", "[simt][tma]") {
+  PipeOptions o;
+  o.emptyWait = false;  // TMA overwrites a stage other warps still read
+  REQUIRE_THAT(runPipeline(o), Contains("shared memory race: TMA issued into") && Contains("read,"));
+  o = PipeOptions{};
+  o.warpWithoutArrive = 2;
+  REQUIRE_THAT(runPipeline(o), Contains("mbarrier wait can never complete: barrier at smem offset 144") &&
+                                   Contains("arrivals pending 1"));
+  o = PipeOptions{};
+  o.arriveBeforeLastRead = true;  // the warps' last reads (row 62 of the tile) are not released
+  REQUIRE_THAT(runPipeline(o), Contains("shared memory race: TMA issued into smem offset 8960") && Contains("read,"));
+  o = PipeOptions{};
+  o.warpSyncBeforeArrive = false;  // lane 0's arrive releases only lane 0's reads
+  REQUIRE_THAT(runPipeline(o), Contains("shared memory race: TMA issued into smem offset 1026") &&
+                                   Contains("which thread 1 read"));
+  o = PipeOptions{};
+  o.flipEmptyParity = true;  // parity 1 on a barrier in phase 0 passes at once
+  REQUIRE_THAT(runPipeline(o), Contains("shared memory race: TMA issued into") && Contains("read,"));
+  o = PipeOptions{};
+  o.emptyCount = 1;  // warp 0's arrival completes the phase: the copy races with warp 1's reads
+  REQUIRE_THAT(runPipeline(o), Contains("shared memory race: TMA issued into") && Contains("which thread 32 read"));
+  o = PipeOptions{};
+  o.stageWriter = 32;  // did not wait on the empty barrier: not ordered after the other warps' reads
+  REQUIRE_THAT(runPipeline(o), Contains("shared memory race: write after another thread's read") &&
+                                   Contains("written by thread 32"));
 }

@@ -132,8 +132,7 @@ class Sim : public async::Memory {
     block_[0] = bx, block_[1] = by, block_[2] = bz;
     grid_[0] = gx, grid_[1] = gy, grid_[2] = gz;
     smem_.assign(size_t(smemBytes), 0xCD);
-    meta_.assign(size_t(smemBytes), ByteState{});
-    epoch_ = 0;
+    order_.reset(size_t(smemBytes), threads_);
     committed_.assign(size_t(threads_), 0);
     pending_.assign(size_t(threads_), {});
     vals_.clear();
@@ -165,8 +164,7 @@ class Sim : public async::Memory {
     smemWrite(t, off, data, bytes, false);
   }
   std::vector<uint8_t>& smem() override { return smem_; }
-  std::vector<async::ByteState>& smemMeta() override { return meta_; }
-  int64_t epoch() const override { return epoch_; }
+  async::Order& order() override { return order_; }
 
  private:
   Val make(int n) {
@@ -189,11 +187,13 @@ class Sim : public async::Memory {
   }
 
   // ---- shared-memory race checking ---------------------------------------------------------
-  // Threads run in lock step, so "no barrier between two accesses" = same epoch. Flagged: a
-  // read of a byte another thread wrote in the same epoch (no barrier in between), a write of
-  // a byte another thread read or wrote (a different value) in the same epoch, and any access
-  // to a byte a cp.async is still filling (its thread has not waited for the group yet).
-  // Accesses to mbarriers and TMA destinations are checked by the async model (simt_async.h).
+  // Two accesses to a byte by different threads race unless one is ordered before the other
+  // (async::Order: a gpu.barrier between them, or an mbarrier arrive -> wait chain). Flagged: a
+  // read of another thread's write, a write over another thread's read, and a write of a
+  // different value over another thread's write, with nothing ordering the earlier access
+  // first; and any access to a byte a cp.async is still filling (its thread has not waited for
+  // the group yet). Accesses to mbarriers and TMA destinations are checked by the async model
+  // (simt_async.h).
   using ByteState = async::ByteState;
   struct Pending {
     uint64_t offset;
@@ -202,28 +202,30 @@ class Sim : public async::Memory {
   void smemRead(int t, uint64_t off, int bytes) {
     async_.checkAccess(t, off, bytes, false);
     for (int i = 0; i < bytes; ++i) {
-      ByteState& m = meta_[off + i];
+      ByteState& m = order_.byte(off + i);
       if (m.pendingThread >= 0) throw Error("shared memory read of a cp.async destination before its wait_group");
-      if (m.writer >= 0 && m.writer != t && m.writeEpoch == epoch_)
-        throw Error("shared memory race: read after another thread's write without a barrier");
-      if (m.readEpoch == epoch_ && m.reader != t) m.manyReaders = true;
-      else if (m.readEpoch != epoch_) m.manyReaders = false;
-      m.reader = t;
-      m.readEpoch = epoch_;
+      if (!order_.writeOrdered(t, off + i))
+        throw Error("shared memory race: read after another thread's write without a barrier (smem offset " +
+                    std::to_string(off + i) + ", written by thread " + std::to_string(m.writer) + ", read by thread " +
+                    std::to_string(t) + ")");
+      order_.recordRead(t, off + i);
     }
   }
   void smemWrite(int t, uint64_t off, const uint8_t* data, int bytes, bool cpAsync) {
     async_.checkAccess(t, off, bytes, true);
     for (int i = 0; i < bytes; ++i) {
-      ByteState& m = meta_[off + i];
+      ByteState& m = order_.byte(off + i);
       if (m.pendingThread >= 0 && m.pendingThread != t) throw Error("shared memory write over another thread's pending cp.async");
-      if (m.readEpoch == epoch_ && (m.reader != t || m.manyReaders))
-        throw Error("shared memory race: write after another thread's read without a barrier");
-      if (m.writer >= 0 && m.writer != t && m.writeEpoch == epoch_ && smem_[off + i] != data[i])
-        throw Error("shared memory race: two threads write different values without a barrier");
+      int reader = order_.unorderedReader(t, off + i);
+      if (reader >= 0)
+        throw Error("shared memory race: write after another thread's read without a barrier (smem offset " +
+                    std::to_string(off + i) + ", read by thread " + std::to_string(reader) + ", written by thread " +
+                    std::to_string(t) + ")");
+      if (!order_.writeOrdered(t, off + i) && smem_[off + i] != data[i])
+        throw Error("shared memory race: two threads write different values without a barrier (smem offset " +
+                    std::to_string(off + i) + ", threads " + std::to_string(m.writer) + " and " + std::to_string(t) + ")");
       smem_[off + i] = data[i];
-      m.writer = t;
-      m.writeEpoch = epoch_;
+      order_.recordWrite(t, off + i);
       if (cpAsync) m.pendingThread = t;
     }
     if (cpAsync) pending_[t].push_back({off, committed_[t]});
@@ -234,9 +236,9 @@ class Sim : public async::Memory {
     for (const Pending& p : list) {
       if (p.group < committed_[t] - keep) {
         for (int i = 0; i < 16; ++i)
-          if (p.offset + i < meta_.size() && meta_[p.offset + i].pendingThread == t) {
-            meta_[p.offset + i].pendingThread = -1;
-            meta_[p.offset + i].writeEpoch = epoch_;  // visible to others after the next barrier
+          if (p.offset + i < order_.size() && order_.byte(p.offset + i).pendingThread == t) {
+            order_.byte(p.offset + i).pendingThread = -1;
+            order_.recordWrite(t, p.offset + i);  // the data is there now
           }
       } else {
         rest.push_back(p);
@@ -642,7 +644,7 @@ class Sim : public async::Memory {
       set(op->getResult(0), out);
     };
     if (isa<mlir::gpu::BarrierOp>(op)) {
-      ++epoch_;
+      order_.barrier();
       return;
     }
     if (auto id = dyn_cast<mlir::gpu::ThreadIdOp>(op)) return fill([&](int t) { return uint64_t(id.getDimension() == mlir::gpu::Dimension::x ? t : 0); });
@@ -819,8 +821,7 @@ class Sim : public async::Memory {
   std::vector<Buffer>& buffers_;
   int threads_;
   std::vector<uint8_t> smem_;
-  std::vector<ByteState> meta_;
-  int64_t epoch_ = 0;
+  async::Order order_;
   std::vector<int> committed_;
   std::vector<std::vector<Pending>> pending_;
   std::unordered_map<const void*, Val> vals_;

@@ -2,10 +2,10 @@
 // arith/scf/gpu/llvm/nvvm code), so the lowering's numerics can be checked on the CPU.
 //
 // All threads of a block run together, one op at a time, with an active mask for divergent
-// scf.if branches. Shared-memory races are still detected: a barrier starts a new epoch, and a
-// read of another thread's write (or a write over another thread's read, or a different value
-// over its write) within one epoch is an error, as is touching a cp.async destination before
-// its thread waited for the copy's group. Warp-level ops (shuffle, ldmatrix, mma.sync) are
+// scf.if branches. Shared-memory races are still detected: a read of another thread's write (or
+// a write over another thread's read, or a different value over its write) is an error unless
+// a barrier or an mbarrier arrive -> wait chain orders the two (simt_async.h, Order), as is
+// touching a cp.async destination before its thread waited for the copy's group. Warp-level ops (shuffle, ldmatrix, mma.sync) are
 // evaluated per warp from the PTX ISA's definitions. Global memory is a set of host buffers; any
 // access outside them is reported as an error, so masking bugs show up. TMA copies, mbarriers
 // and tensor maps made in the kernel (lowering/passes/async_ptx.h) are modelled in
