@@ -79,6 +79,7 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   // Prologue anchor: thread-invariant values are inserted before it.
   Operation* anchor = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);
   KernelEmitter e(b, anchor, tid, smem);
+  e.numWarps = int(nw);
   if (!tmaLoads.empty()) {
     e.tmaWorkspace = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), gf.getArguments().back());
     e.tmaCount = int(tmaLoads.size());

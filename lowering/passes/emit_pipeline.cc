@@ -130,25 +130,20 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
   ifElse(b, loc, {}, acc.vectorOk(p.vec), async, sync);
 }
 
-// Fills stage `slot` of `p` for the iteration `m` describes: by TMA where its run-time
-// conditions hold, else with cp.async / plain copies.
-void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value slot, Value valid) {
+// Fills stage `slot` of `p` for the iteration `m` describes: by TMA in the loop's TMA version
+// (`tma`), else with cp.async / plain copies. `refill`/`previousUse`: see emitTmaIssue.
+void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value slot, Value valid, bool tma,
+                Value refill = {}, Value previousUse = {}) {
   OpBuilder& b = e.b;
   Location loc = p.load.getLoc();
+  if (tma && p.tma) {
+    SmallVector<Value> offsets;
+    for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
+    emitTmaIssue(e, loc, *p.tma, slot, offsets, valid, refill, previousUse);
+    return;
+  }
   Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, slot, e.i32(p.stage)));
-  if (!p.tma) return issueCopy(e, forOp, p, m, buf, valid);
-  ifElse(
-      b, loc, {}, p.tma->usable,
-      [&] {
-        SmallVector<Value> offsets;
-        for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
-        emitTmaIssue(e, loc, *p.tma, slot, offsets, valid);
-        return SmallVector<Value>{};
-      },
-      [&] {
-        issueCopy(e, forOp, p, m, buf, valid);
-        return SmallVector<Value>{};
-      });
+  issueCopy(e, forOp, p, m, buf, valid);
 }
 
 }  // namespace
@@ -183,7 +178,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     p.vec = std::min<int64_t>(contiguityAlong(*l, 1), 8);
     S = attr.getInt();
     if (auto t = e.tmaIndex.find(load); t != e.tmaIndex.end()) {
-      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, Value(), Value()};
+      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, Value()};
     }
     pipes.push_back(p);
   }
@@ -203,118 +198,177 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   for (unsigned idx : needed)
     if (e.regs(forOp.getInitArgs()[idx]).size() != 1) return forOp.emitOpError("pipelining: address iter_arg is not a scalar");
 
-  // Prologue: iterations 0 .. S-2. The barrier keeps it from overwriting buffers another warp
-  // may still read (when this loop runs again inside an outer loop).
-  b.create<mlir::gpu::BarrierOp>(loc);
-  bool anyTma = false;
-  for (auto& p : pipes) {
-    if (!p.tma) continue;
-    anyTma = true;
-    IRMapping m;
-    SmallVector<Value> shape, strides;
-    for (Value v : p.load.getShape()) shape.push_back(evalAhead(e, forOp, v, m));
-    for (Value v : p.load.getStrides()) strides.push_back(evalAhead(e, forOp, v, m));
-    emitTmaSetup(e, loc, *p.tma, evalAhead(e, forOp, p.load.getPtr(), m), shape, strides);
-  }
-  if (anyTma) {
-    // The buffers' bytes may have been written through the generic proxy (another loop's
-    // staging); TMA writes them through the async proxy.
-    emitAsyncProxyFence(b, loc);
-    b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
-  }
-  Value iv = lb;
-  SmallVector<Value> state;
-  for (unsigned idx : needed) state.push_back(e.scalar(forOp.getInitArgs()[idx]));
-  for (int64_t s = 0; s + 1 < S; ++s) {
-    IRMapping m;
-    m.map(forOp.getInductionVar(), iv);
-    for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], state[k]);
-    Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv, ub);
-    for (auto& p : pipes) issueStage(e, forOp, p, m, e.i32(s), valid);
-    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
-    SmallVector<Value> next;
-    for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
-    state = next;
-    iv = b.create<arith::AddIOp>(loc, iv, step);
-  }
-
-  // The loop, carrying the scalars of iteration i+S-1 and the iteration count.
   SmallVector<Value> inits;
+  SmallVector<Type> resultTypes;
   SmallVector<unsigned> counts;
   for (Value v : forOp.getInitArgs()) {
     llvm::append_range(inits, e.regs(v));
     counts.push_back(unsigned(e.regs(v).size()));
   }
-  size_t nOrig = inits.size();
-  llvm::append_range(inits, state);
-  inits.push_back(e.i32(0));
-  auto newFor = b.create<scf::ForOp>(loc, lb, ub, step, inits);
-  Block* body = newFor.getBody();
-  if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>()) body->back().erase();
-  e.setRegs(forOp.getInductionVar(), {newFor.getInductionVar()});
-  auto newArgs = newFor.getRegionIterArgs();
-  size_t at = 0;
-  for (auto [v, n] : llvm::zip(iterArgs, counts)) {
-    e.setRegs(v, SmallVector<Value>(newArgs.begin() + at, newArgs.begin() + at + n));
-    at += n;
-  }
-  SmallVector<Value> ahead(newArgs.begin() + nOrig, newArgs.begin() + nOrig + needed.size());
-  Value count = newArgs.back();
-  {
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToEnd(body);
-    b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
-    Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
-    for (auto& p : pipes) {
-      if (!p.tma) continue;
-      Value use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
-      when(b, loc, p.tma->usable, [&] { emitTmaWait(e, loc, *p.tma, readSlot, use); });
-    }
-    // wgmma reads shared memory through the async proxy: make this thread's copies visible to
-    // it before the barrier publishes them (only swizzled buffers can be read by wgmma).
-    if (llvm::any_of(pipes, [](Piped p) { return bufferTile(p.load.getResult().getType().getShape(), 1).swizzled; }))
-      emitAsyncProxyFence(b, loc);
-    b.create<mlir::gpu::BarrierOp>(loc);
-    Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));
-    Value ivAhead = b.create<arith::AddIOp>(loc, newFor.getInductionVar(),
-                                            b.create<arith::MulIOp>(loc, step, e.i32(S - 1)));
+  for (Value v : inits) resultTypes.push_back(v.getType());
+  const size_t nOrig = inits.size();
+
+  // A barrier keeps the prologue from overwriting buffers another warp may still read (when
+  // this loop runs again inside an outer loop).
+  b.create<mlir::gpu::BarrierOp>(loc);
+
+  // TMA: the loads' operands before the loop, and whether TMA's run-time rules hold for all.
+  bool anyTma = llvm::any_of(pipes, [](const Piped& p) { return bool(p.tma); });
+  bool allTma = llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
+  struct Operands {
+    Value ptr;
+    SmallVector<Value> shape, strides;
+  };
+  std::vector<Operands> operands(pipes.size());
+  Value usable;
+  for (auto [i, p] : llvm::enumerate(pipes)) {
+    if (!p.tma) continue;
     IRMapping m;
-    m.map(forOp.getInductionVar(), ivAhead);
-    for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], ahead[k]);
-    Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ivAhead, ub);
-    DenseSet<Operation*> skip;
-    for (auto& p : pipes) {
-      issueStage(e, forOp, p, m, writeSlot, valid);
-      auto shape = p.load.getResult().getType().getShape();
-      auto tile = p.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
-                          : std::make_shared<SmemTile>(bufferTile(shape, 1));
-      tile->slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
-      e.pipelineReads[p.convert] = tile;
-      skip.insert(p.load);
-      if (p.trans) skip.insert(p.trans);
-    }
-    b.create<NVVM::CpAsyncCommitGroupOp>(loc);
-    for (Operation& inner : forOp.getBody()->without_terminator()) {
-      if (skip.count(&inner)) continue;
-      if (failed(e.emitOp(&inner))) return failure();
-    }
-    SmallVector<Value> flat;
-    for (Value v : yield.getOperands()) llvm::append_range(flat, e.regs(v));
-    for (unsigned idx : needed) flat.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
-    flat.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
-    b.create<scf::YieldOp>(loc, flat);
+    operands[i].ptr = evalAhead(e, forOp, p.load.getPtr(), m);
+    for (Value v : p.load.getShape()) operands[i].shape.push_back(evalAhead(e, forOp, v, m));
+    for (Value v : p.load.getStrides()) operands[i].strides.push_back(evalAhead(e, forOp, v, m));
+    Value ok = tmaUsable(e, loc, operands[i].ptr, operands[i].shape, operands[i].strides);
+    usable = usable ? b.create<arith::AndIOp>(loc, usable, ok).getResult() : ok;
+    p.tma->handBack = allTma;
   }
-  at = 0;
-  for (auto [v, n] : llvm::zip(forOp.getResults(), counts)) {
-    e.setRegs(v, SmallVector<Value>(newFor.getResults().begin() + at, newFor.getResults().begin() + at + n));
-    at += n;
-  }
-  b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+
+  // One version of the loop: with TMA for the loads that qualify, or all on cp.async. Two
+  // versions instead of a choice per copy keep the other path's addresses out of the loop's
+  // registers.
+  auto version = [&](bool tma) -> FailureOr<SmallVector<Value>> {
+    // Stages go back to the producer through empty barriers instead of a per-iteration barrier.
+    const bool handBack = tma && allTma;
+    const bool cpAsync = !tma || !allTma;
+    if (tma) {
+      for (auto [i, p] : llvm::enumerate(pipes))
+        if (p.tma) emitTmaSetup(e, loc, *p.tma, operands[i].ptr, operands[i].shape, operands[i].strides);
+      // The buffers' bytes may have been written through the generic proxy (another loop's
+      // staging); TMA writes them through the async proxy.
+      emitAsyncProxyFence(b, loc);
+      b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
+    }
+    // Prologue: iterations 0 .. S-2.
+    Value iv = lb;
+    SmallVector<Value> state;
+    for (unsigned idx : needed) state.push_back(e.scalar(forOp.getInitArgs()[idx]));
+    for (int64_t s = 0; s + 1 < S; ++s) {
+      IRMapping m;
+      m.map(forOp.getInductionVar(), iv);
+      for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], state[k]);
+      Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv, ub);
+      for (auto& p : pipes) issueStage(e, forOp, p, m, e.i32(s), valid, tma);
+      if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+      SmallVector<Value> next;
+      for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+      state = next;
+      iv = b.create<arith::AddIOp>(loc, iv, step);
+    }
+
+    // The loop, carrying the scalars of iteration i+S-1 and the iteration count.
+    SmallVector<Value> loopInits(inits);
+    llvm::append_range(loopInits, state);
+    loopInits.push_back(e.i32(0));
+    auto newFor = b.create<scf::ForOp>(loc, lb, ub, step, loopInits);
+    Block* body = newFor.getBody();
+    if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>()) body->back().erase();
+    e.setRegs(forOp.getInductionVar(), {newFor.getInductionVar()});
+    auto newArgs = newFor.getRegionIterArgs();
+    size_t at = 0;
+    for (auto [v, n] : llvm::zip(iterArgs, counts)) {
+      e.setRegs(v, SmallVector<Value>(newArgs.begin() + at, newArgs.begin() + at + n));
+      at += n;
+    }
+    SmallVector<Value> ahead(newArgs.begin() + nOrig, newArgs.begin() + nOrig + needed.size());
+    Value count = newArgs.back();
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToEnd(body);
+      Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
+      if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
+      if (tma) {
+        Value use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
+        for (auto& p : pipes)
+          if (p.tma) emitTmaWait(e, loc, *p.tma, readSlot, use);
+      }
+      if (!handBack) {
+        // wgmma reads shared memory through the async proxy: make this thread's copies visible
+        // to it before the barrier publishes them (only swizzled buffers can be read by wgmma).
+        if (llvm::any_of(pipes, [](Piped p) { return bufferTile(p.load.getResult().getType().getShape(), 1).swizzled; }))
+          emitAsyncProxyFence(b, loc);
+        b.create<mlir::gpu::BarrierOp>(loc);
+      }
+      Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));
+      Value ivAhead = b.create<arith::AddIOp>(loc, newFor.getInductionVar(),
+                                              b.create<arith::MulIOp>(loc, step, e.i32(S - 1)));
+      IRMapping m;
+      m.map(forOp.getInductionVar(), ivAhead);
+      for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], ahead[k]);
+      Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ivAhead, ub);
+      // The stage written now was last read by iteration count - 1 (none before the first).
+      Value refill, previousUse;
+      if (handBack) {
+        refill = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, count, e.i32(0));
+        previousUse = b.create<arith::DivUIOp>(loc, b.create<arith::SubIOp>(loc, count, e.i32(1)), e.i32(S));
+      }
+      DenseSet<Operation*> skip;
+      for (auto& p : pipes) {
+        issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
+        auto shape = p.load.getResult().getType().getShape();
+        auto tile = p.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
+                            : std::make_shared<SmemTile>(bufferTile(shape, 1));
+        tile->slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
+        e.pipelineReads[p.convert] = tile;
+        skip.insert(p.load);
+        if (p.trans) skip.insert(p.trans);
+      }
+      if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+      for (Operation& inner : forOp.getBody()->without_terminator()) {
+        if (skip.count(&inner)) continue;
+        if (failed(e.emitOp(&inner))) return failure();
+      }
+      if (handBack)
+        for (auto& p : pipes) emitTmaHandBack(e, loc, *p.tma, readSlot);
+      SmallVector<Value> flat;
+      for (Value v : yield.getOperands()) llvm::append_range(flat, e.regs(v));
+      for (unsigned idx : needed) flat.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+      flat.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
+      b.create<scf::YieldOp>(loc, flat);
+    }
+    if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+    if (tma) {
+      // Every thread is past its last wait and arrival before the barriers are invalidated.
+      b.create<mlir::gpu::BarrierOp>(loc);
+      for (auto& p : pipes)
+        if (p.tma) emitTmaRelease(e, loc, *p.tma);
+    }
+    return SmallVector<Value>(newFor.getResults().begin(), newFor.getResults().begin() + nOrig);
+  };
+
+  SmallVector<Value> results;
   if (anyTma) {
-    // Every thread is past its last wait before the barriers are invalidated.
-    b.create<mlir::gpu::BarrierOp>(loc);
-    for (auto& p : pipes)
-      if (p.tma) emitTmaRelease(e, loc, *p.tma);
+    bool failedVersion = false;
+    results = ifElse(
+        b, loc, resultTypes, usable,
+        [&] {
+          auto r = version(true);
+          if (failed(r)) failedVersion = true;
+          return failed(r) ? SmallVector<Value>(inits) : *r;
+        },
+        [&] {
+          auto r = version(false);
+          if (failed(r)) failedVersion = true;
+          return failed(r) ? SmallVector<Value>(inits) : *r;
+        });
+    if (failedVersion) return failure();
+  } else {
+    auto r = version(false);
+    if (failed(r)) return failure();
+    results = *r;
+  }
+  size_t at = 0;
+  for (auto [v, n] : llvm::zip(forOp.getResults(), counts)) {
+    e.setRegs(v, SmallVector<Value>(results.begin() + at, results.begin() + at + n));
+    at += n;
   }
   return success();
 }

@@ -83,15 +83,14 @@ bool tmaCapable(ti::LoadBlockOp load) {
 }
 
 int64_t tmaExtraBytes(ti::LoadBlockOp load, int64_t stages) {
-  return tmaCapable(load) ? ptx::kTensorMapBytes + 8 * stages : 0;
+  return tmaCapable(load) ? ptx::kTensorMapBytes + 16 * stages : 0;
 }
 
-void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+Value tmaUsable(KernelEmitter& e, Location loc, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
-  const int64_t eb = 2;
   Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
-  Value rowStrideBytes = b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), i64c(b, loc, eb));
+  Value rowStrideBytes = b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), i64c(b, loc, 2));
   auto zeroLow4 = [&](Value v) {
     return cmpI(b, loc, P::eq, b.create<arith::AndIOp>(loc, v, i64c(b, loc, 15)), i64c(b, loc, 0));
   };
@@ -102,9 +101,15 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
   ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, rowStrideBytes, i64c(b, loc, 0)));
   ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::slt, rowStrideBytes, i64c(b, loc, int64_t(1) << 40)));
   ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), i64c(b, loc, 1)));
-  for (Value s : shape) ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, toI64(b, loc, s), i64c(b, loc, 0)));
-  p.usable = ok;
+  for (Value v : shape) ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, toI64(b, loc, v), i64c(b, loc, 0)));
+  return ok;
+}
 
+void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+  OpBuilder& b = e.b;
+  using P = arith::CmpIPredicate;
+  Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
+  Value rowStrideBytes = b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), i64c(b, loc, 2));
   // This block's slot in the workspace: after the templates, N maps per block.
   Value slotNumber = b.create<arith::AddIOp>(
       loc, b.create<arith::MulIOp>(loc, b.create<arith::AddIOp>(loc, blockNumber(b, loc), i64c(b, loc, 1)), i64c(b, loc, e.tmaCount)),
@@ -112,42 +117,55 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
   p.map = b.create<arith::AddIOp>(loc, e.tmaWorkspace, b.create<arith::MulIOp>(loc, slotNumber, i64c(b, loc, ptx::kTensorMapBytes)));
   Value tid = e.threadId();
   Value map = p.map;
-  when(b, loc, ok, [&] {
-    when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
-      Value staged = sharedAddress(e, loc, p.mapOffset());
-      when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
-        // The template, then this block's base, extents (innermost first) and row stride.
-        Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, i64c(b, loc, int64_t(p.index) * ptx::kTensorMapBytes));
-        Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
-        for (int w = 0; w < ptx::kTensorMapBytes / 8; ++w) {
-          Value word = b.create<LLVM::LoadOp>(loc, b.getI64Type(), elemPtr(b, loc, src, b.getI64Type(), e.i32(w)), 8);
-          b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(e.i32(p.mapOffset() + 8 * w)), 8);
-        }
-        inlineAsm(b, loc, ptx::kTensorMapSetAddress, "r,l", {staged, base});
-        inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, shape[1]});
-        inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, shape[0]});
-        inlineAsm(b, loc, ptx::kTensorMapSetStride0, "r,l", {staged, rowStrideBytes});
-      });
-      inlineAsm(b, loc, ptx::kWarpSync, "", {});
-      inlineAsm(b, loc, ptx::kTensorMapPublish, "l,r", {map, staged});
-    });
+  when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
+    Value staged = sharedAddress(e, loc, p.mapOffset());
     when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
-      inlineAsm(b, loc, ptx::kTensorMapAcquire, "l", {map});
-      for (int64_t s = 0; s < p.stages; ++s)
-        inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.barrierOffset() + 8 * s), e.i32(1)});
+      // The template, then this block's base, extents (innermost first) and row stride.
+      Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, i64c(b, loc, int64_t(p.index) * ptx::kTensorMapBytes));
+      Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
+      for (int w = 0; w < ptx::kTensorMapBytes / 8; ++w) {
+        Value word = b.create<LLVM::LoadOp>(loc, b.getI64Type(), elemPtr(b, loc, src, b.getI64Type(), e.i32(w)), 8);
+        b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(e.i32(p.mapOffset() + 8 * w)), 8);
+      }
+      inlineAsm(b, loc, ptx::kTensorMapSetAddress, "r,l", {staged, base});
+      inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, shape[1]});
+      inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, shape[0]});
+      inlineAsm(b, loc, ptx::kTensorMapSetStride0, "r,l", {staged, rowStrideBytes});
     });
+    inlineAsm(b, loc, ptx::kWarpSync, "", {});
+    inlineAsm(b, loc, ptx::kTensorMapPublish, "l,r", {map, staged});
+  });
+  when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
+    inlineAsm(b, loc, ptx::kTensorMapAcquire, "l", {map});
+    for (int64_t s = 0; s < p.stages; ++s) {
+      inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(1)});
+      if (p.handBack)
+        inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(e.numWarps)});
+    }
   });
 }
 
-void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid) {
+namespace {
+Value stageBarrier(KernelEmitter& e, Location loc, int64_t first, Value slot) {
+  return sharedAddress(e, loc, e.b.create<arith::AddIOp>(loc, e.i32(first), e.b.create<arith::MulIOp>(loc, slot, e.i32(8))));
+}
+}  // namespace
+
+void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid,
+                  Value refill, Value previousUse) {
   OpBuilder& b = e.b;
   SmemTile tile = stageTile(p.load);
   const int64_t colsPerChunk = ptx::kTmaBoxBytes / 2;
   const int64_t chunks = tile.cols / colsPerChunk;
   Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0));
   when(b, loc, b.create<arith::AndIOp>(loc, first, valid), [&] {
-    Value barrierOff = b.create<arith::AddIOp>(loc, e.i32(p.barrierOffset()), b.create<arith::MulIOp>(loc, slot, e.i32(8)));
-    Value barrier = sharedAddress(e, loc, barrierOff);
+    if (refill) {
+      when(b, loc, refill, [&] {
+        Value parity = b.create<arith::AndIOp>(loc, previousUse, e.i32(1));
+        inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.emptyOffset(), slot), parity});
+      });
+    }
+    Value barrier = stageBarrier(e, loc, p.fullOffset(), slot);
     inlineAsm(b, loc, ptx::kMbarrierArriveExpectTx, "r,r", {barrier, e.i32(tile.rows * tile.cols * 2)});
     Value stage = b.create<arith::AddIOp>(loc, e.i32(p.buffers), b.create<arith::MulIOp>(loc, slot, e.i32(p.stageBytes)));
     for (int64_t c = 0; c < chunks; ++c) {
@@ -160,17 +178,27 @@ void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, 
 
 void emitTmaWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, Value use) {
   OpBuilder& b = e.b;
-  Value barrierOff = b.create<arith::AddIOp>(loc, e.i32(p.barrierOffset()), b.create<arith::MulIOp>(loc, slot, e.i32(8)));
   Value parity = b.create<arith::AndIOp>(loc, use, e.i32(1));
-  inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {sharedAddress(e, loc, barrierOff), parity});
+  inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.fullOffset(), slot), parity});
+}
+
+void emitTmaHandBack(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
+  OpBuilder& b = e.b;
+  // The warp's reads of the stage are done (ldmatrix results are in registers, wgmma reads
+  // completed at its wait_group); one lane arrives for the whole warp.
+  inlineAsm(b, loc, ptx::kWarpSync, "", {});
+  when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.lane(), e.i32(0)),
+       [&] { inlineAsm(b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.emptyOffset(), slot)}); });
 }
 
 void emitTmaRelease(KernelEmitter& e, Location loc, const TmaPipe& p) {
   OpBuilder& b = e.b;
   Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0));
-  when(b, loc, b.create<arith::AndIOp>(loc, first, p.usable), [&] {
-    for (int64_t s = 0; s < p.stages; ++s)
-      inlineAsm(b, loc, ptx::kMbarrierInval, "r", {sharedAddress(e, loc, p.barrierOffset() + 8 * s)});
+  when(b, loc, first, [&] {
+    for (int64_t s = 0; s < p.stages; ++s) {
+      inlineAsm(b, loc, ptx::kMbarrierInval, "r", {sharedAddress(e, loc, p.fullOffset() + 8 * s)});
+      if (p.handBack) inlineAsm(b, loc, ptx::kMbarrierInval, "r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s)});
+    }
   });
 }
 

@@ -78,6 +78,7 @@ class KernelEmitter {
   // maps of the kernel, and each TMA-capable pipelined load's number.
   mlir::Value tmaWorkspace;
   int tmaCount = 0;
+  int numWarps = 0;
   llvm::DenseMap<mlir::Operation*, int> tmaIndex;
   mlir::Value threadId() const { return tid_; }
 

@@ -3,17 +3,20 @@
 // fence (wgmma reads the buffers), one barrier, copy of iteration i+1 into the other buffer,
 // then the dot from the current buffer: A (64x32: rows too short to swizzle) with ldmatrix,
 // B (32x64, swizzled) through a wgmma descriptor. Buffers: 2 x (A 5120 + B 4096) bytes, and
-// B's tensor map staging and two barriers (1024 with alignment).
+// B's tensor map staging and four barriers (1024 with alignment).
 //
-// B is copied by TMA where its run-time conditions hold: the kernel gets the hidden workspace
-// argument and one template (bf16, box 64 x 32); warp 0 builds the block's tensor map, thread 0
-// initialises one barrier per stage; each stage's copy arms its barrier with the tile's 4096
-// bytes; every thread waits on the barrier (parity) before the iteration's block-wide barrier;
-// after the loop, a barrier and the barriers' invalidation. A stays on cp.async.
+// B qualifies for TMA: the kernel gets the hidden workspace argument and one template (bf16,
+// box 64 x 32), and the loop comes in two versions chosen by TMA's run-time conditions. The
+// TMA version: warp 0 builds the block's tensor map, thread 0 initialises one full barrier per
+// stage, a proxy fence and a barrier; each stage's B copy arms its barrier with the tile's 4096
+// bytes; every thread waits on the barrier (parity) before the iteration's block-wide barrier
+// (A stays on cp.async, so that barrier still hands stages back); after the loop a barrier and
+// the barriers' invalidation. The other version is the plain cp.async pipeline.
 // CHECK-LABEL: gpu.func @gemm
 // CHECK-SAME: %arg9: !llvm.ptr {tile.arg_name = "tile_tma_workspace"}
 // CHECK-SAME: tile.smem_bytes = 19456 : i32, tile.tma_templates = [array<i32: 0, 64, 32>]
 // CHECK: gpu.barrier
+// CHECK: scf.if %{{.*}} -> (f32
 // CHECK: tensormap.replace.tile.global_address.shared::cta.b1024.b64
 // CHECK: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 0, $1;", "r,r" {{.*}}, %arg4
 // CHECK: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 1, $1;", "r,r" {{.*}}, %arg5
@@ -21,14 +24,12 @@
 // CHECK: bar.warp.sync
 // CHECK: tensormap.cp_fenceproxy
 // CHECK: fence.proxy.tensormap::generic.acquire.gpu
-// CHECK-COUNT-2: mbarrier.init.shared::cta.b64
+// CHECK-COUNT-2: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c1_i32
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c4096_i32
 // CHECK: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [$0], [$1, {$2, $3}], [$4];", "r,l,r,r,r" {{.*}}, %c0_i32,
-// CHECK: } else {
-// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 0
@@ -49,6 +50,17 @@
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK-COUNT-2: mbarrier.inval.shared::cta.b64
+// CHECK: } else {
+// CHECK-NOT: mbarrier
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: mbarrier
+// CHECK: scf.yield
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: gpu.return
 func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %N: i32, %K: i32,
                 %sa: i32, %sb: i32, %sc: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
   %pm = tile.program_id 0 : i32
@@ -98,5 +110,56 @@ func.func @invariant_b(%a: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %c: !tile.ptr<f
     scf.yield %d : tensor<64x64xf32>
   }
   tile.store_block %acc, %c shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
+
+// Every pipelined load of the loop qualifies for TMA: in the TMA version stages go back to the
+// producer through "empty" barriers (count = 4 warps) instead of a block-wide barrier per
+// iteration. Thread 0 waits for the previous use's empty phase (except before the first use)
+// before refilling a stage; at the end of each iteration every warp syncs and its lane 0 arrives
+// on the empty barrier of the stage it read.
+// CHECK-LABEL: gpu.func @all_tma
+// CHECK-SAME: tile.tma_templates = [array<i32: 0, 64, 64>, array<i32: 0, 64, 64>]
+// CHECK: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c1_i32
+// CHECK-NEXT: llvm.getelementptr
+// CHECK-NEXT: llvm.ptrtoint
+// CHECK-NEXT: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c4_i32
+// CHECK: scf.for
+// CHECK-NOT: gpu.barrier
+// CHECK: mbarrier.try_wait.parity
+// CHECK: mbarrier.try_wait.parity
+// CHECK-NOT: gpu.barrier
+// CHECK: arith.cmpi sgt, %{{.*}}, %c0_i32
+// CHECK: mbarrier.try_wait.parity
+// CHECK: mbarrier.arrive.expect_tx
+// CHECK: cp.async.bulk.tensor.2d
+// CHECK-NOT: gpu.barrier
+// CHECK: wgmma.wait_group.sync.aligned 0
+// CHECK-NOT: gpu.barrier
+// CHECK: bar.warp.sync
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
+// CHECK: bar.warp.sync
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
+// CHECK: scf.yield
+// CHECK: gpu.barrier
+// CHECK-COUNT-8: mbarrier.inval.shared::cta.b64
+// CHECK: } else {
+func.func @all_tma(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %N: i32, %K: i32,
+                   %sa: i32, %sb: i32, %sc: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %pm = tile.program_id 0 : i32
+  %pn = tile.program_id 1 : i32
+  %c64 = arith.constant 64 : i32
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %m0 = arith.muli %pm, %c64 : i32
+  %n0 = arith.muli %pn, %c64 : i32
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32>
+  %acc = scf.for %k = %c0 to %K step %c64 iter_args(%acc = %zero) -> (tensor<64x64xf32>) : i32 {
+    %ta = tile.load_block %a shape [%M, %K] strides [%sa, %c1] offsets [%m0, %k] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %tb = tile.load_block %b shape [%K, %N] strides [%sb, %c1] offsets [%k, %n0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %d = tile.dot %ta, %tb, %acc : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  } {tile.stages = 2 : i32}
+  tile.store_block %acc, %c shape [%M, %N] strides [%sc, %c1] offsets [%m0, %n0] : tensor<64x64xf32>, !tile.ptr<f32>
   return
 }
