@@ -119,14 +119,14 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
   Value map = p.map;
   when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
     Value staged = sharedAddress(e, loc, p.mapOffset());
+    // The template, 4 bytes per lane; then lane 0 writes this block's base, extents (innermost
+    // first) and row stride.
+    Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, i64c(b, loc, int64_t(p.index) * ptx::kTensorMapBytes));
+    Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
+    Value word = b.create<LLVM::LoadOp>(loc, b.getI32Type(), elemPtr(b, loc, src, b.getI32Type(), tid), 4);
+    b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(b.create<arith::AddIOp>(loc, e.i32(p.mapOffset()), b.create<arith::MulIOp>(loc, tid, e.i32(4)))), 4);
+    inlineAsm(b, loc, ptx::kWarpSync, "", {});
     when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
-      // The template, then this block's base, extents (innermost first) and row stride.
-      Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, i64c(b, loc, int64_t(p.index) * ptx::kTensorMapBytes));
-      Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
-      for (int w = 0; w < ptx::kTensorMapBytes / 8; ++w) {
-        Value word = b.create<LLVM::LoadOp>(loc, b.getI64Type(), elemPtr(b, loc, src, b.getI64Type(), e.i32(w)), 8);
-        b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(e.i32(p.mapOffset() + 8 * w)), 8);
-      }
       inlineAsm(b, loc, ptx::kTensorMapSetAddress, "r,l", {staged, base});
       inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, shape[1]});
       inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, shape[0]});
