@@ -8,47 +8,49 @@
 # Bundle first: tools/make_gpu_bundle.sh //tests/gpu:attention_gpu_test //bench:flash_attn
 #   //tools:gemm_bench
 #
-# Usage: bench/hopper_forward.sh OUT_DIR [--quick]   (--quick: no sanitizer, no GEMM)
+# Usage: bench/hopper_forward.sh OUT_DIR [--sanitize]
+#   default: 1 and 3 (about 6 minutes); --sanitize: 2 only (18 sanitizer runs, the forward and
+#   backward of one small shape each, up to 60 s a run)
 set -uo pipefail
 out=$1; shift
-quick=0; [ "${1:-}" = "--quick" ] && quick=1
+sanitize=0; [ "${1:-}" = "--sanitize" ] && sanitize=1
 mkdir -p "$out"
 R=gpu_bundle/run.sh
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader | tee "$out/card.txt"
-{
-  timeout 240 $R //tests/gpu:attention_gpu_test "every compiled specialisation, both dQ strategies" 2>&1 | tail -4
-  timeout 90 $R //tests/gpu:attention_gpu_test "long, odd and ragged shapes" 2>&1 | tail -4
-} | tee "$out/accuracy.txt"
-if [ $quick = 0 ]; then
+if [ $sanitize = 1 ]; then
   for tool in memcheck racecheck synccheck; do
     for dt in bf16 fp16; do
       for d in 64 128 256; do
         line=$(timeout 60 compute-sanitizer --tool $tool --error-exitcode 9 $R //bench:flash_attn \
           --func flash_attn_func --batch_size 1 --seq_len 300 --nheads 2 --head_size $d --dtype $dt \
-          --warmup 0 --iters 1 2>&1 |
-          grep -E "ERROR SUMMARY|RACECHECK SUMMARY|rror" | tr '\n' ' ')
+          --warmup 0 --iters 1 2>&1 | grep -E "ERROR SUMMARY|RACECHECK SUMMARY|rror" | tr '\n' ' ')
         echo "$tool $dt d=$d: $line rc=${PIPESTATUS[0]}"
       done
     done
   done | tee "$out/sanitizer.txt"
+  exit 0
 fi
+timeout 30 $R //bench:flash_attn --func flash_attn_func --batch_size 1 --seq_len 1000 --nheads 2 --head_size 128 \
+  --dtype bf16 --fwd_only --warmup 1 --iters 2 2>&1 | tail -3 | tee "$out/smoke.txt"
+{
+  timeout 240 $R //tests/gpu:attention_gpu_test "every compiled specialisation, both dQ strategies" 2>&1 | tail -4
+  timeout 90 $R //tests/gpu:attention_gpu_test "long, odd and ragged shapes" 2>&1 | tail -4
+} | tee "$out/accuracy.txt"
 parts=()
 for causal in --causal ""; do
   for bs in 2x4096 16x4096 2x16384; do
     b=${bs%x*} s=${bs#*x}
     f="$out/ours_d128_${b}x${s}${causal}.json"
-    $R //bench:flash_attn --func flash_attn_func --batch_size "$b" --seq_len "$s" --nheads 16 --head_size 128 \
+    timeout 60 $R //bench:flash_attn --func flash_attn_func --batch_size "$b" --seq_len "$s" --nheads 16 --head_size 128 \
       --dtype bf16 $causal --fwd_only --warmup 3 --iters 20 --json "$f" >/dev/null 2>&1 && parts+=("$f")
   done
   for d in 64 256; do
     f="$out/ours_d${d}_2x8192${causal}.json"
-    $R //bench:flash_attn --func flash_attn_func --batch_size 2 --seq_len 8192 --nheads 16 --head_size $d \
+    timeout 60 $R //bench:flash_attn --func flash_attn_func --batch_size 2 --seq_len 8192 --nheads 16 --head_size $d \
       --dtype bf16 $causal --fwd_only --warmup 3 --iters 20 --json "$f" >/dev/null 2>&1 && parts+=("$f")
   done
 done
 python3 bench/merge_results.py "$out/ours.json" "${parts[@]}"
 rm -f "${parts[@]}"
 python3 bench/compare_sdpa.py --ours "$out/ours.json" --warmup 3 --iters 20 --json "$out/sdpa.json" 2>&1 | tee "$out/table.txt"
-if [ $quick = 0 ]; then
-  { $R //tools:gemm_bench --sizes 4096,8192 --warmup 10 --iters 50; python3 tools/torch_matmul_bench.py --sizes 4096,8192 --warmup 10 --iters 50; } 2>&1 | tee "$out/gemm.txt"
-fi
+{ timeout 60 $R //tools:gemm_bench --sizes 4096,8192 --warmup 10 --iters 50; python3 tools/torch_matmul_bench.py --sizes 4096,8192 --warmup 10 --iters 50; } 2>&1 | tee "$out/gemm.txt"
