@@ -136,6 +136,30 @@ TEST_CASE("dynamic shared memory size comes from tile.smem_bytes") {
   CHECK(k->args.at(2).c_type == "float");
 }
 
+TEST_CASE("TMA templates are read from tile.tma_templates and the workspace argument is hidden") {
+  auto parsed = parse(R"(
+    module attributes {gpu.container_module} {
+      gpu.module @kernels {
+        gpu.func @with_tma(%p: !llvm.ptr {tile.arg_name = "x"}, %ws: !llvm.ptr {tile.arg_name = "tile_tma_workspace"}) kernel
+            attributes {tile.num_warps = 4 : i32, tile.smem_bytes = 0 : i32,
+                        tile.tma_templates = [array<i32: 0, 64, 128>, array<i32: 1, 64, 32>]} { gpu.return }
+      }
+    })");
+  be::BackendResult result = be::compile_gpu_module(*parsed->module);
+  INFO(result.error);
+  REQUIRE(result.ok());
+  const be::CompiledKernel* k = result.find_kernel("with_tma");
+  REQUIRE(k != nullptr);
+  REQUIRE(k->args.size() == 1);
+  CHECK(k->args[0].name == "x");
+  REQUIRE(k->tma_templates.size() == 2);
+  CHECK(k->tma_templates[0].elem == 0);
+  CHECK(k->tma_templates[0].box_cols == 64);
+  CHECK(k->tma_templates[0].box_rows == 128);
+  CHECK(k->tma_templates[1].elem == 1);
+  CHECK(k->tma_templates[1].box_rows == 32);
+}
+
 TEST_CASE("input outside the contract fails with a message naming the kernel") {
   SECTION("no tile.num_warps") {
     auto parsed = parse(R"(
@@ -158,6 +182,30 @@ TEST_CASE("input outside the contract fails with a message naming the kernel") {
       })");
     be::BackendResult result = be::compile_gpu_module(*parsed->module);
     CHECK(contains(result.error, "kernel @takes_memref: argument 0 has type memref<4xf32>"));
+  }
+  SECTION("TMA templates without the workspace pointer") {
+    auto parsed = parse(R"(
+      module attributes {gpu.container_module} {
+        gpu.module @kernels {
+          gpu.func @no_ws(%n: i32) kernel
+              attributes {tile.num_warps = 1 : i32, tile.smem_bytes = 0 : i32,
+                          tile.tma_templates = [array<i32: 0, 64, 64>]} { gpu.return }
+        }
+      })");
+    be::BackendResult result = be::compile_gpu_module(*parsed->module);
+    CHECK(contains(result.error, "kernel @no_ws: has TMA templates but no workspace pointer"));
+  }
+  SECTION("a malformed TMA template") {
+    auto parsed = parse(R"(
+      module attributes {gpu.container_module} {
+        gpu.module @kernels {
+          gpu.func @bad_tma(%ws: !llvm.ptr) kernel
+              attributes {tile.num_warps = 1 : i32, tile.smem_bytes = 0 : i32,
+                          tile.tma_templates = [array<i32: 0, 64>]} { gpu.return }
+        }
+      })");
+    be::BackendResult result = be::compile_gpu_module(*parsed->module);
+    CHECK(contains(result.error, "kernel @bad_tma: tile.tma_templates entries must be"));
   }
   SECTION("no kernels at all") {
     auto parsed = parse("module {}");

@@ -88,3 +88,17 @@ TEST_CASE("fnv1a64_hex is the standard FNV-1a 64") {
   CHECK(gen::fnv1a64_hex("") == "cbf29ce484222325");
   CHECK(gen::fnv1a64_hex("a") == "af63dc4c8601ec8c");
 }
+
+TEST_CASE("TMA templates go into the image; the stub still passes only the kernel's own arguments") {
+  gen::GeneratedKernel k = sample();
+  k.tma_templates = {{0, 64, 128}, {1, 64, 32}};
+  const std::string c = gen::emit_source(options(), {k});
+  CHECK(contains(c, "const ::tile::rt::TmaTemplate vadd_tma[] = {"));
+  CHECK(contains(c, "    {0, 64, 128},\n"));
+  CHECK(contains(c, "    {1, 64, 32},\n"));
+  CHECK(contains(c, "    vadd_tma, 2,\n"));
+  // The workspace is appended by rt::launch_kernel, not by the stub.
+  CHECK(contains(c, "void* args[] = {&x, &out, &new_};"));
+  const std::string plain = gen::emit_source(options(), {sample()});
+  CHECK(!contains(plain, "TmaTemplate"));
+}
