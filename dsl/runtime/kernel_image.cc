@@ -1,5 +1,6 @@
 #include "dsl/runtime/kernel_image.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -59,10 +60,19 @@ void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** a
   if (image.num_tma_templates > 0) {
     // The hidden last parameter: the TMA workspace.
     CUdeviceptr workspace = tma_workspace(image, stream, grid);
-    std::vector<void*> with_workspace(args, args + image.num_params);
-    with_workspace.push_back(&workspace);
+    // On the stack for the usual parameter counts: this runs on every launch.
+    constexpr int kOnStack = 64;
+    void* on_stack[kOnStack + 1];
+    std::vector<void*> on_heap;
+    void** with_workspace = on_stack;
+    if (image.num_params > kOnStack) {
+      on_heap.resize(size_t(image.num_params) + 1);
+      with_workspace = on_heap.data();
+    }
+    std::copy(args, args + image.num_params, with_workspace);
+    with_workspace[image.num_params] = &workspace;
     launch(function, grid, Dim3(block_threads(image)), static_cast<unsigned>(image.smem_bytes), stream,
-           with_workspace.data());
+           with_workspace);
     return;
   }
   launch(function, grid, Dim3(block_threads(image)), static_cast<unsigned>(image.smem_bytes),

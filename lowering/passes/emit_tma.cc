@@ -50,7 +50,8 @@ Value cmpI(OpBuilder& b, Location loc, arith::CmpIPredicate pred, Value x, Value
 }
 
 // Linear number of this block in the grid (i64).
-Value blockNumber(OpBuilder& b, Location loc) {
+Value blockNumber(KernelEmitter& e, Location loc) {
+  OpBuilder& b = e.b;
   auto id = [&](mlir::gpu::Dimension d) {
     return b.create<arith::IndexCastOp>(loc, b.getI64Type(), b.create<mlir::gpu::BlockIdOp>(loc, d)).getResult();
   };
@@ -62,7 +63,12 @@ Value blockNumber(OpBuilder& b, Location loc) {
   return b.create<arith::AddIOp>(loc, id(D::x), b.create<arith::MulIOp>(loc, dim(D::x), yz));
 }
 
-Value i64c(OpBuilder& b, Location loc, int64_t v) { return b.create<arith::ConstantIntOp>(loc, b.getI64Type(), v); }
+// The global side of a 16-bit tile's tensor map: base address and row stride in bytes.
+std::pair<Value, Value> globalSide(KernelEmitter& e, Location loc, Value ptr, ArrayRef<Value> strides) {
+  OpBuilder& b = e.b;
+  Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
+  return {base, b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), e.i64(2))};
+}
 
 }  // namespace
 
@@ -89,39 +95,37 @@ int64_t tmaExtraBytes(ti::LoadBlockOp load, int64_t stages) {
 Value tmaUsable(KernelEmitter& e, Location loc, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
-  Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
-  Value rowStrideBytes = b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), i64c(b, loc, 2));
+  auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);
   auto zeroLow4 = [&](Value v) {
-    return cmpI(b, loc, P::eq, b.create<arith::AndIOp>(loc, v, i64c(b, loc, 15)), i64c(b, loc, 0));
+    return cmpI(b, loc, P::eq, b.create<arith::AndIOp>(loc, v, e.i64(15)), e.i64(0));
   };
   // TMA's rules: 16-byte aligned base and row stride (below 2^40), unit inner stride,
   // extents in [1, 2^31).
   Value ok = zeroLow4(base);
   ok = b.create<arith::AndIOp>(loc, ok, zeroLow4(rowStrideBytes));
-  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, rowStrideBytes, i64c(b, loc, 0)));
-  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::slt, rowStrideBytes, i64c(b, loc, int64_t(1) << 40)));
-  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), i64c(b, loc, 1)));
-  for (Value v : shape) ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, toI64(b, loc, v), i64c(b, loc, 0)));
+  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, rowStrideBytes, e.i64(0)));
+  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::slt, rowStrideBytes, e.i64(int64_t(1) << 40)));
+  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), e.i64(1)));
+  for (Value v : shape) ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, toI64(b, loc, v), e.i64(0)));
   return ok;
 }
 
 void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
-  Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
-  Value rowStrideBytes = b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), i64c(b, loc, 2));
+  auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);
   // This block's slot in the workspace: after the templates, N maps per block.
   Value slotNumber = b.create<arith::AddIOp>(
-      loc, b.create<arith::MulIOp>(loc, b.create<arith::AddIOp>(loc, blockNumber(b, loc), i64c(b, loc, 1)), i64c(b, loc, e.tmaCount)),
-      i64c(b, loc, p.index));
-  p.map = b.create<arith::AddIOp>(loc, e.tmaWorkspace, b.create<arith::MulIOp>(loc, slotNumber, i64c(b, loc, ptx::kTensorMapBytes)));
+      loc, b.create<arith::MulIOp>(loc, b.create<arith::AddIOp>(loc, blockNumber(e, loc), e.i64(1)), e.i64(e.tmaCount)),
+      e.i64(p.index));
+  p.map = b.create<arith::AddIOp>(loc, e.tmaWorkspace, b.create<arith::MulIOp>(loc, slotNumber, e.i64(ptx::kTensorMapBytes)));
   Value tid = e.threadId();
   Value map = p.map;
   when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
     Value staged = sharedAddress(e, loc, p.mapOffset());
     // The template, 4 bytes per lane; then lane 0 writes this block's base, extents (innermost
     // first) and row stride.
-    Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, i64c(b, loc, int64_t(p.index) * ptx::kTensorMapBytes));
+    Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, e.i64(int64_t(p.index) * ptx::kTensorMapBytes));
     Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
     Value word = b.create<LLVM::LoadOp>(loc, b.getI32Type(), elemPtr(b, loc, src, b.getI32Type(), tid), 4);
     b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(b.create<arith::AddIOp>(loc, e.i32(p.mapOffset()), b.create<arith::MulIOp>(loc, tid, e.i32(4)))), 4);
