@@ -44,6 +44,11 @@ void KernelBuilder::set_num_warps(int n) {
   state_->signature.num_warps = n;
 }
 
+void KernelBuilder::set_min_blocks_per_sm(int n) {
+  if (n <= 0 || n > 32) fail("set_min_blocks_per_sm", "need 1..32 blocks, got " + std::to_string(n));
+  state_->signature.min_blocks_per_sm = n;
+}
+
 const std::string& KernelBuilder::name() const { return state_->name; }
 const Params& KernelBuilder::params() const { return state_->params; }
 
@@ -88,6 +93,8 @@ mlir::OwningOpRef<mlir::ModuleOp> build_module(const KernelSpec& spec, mlir::MLI
     func.setFunctionType(b.getFunctionType(arg_types, {}));
     func->setAttr(ir::kKernelAttr, b.getUnitAttr());
     func->setAttr(ir::kNumWarpsAttr, b.getI32IntegerAttr(state.signature.num_warps));
+    if (state.signature.min_blocks_per_sm > 0)
+      func->setAttr(ir::kMinBlocksPerSmAttr, b.getI32IntegerAttr(state.signature.min_blocks_per_sm));
     func->setAttr(ir::kParamsAttr, params_attr(b, spec.params));
 
     std::string diagnostics;

@@ -50,6 +50,10 @@ class KernelBuilder {
 
   // Warps per program (default 4).
   void set_num_warps(int n);
+  // Programs that should run side by side on one multiprocessor (1..32). ptxas then limits
+  // registers per thread so that they fit; a kernel whose loop waits on memory latency gains
+  // from a second resident program more than it loses to a tighter register budget.
+  void set_min_blocks_per_sm(int n);
 
   const std::string& name() const;
   const Params& params() const;

@@ -21,6 +21,7 @@ struct KernelSignature {
   std::string name;
   std::vector<KernelArg> args;  // in launch order
   int num_warps = 4;
+  int min_blocks_per_sm = 0;  // 0: no occupancy hint
 };
 
 // "ptr<bf16>", "i32", "f32".

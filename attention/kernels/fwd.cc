@@ -35,30 +35,54 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     Tile q_blk = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
     ScoreContext ctx{(m0 + arange(0, BM)).col(), arange(0, BN).row(), b, h, seq};
 
-    // One inner step over keys [n0, n0 + BLOCK_N); `masked` only for boundary blocks.
+    KeyRange r = key_range(m0, seq, s, BM, BN);
+    auto k_at = [&](Int n0) { return load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT}); };
+    auto v_at = [&](Int n0) { return load_block(v_head, {seq.len_k, DV}, {v.row_stride, 1}, {n0, 0}, {BN, DVT}); };
+    // Scores of keys [n0, n0 + BLOCK_N) from the raw Q K^T; `masked` only for boundary blocks.
+    auto scores_at = [&](Tile raw, Int n0, bool masked) {
+      ScoreContext at = ctx;
+      at.cols = ctx.cols + n0;
+      Tile scores = score_mod.apply(scale_scores(raw, c, s), at);
+      return masked ? where(visible(at.rows, at.cols, seq, s), scores, -INFINITY) : scores;
+    };
+    // Online softmax: the new running max, probabilities against it, and alpha, which rescales
+    // what was accumulated against the old max.
+    struct Online {
+      Tile m, probs, alpha;
+    };
+    auto online = [&](Tile scores, Tile m_i) {
+      Tile m_new = max(m_i, max(scores, 1));
+      Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);  // rows that have seen no key yet
+      return Online{m_new, exp2(scores - m_safe.col()), exp2(m_i - m_safe)};
+    };
     auto step = [&](bool masked) {
       return [&, masked](Int n0, Tile acc, Tile m_i, Tile l_i) {
-        Tile k_blk = load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT});
-        Tile v_blk = load_block(v_head, {seq.len_k, DV}, {v.row_stride, 1}, {n0, 0}, {BN, DVT});
-        ScoreContext at = ctx;
-        at.cols = ctx.cols + n0;
-        Tile scores = score_mod.apply(scale_scores(dot(q_blk, trans(k_blk)), c, s), at);
-        if (masked) scores = where(visible(at.rows, at.cols, seq, s), scores, -INFINITY);
-        Tile m_new = max(m_i, max(scores, 1));
-        Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);  // rows that have seen no key yet
-        Tile probs = exp2(scores - m_safe.col());
-        Tile alpha = exp2(m_i - m_safe);
-        acc = dot(probs.to(c.dtype), v_blk, acc * alpha.col());
-        return carry(acc, m_new, l_i * alpha + sum(probs, 1));
+        Online o = online(scores_at(dot(q_blk, trans(k_at(n0))), n0, masked), m_i);
+        acc = dot(o.probs.to(c.dtype), v_at(n0), acc * o.alpha.col());
+        return carry(acc, o.m, l_i * o.alpha + sum(o.probs, 1));
       };
     };
-    KeyRange r = key_range(m0, seq, s, BM, BN);
+    // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
+    // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
+    // that P V is still on the tensor cores (the lowering waits for a dot only where its result
+    // is read). The first iteration's P is zero; the last block's P V follows the loop.
+    auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+      Tile raw = dot(q_blk, trans(k_at(n0)));
+      acc = dot(p_prev, v_at(max(n0 - BN, r.full_lo)), acc);
+      Online o = online(scores_at(raw, n0, false), m_i);
+      return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+    };
     auto state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
     // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
     // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
     // hides, and each pipelined loop needs shared-memory buffers of its own.
     state = for_range(r.lo, r.full_lo, BN, state, step(true));
-    state = for_range(r.full_lo, r.full_hi, BN, state, step(false), /*stages=*/2);
+    {
+      auto [acc, m_i, l_i] = state;
+      auto [acc_mid, m_mid, l_mid, p_last] =
+          for_range(r.full_lo, r.full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
+      state = carry(dot(p_last, v_at(max(r.full_hi - BN, r.full_lo)), acc_mid), m_mid, l_mid);
+    }
     state = for_range(r.full_hi, r.hi, BN, state, step(true));
     auto [acc, m_i, l_i] = state;
 

@@ -12,6 +12,8 @@ void gemm(KernelBuilder& k, const Params& p) {
   Int M = k.arg_i32("M"), N = k.arg_i32("N"), K = k.arg_i32("K");
   Int lda = k.arg_i32("stride_am"), ldb = k.arg_i32("stride_bk"), ldc = k.arg_i32("stride_cm");
   k.set_num_warps(int(p.get_int("NUM_WARPS")));
+  // Two programs per multiprocessor: while one waits for its next stage, the other's wgmma runs.
+  k.set_min_blocks_per_sm(2);
 
   // Consecutive programs walk down GROUP_M row blocks before moving right, sharing B in L2.
   Int pid = program_id(0);

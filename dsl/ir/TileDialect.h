@@ -30,5 +30,8 @@ inline constexpr const char* kKernelAttr = "tile.kernel";      // unit attr on a
 inline constexpr const char* kStagesAttr = "tile.stages";      // i32 on a pipelined scf.for
 inline constexpr const char* kParamsAttr = "tile.params";      // dictionary of compile-time params
 inline constexpr const char* kNumWarpsAttr = "tile.num_warps";  // i32 on a kernel func.func
+// i32 on a kernel func.func: blocks that should fit on one multiprocessor (CUDA's
+// __launch_bounds__ second argument); ptxas caps registers to make room for them.
+inline constexpr const char* kMinBlocksPerSmAttr = "tile.min_blocks_per_sm";
 
 }  // namespace tile::ir

@@ -1,6 +1,7 @@
 #include "lowering/backend/backend.h"
 
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
@@ -116,8 +117,19 @@ std::string collect_kernels(mlir::ModuleOp module, const BackendOptions& options
   return error;
 }
 
+// Marks every float arith op in the gpu.modules `contract`, so that instruction selection may
+// fuse a multiply with the add that consumes it.
+void allow_float_contraction(mlir::ModuleOp module) {
+  module.walk([](mlir::arith::ArithFastMathInterface op) {
+    mlir::arith::FastMathFlags flags = mlir::arith::FastMathFlags::contract;
+    if (mlir::arith::FastMathFlagsAttr old = op.getFastMathFlagsAttr()) flags = flags | old.getValue();
+    op->setAttr(op.getFastMathAttrName(), mlir::arith::FastMathFlagsAttr::get(op->getContext(), flags));
+  });
+}
+
 // Runs MLIR's GPU -> NVVM -> PTX pipeline; gpu.modules become gpu.binary ops holding PTX.
 std::string lower_to_ptx(mlir::ModuleOp module, const BackendOptions& options) {
+  if (options.contract_float_ops) allow_float_contraction(module);
   mlir::MLIRContext* context = module.getContext();
   std::string diagnostics;
   mlir::ScopedDiagnosticHandler handler(context, [&](mlir::Diagnostic& diag) {

@@ -30,6 +30,10 @@ struct BackendOptions {
   // Write `known_block_size` = num_warps*32 on each kernel (PTX .maxntid). Without it ptxas must
   // assume 1024 threads per block and caps every kernel at 64 registers per thread.
   bool declare_block_size = true;
+  // Let LLVM fuse a float multiply and add into one FMA (as nvcc's default --fmad=true): the
+  // scaled-score subtraction before exp2 and similar pairs become one instruction. Off gives
+  // PTX's separately rounded mul.rn / add.rn.
+  bool contract_float_ops = true;
   bool run_ptxas = true;   // false: PTX only (no cubin, no resource usage)
   PtxasOptions ptxas;      // its arch is taken from `chip`
 };

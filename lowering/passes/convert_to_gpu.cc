@@ -62,6 +62,8 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   auto gf = b.create<mlir::gpu::GPUFuncOp>(loc, f.getName(), FunctionType::get(ctx, argTypes, {}));
   gf->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(nw * 32), 1, 1}));
+  if (auto a = f->getAttrOfType<IntegerAttr>(ti::kMinBlocksPerSmAttr))
+    gf->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), b.getI32IntegerAttr(int32_t(a.getInt())));
   if (!tmaLoads.empty()) {
     SmallVector<Attribute> templates;
     for (ti::LoadBlockOp load : tmaLoads) {

@@ -146,6 +146,18 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
   issueCopy(e, forOp, p, m, buf, valid);
 }
 
+// The first and the last op of the loop body (top level) that read `p`'s stage buffer: the one
+// holding its dot-operand conversion and the last one holding a user of that conversion (the
+// dot; its wgmma has completed when the op's emission ends).
+std::pair<Operation*, Operation*> readerSpan(scf::ForOp forOp, Piped& p) {
+  Block* body = forOp.getBody();
+  Operation* first = body->findAncestorOpInBlock(*p.convert);
+  Operation* last = first;
+  for (Operation* user : p.convert.getResult().getUsers())
+    if (Operation* top = body->findAncestorOpInBlock(*user); top && last->isBeforeInBlock(top)) last = top;
+  return {first, last};
+}
+
 }  // namespace
 
 int64_t pipelineBytes(Operation* load) {
@@ -285,11 +297,14 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       b.setInsertionPointToEnd(body);
       Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
       if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
-      if (tma) {
-        Value use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
+      Value use = tma ? b.create<arith::DivUIOp>(loc, count, e.i32(S)).getResult() : Value();
+      // With empty-barrier hand-over each stage is waited for just before the body op that
+      // first reads it and handed back just after the op that last reads it: V's copy may land
+      // while the scores' softmax runs, and K's stage is refilled without waiting for P @ V.
+      // Otherwise the block-wide barrier below publishes every stage at the top.
+      if (tma && !handBack)
         for (auto& p : pipes)
           if (p.tma) emitTmaWait(e, loc, *p.tma, readSlot, use);
-      }
       if (!handBack) {
         // wgmma reads shared memory through the async proxy: make this thread's copies visible
         // to it before the barrier publishes them (only swizzled buffers can be read by wgmma).
@@ -322,12 +337,35 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         if (p.trans) skip.insert(p.trans);
       }
       if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+      DenseMap<Operation*, SmallVector<Piped*>> waitBefore, handBackAfter;
+      if (handBack)
+        for (auto& p : pipes) {
+          auto [first, last] = readerSpan(forOp, p);
+          waitBefore[first].push_back(&p);
+          handBackAfter[last].push_back(&p);
+        }
+      // The body's wgmma dots run asynchronously (KernelEmitter::inflightDots); a stage read by
+      // a dot still in flight goes back when that dot has been waited for.
+      e.deferDotsIn = forOp.getOperation();
       for (Operation& inner : forOp.getBody()->without_terminator()) {
         if (skip.count(&inner)) continue;
-        if (failed(e.emitOp(&inner))) return failure();
+        for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, readSlot, use);
+        e.settleDotsReadBy(&inner);
+        if (failed(e.emitOp(&inner))) {
+          e.deferDotsIn = nullptr;
+          return failure();
+        }
+        for (Piped* p : handBackAfter.lookup(&inner)) {
+          TmaPipe pipe = *p->tma;
+          auto handBackStage = [&e, loc, pipe, readSlot] { emitTmaHandBack(e, loc, pipe, readSlot); };
+          if (!e.inflightDots.empty() && inner.isAncestor(e.inflightDots.back().dot))
+            e.inflightDots.back().onComplete.push_back(handBackStage);
+          else
+            handBackStage();
+        }
       }
-      if (handBack)
-        for (auto& p : pipes) emitTmaHandBack(e, loc, *p.tma, readSlot);
+      e.settleAllDots();
+      e.deferDotsIn = nullptr;
       SmallVector<Value> flat;
       for (Value v : yield.getOperands()) llvm::append_range(flat, e.regs(v));
       for (unsigned idx : needed) flat.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));

@@ -240,9 +240,49 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
     }
   }
   b.create<NVVM::WgmmaGroupSyncAlignedOp>(loc);
+  if (e.deferDotsIn && op->getParentOp() == e.deferDotsIn) {
+    // In flight: until settled, these values may only feed another wgmma's accumulator.
+    e.setRegs(dot.getResult(), C);
+    e.inflightDots.push_back({op, {}});
+    return success();
+  }
   C = tiedAsm(b, loc, "wgmma.wait_group.sync.aligned 0;", C);
   e.setRegs(dot.getResult(), C);
   return success();
+}
+
+namespace {
+
+// Waits until the in-flight groups 0..last have completed (wgmma.wait_group with the younger
+// ones still pending), then gives their results the waited registers.
+void settleThrough(KernelEmitter& e, size_t last) {
+  const std::string text = "wgmma.wait_group.sync.aligned " + std::to_string(e.inflightDots.size() - 1 - last) + ";";
+  std::vector<KernelEmitter::InflightDot> done(e.inflightDots.begin(), e.inflightDots.begin() + last + 1);
+  e.inflightDots.erase(e.inflightDots.begin(), e.inflightDots.begin() + last + 1);
+  for (KernelEmitter::InflightDot& d : done) {
+    Value result = d.dot->getResult(0);
+    // Every group's registers pass through a wait of their own (one asm each): LLVM must not
+    // read any of them above it. Only the first of these waits actually waits.
+    e.setRegs(result, tiedAsm(e.b, d.dot->getLoc(), text, e.regs(result)));
+    for (auto& f : d.onComplete) f();
+  }
+}
+
+}  // namespace
+
+void KernelEmitter::settleDotsReadBy(Operation* op) {
+  if (inflightDots.empty()) return;
+  int newest = -1;
+  op->walk([&](Operation* inner) {
+    for (Value v : inner->getOperands())
+      for (size_t k = 0; k < inflightDots.size(); ++k)
+        if (inflightDots[k].dot->getResult(0) == v) newest = std::max(newest, int(k));
+  });
+  if (newest >= 0) settleThrough(*this, size_t(newest));
+}
+
+void KernelEmitter::settleAllDots() {
+  if (!inflightDots.empty()) settleThrough(*this, inflightDots.size() - 1);
 }
 
 }  // namespace tile::lowering

@@ -8,6 +8,7 @@
 // convert and dot emitters share helpers (thread coordinates, shared memory) directly.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -81,6 +82,22 @@ class KernelEmitter {
   int numWarps = 0;
   llvm::DenseMap<mlir::Operation*, int> tmaIndex;
   mlir::Value threadId() const { return tid_; }
+
+  // Asynchronous wgmma groups (emit_wgmma.cc). A wgmma dot directly inside `deferDotsIn` (the
+  // body of a pipelined loop) is committed without waiting: the wait comes just before the
+  // first op that reads its result, waiting for no younger group, so the work between (the
+  // next dot, a softmax) runs while the tensor cores do. `onComplete` runs right after its
+  // wait (a stage the dot read goes back to its producer there).
+  struct InflightDot {
+    mlir::Operation* dot;
+    std::vector<std::function<void()>> onComplete;
+  };
+  mlir::Operation* deferDotsIn = nullptr;
+  std::vector<InflightDot> inflightDots;  // oldest first
+  // Waits for the in-flight dots whose results `op` or an op nested in it reads (and the
+  // older ones: groups complete in order).
+  void settleDotsReadBy(mlir::Operation* op);
+  void settleAllDots();
 
  private:
   mlir::LogicalResult emitScalarOp(mlir::Operation* op);

@@ -124,15 +124,21 @@ func.func @invariant_b(%a: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %c: !tile.ptr<f
 // CHECK-NEXT: llvm.getelementptr
 // CHECK-NEXT: llvm.ptrtoint
 // CHECK-NEXT: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c4_i32
+// The refills come first (thread 0 waits for the stages' previous use to be handed back); each
+// stage is waited for just before the op that first reads it (here both feed the one dot) and
+// handed back right after the op that last reads it.
 // CHECK: scf.for
-// CHECK-NOT: gpu.barrier
-// CHECK: mbarrier.try_wait.parity
-// CHECK: mbarrier.try_wait.parity
 // CHECK-NOT: gpu.barrier
 // CHECK: arith.cmpi sgt, %{{.*}}, %c0_i32
 // CHECK: mbarrier.try_wait.parity
 // CHECK: mbarrier.arrive.expect_tx
 // CHECK: cp.async.bulk.tensor.2d
+// CHECK: mbarrier.try_wait.parity
+// CHECK: mbarrier.arrive.expect_tx
+// CHECK: cp.async.bulk.tensor.2d
+// CHECK-NOT: gpu.barrier
+// CHECK: mbarrier.try_wait.parity
+// CHECK: mbarrier.try_wait.parity
 // CHECK-NOT: gpu.barrier
 // CHECK: wgmma.wait_group.sync.aligned 0
 // CHECK-NOT: gpu.barrier

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -274,6 +276,14 @@ class Sim : public async::Memory {
     if (a & kSmemTag) smemRead(t, a & ~kSmemTag, bytes);
     return w;
   }
+  // A wgmma operand element: read now, but the read counts (race checks) when the wgmma's
+  // commit group is waited for: until then the tensor cores may still be reading it.
+  uint64_t wgmmaLoad(int t, uint64_t a) {
+    uint64_t w = 0;
+    std::memcpy(&w, addr(a, 2), 2);
+    wgmmaReads_[wgmmaCommitted_].push_back({t, a & ~kSmemTag});
+    return w;
+  }
   void store(int t, uint64_t a, uint64_t w, int bytes) {
     if (a & kSmemTag) {
       addr(a, bytes);
@@ -288,6 +298,7 @@ class Sim : public async::Memory {
   std::vector<Val> runBlock(Block& block, const std::vector<bool>& active) {
     for (Operation& op : block) {
       if (isa<scf::YieldOp>(op)) {
+        checkNotInFlight(&op);
         std::vector<Val> out;
         for (Value v : op.getOperands()) out.push_back(get(v));
         return out;
@@ -298,7 +309,67 @@ class Sim : public async::Memory {
     return {};
   }
 
+  // ---- asynchronous wgmma ------------------------------------------------------------------
+  // A wgmma's outputs are in flight until a wgmma.wait_group has waited for their commit group:
+  // they may feed another wgmma (accumulator chaining), a wgmma.fence or the wait that ties
+  // them, nothing else. The wait's outputs are the registers' final values.
+  static bool isWgmmaAsm(Operation* op, StringRef prefix) {
+    auto as = dyn_cast<LLVM::InlineAsmOp>(op);
+    return as && (prefix == "wgmma.mma_async" ? as.getAsmString().contains(prefix) : as.getAsmString().starts_with(prefix));
+  }
+  std::optional<int64_t> groupOf(Value v) {
+    auto it = wgmmaGroup_.find(v.getAsOpaquePointer());
+    if (it == wgmmaGroup_.end()) return std::nullopt;
+    return it->second;
+  }
+  void checkNotInFlight(Operation* op) {
+    for (Value v : op->getOperands())
+      if (auto g = groupOf(v))
+        throw Error(op->getName().getStringRef().str() + " reads a wgmma result of commit group " + std::to_string(*g) +
+                    " before a wgmma.wait_group waited for it");
+  }
+  // Before `op` runs: whether it may read in-flight values, and what its results become.
+  void trackWgmma(Operation* op) {
+    if (isa<NVVM::WgmmaGroupSyncAlignedOp>(op)) {
+      ++wgmmaCommitted_;
+      return;
+    }
+    if (isWgmmaAsm(op, "wgmma.mma_async")) {
+      wgmmaGroup_[op->getResult(0).getAsOpaquePointer()] = wgmmaCommitted_;
+      return;
+    }
+    if (isWgmmaAsm(op, "wgmma.wait_group")) {
+      auto as = cast<LLVM::InlineAsmOp>(op);
+      StringRef text = as.getAsmString().drop_front(std::strlen("wgmma.wait_group.sync.aligned"));
+      int64_t keep = std::stoll(text.trim().rtrim(';').str());
+      for (Value v : op->getOperands())
+        if (auto g = groupOf(v); g && *g >= wgmmaCommitted_ - keep)
+          throw Error("wgmma.wait_group " + std::to_string(keep) + " returns registers of commit group " +
+                      std::to_string(*g) + ", which it leaves in flight (" + std::to_string(wgmmaCommitted_) +
+                      " groups committed)");
+      // The shared-memory reads of the completed groups happen now, as far as ordering goes.
+      for (auto it = wgmmaReads_.begin(); it != wgmmaReads_.end() && it->first < wgmmaCommitted_ - keep;) {
+        for (auto [t, off] : it->second) smemRead(t, off, 2);
+        it = wgmmaReads_.erase(it);
+      }
+      return;
+    }
+    if (isWgmmaAsm(op, "wgmma.fence")) {
+      std::optional<int64_t> newest;
+      for (Value v : op->getOperands())
+        if (auto g = groupOf(v)) newest = std::max(newest.value_or(*g), *g);
+      if (newest) wgmmaGroup_[op->getResult(0).getAsOpaquePointer()] = *newest;
+      return;
+    }
+    if (auto ev = dyn_cast<LLVM::ExtractValueOp>(op)) {
+      if (auto g = groupOf(ev.getContainer())) wgmmaGroup_[ev.getResult().getAsOpaquePointer()] = *g;
+      return;
+    }
+    checkNotInFlight(op);
+  }
+
   void exec(Operation* op, const std::vector<bool>& active) {
+    trackWgmma(op);
     if (auto f = dyn_cast<scf::ForOp>(op)) return execFor(f, active);
     if (auto i = dyn_cast<scf::IfOp>(op)) return execIf(i, active);
     StringRef name = op->getName().getStringRef();
@@ -700,12 +771,12 @@ class Sim : public async::Memory {
       uint64_t bd = get(as.getOperand(size_t(n + aCount))).at(wg0);
       for (int k = 0; k < 16; ++k)
         for (int c = 0; c < N; ++c)
-          B[size_t(k * N + c)] = toF(half, load(wg0, kSmemTag | descriptorElement(bd, !transB, c, k), 2));
+          B[size_t(k * N + c)] = toF(half, wgmmaLoad(wg0, kSmemTag | descriptorElement(bd, !transB, c, k)));
       if (aDesc) {
         uint64_t ad = get(as.getOperand(size_t(n))).at(wg0);
         for (int r = 0; r < 64; ++r)
           for (int k = 0; k < 16; ++k)
-            A[size_t(r * 16 + k)] = toF(half, load(wg0, kSmemTag | descriptorElement(ad, !transA, r, k), 2));
+            A[size_t(r * 16 + k)] = toF(half, wgmmaLoad(wg0, kSmemTag | descriptorElement(ad, !transA, r, k)));
       }
       for (int t = wg0; t < wg0 + 4 * kLanes; ++t) {
         int w4 = (t / kLanes) % 4, l = t % kLanes, g = l / 4, q = l % 4;
@@ -823,6 +894,9 @@ class Sim : public async::Memory {
   std::vector<uint8_t> smem_;
   async::Order order_;
   std::vector<int> committed_;
+  std::unordered_map<const void*, int64_t> wgmmaGroup_;  // in-flight wgmma outputs -> commit group
+  std::map<int64_t, std::vector<std::pair<int, uint64_t>>> wgmmaReads_;  // group -> (thread, smem offset)
+  int64_t wgmmaCommitted_ = 0;
   std::vector<std::vector<Pending>> pending_;
   std::unordered_map<const void*, Val> vals_;
   async::Model async_;

@@ -174,7 +174,11 @@ TEST_CASE("GEMM: wgmma (A from ldmatrix or a descriptor), cp.async pipeline, tai
 }
 
 TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, LSE", "[simt]") {
-  Lowered k("attention.mlir");
+  // attention_rotated: block j's softmax runs while block j-1's P V is in flight.
+  auto [file, kernel] = GENERATE(std::make_pair("attention.mlir", "attn_fwd"),
+                                 std::make_pair("attention_rotated.mlir", "attn_fwd_rotated"));
+  INFO(file);
+  Lowered k(file);
   const int64_t tmaBefore = sim::async::tmaCopiesIssued();
   // 4 key blocks of 64 over 2 stages: each stage is refilled after the warps handed it back.
   int S = 230, D = 64;
@@ -184,7 +188,7 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
   std::vector<sim::Buffer> bufs = {bf16Random(size_t(S) * D, q), bf16Random(size_t(S) * D, kk, -2, 2),
                                    bf16Random(size_t(S) * D, v), bf16Poison(size_t(S) * D),
                                    f32Buffer(std::vector<float>(S, NAN))};
-  std::string err = sim::run(*k.module, "attn_fwd",
+  std::string err = sim::run(*k.module, kernel,
                              {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::buf(3), sim::Arg::buf(4),
                               sim::Arg::i32(S), sim::Arg::i32(D), sim::Arg::f32(scaleLog2)},
                              bufs, (S + 63) / 64);
