@@ -43,7 +43,7 @@
 // CHECK-COUNT-2: gpu.shuffle xor {{.*}}, %c1_i32{{.*}}, %c32_i32
 // CHECK-COUNT-2: gpu.shuffle xor {{.*}}, %c2_i32{{.*}}, %c32_i32
 // CHECK-NOT: gpu.shuffle
-// CHECK: ex2.approx.f32
+// CHECK: ex2.approx.ftz.f32
 // Scatter of the row maxima: one copy of the replicated elements writes.
 // CHECK: scf.if
 // CHECK: llvm.store {{.*}} : f32, !llvm.ptr<1>

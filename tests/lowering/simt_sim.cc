@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -686,7 +687,12 @@ class Sim : public async::Memory {
       Type f32t = Float32Type::get(op->getContext());
       return unary([&](int t, Val& o) {
         double x = toF(f32t, in.at(t));
-        if (text.contains("ex2.approx")) o.at(t) = fromF(f32t, std::exp2(float(x)));
+        if (text.contains("ex2.approx")) {
+          float r = std::exp2(float(x));
+          // .ftz: subnormal results flush to zero.
+          if (text.contains(".ftz") && std::fabs(r) < std::numeric_limits<float>::min()) r = 0.0f;
+          o.at(t) = fromF(f32t, r);
+        }
         else if (text.contains("lg2.approx")) o.at(t) = fromF(f32t, std::log2(float(x)));
         else throw Error("unsupported inline asm " + text.str());
       });
