@@ -9,7 +9,7 @@ def _blocks(dim, dim_v):
     """((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)): block_shape_of in kernel_table.h."""
     if max(dim, dim_v) <= 128:
         return ((128, 128, 8), (64, 128, 8))
-    return ((64, 32, 8), (32, 32, 8))
+    return ((128, 32, 8), (32, 32, 8))
 
 # Kernels a variant replaces (kernel_table.h: fwd/dq/dkdv_kernel_name) and kernels all variants
 # share (kPreprocessKernel, kDqConvertKernel).

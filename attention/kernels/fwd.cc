@@ -55,6 +55,17 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
       Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);  // rows that have seen no key yet
       return Online{m_new, exp2(scores - m_safe.col()), exp2(m_i - m_safe)};
     };
+    // Plain scores of an unmasked block (scores = raw * scale): the row max is taken on the raw
+    // scores and scaled once per row, so each score costs one FMA (raw * scale - max) before
+    // exp2, not a multiply and a subtraction. A negative scale makes it the raw row min.
+    const bool plain_scores = !mod && !c.softcap;
+    auto online_unmasked = [&](Tile raw, Int n0, Tile m_i) {
+      if (!plain_scores) return online(scores_at(raw, n0, false), m_i);
+      Tile extreme = if_(s.qk_scale >= 0.0, [&] { return max(raw, 1); }, [&] { return min(raw, 1); });
+      Tile m_new = max(m_i, extreme * s.qk_scale);
+      Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);
+      return Online{m_new, exp2(raw * s.qk_scale - m_safe.col()), exp2(m_i - m_safe)};
+    };
     auto step = [&](bool masked) {
       return [&, masked](Int n0, Tile acc, Tile m_i, Tile l_i) {
         Online o = online(scores_at(dot(q_blk, trans(k_at(n0))), n0, masked), m_i);
@@ -69,7 +80,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
       Tile raw = dot(q_blk, trans(k_at(n0)));
       acc = dot(p_prev, v_at(max(n0 - BN, r.full_lo)), acc);
-      Online o = online(scores_at(raw, n0, false), m_i);
+      Online o = online_unmasked(raw, n0, m_i);
       return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
     };
     auto state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));

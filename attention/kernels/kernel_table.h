@@ -56,10 +56,12 @@ struct BlockShape {
 // (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma the
 // 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop iterations, each
 // with one CTA-wide barrier, and longer wgmma chains. The backward's dK/dV program is key-major
-// (bwd.cc): 128 keys over 8 warps make its dots wgmma-shaped.
+// (bwd.cc): 128 keys over 8 warps make its dots wgmma-shaped. Above 128 the forward keeps 128
+// query rows (64 per warpgroup, so its dots run on wgmma) with 32 keys per block: at d=256 the
+// output accumulator alone is 128 registers a thread (128x64 blocks spill ~1.9 KB).
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
   if (std::max(dims.dim, dims.dim_v) <= 128) return {dims, {128, 128, 8}, {64, 128, 8}, plain_only};
-  return {dims, {64, 32, 8}, {32, 32, 8}, plain_only};
+  return {dims, {128, 32, 8}, {32, 32, 8}, plain_only};
 }
 
 // The specialisations compiled ahead of time (attention/gpu/kernel_instances.bzl mirrors it):
