@@ -61,5 +61,10 @@ constexpr const char* kTensorMapPublish =
 // Acquire of the map at global $0 by the thread that will use it.
 constexpr const char* kTensorMapAcquire = "fence.proxy.tensormap::generic.acquire.gpu [$0], 128;";
 constexpr const char* kWarpSync = "bar.warp.sync -1;";
+// Hand-over of a stage when every pipelined load of a loop is on TMA: each warp, done with the
+// stage, adds 1 to the stage's 4-byte counter at shared $1 and gets the old value in $0. The
+// add is acquire-release, so the warp whose add completes a round (every warp done) is ordered
+// after all the others' reads and refills the stage itself: nobody waits for a stage to empty.
+constexpr const char* kStageCounterAdd = "atom.acq_rel.cta.shared::cta.add.u32 $0, [$1], 1;";
 
 }  // namespace tile::lowering::ptx

@@ -277,12 +277,14 @@ class Sim : public async::Memory {
     if (a & kSmemTag) smemRead(t, a & ~kSmemTag, bytes);
     return w;
   }
-  // A wgmma operand element: read now, but the read counts (race checks) when the wgmma's
-  // commit group is waited for: until then the tensor cores may still be reading it.
-  uint64_t wgmmaLoad(int t, uint64_t a) {
+  // A wgmma operand element for the warpgroup of threads [wg0, wg0 + 128): read now, but the
+  // read counts (race checks) when the wgmma's commit group is waited for, until then the
+  // tensor cores may still be reading it; and it counts as a read by each of the 4 warps (lane
+  // 0), which each wait and hand the stage back on their own.
+  uint64_t wgmmaLoad(int wg0, uint64_t a) {
     uint64_t w = 0;
     std::memcpy(&w, addr(a, 2), 2);
-    wgmmaReads_[wgmmaCommitted_].push_back({t, a & ~kSmemTag});
+    for (int warp = 0; warp < 4; ++warp) wgmmaReads_[wgmmaCommitted_].push_back({wg0 + warp * kLanes, a & ~kSmemTag});
     return w;
   }
   void store(int t, uint64_t a, uint64_t w, int bytes) {
@@ -661,6 +663,12 @@ class Sim : public async::Memory {
     }
     if (auto as = dyn_cast<LLVM::InlineAsmOp>(op)) {
       StringRef text = as.getAsmString();
+      if (text == ptx::kStageCounterAdd) {
+        Val& ctr = get(op->getOperand(0));
+        return unary([&](int t, Val& o) {
+          if (active[t]) o.at(t) = async_.counterAdd(t, ctr.at(t) & ~kSmemTag);
+        });
+      }
       if (async::isAsyncAsm(text)) {
         // mbarriers, TMA and tensor maps (async_ptx.h): side effects only.
         if (op->getNumResults()) throw Error("async asm with results: " + text.str());
