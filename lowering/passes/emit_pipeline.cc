@@ -20,6 +20,7 @@
 #include "dsl/ir/TileDialect.h"
 #include "llvm/Support/MathExtras.h"
 #include "lowering/ir/TilegpuDialect.h"
+#include "lowering/passes/async_ptx.h"
 #include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/memory_helpers.h"
@@ -30,6 +31,7 @@
 using namespace mlir;
 namespace ti = tile::ir;
 namespace tg = tile::gpu;
+namespace ptx = tile::lowering::ptx;
 
 namespace tile::lowering {
 
@@ -145,6 +147,41 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
   }
   Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, slot, e.i32(p.stage)));
   issueCopy(e, forOp, p, m, buf, valid);
+}
+
+// Warpgroup turns. In a loop whose stages go back by counters, with two or more wgmma dots in
+// its body and two or more warpgroups, the warpgroups take turns at the body's dots: group g
+// waits on barrier first+g before its first dot and, once its last dot is issued, lets group
+// g+1 (cyclically) go. While one warpgroup's dots occupy the tensor cores, the others run their
+// softmax (FlashAttention-3's ping-pong). Group n-1 lets group 0 go once before the loop and
+// group 0 takes that last permission after it, so every barrier generation completes.
+struct Turns {
+  Operation *first = nullptr, *last = nullptr;  // the body's first and last ops holding a wgmma dot
+  int groups = 0;
+};
+
+Turns turnsOf(KernelEmitter& e, scf::ForOp forOp) {
+  Turns t;
+  if (e.numWarps < 8 || e.numWarps % 4) return t;
+  int dots = 0;
+  for (Operation& op : forOp.getBody()->without_terminator()) {
+    bool holds = false;
+    op.walk([&](ti::DotOp dot) {
+      unsigned warps = 0;
+      if (wgmmaDot(dot, warps)) holds = true, ++dots;
+    });
+    if (!holds) continue;
+    if (!t.first) t.first = &op;
+    t.last = &op;
+  }
+  if (dots < 2) return Turns{};
+  t.groups = e.numWarps / 4;
+  return t;
+}
+
+void namedBarrier(KernelEmitter& e, Location loc, const char* text, Value id) {
+  e.b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, ValueRange{id, e.i32(256)}, text, "r,r", /*has_side_effects=*/true,
+                                /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
 }
 
 // The first and the last op of the loop body (top level) that read `p`'s stage buffer: the one
@@ -263,6 +300,16 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       if (handBack)
         for (auto& p : pipes) emitTmaAcquireByWarps(e, loc, *p.tma);
     }
+    const Turns turns = handBack ? turnsOf(e, forOp) : Turns{};
+    Value group, myTurn, nextTurn;
+    if (turns.groups) {
+      group = b.create<arith::ShRUIOp>(loc, e.warp(), e.i32(2));
+      myTurn = b.create<arith::AddIOp>(loc, group, e.i32(ptx::kTurnBarrierFirst));
+      Value next = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, group, e.i32(1)), e.i32(turns.groups));
+      nextTurn = b.create<arith::AddIOp>(loc, next, e.i32(ptx::kTurnBarrierFirst));
+      when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(turns.groups - 1)),
+           [&] { namedBarrier(e, loc, ptx::kNamedBarrierArrive, e.i32(ptx::kTurnBarrierFirst)); });
+    }
     // Prologue: iterations 0 .. lead-1. A stage handed back by counters is refilled by the last
     // warp done with it, S iterations ahead, so all S stages start full; otherwise the top of
     // iteration i fills the stage of iteration i-1 with iteration i+S-1.
@@ -354,10 +401,12 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         if (skip.count(&inner)) continue;
         for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, readSlot, use);
         e.settleDotsReadBy(&inner);
+        if (&inner == turns.first) namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);
         if (failed(e.emitOp(&inner))) {
           e.deferDotsIn = nullptr;
           return failure();
         }
+        if (&inner == turns.last) namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
         for (Piped* p : handBackAfter.lookup(&inner)) {
           TmaPipe pipe = *p->tma;
           // The tile S iterations ahead goes into the stage just read; its operands are
@@ -385,6 +434,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       b.create<scf::YieldOp>(loc, flat);
     }
     if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+    if (turns.groups)
+      when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0)),
+           [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
     if (tma) {
       // Every thread is past its last wait and arrival before the barriers are invalidated.
       b.create<mlir::gpu::BarrierOp>(loc);

@@ -139,7 +139,8 @@ bool isAsyncAsm(llvm::StringRef text) {
   for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierArrive,
                         ptx::kMbarrierWaitParity,
                         ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
-                        ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync})
+                        ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync,
+                        ptx::kNamedBarrierSync, ptx::kNamedBarrierArrive})
     if (text == s) return true;
   return false;
 }
@@ -501,6 +502,7 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
     return;
   }
   if (text == ptx::kTensorMapPublish) return publish(ops, active);
+  if (text == ptx::kNamedBarrierSync || text == ptx::kNamedBarrierArrive) return namedBarrier(text, ops, active);
   if (text == ptx::kMbarrierInit)
     return each([&](int t) { init(t, smemOperand(u(0, t), 8, "mbarrier"), uint32_t(u(1, t))); });
   if (text == ptx::kMbarrierInval) return each([&](int t) { inval(t, smemOperand(u(0, t), 8, "mbarrier")); });
@@ -537,7 +539,37 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
   throw Error("unsupported async asm " + text.str());
 }
 
+// Named barriers count arrivals only: threads step together, so a bar.sync cannot block here.
+// What is checked is that every generation completes (no thread would wait forever) and that
+// the barrier is used consistently; the ordering a bar.sync gives is not modelled (the
+// lowering's turns order no data).
+void Model::namedBarrier(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops,
+                         const std::vector<bool>& active) {
+  for (int w0 = 0; w0 < threads_; w0 += kLanes) {
+    int lanes = 0;
+    for (int l = 0; l < kLanes; ++l) lanes += active[size_t(w0 + l)];
+    if (lanes == 0) continue;
+    const uint64_t id = ops[0][size_t(w0)], count = ops[1][size_t(w0)];
+    if (lanes != kLanes) throw Error(text.str() + " reached by " + std::to_string(lanes) + " of 32 lanes of warp " + std::to_string(w0 / kLanes));
+    for (int l = 1; l < kLanes; ++l)
+      if (ops[0][size_t(w0 + l)] != id || ops[1][size_t(w0 + l)] != count)
+        throw Error(text.str() + ": lanes of warp " + std::to_string(w0 / kLanes) + " name different barriers or counts");
+    if (id == 0 || id > 15) throw Error(text.str() + ": barrier id " + std::to_string(id) + " (named barriers are 1..15)");
+    if (count == 0 || count % kLanes || count > uint64_t(threads_))
+      throw Error(text.str() + ": thread count " + std::to_string(count) + " (a multiple of 32, at most the block's)");
+    Named& n = named_[id];
+    if (n.arrived && n.count != count)
+      throw Error("named barrier " + std::to_string(id) + " used with counts " + std::to_string(n.count) + " and " + std::to_string(count));
+    n.count = count;
+    n.arrived = (n.arrived + kLanes) % count;
+  }
+}
+
 void Model::finish() {
+  for (auto& [id, n] : named_)
+    if (n.arrived)
+      throw Error("named barrier " + std::to_string(id) + " ended with " + std::to_string(n.arrived) + " of " +
+                  std::to_string(n.count) + " threads arrived: a bar.sync on it would wait forever");
   for (auto& [off, b] : barriers_)
     if (!b.inflight.empty())
       throw Error("the kernel ended with a TMA copy in flight: no wait on the mbarrier at " + at(off) + " received it");

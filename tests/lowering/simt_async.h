@@ -213,6 +213,11 @@ class Model {
     std::vector<int64_t> released;  // the adds' releases in this epoch (Order::release)
   };
   std::map<uint64_t, Counter> counters_;
+  struct Named {
+    uint64_t count = 0, arrived = 0;  // arrivals in the current generation
+  };
+  std::map<uint64_t, Named> named_;
+  void namedBarrier(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);
   std::vector<std::map<uint64_t, int64_t>> observed_;  // per thread: barrier -> completions seen
   std::map<uint64_t, Published> published_;            // global map address -> latest publish
   std::vector<std::map<uint64_t, int64_t>> acquired_;  // per thread: map address -> version

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 
 #include "dsl/ir/TileDialect.h"
 #include "lowering/pipeline.h"
@@ -175,8 +176,10 @@ TEST_CASE("GEMM: wgmma (A from ldmatrix or a descriptor), cp.async pipeline, tai
 
 TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, LSE", "[simt]") {
   // attention_rotated: block j's softmax runs while block j-1's P V is in flight.
-  auto [file, kernel] = GENERATE(std::make_pair("attention.mlir", "attn_fwd"),
-                                 std::make_pair("attention_rotated.mlir", "attn_fwd_rotated"));
+  // attention_turns: the same with 128 rows over two warpgroups taking turns at their dots.
+  auto [file, kernel, rows] = GENERATE(std::make_tuple("attention.mlir", "attn_fwd", 64),
+                                       std::make_tuple("attention_rotated.mlir", "attn_fwd_rotated", 64),
+                                       std::make_tuple("attention_turns.mlir", "attn_fwd_turns", 128));
   INFO(file);
   Lowered k(file);
   const int64_t tmaBefore = sim::async::tmaCopiesIssued();
@@ -191,7 +194,7 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
   std::string err = sim::run(*k.module, kernel,
                              {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::buf(3), sim::Arg::buf(4),
                               sim::Arg::i32(S), sim::Arg::i32(D), sim::Arg::f32(scaleLog2)},
-                             bufs, (S + 63) / 64);
+                             bufs, (S + rows - 1) / rows);
   REQUIRE(err == "");
   CHECK(sim::async::tmaCopiesIssued() > tmaBefore);  // K and V came by TMA
   auto lse = f32Values(bufs[4]);
