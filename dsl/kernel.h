@@ -54,6 +54,11 @@ class KernelBuilder {
   // registers per thread so that they fit; a kernel whose loop waits on memory latency gains
   // from a second resident program more than it loses to a tighter register budget.
   void set_min_blocks_per_sm(int n);
+  // Warpgroups take turns at the dots of each pipelined loop (FlashAttention-3's ping-pong:
+  // one warpgroup's dots run while the others do their elementwise work). Off by default: it
+  // also ties the warpgroups to each other's pace (bench/RESULTS.md measured the forward 3-7 %
+  // slower with it).
+  void set_warpgroup_turns(bool on);
 
   const std::string& name() const;
   const Params& params() const;

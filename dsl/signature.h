@@ -22,6 +22,7 @@ struct KernelSignature {
   std::vector<KernelArg> args;  // in launch order
   int num_warps = 4;
   int min_blocks_per_sm = 0;  // 0: no occupancy hint
+  bool warpgroup_turns = false;
 };
 
 // "ptr<bf16>", "i32", "f32".

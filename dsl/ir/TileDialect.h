@@ -33,5 +33,8 @@ inline constexpr const char* kNumWarpsAttr = "tile.num_warps";  // i32 on a kern
 // i32 on a kernel func.func: blocks that should fit on one multiprocessor (CUDA's
 // __launch_bounds__ second argument); ptxas caps registers to make room for them.
 inline constexpr const char* kMinBlocksPerSmAttr = "tile.min_blocks_per_sm";
+// unit attr on a kernel func.func: the warpgroups of its pipelined loops take turns at their
+// dots (lowering/README.md, "Warpgroup turns").
+inline constexpr const char* kWarpgroupTurnsAttr = "tile.warpgroup_turns";
 
 }  // namespace tile::ir

@@ -82,6 +82,7 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   Operation* anchor = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);
   KernelEmitter e(b, anchor, tid, smem);
   e.numWarps = int(nw);
+  e.warpgroupTurns = f->hasAttr(ti::kWarpgroupTurnsAttr);
   if (!tmaLoads.empty()) {
     e.tmaWorkspace = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), gf.getArguments().back());
     e.tmaCount = int(tmaLoads.size());

@@ -149,7 +149,8 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
   issueCopy(e, forOp, p, m, buf, valid);
 }
 
-// Warpgroup turns. In a loop whose stages go back by counters, with two or more wgmma dots in
+// Warpgroup turns, when the kernel asks for them (tile.warpgroup_turns). In a loop whose
+// stages go back by counters, with two or more wgmma dots in
 // its body and two or more warpgroups, the warpgroups take turns at the body's dots: group g
 // waits on barrier first+g before its first dot and, once its last dot is issued, lets group
 // g+1 (cyclically) go. While one warpgroup's dots occupy the tensor cores, the others run their
@@ -162,7 +163,7 @@ struct Turns {
 
 Turns turnsOf(KernelEmitter& e, scf::ForOp forOp) {
   Turns t;
-  if (e.numWarps < 8 || e.numWarps % 4) return t;
+  if (!e.warpgroupTurns || e.numWarps < 8 || e.numWarps % 4) return t;
   int dots = 0;
   for (Operation& op : forOp.getBody()->without_terminator()) {
     bool holds = false;

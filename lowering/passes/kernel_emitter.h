@@ -80,6 +80,7 @@ class KernelEmitter {
   mlir::Value tmaWorkspace;
   int tmaCount = 0;
   int numWarps = 0;
+  bool warpgroupTurns = false;  // the kernel asked for them (tile.warpgroup_turns)
   llvm::DenseMap<mlir::Operation*, int> tmaIndex;
   mlir::Value threadId() const { return tid_; }
 

@@ -26,7 +26,7 @@
 // CHECK: gpu.return
 func.func @attn_fwd_turns(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !tile.ptr<bf16>, %o: !tile.ptr<bf16>,
                     %lse: !tile.ptr<f32>, %seqlen: i32, %stride: i32, %scale_log2: f32)
-    attributes {tile.kernel, tile.num_warps = 8 : i32} {
+    attributes {tile.kernel, tile.num_warps = 8 : i32, tile.warpgroup_turns} {
   %pid = tile.program_id 0 : i32
   %c64 = arith.constant 64 : i32
   %c1 = arith.constant 1 : i32
