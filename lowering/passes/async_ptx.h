@@ -61,10 +61,6 @@ constexpr const char* kTensorMapPublish =
 // Acquire of the map at global $0 by the thread that will use it.
 constexpr const char* kTensorMapAcquire = "fence.proxy.tensormap::generic.acquire.gpu [$0], 128;";
 constexpr const char* kWarpSync = "bar.warp.sync -1;";
-// Hand-over of a stage when every pipelined load of a loop is on TMA: each warp, done with the
-// stage, adds 1 to the stage's 4-byte counter at shared $1 and gets the old value in $0. The
-// add is acquire-release, so the warp whose add completes a round (every warp done) is ordered
-// after all the others' reads and refills the stage itself: nobody waits for a stage to empty.
 // Named barriers $0 (1..15; 0 is the block-wide one) over $1 threads (a multiple of 32):
 // bar.sync counts the warp's threads and waits for the barrier's generation to complete,
 // bar.arrive only counts them. Warpgroups of a pipelined loop take turns at issuing their
@@ -73,6 +69,5 @@ constexpr const char* kNamedBarrierSync = "bar.sync $0, $1;";
 constexpr const char* kNamedBarrierArrive = "bar.arrive $0, $1;";
 // The first of the barrier ids the warpgroup turns use (one per warpgroup).
 constexpr int kTurnBarrierFirst = 1;
-constexpr const char* kStageCounterAdd = "atom.acq_rel.cta.shared::cta.add.u32 $0, [$1], 1;";
 
 }  // namespace tile::lowering::ptx

@@ -11,10 +11,8 @@
 // run-time alignment test fails) the same buffer is filled with ordinary loads and stores.
 //
 // Loads that qualify for TMA (emit_tma.h) are copied by the bulk tensor copy engine instead,
-// completing on one mbarrier per stage that every thread waits on; cp.async remains their
-// fallback when TMA's run-time conditions fail. When all of a loop's pipelined loads are on
-// TMA there is no per-iteration barrier: each stage is waited for before its first reader,
-// and the last warp done with it (a counter per stage) refills it S iterations ahead.
+// completing on one mbarrier per stage that every thread waits on before the iteration's
+// barrier; cp.async remains their fallback when TMA's run-time conditions fail.
 #include <optional>
 
 #include "dsl/ir/TileDialect.h"
@@ -135,14 +133,15 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
 }
 
 // Fills stage `slot` of `p` for the iteration `m` describes: by TMA in the loop's TMA version
-// (`tma`), else with cp.async / plain copies.
-void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value slot, Value valid, bool tma) {
+// (`tma`), else with cp.async / plain copies. `refill`/`previousUse`: see emitTmaIssue.
+void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value slot, Value valid, bool tma,
+                Value refill = {}, Value previousUse = {}) {
   OpBuilder& b = e.b;
   Location loc = p.load.getLoc();
   if (tma && p.tma) {
     SmallVector<Value> offsets;
     for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
-    emitTmaIssue(e, loc, *p.tma, slot, offsets, valid);
+    emitTmaIssue(e, loc, *p.tma, slot, offsets, valid, refill, previousUse);
     return;
   }
   Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, slot, e.i32(p.stage)));
@@ -150,7 +149,7 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
 }
 
 // Warpgroup turns, when the kernel asks for them (tile.warpgroup_turns). In a loop whose
-// stages go back by counters, with two or more wgmma dots in
+// stages go back through empty barriers, with two or more wgmma dots in
 // its body and two or more warpgroups, the warpgroups take turns at the body's dots: group g
 // waits on barrier first+g before its first dot and, once its last dot is issued, lets group
 // g+1 (cyclically) go. While one warpgroup's dots occupy the tensor cores, the others run their
@@ -287,8 +286,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   // versions instead of a choice per copy keep the other path's addresses out of the loop's
   // registers.
   auto version = [&](bool tma) -> FailureOr<SmallVector<Value>> {
-    // Stages go back through counters (the last warp done refills) instead of a per-iteration
-    // barrier.
+    // Stages go back to the producer through empty barriers instead of a per-iteration barrier.
     const bool handBack = tma && allTma;
     const bool cpAsync = !tma || !allTma;
     if (tma) {
@@ -298,8 +296,6 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       // staging); TMA writes them through the async proxy.
       emitAsyncProxyFence(b, loc);
       b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
-      if (handBack)
-        for (auto& p : pipes) emitTmaAcquireByWarps(e, loc, *p.tma);
     }
     const Turns turns = handBack ? turnsOf(e, forOp) : Turns{};
     Value group, myTurn, nextTurn;
@@ -311,14 +307,11 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(turns.groups - 1)),
            [&] { namedBarrier(e, loc, ptx::kNamedBarrierArrive, e.i32(ptx::kTurnBarrierFirst)); });
     }
-    // Prologue: iterations 0 .. lead-1. A stage handed back by counters is refilled by the last
-    // warp done with it, S iterations ahead, so all S stages start full; otherwise the top of
-    // iteration i fills the stage of iteration i-1 with iteration i+S-1.
-    const int64_t lead = handBack ? S : S - 1;
+    // Prologue: iterations 0 .. S-2.
     Value iv = lb;
     SmallVector<Value> state;
     for (unsigned idx : needed) state.push_back(e.scalar(forOp.getInitArgs()[idx]));
-    for (int64_t s = 0; s < lead; ++s) {
+    for (int64_t s = 0; s + 1 < S; ++s) {
       IRMapping m;
       m.map(forOp.getInductionVar(), iv);
       for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], state[k]);
@@ -331,7 +324,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       iv = b.create<arith::AddIOp>(loc, iv, step);
     }
 
-    // The loop, carrying the scalars of iteration i+lead and the iteration count.
+    // The loop, carrying the scalars of iteration i+S-1 and the iteration count.
     SmallVector<Value> loopInits(inits);
     llvm::append_range(loopInits, state);
     loopInits.push_back(e.i32(0));
@@ -353,7 +346,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
       if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
       Value use = tma ? b.create<arith::DivUIOp>(loc, count, e.i32(S)).getResult() : Value();
-      // With hand-over by counters each stage is waited for just before the body op that
+      // With empty-barrier hand-over each stage is waited for just before the body op that
       // first reads it and handed back just after the op that last reads it: V's copy may land
       // while the scores' softmax runs, and K's stage is refilled without waiting for P @ V.
       // Otherwise the block-wide barrier below publishes every stage at the top.
@@ -369,16 +362,20 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       }
       Value writeSlot = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, count, e.i32(S - 1)), e.i32(S));
       Value ivAhead = b.create<arith::AddIOp>(loc, newFor.getInductionVar(),
-                                              b.create<arith::MulIOp>(loc, step, e.i32(lead)));
+                                              b.create<arith::MulIOp>(loc, step, e.i32(S - 1)));
       IRMapping m;
       m.map(forOp.getInductionVar(), ivAhead);
       for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], ahead[k]);
       Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ivAhead, ub);
-      // Handed back by counters, a stage is refilled where its last reader is done (below).
-      const IRMapping ahead0 = m;
+      // The stage written now was last read by iteration count - 1 (none before the first).
+      Value refill, previousUse;
+      if (handBack) {
+        refill = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, count, e.i32(0));
+        previousUse = b.create<arith::DivUIOp>(loc, b.create<arith::SubIOp>(loc, count, e.i32(1)), e.i32(S));
+      }
       DenseSet<Operation*> skip;
       for (auto& p : pipes) {
-        if (!handBack) issueStage(e, forOp, p, m, writeSlot, valid, tma);
+        issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
         auto shape = p.load.getResult().getType().getShape();
         auto tile = p.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
                             : std::make_shared<SmemTile>(bufferTile(shape, 1));
@@ -410,16 +407,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         if (&inner == turns.last) namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
         for (Piped* p : handBackAfter.lookup(&inner)) {
           TmaPipe pipe = *p->tma;
-          // The tile S iterations ahead goes into the stage just read; its operands are
-          // computed inside the refilling thread's branch, from the loop-top mapping.
-          auto handBackStage = [&e, loc, pipe, readSlot, valid, ahead0, forOp]() mutable {
-            emitTmaHandBack(e, loc, pipe, readSlot, valid, [&] {
-              IRMapping local = ahead0;
-              SmallVector<Value> offsets;
-              for (Value v : pipe.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, local));
-              emitTmaCopy(e, loc, pipe, readSlot, offsets);
-            });
-          };
+          auto handBackStage = [&e, loc, pipe, readSlot] { emitTmaHandBack(e, loc, pipe, readSlot); };
           if (!e.inflightDots.empty() && inner.isAncestor(e.inflightDots.back().dot))
             e.inflightDots.back().onComplete.push_back(handBackStage);
           else

@@ -143,17 +143,10 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
     inlineAsm(b, loc, ptx::kTensorMapAcquire, "l", {map});
     for (int64_t s = 0; s < p.stages; ++s) {
       inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(1)});
-      if (p.handBack) b.create<LLVM::StoreOp>(loc, e.i32(0), e.smemAbsolute(e.i32(p.counterOffset() + 8 * s)), 4);
+      if (p.handBack)
+        inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(e.numWarps)});
     }
   });
-}
-
-void emitTmaAcquireByWarps(KernelEmitter& e, Location loc, const TmaPipe& p) {
-  OpBuilder& b = e.b;
-  Value lane0 = cmpI(b, loc, arith::CmpIPredicate::eq, e.lane(), e.i32(0));
-  Value notThread0 = cmpI(b, loc, arith::CmpIPredicate::ne, e.threadId(), e.i32(0));
-  when(b, loc, b.create<arith::AndIOp>(loc, lane0, notThread0),
-       [&] { inlineAsm(b, loc, ptx::kTensorMapAcquire, "l", {p.map}); });
 }
 
 namespace {
@@ -162,25 +155,29 @@ Value stageBarrier(KernelEmitter& e, Location loc, int64_t first, Value slot) {
 }
 }  // namespace
 
-void emitTmaCopy(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets) {
+void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid,
+                  Value refill, Value previousUse) {
   OpBuilder& b = e.b;
   SmemTile tile = stageTile(p.load);
   const int64_t colsPerChunk = ptx::kTmaBoxBytes / 2;
   const int64_t chunks = tile.cols / colsPerChunk;
-  Value barrier = stageBarrier(e, loc, p.fullOffset(), slot);
-  inlineAsm(b, loc, ptx::kMbarrierArriveExpectTx, "r,r", {barrier, e.i32(tile.rows * tile.cols * 2)});
-  Value stage = b.create<arith::AddIOp>(loc, e.i32(p.buffers), b.create<arith::MulIOp>(loc, slot, e.i32(p.stageBytes)));
-  for (int64_t c = 0; c < chunks; ++c) {
-    Value dst = sharedAddress(e, loc, b.create<arith::AddIOp>(loc, stage, e.i32(c * tile.chunkBytes())));
-    Value col = b.create<arith::AddIOp>(loc, offsets[1], e.i32(c * colsPerChunk));
-    inlineAsm(b, loc, ptx::kTmaLoad2d, "r,l,r,r,r", {dst, p.map, col, offsets[0], barrier});
-  }
-}
-
-void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid) {
-  OpBuilder& b = e.b;
   Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0));
-  when(b, loc, b.create<arith::AndIOp>(loc, first, valid), [&] { emitTmaCopy(e, loc, p, slot, offsets); });
+  when(b, loc, b.create<arith::AndIOp>(loc, first, valid), [&] {
+    if (refill) {
+      when(b, loc, refill, [&] {
+        Value parity = b.create<arith::AndIOp>(loc, previousUse, e.i32(1));
+        inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.emptyOffset(), slot), parity});
+      });
+    }
+    Value barrier = stageBarrier(e, loc, p.fullOffset(), slot);
+    inlineAsm(b, loc, ptx::kMbarrierArriveExpectTx, "r,r", {barrier, e.i32(tile.rows * tile.cols * 2)});
+    Value stage = b.create<arith::AddIOp>(loc, e.i32(p.buffers), b.create<arith::MulIOp>(loc, slot, e.i32(p.stageBytes)));
+    for (int64_t c = 0; c < chunks; ++c) {
+      Value dst = sharedAddress(e, loc, b.create<arith::AddIOp>(loc, stage, e.i32(c * tile.chunkBytes())));
+      Value col = b.create<arith::AddIOp>(loc, offsets[1], e.i32(c * colsPerChunk));
+      inlineAsm(b, loc, ptx::kTmaLoad2d, "r,l,r,r,r", {dst, p.map, col, offsets[0], barrier});
+    }
+  });
 }
 
 void emitTmaWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, Value use) {
@@ -189,28 +186,13 @@ void emitTmaWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, V
   inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.fullOffset(), slot), parity});
 }
 
-void emitTmaHandBack(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, Value refillValid,
-                     const std::function<void()>& refill) {
+void emitTmaHandBack(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
   OpBuilder& b = e.b;
-  using P = arith::CmpIPredicate;
   // The warp's reads of the stage are done (ldmatrix results are in registers, wgmma reads
-  // completed at its wait_group); one lane counts for the whole warp.
+  // completed at its wait_group); one lane arrives for the whole warp.
   inlineAsm(b, loc, ptx::kWarpSync, "", {});
-  when(b, loc, cmpI(b, loc, P::eq, e.lane(), e.i32(0)), [&] {
-    Value counter = stageBarrier(e, loc, p.counterOffset(), slot);
-    Value old = b.create<LLVM::InlineAsmOp>(loc, b.getI32Type(), ValueRange{counter}, ptx::kStageCounterAdd, "=r,r",
-                                            /*has_side_effects=*/true, /*is_align_stack=*/false, LLVM::TailCallKind::None,
-                                            LLVM::AsmDialectAttr(), ArrayAttr())
-                    .getResult(0);
-    Value done = b.create<arith::AddIOp>(loc, old, e.i32(1));
-    Value last = cmpI(b, loc, P::eq, b.create<arith::RemUIOp>(loc, done, e.i32(e.numWarps)), e.i32(0));
-    when(b, loc, b.create<arith::AndIOp>(loc, last, refillValid), [&] {
-      // The other warps' reads (generic or async proxy) are ordered before this thread by the
-      // counter; the copy writes through the async proxy.
-      emitAsyncProxyFence(b, loc);
-      refill();
-    });
-  });
+  when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.lane(), e.i32(0)),
+       [&] { inlineAsm(b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.emptyOffset(), slot)}); });
 }
 
 void emitTmaRelease(KernelEmitter& e, Location loc, const TmaPipe& p) {
@@ -219,6 +201,7 @@ void emitTmaRelease(KernelEmitter& e, Location loc, const TmaPipe& p) {
   when(b, loc, first, [&] {
     for (int64_t s = 0; s < p.stages; ++s) {
       inlineAsm(b, loc, ptx::kMbarrierInval, "r", {sharedAddress(e, loc, p.fullOffset() + 8 * s)});
+      if (p.handBack) inlineAsm(b, loc, ptx::kMbarrierInval, "r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s)});
     }
   });
 }

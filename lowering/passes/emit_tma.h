@@ -8,14 +8,13 @@
 // bytes, non-empty extents) and runs a TMA version of the loop where it holds, the cp.async
 // version where it does not.
 //
-// In the TMA version one thread issues a stage's copies (one per 128-byte column chunk) after
-// arming the stage's full barrier with the bytes to expect; every thread waits on that barrier
-// (phase parity = the stage's use count & 1) before reading the stage. When every pipelined
-// load of the loop is copied by TMA, a stage goes back through a counter instead of a
-// block-wide barrier per iteration: each warp done with the stage adds 1 to it (acquire-
-// release), and the warp that completes the round refills the stage with the tile S iterations
-// ahead. No warp waits for a stage to empty, so the warpgroups are not coupled through the
-// refill. Otherwise the per-iteration barrier stays and hands stages back.
+// In the TMA version one thread per block issues a stage's copies (one per 128-byte column
+// chunk) after arming the stage's full barrier with the bytes to expect; every thread waits on
+// that barrier (phase parity = the stage's use count & 1) before reading the stage. When every
+// pipelined load of the loop is copied by TMA, a stage goes back to the producer through its
+// empty barrier: each warp arrives on it once it is done with the stage, and the producer waits
+// for the previous use's phase before refilling it, so warps are not held in lock step by a
+// block-wide barrier per iteration. Otherwise that barrier stays and hands stages back.
 #pragma once
 
 #include "dsl/ir/TileDialect.h"
@@ -34,12 +33,12 @@ struct TmaPipe {
   int index = 0;                // its template / tensor map number in the kernel
   int64_t buffers = 0;          // offset of stage 0 in shared memory
   int64_t stageBytes = 0, stages = 0;
-  bool handBack = false;        // stages go back through counters (no per-iteration barrier)
+  bool handBack = false;        // stages go back through empty barriers (no per-iteration barrier)
   mlir::Value map;              // i64 global address of this block's tensor map (TMA version)
 
   int64_t mapOffset() const { return buffers + stages * stageBytes; }
   int64_t fullOffset() const { return mapOffset() + 128; }
-  int64_t counterOffset() const { return fullOffset() + 8 * stages; }  // 8 bytes per stage
+  int64_t emptyOffset() const { return fullOffset() + 8 * stages; }
 };
 
 // i1, uniform: TMA's run-time conditions hold for the load whose operands (valid before the
@@ -50,22 +49,15 @@ mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, mlir::Value ptr, llv
 // barrier after all their pipes' setups.
 void emitTmaSetup(KernelEmitter& e, mlir::Location loc, TmaPipe& p, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                   llvm::ArrayRef<mlir::Value> strides);
-// After the block-wide barrier that follows the setups, for a loop that hands stages back by
-// counters: lane 0 of every warp (any may refill a stage) acquires the map; thread 0 has.
-void emitTmaAcquireByWarps(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
-// The calling thread arms stage `slot`'s full barrier and issues the copies of the tile at
-// `offsets` (row, column).
-void emitTmaCopy(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, llvm::ArrayRef<mlir::Value> offsets);
-// Thread 0, when `valid`: emitTmaCopy.
+// Thread 0: when `valid`, waits (if `refill`) for the empty phase of the stage's previous use
+// `previousUse`, arms stage `slot`'s full barrier and issues the copies of the tile at `offsets`
+// (row, column).
 void emitTmaIssue(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, llvm::ArrayRef<mlir::Value> offsets,
-                  mlir::Value valid);
+                  mlir::Value valid, mlir::Value refill = {}, mlir::Value previousUse = {});
 // Every thread: waits until stage `slot`'s copy of use number `use` has landed.
 void emitTmaWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value use);
-// Every warp, done with stage `slot`: lane 0 adds 1 to the stage's counter; in the warp whose
-// add completes the round, when `refillValid`, it emits `refill` (the stage's next copy, by
-// emitTmaCopy) after an async-proxy fence.
-void emitTmaHandBack(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value refillValid,
-                     const std::function<void()>& refill);
+// Every warp, done with stage `slot`: one arrival on its empty barrier.
+void emitTmaHandBack(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
 // After the loop (a block-wide barrier first): thread 0 invalidates the barriers, so the bytes
 // can serve other loops' buffers.
 void emitTmaRelease(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);

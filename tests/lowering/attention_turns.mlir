@@ -13,9 +13,9 @@
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: bar.arrive $0, $1;", "r,r" [[NEXT:%[0-9]+]], %c256_i32
 // CHECK-NEXT: wgmma.wait_group.sync.aligned 1;
-// CHECK: atom.acq_rel.cta.shared::cta.add.u32
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
 // CHECK: wgmma.wait_group.sync.aligned 0;
-// CHECK: atom.acq_rel.cta.shared::cta.add.u32
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
 // CHECK: scf.yield
 // Group 0 takes the last permission group 1 gave.
 // CHECK: bar.sync $0, $1;", "r,r" %c1_i32, %c256_i32

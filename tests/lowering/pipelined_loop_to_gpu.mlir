@@ -120,41 +120,35 @@ func.func @invariant_b(%a: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %c: !tile.ptr<f
 // on the empty barrier of the stage it read.
 // CHECK-LABEL: gpu.func @all_tma
 // CHECK-SAME: tile.tma_templates = [array<i32: 0, 64, 64>, array<i32: 0, 64, 64>]
-// Setup: thread 0 inits each stage's full barrier (count 1) and zeroes its hand-over counter;
-// after the barrier, lane 0 of every other warp acquires the maps (any warp may refill).
 // CHECK: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c1_i32
 // CHECK-NEXT: llvm.getelementptr
-// CHECK-NEXT: llvm.store %c0_i32
-// CHECK: gpu.barrier
-// CHECK: fence.proxy.tensormap::generic.acquire
-// CHECK: fence.proxy.tensormap::generic.acquire
-// Prologue: all S = 2 stages of both loads.
-// CHECK-COUNT-4: cp.async.bulk.tensor.2d
-// The loop: no barrier and no refill at the top; each stage is waited for just before the op
-// that first reads it (both feed the one dot).
+// CHECK-NEXT: llvm.ptrtoint
+// CHECK-NEXT: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c4_i32
+// The refills come first (thread 0 waits for the stages' previous use to be handed back); each
+// stage is waited for just before the op that first reads it (here both feed the one dot) and
+// handed back right after the op that last reads it.
 // CHECK: scf.for
 // CHECK-NOT: gpu.barrier
-// CHECK-NOT: cp.async.bulk.tensor
+// CHECK: arith.cmpi sgt, %{{.*}}, %c0_i32
+// CHECK: mbarrier.try_wait.parity
+// CHECK: mbarrier.arrive.expect_tx
+// CHECK: cp.async.bulk.tensor.2d
+// CHECK: mbarrier.try_wait.parity
+// CHECK: mbarrier.arrive.expect_tx
+// CHECK: cp.async.bulk.tensor.2d
+// CHECK-NOT: gpu.barrier
 // CHECK: mbarrier.try_wait.parity
 // CHECK: mbarrier.try_wait.parity
 // CHECK-NOT: gpu.barrier
 // CHECK: wgmma.wait_group.sync.aligned 0
 // CHECK-NOT: gpu.barrier
-// After the dot, per load: the warp syncs, lane 0 counts on the stage's counter, and the warp
-// completing the round of 4 refills the stage (async-proxy fence, arm, copy) when the tile two
-// iterations ahead exists.
 // CHECK: bar.warp.sync
-// CHECK: atom.acq_rel.cta.shared::cta.add.u32
-// CHECK: arith.remui %{{.*}}, %c4_i32
-// CHECK: nvvm.fence.proxy
-// CHECK-NEXT: mbarrier.arrive.expect_tx
-// CHECK: cp.async.bulk.tensor.2d
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
 // CHECK: bar.warp.sync
-// CHECK: atom.acq_rel.cta.shared::cta.add.u32
-// CHECK: cp.async.bulk.tensor.2d
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
 // CHECK: scf.yield
 // CHECK: gpu.barrier
-// CHECK-COUNT-4: mbarrier.inval.shared::cta.b64
+// CHECK-COUNT-8: mbarrier.inval.shared::cta.b64
 // CHECK: } else {
 func.func @all_tma(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %N: i32, %K: i32,
                    %sa: i32, %sb: i32, %sc: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {

@@ -346,22 +346,6 @@ void Model::wait(int t, uint64_t off, int parity) {
   if (c > 0) mem_.order().acquire(t, b.completed[size_t(c - 1)]);
 }
 
-uint32_t Model::counterAdd(int t, uint64_t off) {
-  use();
-  if (off % 4 || off + 4 > mem_.smem().size()) throw Error("stage counter at " + at(off) + ": not a 4-byte aligned shared word");
-  if (barriers_.count(off & ~uint64_t(7)) && barriers_[off & ~uint64_t(7)].live)
-    throw Error("atomic add on a live mbarrier at " + at(off));
-  uint32_t old;
-  std::memcpy(&old, &mem_.smem()[off], 4);
-  const uint32_t next = old + 1;
-  std::memcpy(&mem_.smem()[off], &next, 4);
-  Counter& c = counters_[off];
-  if (c.epoch != mem_.order().epoch()) c = Counter{mem_.order().epoch(), {}};
-  mem_.order().acquire(t, c.released);
-  mem_.order().release(t, c.released);
-  return old;
-}
-
 // ---- tensor maps ---------------------------------------------------------------------------
 void Model::editMap(int t, uint64_t map, int field, uint64_t value, int bytes) {
   if (map % ptx::kTensorMapBytes) throw Error("tensormap.replace on a tensor map at " + at(map) + ", not 128-byte aligned");

@@ -133,11 +133,6 @@ class Model {
     wsBase_ = base, wsTemplates_ = templates, wsBlock_ = block;
   }
 
-  // ptx::kStageCounterAdd by thread t on the counter at shared `off`: returns the old value.
-  // Acquire-release: t is ordered after every earlier add's thread (and what it had seen),
-  // and every later add's thread after t.
-  uint32_t counterAdd(int t, uint64_t off);
-
   // Executes asm `text` (isAsyncAsm) for the active threads; ops[i][t] is operand i of thread t.
   void exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);
 
@@ -208,11 +203,6 @@ class Model {
   bool used_ = false;
   std::vector<AsyncByte> bytes_;
   std::map<uint64_t, MBarrier> barriers_;
-  struct Counter {
-    int64_t epoch = -1;
-    std::vector<int64_t> released;  // the adds' releases in this epoch (Order::release)
-  };
-  std::map<uint64_t, Counter> counters_;
   struct Named {
     uint64_t count = 0, arrived = 0;  // arrivals in the current generation
   };

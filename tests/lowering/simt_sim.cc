@@ -663,12 +663,6 @@ class Sim : public async::Memory {
     }
     if (auto as = dyn_cast<LLVM::InlineAsmOp>(op)) {
       StringRef text = as.getAsmString();
-      if (text == ptx::kStageCounterAdd) {
-        Val& ctr = get(op->getOperand(0));
-        return unary([&](int t, Val& o) {
-          if (active[t]) o.at(t) = async_.counterAdd(t, ctr.at(t) & ~kSmemTag);
-        });
-      }
       if (async::isAsyncAsm(text)) {
         // mbarriers, TMA and tensor maps (async_ptx.h): side effects only.
         if (op->getNumResults()) throw Error("async asm with results: " + text.str());
