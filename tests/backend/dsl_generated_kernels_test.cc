@@ -25,6 +25,9 @@ TEST_CASE("each DSL example compiled to an sm_90a cubin with its PTX") {
 TEST_CASE("launch shapes and parameters come from the DSL kernels") {
   CHECK(k::gemm_bf16_image.num_warps == 8);  // the registered NUM_WARPS
   CHECK(std::string(k::gemm_bf16_image.entry) == "gemm");
+  // set_min_blocks_per_sm(2) reaches the PTX as an occupancy directive ptxas honours.
+  CHECK(std::string(k::gemm_bf16_image.ptx).find(".minnctapersm 2") != std::string::npos);
+  CHECK(std::string(k::softmax_f32_image.ptx).find(".minnctapersm") == std::string::npos);
   REQUIRE(k::gemm_bf16_image.num_params == 9);
   CHECK(std::string(k::gemm_bf16_image.params[8].name) == "stride_cm");
   CHECK(k::vector_add_f32_image.num_warps == 4);

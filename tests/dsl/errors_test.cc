@@ -133,3 +133,12 @@ TEST_CASE("control flow and kernel errors") {
 TEST_CASE("ops outside a kernel are errors, not crashes") {
   CHECK_THROWS_WITH(program_id(0), Contains("program_id: no kernel is being built"));
 }
+
+TEST_CASE("launch hints out of range") {
+  CHECK_THAT(error_of([](KernelBuilder& k, const Params&) { k.set_num_warps(0); }),
+             Contains("set_num_warps: need 1..32 warps, got 0"));
+  CHECK_THAT(error_of([](KernelBuilder& k, const Params&) { k.set_min_blocks_per_sm(0); }),
+             Contains("set_min_blocks_per_sm: need 1..32 blocks, got 0"));
+  CHECK_THAT(error_of([](KernelBuilder& k, const Params&) { k.set_min_blocks_per_sm(33); }),
+             Contains("set_min_blocks_per_sm: need 1..32 blocks, got 33"));
+}
