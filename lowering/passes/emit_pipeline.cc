@@ -180,8 +180,7 @@ Turns turnsOf(KernelEmitter& e, scf::ForOp forOp) {
 }
 
 void namedBarrier(KernelEmitter& e, Location loc, const char* text, Value id) {
-  e.b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, ValueRange{id, e.i32(256)}, text, "r,r", /*has_side_effects=*/true,
-                                /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+  inlineAsm(e.b, loc, text, "r,r", {id, e.i32(256)});
 }
 
 // The first and the last op of the loop body (top level) that read `p`'s stage buffer: the one

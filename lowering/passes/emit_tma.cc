@@ -29,11 +29,6 @@ bool invariant(scf::ForOp forOp, Value v) {
   return llvm::all_of(def->getOperands(), [&](Value o) { return invariant(forOp, o); });
 }
 
-void inlineAsm(OpBuilder& b, Location loc, StringRef text, StringRef constraints, ValueRange operands) {
-  b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, operands, text, constraints, /*has_side_effects=*/true,
-                              /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
-}
-
 // 32-bit shared-window address of byte `offset` of the kernel's shared memory.
 Value sharedAddress(KernelEmitter& e, Location loc, Value offset) {
   return e.b.create<LLVM::PtrToIntOp>(loc, e.b.getI32Type(), e.smemAbsolute(offset));

@@ -50,6 +50,13 @@ inline void when(OpBuilder& b, Location loc, Value cond, const std::function<voi
   body();
 }
 
+// An inline-asm instruction with side effects and no results (barriers, mbarrier and TMA ops).
+inline void inlineAsm(OpBuilder& b, Location loc, llvm::StringRef text, llvm::StringRef constraints, ValueRange operands) {
+  b.create<LLVM::InlineAsmOp>(loc, TypeRange{}, operands, text, constraints, /*has_side_effects=*/true,
+                              /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
+                              mlir::ArrayAttr());
+}
+
 inline Value maskedLoad(OpBuilder& b, Location loc, Type t, Value addr, Value mask, Value other, unsigned align) {
   if (!mask) return b.create<LLVM::LoadOp>(loc, t, addr, align);
   return ifElse(
