@@ -50,10 +50,14 @@ def Tilegpu_MmaAttr : Tilegpu_Attr<"Mma", "mma"> {
   let description = [{
     Within a 16x8 tile lane l holds (l/4, 2*(l%4)+{0,1}) and (l/4+8, 2*(l%4)+{0,1}).
     Warps: warpsPerCTA = [wm, wn] 16x8 tiles side by side (low warp-id bits along M); the
-    pattern repeats over the tensor.
+    pattern repeats over the tensor. With `columnBlocks`, the wn warps along N own contiguous
+    blocks of N/wn columns instead (each warp repeats its 16x8 tile along N first): a warpgroup
+    of 4 warps along M then holds one m64nK wgmma accumulator of N/wn contiguous columns, so
+    warpgroups can split N (a 64-row dot over 8 warps).
   }];
-  let parameters = (ins ArrayRefParameter<"unsigned">:$warpsPerCTA);
-  let assemblyFormat = "`<` `warpsPerCTA` `=` `[` $warpsPerCTA `]` `>`";
+  let parameters = (ins ArrayRefParameter<"unsigned">:$warpsPerCTA,
+                        DefaultValuedParameter<"bool", "false">:$columnBlocks);
+  let assemblyFormat = "`<` `warpsPerCTA` `=` `[` $warpsPerCTA `]` (`,` `columnBlocks` `=` $columnBlocks^)? `>`";
 }
 
 def Tilegpu_DotOperandAttr : Tilegpu_Attr<"DotOperand", "dot_op"> {

@@ -32,8 +32,10 @@ tile::gpu::BlockedAttr defaultBlocked(mlir::MLIRContext* ctx, llvm::ArrayRef<int
 }
 
 tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, unsigned numWarps,
-                              bool rowsInWarp) {
+                              bool rowsInWarp, bool wgmma) {
   unsigned wm = unsigned(std::min<int64_t>(numWarps, std::max<int64_t>(1, shape[0] / 16)));
+  // wgmma: warpgroups beyond M's 64-row blocks split N into contiguous column blocks.
+  if (wgmma) return tile::gpu::MmaAttr::get(ctx, {wm, numWarps / wm}, numWarps / wm > 1);
   if (!rowsInWarp) {
     int64_t best = -1;
     for (unsigned m = 1; m <= numWarps; m *= 2) {
@@ -43,12 +45,15 @@ tile::gpu::MmaAttr defaultMma(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> sh
       if (best < 0 || traffic <= best) best = traffic, wm = m;
     }
   }
-  return tile::gpu::MmaAttr::get(ctx, {wm, numWarps / wm});
+  return tile::gpu::MmaAttr::get(ctx, {wm, numWarps / wm}, false);
 }
 
 bool wgmmaShape(int64_t M, int64_t N, int64_t K, unsigned operandBits, bool f32Accumulator, unsigned numWarps) {
-  return operandBits == 16 && f32Accumulator && numWarps % 4 == 0 && M % (16 * int64_t(numWarps)) == 0 && N % 8 == 0 &&
-         K % 16 == 0;
+  if (operandBits != 16 || !f32Accumulator || numWarps % 4 || K % 16) return false;
+  // Warps along M (16 rows each) as far as M goes, in whole warpgroups; the rest split N.
+  int64_t wm = std::min<int64_t>(numWarps, M / 16), wn = numWarps / std::max<int64_t>(wm, 1);
+  // A column block starts on a 128-byte chunk of an MN-major B tile: 64 16-bit columns.
+  return wm >= 4 && wm % 4 == 0 && M % (16 * wm) == 0 && N % (8 * wn) == 0 && (wn == 1 || (N / wn) % 64 == 0);
 }
 
 }  // namespace tile::lowering

@@ -64,8 +64,15 @@ mlir::FailureOr<LinearLayout> mma(gpu::MmaAttr m, llvm::ArrayRef<int64_t> shape,
   bld.addReg(0, 8);
   bld.addLane(1, 2), bld.addLane(1, 4), bld.addLane(0, 1), bld.addLane(0, 2), bld.addLane(0, 4);
   for (int64_t i = 1; i < wm; i *= 2) bld.addWarp(0, 16 * i);
-  for (int64_t i = 1; i < wn; i *= 2) bld.addWarp(1, 8 * i);
-  bld.repeat(1, 8 * wn);
+  if (m.getColumnBlocks()) {
+    // (A tile of one column, a broadcast's source, replicates across the blocks.)
+    int64_t block = std::max<int64_t>(shape[1] / wn, 1);
+    for (int64_t i = 1; i < wn; i *= 2) bld.addWarp(1, block * i);
+    for (int64_t v = 8; v < block; v *= 2) bld.addReg(1, v);
+  } else {
+    for (int64_t i = 1; i < wn; i *= 2) bld.addWarp(1, 8 * i);
+    bld.repeat(1, 8 * wn);
+  }
   bld.repeat(0, 16 * wm);
   return bld.out;
 }
@@ -89,9 +96,17 @@ mlir::FailureOr<LinearLayout> dotOperand(gpu::DotOperandAttr d, llvm::ArrayRef<i
     bld.addReg(0, 1), bld.addReg(0, 8);
     bld.addLane(0, 2), bld.addLane(0, 4), bld.addLane(1, 1), bld.addLane(1, 2), bld.addLane(1, 4);
     for (int64_t i = 1; i < wm; i *= 2) bld.addWarp(-1, 0);
-    for (int64_t i = 1; i < wn; i *= 2) bld.addWarp(1, 8 * i);
-    bld.repeat(0, 16);
-    bld.repeat(1, 8 * wn);
+    if (parent.getColumnBlocks()) {
+      // (A tile of one column, a broadcast's source, replicates across the blocks.)
+      int64_t block = std::max<int64_t>(shape[1] / wn, 1);
+      for (int64_t i = 1; i < wn; i *= 2) bld.addWarp(1, block * i);
+      bld.repeat(0, 16);
+      for (int64_t v = 8; v < block; v *= 2) bld.addReg(1, v);
+    } else {
+      for (int64_t i = 1; i < wn; i *= 2) bld.addWarp(1, 8 * i);
+      bld.repeat(0, 16);
+      bld.repeat(1, 8 * wn);
+    }
   }
   return bld.out;
 }

@@ -141,7 +141,10 @@ class LayoutAssigner {
       l = nonCheapLayout(ld.getOffsets());
       if (!l) l = defaultFor(type);
     } else if (auto dot = dyn_cast<ti::DotOp>(op)) {
-      l = defaultMma(ctx_, type.getShape(), numWarps_, /*rowsInWarp=*/hasReduce_ || wgmmaShape(dot, numWarps_));
+      {
+      bool wgmma = wgmmaShape(dot, numWarps_);
+      l = defaultMma(ctx_, type.getShape(), numWarps_, /*rowsInWarp=*/hasReduce_ || wgmma, wgmma);
+      }
     } else if (auto red = dyn_cast<ti::ReduceOp>(op)) {
       Attribute src = ownLayout(red.getSrc());
       opLayout_[op] = src;

@@ -70,4 +70,9 @@ constexpr const char* kNamedBarrierArrive = "bar.arrive $0, $1;";
 // The first of the barrier ids the warpgroup turns use (one per warpgroup).
 constexpr int kTurnBarrierFirst = 1;
 
+// Vector f32 reduction into global memory (sm_90): the prefix of
+// "red.global.add.v<N>.f32 [$0], {$1, .., $N};" (N = 2 or 4; $0 a 64-bit global address
+// aligned to the vector), for f32 atomic adds of runs of contiguous elements.
+constexpr const char* kRedGlobalAddVectorF32 = "red.global.add.v";
+
 }  // namespace tile::lowering::ptx

@@ -12,6 +12,7 @@
 #include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/passes.h"
+#include "lowering/passes/pipeline_uses.h"
 #include "lowering/passes/smem_allocator.h"
 #include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,7 +31,6 @@ namespace ti = tile::ir;
 
 namespace tile::lowering {
 
-tile::gpu::ConvertLayoutOp pipelinedConsumer(ti::LoadBlockOp load);  // pipeline_loops.cc
 
 namespace {
 
@@ -117,7 +117,7 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   if (failed(placed)) return failure();
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
-    if (auto cv = pipelinedConsumer(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(cv);
+    for (const PipelineUse& use : pipelinedConsumers(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(use.convert);
   // Staging regions only while they leave room for the scratch area (48 KiB); beyond that the
   // operands go through the scratch area and are loaded whole.
   f.walk([&](Operation* op) {

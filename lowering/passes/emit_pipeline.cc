@@ -22,6 +22,7 @@
 #include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/memory_helpers.h"
+#include "lowering/passes/pipeline_uses.h"
 #include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/IRMapping.h"
@@ -32,8 +33,6 @@ namespace tg = tile::gpu;
 namespace ptx = tile::lowering::ptx;
 
 namespace tile::lowering {
-
-tg::ConvertLayoutOp pipelinedConsumer(ti::LoadBlockOp load);  // pipeline_loops.cc
 
 namespace {
 
@@ -49,8 +48,7 @@ int64_t stageBytes(ti::LoadBlockOp load) {
 
 struct Piped {
   ti::LoadBlockOp load;
-  Operation* trans = nullptr;
-  tg::ConvertLayoutOp convert;
+  SmallVector<PipelineUse> uses;  // the dot operands read from its stages
   LinearLayout layout;
   int64_t offset = 0, stage = 0, vec = 0;
   std::optional<TmaPipe> tma;  // set when the load may be copied by TMA
@@ -183,15 +181,19 @@ void namedBarrier(KernelEmitter& e, Location loc, const char* text, Value id) {
   inlineAsm(e.b, loc, text, "r,r", {id, e.i32(256)});
 }
 
-// The first and the last op of the loop body (top level) that read `p`'s stage buffer: the one
-// holding its dot-operand conversion and the last one holding a user of that conversion (the
-// dot; its wgmma has completed when the op's emission ends).
+// The first and the last op of the loop body (top level) that read `p`'s stage buffer: the
+// first one holding a dot-operand conversion of it and the last one holding a user of such a
+// conversion (a dot; its wgmma has completed when the op's emission ends).
 std::pair<Operation*, Operation*> readerSpan(scf::ForOp forOp, Piped& p) {
   Block* body = forOp.getBody();
-  Operation* first = body->findAncestorOpInBlock(*p.convert);
-  Operation* last = first;
-  for (Operation* user : p.convert.getResult().getUsers())
-    if (Operation* top = body->findAncestorOpInBlock(*user); top && last->isBeforeInBlock(top)) last = top;
+  Operation *first = nullptr, *last = nullptr;
+  for (PipelineUse use : p.uses) {
+    Operation* top = body->findAncestorOpInBlock(*use.convert);
+    if (!first || top->isBeforeInBlock(first)) first = top;
+    if (!last || last->isBeforeInBlock(top)) last = top;
+    for (Operation* user : use.convert.getResult().getUsers())
+      if (Operation* u = body->findAncestorOpInBlock(*user); u && last->isBeforeInBlock(u)) last = u;
+  }
   return {first, last};
 }
 
@@ -214,10 +216,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     if (!attr || it == e.pipelineOffset.end()) continue;
     Piped p;
     p.load = load;
-    p.convert = pipelinedConsumer(load);
-    if (!p.convert) return load->emitOpError("pipelined load lost its dot-operand consumer");
-    Operation* user = *load.getResult().getUsers().begin();
-    if (isa<ti::TransOp>(user)) p.trans = user;
+    p.uses = pipelinedConsumers(load);
+    if (p.uses.empty()) return load->emitOpError("pipelined load lost its dot-operand consumers");
     std::string why;
     auto l = layoutOf(load.getResult().getType(), &why);
     if (failed(l)) return load->emitOpError(why);
@@ -376,12 +376,16 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       for (auto& p : pipes) {
         issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
         auto shape = p.load.getResult().getType().getShape();
-        auto tile = p.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
-                            : std::make_shared<SmemTile>(bufferTile(shape, 1));
-        tile->slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
-        e.pipelineReads[p.convert] = tile;
+        Value slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
         skip.insert(p.load);
-        if (p.trans) skip.insert(p.trans);
+        for (const PipelineUse& use : p.uses) {
+          // The same bytes seen as the tile, or as its transpose (rows and columns swapped).
+          auto tile = use.trans ? std::make_shared<SmemTile>(bufferTile({shape[1], shape[0]}, 0))
+                                : std::make_shared<SmemTile>(bufferTile(shape, 1));
+          tile->slotBase = slotBase;
+          e.pipelineReads[use.convert] = tile;
+          if (use.trans) skip.insert(use.trans);
+        }
       }
       if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
       DenseMap<Operation*, SmallVector<Piped*>> waitBefore, handBackAfter;

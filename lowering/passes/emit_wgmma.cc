@@ -1,11 +1,12 @@
 // Hopper tensor-core dots: wgmma.mma_async (sm_90a) with B, and A when it can be, read from
 // shared memory through matrix descriptors.
 //
-// When it applies: the accumulator is an mma layout with warps only along M and a multiple of
-// 4 warps, M a multiple of 16 * num_warps. Then every 4 consecutive warps (a warpgroup) own 64
-// consecutive rows, and inside a warp the mma.sync m16n8 accumulator and A fragments are
-// exactly wgmma's m64nN fragments, so the layout layer needs nothing new: each warpgroup
-// issues one m64nNk16 per k-step (and per 64-row block it owns). B must sit in shared memory
+// When it applies: the accumulator is an mma layout with a multiple of 4 warps along M, M a
+// multiple of 16 rows per such warp, and any warps along N in contiguous column blocks
+// (columnBlocks). Then every 4 consecutive warps (a warpgroup) own 64 consecutive rows of one
+// column block, and inside a warp the mma.sync m16n8 accumulator and A fragments are exactly
+// wgmma's m64nN fragments, so the layout layer needs nothing new: each warpgroup issues one
+// m64nNk16 per k-step (and per 64-row block it owns) over its column block. B must sit in shared memory
 // in the 128-byte-swizzled arrangement (SmemTile::swizzled: pipeline buffers and staging
 // regions); A is used from registers (Q, P in attention) or from such a tile (GEMMs).
 //
@@ -102,10 +103,14 @@ bool wgmmaDot(Operation* op, unsigned& warps) {
   auto dot = cast<ti::DotOp>(op);
   auto at = dot.getA().getType(), ct = dot.getAcc().getType();
   auto mma = dyn_cast<tg::MmaAttr>(ct.getEncoding());
-  if (!mma || mma.getWarpsPerCTA().size() != 2 || mma.getWarpsPerCTA()[1] != 1) return false;
-  warps = mma.getWarpsPerCTA()[0];
+  if (!mma || mma.getWarpsPerCTA().size() != 2) return false;
+  unsigned wm = mma.getWarpsPerCTA()[0], wn = mma.getWarpsPerCTA()[1];
+  // Warpgroups side by side along N need contiguous column blocks (one wgmma each).
+  if (wm % 4 || (wn != 1 && !mma.getColumnBlocks())) return false;
+  warps = wm;
   return wgmmaShape(ct.getDimSize(0), ct.getDimSize(1), at.getDimSize(1), at.getElementType().getIntOrFloatBitWidth(),
-                    ct.getElementType().isF32(), warps);
+                    ct.getElementType().isF32(), wm * wn) &&
+         ct.getDimSize(0) % (16 * int64_t(wm)) == 0;
 }
 
 LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
@@ -115,7 +120,10 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
   Type elem = at.getElementType();
   unsigned W = 0;
   if ((!elem.isBF16() && !elem.isF16()) || !wgmmaDot(op, W)) return success();
-  int64_t M = ct.getDimSize(0), N = ct.getDimSize(1), K = at.getDimSize(1);
+  int64_t M = ct.getDimSize(0), K = at.getDimSize(1);
+  // Warpgroups along N (columnBlocks) each own N / wn contiguous columns.
+  const int64_t wn = int64_t(cast<tg::MmaAttr>(ct.getEncoding()).getWarpsPerCTA()[1]);
+  const int64_t N = ct.getDimSize(1) / wn;
   auto deferredB = e.deferredFragments.find(dot.getB().getAsOpaquePointer());
   if (deferredB == e.deferredFragments.end() || !deferredB->second->tile.swizzled) return success();
   auto deferredA = e.deferredFragments.find(dot.getA().getAsOpaquePointer());
@@ -140,8 +148,13 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
     aKFast = atile.fast == 1;  // A is M x K
     aDesc = tileDescriptor(e, loc, atile, aKFast ? 16 : atile.chunkBytes());
   }
-  // This warpgroup's first row: 64 * (warp / 4).
-  Value wgRow = b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, e.warp(), e.i32(4)), e.i32(64));
+  // This warpgroup's first row, 64 * ((warp % W) / 4), and first column, N * (warp / W).
+  Value wgRow = b.create<arith::MulIOp>(
+      loc, b.create<arith::DivUIOp>(loc, b.create<arith::RemUIOp>(loc, e.warp(), e.i32(int32_t(W))), e.i32(4)),
+      e.i32(64));
+  Value wgCol = wn == 1 ? e.i32(0)
+                        : b.create<arith::MulIOp>(loc, b.create<arith::DivUIOp>(loc, e.warp(), e.i32(int32_t(W))),
+                                                  e.i32(int32_t(N))).getResult();
 
   SmallVector<Value> A(e.regs(dot.getA()));
   SmallVector<Value> C(e.regs(dot.getAcc()));
@@ -192,7 +205,8 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
     for (int64_t k0 = 0; k0 < K; k0 += 16) {
       const SmallVector<Value>& aOps = aSteps[size_t(j * (K / 16) + k0 / 16)];
       for (int64_t n0 = 0; n0 < N; n0 += nChunk) {
-        Value bD = descriptorAt(e, loc, bDesc, operandOffset(e, loc, bt, bKFast, k0, e.i32(n0)));
+        Value col = wn == 1 ? e.i32(int32_t(n0)) : b.create<arith::AddIOp>(loc, wgCol, e.i32(int32_t(n0))).getResult();
+        Value bD = descriptorAt(e, loc, bDesc, operandOffset(e, loc, bt, bKFast, k0, col));
         SmallVector<int64_t> idx;
         if (failed(accRegs(j, n0, nChunk, idx))) return failure();
         int64_t n = int64_t(idx.size());

@@ -1,7 +1,7 @@
 // tile-pipeline-loops: picks the loads a `tile.stages = S` loop software-pipelines.
 //
-// A load_block in the loop body qualifies when its tile only feeds a dot (through one
-// convert_layout to a dot_op layout, optionally through one trans), its padding is zero (what
+// A load_block in the loop body qualifies when its tile only feeds dots (each use a
+// convert_layout to a dot_op layout, directly or through a trans), its padding is zero (what
 // cp.async's zero fill gives), and its address operands can be computed S-1 iterations ahead:
 // they are loop invariants, the induction variable, or scalar arithmetic on those and on scalar
 // iter_args whose updates are themselves such arithmetic. Qualifying loads get
@@ -11,6 +11,7 @@
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/layout/linear_layout.h"
 #include "lowering/passes/passes.h"
+#include "lowering/passes/pipeline_uses.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -41,19 +42,33 @@ bool computableAhead(scf::ForOp forOp, Value v, DenseSet<Value>& visiting) {
   return true;
 }
 
-// The convert_layout (to a dot operand) that consumes `load`, directly or through one trans.
-tg::ConvertLayoutOp pipelinedConsumer(ti::LoadBlockOp load) {
-  Value v = load.getResult();
-  if (!v.hasOneUse()) return {};
-  Operation* user = *v.getUsers().begin();
-  if (auto tr = dyn_cast<ti::TransOp>(user)) {
-    if (!tr.getResult().hasOneUse()) return {};
-    user = *tr.getResult().getUsers().begin();
+// The convert_layouts (to dot operands, in the load's block) that consume `load`, each directly
+// or through a trans; empty unless every use of the load is one of them. One buffer serves them
+// all: a wgmma descriptor or ldmatrix reads the stage K-major or MN-major as each needs (the
+// backward's Q tile is both B of Sᵀ = K·Qᵀ and B of dK += dSᵀ·Q).
+SmallVector<PipelineUse> pipelinedConsumers(ti::LoadBlockOp load) {
+  SmallVector<PipelineUse> uses;
+  auto dotOperand = [&](Operation* user) -> tg::ConvertLayoutOp {
+    auto cv = dyn_cast<tg::ConvertLayoutOp>(user);
+    if (!cv || cv->getBlock() != load->getBlock() || !isa<tg::DotOperandAttr>(cv.getResult().getType().getEncoding()))
+      return {};
+    return cv;
+  };
+  for (Operation* user : load.getResult().getUsers()) {
+    if (auto tr = dyn_cast<ti::TransOp>(user)) {
+      if (tr->getBlock() != load->getBlock() || tr.getResult().use_empty()) return {};
+      for (Operation* trUser : tr.getResult().getUsers()) {
+        auto cv = dotOperand(trUser);
+        if (!cv) return {};
+        uses.push_back({tr, cv});
+      }
+      continue;
+    }
+    auto cv = dotOperand(user);
+    if (!cv) return {};
+    uses.push_back({nullptr, cv});
   }
-  auto cv = dyn_cast<tg::ConvertLayoutOp>(user);
-  if (!cv || cv->getBlock() != load->getBlock() || !isa<tg::DotOperandAttr>(cv.getResult().getType().getEncoding()))
-    return {};
-  return cv;
+  return uses;
 }
 
 namespace {
@@ -62,7 +77,7 @@ bool qualifies(scf::ForOp forOp, ti::LoadBlockOp load) {
   auto tt = load.getResult().getType();
   if (tt.getRank() != 2 || tt.getElementType().getIntOrFloatBitWidth() != 16 || !load.getPadding().isZero())
     return false;
-  if (!pipelinedConsumer(load)) return false;
+  if (pipelinedConsumers(load).empty()) return false;
   auto l = layoutOf(tt);
   if (failed(l)) return false;
   int64_t run = std::min<int64_t>(contiguityAlong(*l, 1), 8);  // cp.async moves 4, 8 or 16 bytes

@@ -68,7 +68,7 @@ void checkCoverage(const LinearLayout& l) {
 
 TEST_CASE("mma accumulator matches mma.m16n8k16 C fragments", "[layout]") {
   Ctx c;
-  auto l = layout(tg::MmaAttr::get(&c.ctx, {4, 1}), {64, 64});
+  auto l = layout(tg::MmaAttr::get(&c.ctx, {4, 1}, false), {64, 64});
   checkCoverage(l);
   for (int w = 0; w < 4; ++w)
     for (int ln = 0; ln < 32; ++ln) {
@@ -86,7 +86,7 @@ TEST_CASE("mma accumulator matches mma.m16n8k16 C fragments", "[layout]") {
 
 TEST_CASE("dot operand layouts match mma.m16n8k16 A and B fragments", "[layout]") {
   Ctx c;
-  auto mma = tg::MmaAttr::get(&c.ctx, {1, 1});
+  auto mma = tg::MmaAttr::get(&c.ctx, {1, 1}, false);
   auto a = layout(tg::DotOperandAttr::get(&c.ctx, 0, mma), {16, 16});
   auto b = layout(tg::DotOperandAttr::get(&c.ctx, 1, mma), {16, 8});
   checkCoverage(a);
@@ -104,11 +104,44 @@ TEST_CASE("dot operand layouts match mma.m16n8k16 A and B fragments", "[layout]"
 
 TEST_CASE("mma accumulator and A operand put the same elements in the same threads", "[layout]") {
   Ctx c;
-  auto mma = tg::MmaAttr::get(&c.ctx, {4, 1});
+  auto mma = tg::MmaAttr::get(&c.ctx, {4, 1}, false);
   auto acc = layout(mma, {64, 64});
   auto a = layout(tg::DotOperandAttr::get(&c.ctx, 0, mma), {64, 64});
   REQUIRE(acc.sameThreadBases(a));
   for (int64_t r = 0; r < a.numRegs(); ++r) REQUIRE(acc.regAt(a.regCoord(r)) >= 0);
+}
+
+TEST_CASE("mma columnBlocks: each warpgroup owns m64 x N/wn contiguous columns (wgmma's fragments)", "[layout]") {
+  Ctx c;
+  auto mma = tg::MmaAttr::get(&c.ctx, {4, 2}, true);
+  auto l = layout(mma, {64, 128});
+  checkCoverage(l);
+  REQUIRE(l.numRegs() == 32);  // 64 x 64 per warpgroup over 128 threads
+  for (int w = 0; w < 8; ++w)
+    for (int ln = 0; ln < 32; ++ln) {
+      int g = ln / 4, t = ln % 4;
+      // wgmma m64n64 accumulator of warpgroup w / 4, shifted by its column block.
+      for (int r = 0; r < 32; ++r) {
+        Coord got = at(l, w, ln, r);
+        REQUIRE(got[0] % 8 == g);
+        REQUIRE(got[0] / 16 == w % 4);
+        REQUIRE(got[1] / 64 == w / 4);
+        REQUIRE(got[1] % 8 / 2 == t);
+      }
+    }
+  // Its A operand replicates over the column blocks; a one-column tile (a broadcast's source)
+  // replicates too.
+  checkCoverage(layout(tg::DotOperandAttr::get(&c.ctx, 0, mma), {64, 128}));
+  checkCoverage(layout(mma, {64, 1}));
+  checkCoverage(layout(tg::SliceAttr::get(&c.ctx, 1, mma), {64}));
+  auto b = layout(tg::DotOperandAttr::get(&c.ctx, 1, mma), {128, 128});
+  checkCoverage(b);
+  for (int64_t r = 0; r < b.numRegs(); ++r) REQUIRE(l.regAt(Coord{0, b.regCoord(r)[1]}) >= 0);
+  // The default layout of a wgmma-shaped 64-row dot over 8 warps is this one.
+  REQUIRE(tile::lowering::wgmmaShape(64, 128, 128, 16, true, 8));
+  REQUIRE(!tile::lowering::wgmmaShape(64, 64, 128, 16, true, 8));  // 32-column blocks
+  REQUIRE(tile::lowering::defaultMma(&c.ctx, {64, 128}, 8, true, true) == mma);
+  REQUIRE(!tile::lowering::defaultMma(&c.ctx, {128, 128}, 8, true, true).getColumnBlocks());
 }
 
 TEST_CASE("default blocked layouts cover their tiles", "[layout]") {
@@ -138,7 +171,7 @@ TEST_CASE("blocked loads own 16-byte runs along the contiguous dimension", "[lay
 
 TEST_CASE("slice layouts drop the reduced dimension and replicate over its lanes", "[layout]") {
   Ctx c;
-  auto mma = tg::MmaAttr::get(&c.ctx, {4, 1});
+  auto mma = tg::MmaAttr::get(&c.ctx, {4, 1}, false);
   auto row = layout(tg::SliceAttr::get(&c.ctx, 1, mma), {64});
   checkCoverage(row);
   REQUIRE(row.numRegs() == 2);  // rows g and g + 8 of the warp's 16

@@ -677,6 +677,23 @@ class Sim : public async::Memory {
         return;
       }
       if (text.contains("wgmma.mma_async")) return execWgmma(as);
+      if (text.starts_with(tile::lowering::ptx::kRedGlobalAddVectorF32)) {
+        // Vector f32 atomic add: one aligned access of the whole vector, each element added.
+        Val& a = get(op->getOperand(0));
+        int n = int(op->getNumOperands()) - 1;
+        Type f32t = Float32Type::get(op->getContext());
+        for (int t = 0; t < threads_; ++t) {
+          if (!active[t]) continue;
+          if (a.at(t) & kSmemTag) throw Error("red.global on a shared-memory address");
+          addr(a.at(t), 4 * n);  // bounds and alignment of the whole vector
+          for (int j = 0; j < n; ++j) {
+            uint64_t at = a.at(t) + uint64_t(4 * j);
+            uint64_t old = load(t, at, 4);
+            store(t, at, fromF(f32t, f32(toF(f32t, old) + toF(f32t, get(op->getOperand(size_t(j + 1))).at(t)))), 4);
+          }
+        }
+        return;
+      }
       if (text.starts_with("wgmma.fence") || text.starts_with("wgmma.wait_group")) {
         // Register fences: every output is its tied input.
         Val out = make(countOf(op->getResult(0).getType()));
