@@ -110,9 +110,17 @@ KeyRange key_range(const Int& m0, const SeqBounds& seq, const AttnScalars& s, in
 
 QueryRange query_range(const Int& n0, const SeqBounds& seq, const AttnScalars& s, int bm, int bn) {
   const Int &left = s.window_left, &right = s.window_right, &off = seq.diag;
+  // Queries any key of the block is seen by ...
   Int lo = floor_to(select(right >= 0, n0 - off - right, 0), bm);
   Int hi = max(select(left >= 0, min(seq.len_q, n0 + bn - off + left), seq.len_q), 0);
-  return QueryRange{lo, hi};
+  // ... and query blocks that see every key of the block: whole blocks of queries and of keys
+  // only (a ragged block's padding rows must not reach the accumulators unmasked).
+  Int full_lo = ceil_to(select(right >= 0, n0 + bn - 1 - off - right, 0), bm);
+  Int full_hi = floor_to(select(left >= 0, min(seq.len_q, n0 + 1 - off + left), seq.len_q), bm);
+  full_hi = select(n0 + bn <= seq.len_k, full_hi, 0);
+  full_lo = min(max(full_lo, lo), hi);
+  full_hi = min(max(full_hi, full_lo), hi);
+  return QueryRange{lo, full_lo, full_hi, hi};
 }
 
 }  // namespace tile::attention

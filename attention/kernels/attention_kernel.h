@@ -121,9 +121,10 @@ struct KeyRange {
 };
 KeyRange key_range(const Int& m0, const SeqBounds& seq, const AttnScalars& s, int block_m, int block_n);
 
-// Range of query blocks [lo, hi) (multiples of BLOCK_M) that keys [n0, n0+BN) are visible to.
+// Range of query blocks [lo, hi) (multiples of BLOCK_M) that keys [n0, n0+BN) are visible to;
+// the blocks in [full_lo, full_hi) see all of those keys and need no mask.
 struct QueryRange {
-  Int lo, hi;
+  Int lo, full_lo, full_hi, hi;
 };
 QueryRange query_range(const Int& n0, const SeqBounds& seq, const AttnScalars& s, int block_m, int block_n);
 

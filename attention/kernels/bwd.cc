@@ -2,8 +2,10 @@
 //   attn_bwd_preprocess  delta = rowsum(dO ∘ O)
 //   attn_bwd_dkdv        one program per key block of one k/v head: walks the query blocks (of
 //                        every q head sharing that k/v head, so GQA needs no reduction pass),
-//                        recomputing Pᵀ (key-major) from the saved LSE; dK, dV accumulate in
-//                        f32 registers.
+//                        recomputing P from the saved LSE; dK, dV accumulate in f32 registers
+//                        (128 keys over two warpgroups), Pᵀ and dSᵀ reach their dots through
+//                        shared memory, and 64-query dots split their columns between the
+//                        warpgroups, so every dot runs on wgmma.
 //                        With ATOMIC_DQ it also adds each dQ contribution into an f32 buffer.
 //   attn_bwd_dq          deterministic dQ: one program per query block walks the key blocks.
 //   attn_dq_convert      the atomic path's f32 dQ buffer -> the output dtype.
@@ -47,30 +49,13 @@ struct ScoreGrads {
 
 ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
                        const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
-                       ScoreMod& mod) {
+                       ScoreMod& mod, bool masked) {
   Tile tanh_t;
   Tile scores = mod.apply(scale_scores(dot(qb.q, trans(k_blk)), c, s, &tanh_t), ctx);
-  scores = where(visible(ctx.rows, ctx.cols, ctx.seq, s), scores, -INFINITY);
+  if (masked) scores = where(visible(ctx.rows, ctx.cols, ctx.seq, s), scores, -INFINITY);
   Tile probs = exp2(scores - qb.lse_log2.col());
   Tile dprobs = dot(qb.dout, trans(v_blk));
   Tile ds = mod.grad(probs * (dprobs - qb.delta.col()), scores, ctx);
-  if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
-  return ScoreGrads{probs, ds};
-}
-
-// The same in key-major order for the dK/dV program: Sᵀ, Pᵀ and dSᵀ as [BN keys, BM queries]
-// tiles (ctx.rows the query indices as a [1,BM] row, ctx.cols the keys as a [BN,1] column).
-// Then Pᵀ and dSᵀ feed the dV and dK dots straight from the accumulators, and every dot of the
-// loop but dQ's has the key rows as M: with 8 warps over 128 keys all of them are wgmma-shaped.
-ScoreGrads score_grads_key_major(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
-                                 const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
-                                 ScoreMod& mod) {
-  Tile tanh_t;
-  Tile scores = mod.apply(scale_scores(dot(k_blk, trans(qb.q)), c, s, &tanh_t), ctx);
-  scores = where(visible(ctx.rows, ctx.cols, ctx.seq, s), scores, -INFINITY);
-  Tile probs = exp2(scores - qb.lse_log2.row());
-  Tile dprobs = dot(v_blk, trans(qb.dout));
-  Tile ds = mod.grad(probs * (dprobs - qb.delta.row()), scores, ctx);
   if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
   return ScoreGrads{probs, ds};
 }
@@ -139,24 +124,35 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   if_(n0 < seq.len_k, [&] {
     Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
     Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
-    Tile keys = (n0 + arange(0, BN)).col();
+    Tile keys = (n0 + arange(0, BN)).row();
     QueryRange qr = query_range(n0, seq, s, BM, BN);
+    // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (Pᵀ and dSᵀ go through shared
+    // memory as the A operands), and with atomic dQ, dQ += dS K.
+    auto step = [&](Int h, bool masked) {
+      return [&, h, masked](Int m0, Tile dk, Tile dv) {
+        QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
+        ScoreContext ctx{qb.rows, keys, b, h, seq};
+        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked);
+        Tile p = sg.probs.to(c.dtype), ds = sg.dscores.to(c.dtype);  // [BM, BN]
+        dv = dot(trans(p), qb.dout, dv);
+        dk = dot(trans(ds), qb.q, dk);
+        if (atomic_dq) {
+          Tile dq = dot(ds, k_blk) * s.softmax_scale;
+          Tile cols_d = arange(0, DT).row();
+          Tile offsets = qb.rows * a.dq_accum.row_stride + cols_d;
+          atomic_add(a.dq_accum.head(b, seq.q_row0, h), offsets, dq, (qb.rows < seq.len_q) & (cols_d < D));
+        }
+        return carry(dk, dv);
+      };
+    };
+    // Only the query blocks that see part of the key block pay for the mask (the causal
+    // diagonal, a window's edges, ragged ends); the long middle runs unmasked and pipelined.
     auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DVT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
-          return for_range(qr.lo, qr.hi, BM, carry(dk, dv), [&](Int m0, Tile dk, Tile dv) {
-            QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
-            ScoreContext ctx{(m0 + arange(0, BM)).row(), keys, b, h, seq};
-            ScoreGrads sg = score_grads_key_major(qb, k_blk, v_blk, ctx, c, s, score_mod);
-            Tile ds_t = sg.dscores.to(c.dtype);  // [BN, BM]
-            if (atomic_dq) {
-              Tile dq = dot(trans(ds_t), k_blk) * s.softmax_scale;
-              Tile cols_d = arange(0, DT).row();
-              Tile offsets = qb.rows * a.dq_accum.row_stride + cols_d;
-              atomic_add(a.dq_accum.head(b, seq.q_row0, h), offsets, dq, (qb.rows < seq.len_q) & (cols_d < D));
-            }
-            return carry(dot(ds_t, qb.q, dk), dot(sg.probs.to(c.dtype), qb.dout, dv));
-          }, /*stages=*/2);
+          auto acc = for_range(qr.lo, qr.full_lo, BM, carry(dk, dv), step(h, true), /*stages=*/2);
+          acc = for_range(qr.full_lo, qr.full_hi, BM, acc, step(h, false), /*stages=*/2);
+          return for_range(qr.full_hi, qr.hi, BM, acc, step(h, true), /*stages=*/2);
         });
     auto [dk, dv] = grads;
     store_block(a.dk.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.dk.row_stride, 1}, {n0, 0},
@@ -184,13 +180,19 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
     Ptr k_head = a.k.head(b, seq.k_row0, hk), v_head = a.v.head(b, seq.k_row0, hk);
     KeyRange r = key_range(m0, seq, s, BM, BN);
-    Tile dq = for_range(r.lo, r.hi, BN, zeros<f32>({BM, DT}), [&](Int n0, Tile dq) {
-      Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
-      Tile v_blk = load_block(v_head, {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
-      ScoreContext ctx{qb.rows, (n0 + arange(0, BN)).row(), b, h, seq};
-      ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod);
-      return dot(sg.dscores.to(c.dtype), k_blk, dq);
-    }, /*stages=*/2);
+    auto step = [&](bool masked) {
+      return [&, masked](Int n0, Tile dq) {
+        Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
+        Tile v_blk = load_block(v_head, {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
+        ScoreContext ctx{qb.rows, (n0 + arange(0, BN)).row(), b, h, seq};
+        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked);
+        return dot(sg.dscores.to(c.dtype), k_blk, dq);
+      };
+    };
+    // Masks only on the key blocks this query block sees in part; the middle is pipelined.
+    Tile dq = for_range(r.lo, r.full_lo, BN, zeros<f32>({BM, DT}), step(true));
+    dq = for_range(r.full_lo, r.full_hi, BN, dq, step(false), /*stages=*/2);
+    dq = for_range(r.full_hi, r.hi, BN, dq, step(true));
     store_block(a.dq.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq.row_stride, 1}, {m0, 0},
                 (dq * s.softmax_scale).to(c.dtype));
   });

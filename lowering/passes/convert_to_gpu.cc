@@ -120,6 +120,11 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
     for (const PipelineUse& use : pipelinedConsumers(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(use.convert);
   // Staging regions only while they leave room for the scratch area (48 KiB); beyond that the
   // operands go through the scratch area and are loaded whole.
+  struct Staged {
+    Operation* op;
+    int first, last;
+  };
+  DenseMap<void*, SmallVector<Staged>> staged;  // staging regions by the tile they hold
   f.walk([&](Operation* op) {
     if (pipelinedConverts.count(op)) return;
     int64_t bytes = deferredStagingBytes(op);
@@ -127,14 +132,39 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
     int first = span[op].first, last = first;
     for (Operation* user : op->getResult(0).getUsers())
       if (Operation* a = op->getBlock()->findAncestorOpInBlock(*user)) last = std::max(last, span[a].second);
-    // A loop-invariant operand converted inside its loop is staged once before the loop; its
-    // region then lives over the whole loop.
-    auto loop = dyn_cast<scf::ForOp>(op->getParentOp());
-    bool hoist = loop && !loop.getBodyRegion().isAncestor(op->getOperand(0).getParentRegion());
-    if (hoist) std::tie(first, last) = span[loop];
+    // A loop-invariant operand converted inside its loop (directly, or through a trans, which
+    // moves no data) is staged once before the loop; its region then lives over the whole
+    // loop. It shares the region of another conversion of the same tile when that region
+    // lives over the whole loop, a transposed use reading it as the transposed view (K of the
+    // backward: the A operand K of Sᵀ = K Qᵀ, converted before the loop, and the B operand K
+    // of dQ = dS K).
+    // Hoisted before the outermost enclosing loop the tile is defined outside of: a tile from
+    // before a loop nest (K and V of the backward, around the loops over heads and over
+    // masked and unmasked query blocks) is stored once, not from registers it would otherwise
+    // keep over the whole nest.
+    scf::ForOp loop;
+    Value src = stagedSource(op);
+    for (Operation* p = op->getParentOp(); auto f = dyn_cast_or_null<scf::ForOp>(p); p = p->getParentOp()) {
+      if (f.getBodyRegion().isAncestor(src.getParentRegion())) break;
+      loop = f;
+    }
+    bool hoist = bool(loop);
+    if (hoist) {
+      std::tie(first, last) = span[loop];
+      // Another conversion of the same tile whose region lives over this whole loop (stored
+      // before it) already holds the bytes.
+      for (const Staged& other : staged[src.getAsOpaquePointer()])
+        if (other.first <= first && other.last >= last && stagingSharable(other.op, op)) {
+          e.deferredOffset[op] = e.deferredOffset[other.op];
+          e.hoistedStaging[op] = loop;
+          e.stagingAlias[op] = other.op;
+          return;
+        }
+    }
     if (int64_t off = plan.place(bytes, first, last, kSmemLimit - 48 * 1024); off >= 0) {
       e.deferredOffset[op] = off;
       if (hoist) e.hoistedStaging[op] = loop;
+      staged[src.getAsOpaquePointer()].push_back({op, first, last});
     }
   });
   int64_t pipelineEnd = plan.end();

@@ -127,6 +127,37 @@ SmemTile stagingTile(RankedTensorType st, const LinearLayout& sl) {
   return SmemTile(st.getShape(), fast, st.getElementType().getIntOrFloatBitWidth() / 8, /*allowSwizzle=*/true);
 }
 
+Value stagedSource(Operation* convert) {
+  Value src = convert->getOperand(0);
+  if (auto tr = src.getDefiningOp<ti::TransOp>()) return tr.getSrc();
+  return src;
+}
+
+namespace {
+
+bool throughTrans(Operation* convert) { return bool(convert->getOperand(0).getDefiningOp<ti::TransOp>()); }
+
+// The staging tile `owner` stores, seen from `convert`'s source: the same bytes, transposed
+// when exactly one of the two converts a trans (a tile [R, C] contiguous along C is the tile
+// [C, R] contiguous along its first dimension).
+std::optional<SmemTile> stagingView(Operation* owner, Operation* convert) {
+  auto st = cast<RankedTensorType>(owner->getOperand(0).getType());
+  auto sl = layoutOf(st);
+  if (failed(sl)) return std::nullopt;
+  SmemTile t = stagingTile(st, *sl);
+  if (throughTrans(owner) == throughTrans(convert)) return t;
+  if (st.getRank() != 2) return std::nullopt;
+  SmemTile v({st.getDimSize(1), st.getDimSize(0)}, 1 - t.fast, t.eb, /*allowSwizzle=*/true);
+  if (v.swizzled != t.swizzled || v.bytes != t.bytes) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+bool stagingSharable(Operation* owner, Operation* convert) {
+  return stagedSource(owner) == stagedSource(convert) && stagingView(owner, convert).has_value();
+}
+
 int64_t deferredStagingBytes(Operation* op) {
   auto cv = dyn_cast<tg::ConvertLayoutOp>(op);
   if (!cv) return 0;
@@ -169,6 +200,17 @@ LogicalResult emitConvertLayout(KernelEmitter& e, Operation* op) {
   if (failed(sl) || failed(dl)) return op->emitOpError(why);
   // Staged before its loop already (KernelEmitter::emitFor): nothing to do per iteration.
   if (e.hoistedStaging.count(op) && e.deferredFragments.count(cv.getResult().getAsOpaquePointer())) return success();
+  if (e.stagingAlias.count(op)) {
+    // Another conversion stored this tile, in a region that lives over this loop: read its bytes.
+    auto it = e.deferredOffset.find(op);
+    auto dot = cast<tg::DotOperandAttr>(dt.getEncoding());
+    SmemTile tile = *stagingView(e.stagingAlias.lookup(op), op);
+    tile.slotBase = e.i32(it->second);
+    e.deferredFragments[cv.getResult().getAsOpaquePointer()] =
+        std::make_shared<DeferredFragments>(DeferredFragments{tile, *dl, dot.getOpIdx(), st.getElementType(), op});
+    e.setRegs(cv.getResult(), {});
+    return success();
+  }
   auto& in = e.regs(cv.getSrc());
   // Same elements in the same threads: rename registers.
   if (sl->sameThreadBases(*dl)) {

@@ -184,8 +184,17 @@ static void unflatten(KernelEmitter& e, ValueRange values, ValueRange flat, Arra
 }
 
 LogicalResult KernelEmitter::emitFor(Operation* op) {
-  for (Operation& inner : cast<scf::ForOp>(op).getBody()->without_terminator())
-    if (hoistedStaging.lookup(&inner) == op && failed(emitConvertLayout(*this, &inner))) return failure();
+  // Conversions anywhere in the loop nest staged once before it (convert_to_gpu.cc).
+  SmallVector<Operation*> hoisted;
+  op->walk([&](Operation* inner) {
+    if (hoistedStaging.lookup(inner) == op) hoisted.push_back(inner);
+  });
+  for (Operation* inner : hoisted) {
+    // A trans in the loop of a tile from outside it only renames registers: emit it first.
+    if (auto tr = inner->getOperand(0).getDefiningOp<ti::TransOp>(); tr && !stagingAlias.count(inner))
+      if (failed(emitOp(tr))) return failure();
+    if (failed(emitConvertLayout(*this, inner))) return failure();
+  }
   bool pipelined = false;
   if (failed(emitPipelinedFor(*this, op, pipelined))) return failure();
   if (pipelined) return success();

@@ -74,6 +74,8 @@ class KernelEmitter {
   // Staged conversions of loop-invariant operands inside a loop: staged once, before the loop
   // (convert -> that scf.for), not every iteration.
   llvm::DenseMap<mlir::Operation*, mlir::Operation*> hoistedStaging;
+  // Hoisted conversions that read the region another one (the value) stores: no store of their own.
+  llvm::DenseMap<mlir::Operation*, mlir::Operation*> stagingAlias;
   mlir::Value castIndexToI32(mlir::Value v);
   // TMA (emit_tma.cc): the hidden workspace argument as an i64 address, the number of tensor
   // maps of the kernel, and each TMA-capable pipelined load's number.
@@ -138,6 +140,11 @@ int64_t pipelineBytes(mlir::Operation* load);
 // Shared-memory bytes a convert_layout needs to stage a dot operand for per-k-step reads by
 // the dot that follows it; 0 when it is not such a conversion.
 int64_t deferredStagingBytes(mlir::Operation* convert);
+// The tile a dot-operand conversion stages: its source, or the source of the trans it converts.
+mlir::Value stagedSource(mlir::Operation* convert);
+// Whether `convert` may read the staging region `owner` stores (same source tile, the same
+// bytes seen directly or transposed).
+bool stagingSharable(mlir::Operation* owner, mlir::Operation* convert);
 
 // Small shared utilities.
 mlir::Type llvmPtr(mlir::MLIRContext* ctx, unsigned addressSpace);

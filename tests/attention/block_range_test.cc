@@ -33,7 +33,7 @@ struct RangeCase {
 };
 constexpr int kCaseFields = 4;
 constexpr int kKeyRangeFields = 4;    // lo, full_lo, full_hi, hi per query block
-constexpr int kQueryRangeFields = 2;  // lo, hi per key block
+constexpr int kQueryRangeFields = 4;  // lo, full_lo, full_hi, hi per key block
 
 // Writes the values of `v` (scalars, i32) at out[offset .. offset + v.size()).
 void store_scalars(const Ptr& out, const Int& offset, const std::vector<Int>& v) {
@@ -74,7 +74,7 @@ void block_range_probe(KernelBuilder& k, const Params& p) {
   });
   for_range(0, cdiv(cs.seq.len_k, BN), 1, [&](Int j) {
     QueryRange r = query_range(j * BN, cs.seq, cs.s, BM, BN);
-    store_scalars(query_ranges, (c * max_k_blocks + j) * kQueryRangeFields, {r.lo, r.hi});
+    store_scalars(query_ranges, (c * max_k_blocks + j) * kQueryRangeFields, {r.lo, r.full_lo, r.full_hi, r.hi});
   });
 }
 TILE_REGISTER_KERNEL(block_range_probe, "test_block_range_probe", {{"BLOCK_M", 64}, {"BLOCK_N", 64}});
@@ -178,19 +178,35 @@ std::string check_key_range(const RangeCase& c, int bm, int bn, int m0, const in
   return "";
 }
 
-// The same for one key block's query range [lo, hi) (the dK/dV program walks it masked).
+// The same for one key block's query range [lo, full_lo, full_hi, hi]: the dK/dV program walks
+// [lo, full_lo) masked, [full_lo, full_hi) unmasked and [full_hi, hi) masked in steps of
+// BLOCK_M. An unmasked block holds whole blocks of real queries and keys, every key of which
+// each of its queries sees.
 std::string check_query_range(const RangeCase& c, int bm, int bn, int n0, const int32_t* r) {
-  const std::vector<int> blocks = loop_blocks(r[0], r[1], bm);
+  const int lo = r[0], full_lo = r[1], full_hi = r[2], hi = r[3];
+  std::vector<int> blocks = loop_blocks(lo, full_lo, bm);
+  const std::vector<int> unmasked = loop_blocks(full_lo, full_hi, bm);
+  for (int m0 : loop_blocks(full_hi, hi, bm)) blocks.push_back(m0);
+  blocks.insert(blocks.end(), unmasked.begin(), unmasked.end());
   std::string o = overlapping(blocks, bm);
   if (!o.empty()) return "dK/dV: " + o;
+  std::ostringstream why;
   const int keys_end = std::min(n0 + bn, c.len_k);
   for (int j = n0; j < keys_end; ++j) {
     Span s = queries_of(c, j);
     if (s.empty()) continue;
-    if (int i = first_uncovered(blocks, bm, s.lo, s.hi); i <= s.hi) {
-      std::ostringstream why;
-      why << "dK/dV: key " << j << " is seen by query " << i << ", outside [" << r[0] << ", " << r[1] << ")";
-      return why.str();
+    if (int i = first_uncovered(blocks, bm, s.lo, s.hi); i <= s.hi)
+      return (why << "dK/dV: key " << j << " is seen by query " << i << ", in no visited block (range " << lo
+                  << ", [" << full_lo << ", " << full_hi << "), " << hi << ")", why.str());
+  }
+  for (int m0 : unmasked) {
+    if (m0 + bm > c.len_q || n0 + bn > c.len_k)
+      return (why << "block [" << m0 << ", " << m0 + bm << ") runs unmasked over padding rows", why.str());
+    for (int i = m0; i < m0 + bm; ++i) {
+      Span s = keys_of(c, i);
+      if (s.empty() || n0 < s.lo || n0 + bn - 1 > s.hi)
+        return (why << "query block [" << m0 << ", " << m0 + bm << ") runs unmasked but query " << i
+                    << " sees only keys [" << s.lo << ", " << s.hi << "]", why.str());
     }
   }
   return "";
@@ -365,8 +381,17 @@ TEST_CASE("the brute-force checks catch a range that drops a visible key or unma
   CHECK(check_key_range(c, 128, 128, 128, drops_key) != "");
   const int32_t unmasks[4] = {128, 128, 256, 256};  // block 128..255 is not seen whole by query 128
   CHECK(check_key_range(c, 128, 128, 128, unmasks) != "");
-  const int32_t q_sound[2] = {0, 257};
+  const int32_t q_sound[4] = {0, 257, 257, 257};
   CHECK(check_query_range(c, 128, 128, 128, q_sound) == "");
-  const int32_t q_short[2] = {0, 127};  // key 127 is seen by queries 127 and 128
+  const int32_t q_short[4] = {0, 127, 127, 127};  // key 127 is seen by queries 127 and 128
   CHECK(check_query_range(c, 128, 128, 0, q_short) != "");
+  // Causal, 256 x 256, 64 x 128 blocks: key block 0..127 is seen whole by queries 127 on.
+  RangeCase causal{256, 256, -1, 0};
+  const int32_t q_causal[4] = {0, 128, 256, 256};
+  CHECK(check_query_range(causal, 64, 128, 0, q_causal) == "");
+  const int32_t q_unmasks_diagonal[4] = {0, 64, 256, 256};  // query 64 does not see key 65
+  CHECK(check_query_range(causal, 64, 128, 0, q_unmasks_diagonal) != "");
+  RangeCase ragged{250, 250, -1, -1};
+  const int32_t q_unmasks_padding[4] = {0, 0, 256, 256};  // rows 250..255 are padding
+  CHECK(check_query_range(ragged, 64, 128, 0, q_unmasks_padding) != "");
 }

@@ -272,8 +272,11 @@ TEST_CASE("attention backward-like: transposed operands from mma layouts, causal
     }
 }
 
-TEST_CASE("key-major backward: pipelined loads feeding two dots, warpgroups splitting N, vector atomics", "[simt]") {
-  Lowered k("attention_bwd_key_major.mlir");
+TEST_CASE("dK/dV program, key-major and query-major: pipelined loads feeding two dots, warpgroups splitting N, "
+          "one staging of K for two views, vector atomics", "[simt]") {
+  const std::string kernel = GENERATE(std::string("attn_bwd_key_major"), std::string("attn_bwd_query_major"));
+  INFO(kernel);
+  Lowered k("attention_" + kernel.substr(std::strlen("attn_")) + ".mlir");
   // 200 rows: the second key block and the last query block are ragged.
   const int S = 200, D = 128;
   float scaleLog2 = 1.0f / std::sqrt(float(D)) * 1.4426950408889634f;
@@ -291,7 +294,7 @@ TEST_CASE("key-major backward: pipelined loads feeding two dots, warpgroups spli
   args.push_back(sim::Arg::i32(S));
   args.push_back(sim::Arg::i32(D));
   args.push_back(sim::Arg::f32(scaleLog2));
-  std::string err = sim::run(*k.module, "attn_bwd_key_major", args, bufs, (S + 127) / 128);
+  std::string err = sim::run(*k.module, kernel, args, bufs, (S + 127) / 128);
   REQUIRE(err == "");
   // P = exp2(QK^T * scale - lse) and dS = P * (dO V^T - delta) for every (query m, key n), in
   // f32 as the kernel forms them, each rounded to bf16 before its dots.
