@@ -149,17 +149,27 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
       loop = f;
     }
     bool hoist = bool(loop);
-    if (hoist) {
-      std::tie(first, last) = span[loop];
-      // Another conversion of the same tile whose region lives over this whole loop (stored
-      // before it) already holds the bytes.
-      for (const Staged& other : staged[src.getAsOpaquePointer()])
-        if (other.first <= first && other.last >= last && stagingSharable(other.op, op)) {
-          e.deferredOffset[op] = e.deferredOffset[other.op];
-          e.hoistedStaging[op] = loop;
-          e.stagingAlias[op] = other.op;
-          return;
-        }
+    if (hoist) std::tie(first, last) = span[loop];
+    // In a pipelined loop the dot may still be reading the operand when its op is done (its
+    // wgmma in flight, KernelEmitter::inflightDots) until the iteration ends: the region lives
+    // to the end of the loop body.
+    auto parentLoop = dyn_cast<scf::ForOp>(op->getParentOp());
+    if (!hoist && parentLoop) {
+      auto stages = parentLoop->getAttrOfType<IntegerAttr>(ti::kStagesAttr);
+      if (stages && stages.getInt() >= 2) last = std::max(last, span[parentLoop].second);
+    }
+    // Another conversion of the same tile whose region lives over this one's span already
+    // holds the bytes: stored before this loop (both hoisted), or earlier in the same block
+    // (dS for dQ and dSᵀ for dK in the backward).
+    for (const Staged& other : staged[src.getAsOpaquePointer()]) {
+      bool sameSpot = hoist ? e.hoistedStaging.lookup(other.op) == loop.getOperation() || other.op->getBlock() != op->getBlock()
+                            : other.op->getBlock() == op->getBlock() && !e.hoistedStaging.count(other.op);
+      if (sameSpot && other.first <= first && other.last >= last && stagingSharable(other.op, op)) {
+        e.deferredOffset[op] = e.deferredOffset[other.op];
+        if (hoist) e.hoistedStaging[op] = loop;
+        e.stagingAlias[op] = other.op;
+        return;
+      }
     }
     if (int64_t off = plan.place(bytes, first, last, kSmemLimit - 48 * 1024); off >= 0) {
       e.deferredOffset[op] = off;

@@ -3,7 +3,9 @@
 // dP = dO Vᵀ are 64-row dots whose two warpgroups split the 128 key columns; P = exp2(S * scale
 // - lse), dS = P ∘ (dP - delta); dV += Pᵀ dO and dK += dSᵀ Q take Pᵀ and dSᵀ from shared memory
 // as their A operands; dQ = dS K is added into f32 memory with atomics. K (Kᵀ for S, K for
-// dQ) and V are staged once before the loop, one region for both views of K.
+// dQ) and V are staged once before the loop, one region for both views of K. As in bwd.cc, dP is
+// formed before dV's dot is issued, so Pᵀ's staging is still being read by that dot (in
+// flight) while dSᵀ is staged.
 func.func @attn_bwd_query_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !tile.ptr<bf16>, %do: !tile.ptr<bf16>,
                               %lse: !tile.ptr<f32>, %delta: !tile.ptr<f32>, %dq: !tile.ptr<f32>, %dk: !tile.ptr<f32>,
                               %dv: !tile.ptr<f32>, %seqlen: i32, %stride: i32, %scale_log2: f32)
@@ -33,7 +35,6 @@ func.func @attn_bwd_query_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !t
     %p = math.exp2 %sd : tensor<64x128xf32>
     %pb = arith.truncf %p : tensor<64x128xf32> to tensor<64x128xbf16>
     %pbt = tile.trans %pb : tensor<64x128xbf16> -> tensor<128x64xbf16>
-    %dva2 = tile.dot %pbt, %dot, %dva : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
     %vtt = tile.trans %vt : tensor<128x128xbf16> -> tensor<128x128xbf16>
     %dp = tile.dot %dot, %vtt, %zero_qk : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
     %d2 = tile.expand_dims %del_t, 1 : tensor<64xf32> -> tensor<64x1xf32>
@@ -41,6 +42,7 @@ func.func @attn_bwd_query_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !t
     %dpd = arith.subf %dp, %db : tensor<64x128xf32>
     %ds = arith.mulf %p, %dpd : tensor<64x128xf32>
     %dsb = arith.truncf %ds : tensor<64x128xf32> to tensor<64x128xbf16>
+    %dva2 = tile.dot %pbt, %dot, %dva : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
     %dsbt = tile.trans %dsb : tensor<64x128xbf16> -> tensor<128x64xbf16>
     %dka2 = tile.dot %dsbt, %qt, %dka : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
     %dqp = tile.dot %dsb, %kt, %zero_qk : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>

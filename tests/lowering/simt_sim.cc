@@ -135,6 +135,7 @@ class Sim : public async::Memory {
     block_[0] = bx, block_[1] = by, block_[2] = bz;
     grid_[0] = gx, grid_[1] = gy, grid_[2] = gz;
     smem_.assign(size_t(smemBytes), 0xCD);
+    wgmmaInFlight_.assign(size_t(smemBytes) + 2, 0);
     order_.reset(size_t(smemBytes), threads_);
     committed_.assign(size_t(threads_), 0);
     pending_.assign(size_t(threads_), {});
@@ -219,6 +220,9 @@ class Sim : public async::Memory {
     for (int i = 0; i < bytes; ++i) {
       ByteState& m = order_.byte(off + i);
       if (m.pendingThread >= 0 && m.pendingThread != t) throw Error("shared memory write over another thread's pending cp.async");
+      if (wgmmaInFlight_[off + i] > 0)
+        throw Error("shared memory write over bytes an in-flight wgmma reads, before its wait_group (smem offset " +
+                    std::to_string(off + i) + ", thread " + std::to_string(t) + ")");
       int reader = order_.unorderedReader(t, off + i);
       if (reader >= 0)
         throw Error("shared memory race: write after another thread's read without a barrier (smem offset " +
@@ -285,6 +289,8 @@ class Sim : public async::Memory {
     uint64_t w = 0;
     std::memcpy(&w, addr(a, 2), 2);
     for (int warp = 0; warp < 4; ++warp) wgmmaReads_[wgmmaCommitted_].push_back({wg0 + warp * kLanes, a & ~kSmemTag});
+    uint64_t off = a & ~kSmemTag;
+    ++wgmmaInFlight_[off], ++wgmmaInFlight_[off + 1];
     return w;
   }
   void store(int t, uint64_t a, uint64_t w, int bytes) {
@@ -353,6 +359,10 @@ class Sim : public async::Memory {
       // The shared-memory reads of the completed groups happen now, as far as ordering goes.
       for (auto it = wgmmaReads_.begin(); it != wgmmaReads_.end() && it->first < wgmmaCommitted_ - keep;) {
         for (auto [t, off] : it->second) smemRead(t, off, 2);
+        for (size_t k = 0; k < it->second.size(); k += 4) {  // one entry per warp of the warpgroup
+          uint64_t off = it->second[k].second;
+          --wgmmaInFlight_[off], --wgmmaInFlight_[off + 1];
+        }
         it = wgmmaReads_.erase(it);
       }
       return;
@@ -917,6 +927,9 @@ class Sim : public async::Memory {
   std::vector<Buffer>& buffers_;
   int threads_;
   std::vector<uint8_t> smem_;
+  // Per shared-memory byte: element reads of wgmma's not yet waited for (the tensor cores may
+  // still be reading it; nothing may write it until then).
+  std::vector<int> wgmmaInFlight_;
   async::Order order_;
   std::vector<int> committed_;
   std::unordered_map<const void*, int64_t> wgmmaGroup_;  // in-flight wgmma outputs -> commit group
