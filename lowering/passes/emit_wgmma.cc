@@ -91,6 +91,12 @@ Value operandOffset(KernelEmitter& e, Location loc, const SmemTile& t, bool kIsF
   return b.create<arith::AddIOp>(loc, chunk, e.i32(k0 * SmemTile::kSwizzleBytes));
 }
 
+// The part of operandOffset that the k-step at `k0` adds to the one at k = 0 (a constant).
+int64_t kStepBytes(const SmemTile& t, bool kIsFast, int64_t k0) {
+  if (kIsFast) return (k0 * t.eb / SmemTile::kSwizzleBytes) * t.chunkBytes() + (k0 * t.eb) % SmemTile::kSwizzleBytes;
+  return k0 * SmemTile::kSwizzleBytes;
+}
+
 Value descriptorAt(KernelEmitter& e, Location loc, Value tileDesc, Value byteOffset) {
   OpBuilder& b = e.b;
   Value units = b.create<arith::ShRUIOp>(loc, b.create<arith::ExtUIOp>(loc, b.getI64Type(), byteOffset), e.i64(4));
@@ -181,7 +187,9 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
     for (int64_t k0 = 0; k0 < K; k0 += 16) {
       SmallVector<Value> aOps;
       if (aInSmem) {
-        aOps.push_back(descriptorAt(e, loc, aDesc, operandOffset(e, loc, deferredA->second->tile, aKFast, k0, m0)));
+        // The block's descriptor at k = 0; each k-step adds its constant offset in the asm.
+        if (k0 == 0) aOps.push_back(descriptorAt(e, loc, aDesc, operandOffset(e, loc, deferredA->second->tile, aKFast, 0, m0)));
+        else aOps.push_back(aSteps.back()[0]);
       } else {
         if (deferredA != e.deferredFragments.end()) {
           auto& d = *deferredA->second;
@@ -197,22 +205,35 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
       aSteps.push_back(aOps);
     }
   }
+  int64_t nChunk = std::min<int64_t>(N, kMaxWgmmaN);
+  // B's descriptor at k = 0 for each n-chunk of this warpgroup's columns.
+  SmallVector<Value> bBase;
+  for (int64_t n0 = 0; n0 < N; n0 += nChunk) {
+    Value col = wn == 1 ? e.i32(int32_t(n0)) : b.create<arith::AddIOp>(loc, wgCol, e.i32(int32_t(n0))).getResult();
+    bBase.push_back(descriptorAt(e, loc, bDesc, operandOffset(e, loc, bt, bKFast, 0, col)));
+  }
   // Fence: the accumulators are final before the first wgmma reads them.
   C = tiedAsm(b, loc, "wgmma.fence.sync.aligned;", C);
   Value one = e.i32(1);
-  int64_t nChunk = std::min<int64_t>(N, kMaxWgmmaN);
   for (int64_t j = 0; j < blocks; ++j) {
     for (int64_t k0 = 0; k0 < K; k0 += 16) {
       const SmallVector<Value>& aOps = aSteps[size_t(j * (K / 16) + k0 / 16)];
       for (int64_t n0 = 0; n0 < N; n0 += nChunk) {
-        Value col = wn == 1 ? e.i32(int32_t(n0)) : b.create<arith::AddIOp>(loc, wgCol, e.i32(int32_t(n0))).getResult();
-        Value bD = descriptorAt(e, loc, bDesc, operandOffset(e, loc, bt, bKFast, k0, col));
+        Value bD = bBase[size_t(n0 / nChunk)];
         SmallVector<int64_t> idx;
         if (failed(accRegs(j, n0, nChunk, idx))) return failure();
         int64_t n = int64_t(idx.size());
-        std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, $" + std::to_string(2 * n + int64_t(aOps.size()) + 1) +
-                           ", 0;\nwgmma.mma_async.sync.aligned.m64n" + std::to_string(nChunk) + "k16.f32." + ty + "." +
-                           ty + " {";
+        // The k-step's descriptors: the k = 0 ones plus a constant (in 16-byte units), added in
+        // the asm so that LLVM keeps one descriptor per operand, not one per k-step, live over a
+        // loop that reads a loop-invariant tile.
+        std::string text = "{\n.reg .pred p;\n.reg .b64 da, db;\nsetp.ne.b32 p, $" +
+                           std::to_string(2 * n + int64_t(aOps.size()) + 1) + ", 0;\n";
+        if (aInSmem)
+          text += "add.s64 da, $" + std::to_string(2 * n) + ", " +
+                  std::to_string(kStepBytes(deferredA->second->tile, aKFast, k0) >> 4) + ";\n";
+        text += "add.s64 db, $" + std::to_string(2 * n + int64_t(aOps.size())) + ", " +
+                std::to_string(kStepBytes(bt, bKFast, k0) >> 4) + ";\n";
+        text += "wgmma.mma_async.sync.aligned.m64n" + std::to_string(nChunk) + "k16.f32." + ty + "." + ty + " {";
         std::string constraints;
         for (int64_t i = 0; i < n; ++i) {
           text += (i ? ", $" : "$") + std::to_string(i);
@@ -226,7 +247,8 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
         }
         int64_t next = 2 * n;
         if (aInSmem) {
-          text += "$" + std::to_string(next++);
+          text += "da";
+          ++next;
           constraints += ",l";
         } else {
           text += "{";
@@ -237,7 +259,8 @@ LogicalResult emitWgmmaDot(KernelEmitter& e, Operation* op, bool& handled) {
           text += "}";
         }
         llvm::append_range(operands, aOps);
-        text += ", $" + std::to_string(next++) + ", p, 1, 1, ";
+        text += ", db, p, 1, 1, ";
+        ++next;
         constraints += ",l,r";
         operands.push_back(bD);
         operands.push_back(one);

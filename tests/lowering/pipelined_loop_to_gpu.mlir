@@ -85,7 +85,9 @@ func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M
 // A loop-invariant B operand (W, loaded before the loop) converted for a dot inside it: staged
 // in shared memory once, before the loop (store, async-proxy fence, barrier); inside the loop
 // only A is staged (one fence), and both operands reach wgmma through descriptors (A K-major,
-// W N-major: trans-b = 1).
+// W N-major: trans-b = 1). Each k-step adds its constant offset to the k = 0 descriptors in
+// the asm (16-byte units: the second k-step of a K-major A is 32 bytes on, of an N-major B 16
+// rows of 128 bytes on).
 // CHECK-LABEL: gpu.func @invariant_b
 // CHECK-NOT: tile_tma_workspace
 // CHECK: llvm.store {{.*}} : vector<8xbf16>, !llvm.ptr<3>
@@ -95,7 +97,8 @@ func.func @gemm(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: nvvm.fence.proxy
-// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, $64, $65, p, 1, 1, 0, 1;
+// CHECK: add.s64 da, $64, 0;\0Aadd.s64 db, $65, 0;\0Awgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}}, da, db, p, 1, 1, 0, 1;
+// CHECK: add.s64 da, $64, 2;\0Aadd.s64 db, $65, 128;\0Awgmma.mma_async
 // CHECK: scf.yield
 func.func @invariant_b(%a: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %c: !tile.ptr<f32>, %M: i32, %K: i32, %sa: i32)
     attributes {tile.kernel, tile.num_warps = 4 : i32} {

@@ -800,15 +800,22 @@ class Sim : public async::Memory {
     std::string tail = text.substr(text.find("p, 1, 1, ") + 9);
     bool transA = aDesc && tail[0] == '1';
     bool transB = tail[aDesc ? 3 : 0] == '1';
+    // "add.s64 da|db, $k, IMM;": the k-step's descriptor is operand k plus IMM (16-byte units).
+    auto stepOf = [&](const char* reg) -> int64_t {
+      size_t at = text.find(std::string("add.s64 ") + reg + ", $");
+      if (at == std::string::npos) return 0;
+      return std::stoll(text.substr(text.find(", ", text.find("$", at)) + 2));
+    };
+    const int64_t aStep = stepOf("da"), bStep = stepOf("db");
     Val out = make(n);
     for (int wg0 = 0; wg0 < threads_; wg0 += 4 * kLanes) {
       std::vector<double> A(64 * 16), B(16 * size_t(N)), C(64 * size_t(N));
-      uint64_t bd = get(as.getOperand(size_t(n + aCount))).at(wg0);
+      uint64_t bd = get(as.getOperand(size_t(n + aCount))).at(wg0) + uint64_t(bStep);
       for (int k = 0; k < 16; ++k)
         for (int c = 0; c < N; ++c)
           B[size_t(k * N + c)] = toF(half, wgmmaLoad(wg0, kSmemTag | descriptorElement(bd, !transB, c, k)));
       if (aDesc) {
-        uint64_t ad = get(as.getOperand(size_t(n))).at(wg0);
+        uint64_t ad = get(as.getOperand(size_t(n))).at(wg0) + uint64_t(aStep);
         for (int r = 0; r < 64; ++r)
           for (int k = 0; k < 16; ++k)
             A[size_t(r * 16 + k)] = toF(half, wgmmaLoad(wg0, kSmemTag | descriptorElement(ad, !transA, r, k)));
