@@ -103,6 +103,20 @@ void store_block(const Ptr& p, const Ints& shape, const Ints& strides, const Int
   ir::StoreBlockOp::create(detail::builder(op), detail::loc(), vp, sh, st, of, unwrap(value));
 }
 
+void atomic_add_block(const Ptr& p, const Ints& shape, const Ints& strides, const Ints& offsets,
+                      const Tile& value) {
+  const char* op = "atomic_add_block";
+  mlir::Value vp = ptr_value(p, op);
+  Shape block = value.shape();
+  if (block.empty()) fail(op, "value must be a tile, got " + value.type_str());
+  check_block_args(shape, strides, offsets, block, op);
+  if (value.dtype() != DType::f32 || p.pointee() != DType::f32)
+    fail(op, std::string("needs an f32 value and pointer, got ") + dtype_name(value.dtype()) + " into " +
+                 dtype_name(p.pointee()));
+  auto sh = i32_list(shape, op, "shape"), st = i32_list(strides, op, "strides"), of = i32_list(offsets, op, "offsets");
+  ir::AtomicAddBlockOp::create(detail::builder(op), detail::loc(), vp, sh, st, of, unwrap(value));
+}
+
 BlockPtr make_block_ptr(const Ptr& base, const Ints& shape, const Ints& strides, const Ints& offsets,
                         const Shape& block_shape) {
   check_block_args(shape, strides, offsets, block_shape, "make_block_ptr");

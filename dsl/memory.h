@@ -47,6 +47,9 @@ void store(const Ptr& p, const Tile& offsets, const Tile& value);
 void store(const Ptr& p, const Tile& offsets, const Tile& value, const Tile& mask);
 // Atomic ptr[offsets] += value (f32 only) where mask is true.
 void atomic_add(const Ptr& p, const Tile& offsets, const Tile& value);
+// Atomically adds an f32 tile into the block of a strided tensor (store_block's addressing);
+// elements outside `shape` are skipped.
+void atomic_add_block(const Ptr& p, const Ints& shape, const Ints& strides, const Ints& offsets, const Tile& value);
 void atomic_add(const Ptr& p, const Tile& offsets, const Tile& value, const Tile& mask);
 
 }  // namespace tile

@@ -137,10 +137,8 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
         dv = dot(trans(p), qb.dout, dv);
         dk = dot(trans(ds), qb.q, dk);
         if (atomic_dq) {
-          Tile dq = dot(ds, k_blk) * s.softmax_scale;
-          Tile cols_d = arange(0, DT).row();
-          Tile offsets = qb.rows * a.dq_accum.row_stride + cols_d;
-          atomic_add(a.dq_accum.head(b, seq.q_row0, h), offsets, dq, (qb.rows < seq.len_q) & (cols_d < D));
+          atomic_add_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0},
+                           dot(ds, k_blk) * s.softmax_scale);
         }
         return carry(dk, dv);
       };

@@ -183,7 +183,9 @@ void storeBlock(const Instance& inst, const Instr& in, Value* s) {
   const int last = g.rank - 1;
   const int64_t len = g.hi[last] - g.lo[last], st = g.stride[last];
   forEachRow(in, g, [&](int64_t ti, int64_t addr) {
-    if (b.dtype == DType::i32) {
+    if (in.op == OpCode::atomic_add_block) {
+      for (int64_t j = 0; j < len; ++j) atomicAddF32(static_cast<float*>(b.data) + addr + j * st, v.f()[ti + j]);
+    } else if (b.dtype == DType::i32) {
       for (int64_t j = 0; j < len; ++j) writeInt(b, addr + j * st, v.i()[ti + j]);
     } else if (st == 1 && b.dtype == DType::f32) {
       std::memcpy(static_cast<float*>(b.data) + addr, v.f() + ti, static_cast<size_t>(len) * 4);
@@ -270,7 +272,8 @@ void execMemory(const Instance& inst, const Instr& in, Value* s) {
       return;
     }
     case OpCode::load_block: return loadBlock(inst, in, s);
-    case OpCode::store_block: return storeBlock(inst, in, s);
+    case OpCode::store_block:
+    case OpCode::atomic_add_block: return storeBlock(inst, in, s);
     case OpCode::load: return gatherLoad(inst, in, s);
     case OpCode::store:
     case OpCode::atomic_add: return scatter(inst, in, s);

@@ -304,6 +304,13 @@ class Walker {
       setOperands(op, in, o.getPtr(), o.getShape(), o.getStrides(), o.getOffsets(), o.getValue());
       return true;
     }
+    if (auto o = llvm::dyn_cast<AtomicAddBlockOp>(op)) {
+      in.op = OpCode::atomic_add_block;
+      in.mem = typeInfo(op, o.getPtr().getType()).pointee;
+      storedTile(op, in, o.getValue());
+      setOperands(op, in, o.getPtr(), o.getShape(), o.getStrides(), o.getOffsets(), o.getValue());
+      return true;
+    }
     if (auto o = llvm::dyn_cast<LoadOp>(op)) {
       in.op = OpCode::load;
       in.mem = typeInfo(op, o.getPtr().getType()).pointee;

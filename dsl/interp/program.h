@@ -30,7 +30,7 @@ enum class OpCode : uint16_t {
   // tiles
   splat, arange, expand_dims, broadcast, trans, dot, reduce,
   // global memory
-  addptr, load_scalar, load_block, store_block, load, store, atomic_add,
+  addptr, load_scalar, load_block, store_block, atomic_add_block, load, store, atomic_add,
   // control flow
   for_loop, if_else, ret,
 };

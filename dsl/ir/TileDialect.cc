@@ -178,6 +178,13 @@ LogicalResult StoreBlockOp::verify() {
                      getOffsets().size(), tensorOf(getValue()), "store_block");
 }
 
+LogicalResult AtomicAddBlockOp::verify() {
+  if (!tensorOf(getValue()).getElementType().isF32())
+    return emitOpError("atomic_add_block: value must be f32, got ") << tensorOf(getValue()).getElementType();
+  return verifyBlock(getOperation(), getPtr().getType(), getShape().size(), getStrides().size(),
+                     getOffsets().size(), tensorOf(getValue()), "atomic_add_block");
+}
+
 static LogicalResult verifyGather(Operation* op, Type ptrType, RankedTensorType offsets,
                                   RankedTensorType value, Value mask, StringRef name) {
   auto p = llvm::cast<PtrType>(ptrType);

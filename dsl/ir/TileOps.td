@@ -185,6 +185,23 @@ def Tile_StoreBlockOp : Tile_Op<"store_block", [MemoryEffects<[MemWrite]>, AttrS
   let hasVerifier = 1;
 }
 
+def Tile_AtomicAddBlockOp : Tile_Op<"atomic_add_block", [MemoryEffects<[MemRead, MemWrite]>, AttrSizedOperandSegments]> {
+  let summary = "atomically adds a tile (f32) into a block of a strided tensor; elements outside `shape` are skipped";
+  let description = [{
+    store_block's addressing with an atomic add per element: accumulating partial results of
+    several programs into one buffer (the backward's dQ). Addresses come from the block's
+    coordinates, as for store_block, so the lowering can vectorise (red.global.add.v2/v4.f32)
+    without an offsets tile held in registers.
+  }];
+  let arguments = (ins Tile_Ptr:$ptr, Variadic<I32>:$shape, Variadic<I32>:$strides,
+                   Variadic<I32>:$offsets, Tile_Tensor:$value);
+  let assemblyFormat = [{
+    $value `,` $ptr `shape` `[` $shape `]` `strides` `[` $strides `]` `offsets` `[` $offsets `]`
+    attr-dict `:` type($value) `,` type($ptr)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tile_LoadOp : Tile_Op<"load", [MemoryEffects<[MemRead]>, AttrSizedOperandSegments]> {
   let summary = "gathers ptr[offsets]; where `mask` is false the element is `other` (default 0)";
   let arguments = (ins Tile_Ptr:$ptr, Tile_IntTensor:$offsets, Optional<Tile_MaskTensor>:$mask,

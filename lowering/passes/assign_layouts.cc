@@ -125,6 +125,8 @@ class LayoutAssigner {
         opLayout_[op] = l ? l : defaultFor(tensorType(value));
       } else if (auto st = dyn_cast<ti::StoreBlockOp>(op)) {
         opLayout_[op] = ownLayout(st.getValue());
+      } else if (auto at = dyn_cast<ti::AtomicAddBlockOp>(op)) {
+        opLayout_[op] = ownLayout(at.getValue());
       }
       return success();
     }
@@ -214,7 +216,7 @@ class LayoutAssigner {
     Value v = op->getOperand(idx);
     if (isElementwise(op) || isa<ti::BroadcastOp>(op)) return resultLayout;
     if (isa<ti::LoadOp>(op)) return resultLayout;
-    if (isa<ti::StoreOp, ti::AtomicAddOp, ti::StoreBlockOp, ti::ReduceOp>(op)) return opLayout_.lookup(op);
+    if (isa<ti::StoreOp, ti::AtomicAddOp, ti::StoreBlockOp, ti::AtomicAddBlockOp, ti::ReduceOp>(op)) return opLayout_.lookup(op);
     if (auto ex = dyn_cast<ti::ExpandDimsOp>(op)) return tg::SliceAttr::get(ctx_, ex.getAxis(), resultLayout);
     if (isa<ti::TransOp>(op)) return transposedOf(resultLayout);
     if (isa<ti::DotOp>(op)) {

@@ -14,6 +14,19 @@ namespace ti = tile::ir;
 namespace tile::lowering {
 namespace {
 
+// One red.global.add.v2/v4.f32 of `vals` at `addr` (aligned to the vector; sm_90).
+void emitVectorRed(OpBuilder& b, Location loc, Value addr, ArrayRef<Value> vals) {
+  std::string text = ptx::kRedGlobalAddVectorF32 + std::to_string(vals.size()) + ".f32 [$0], {";
+  std::string constraints = "l";
+  SmallVector<Value> operands{b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), addr)};
+  for (size_t j = 0; j < vals.size(); ++j) {
+    text += (j ? ", $" : "$") + std::to_string(j + 1);
+    constraints += ",f";
+    operands.push_back(vals[j]);
+  }
+  inlineAsm(b, loc, text + "};", constraints + ",~{memory}", operands);
+}
+
 template <typename OpT>
 FailureOr<BlockAccess> blockAccess(KernelEmitter& e, OpT op, RankedTensorType tileType) {
   std::string why;
@@ -70,7 +83,10 @@ LogicalResult emitLoadBlock(KernelEmitter& e, ti::LoadBlockOp op) {
   return success();
 }
 
-LogicalResult emitStoreBlock(KernelEmitter& e, ti::StoreBlockOp op) {
+// store_block, and atomic_add_block (`atomic`): an atomic f32 add per element, by vector
+// (red.global.add.v2/v4.f32) where the store would be one.
+template <typename OpT>
+LogicalResult emitStoreBlock(KernelEmitter& e, OpT op, bool atomic) {
   auto tt = op.getValue().getType();
   auto acc = blockAccess(e, op, tt);
   if (failed(acc)) return failure();
@@ -84,11 +100,17 @@ LogicalResult emitStoreBlock(KernelEmitter& e, ti::StoreBlockOp op) {
   auto scalarPath = [&] {
     for (int64_t r = 0; r < n; ++r) {
       auto [inb, addr] = acc->at(r);
-      when(b, loc, b.create<arith::AndIOp>(loc, inb, owner), [&] { b.create<LLVM::StoreOp>(loc, vals[r], addr, bytes); });
+      when(b, loc, b.create<arith::AndIOp>(loc, inb, owner), [&] {
+        if (atomic)
+          b.create<LLVM::AtomicRMWOp>(loc, LLVM::AtomicBinOp::fadd, addr, vals[r], LLVM::AtomicOrdering::monotonic);
+        else
+          b.create<LLVM::StoreOp>(loc, vals[r], addr, bytes);
+      });
     }
     return SmallVector<Value>{};
   };
   int64_t vec = acc->vectorWidth();
+  if (atomic) vec = std::min<int64_t>(vec, 4);  // red.global.add.v2/v4.f32
   if (vec < 2) {
     scalarPath();
     return success();
@@ -97,6 +119,12 @@ LogicalResult emitStoreBlock(KernelEmitter& e, ti::StoreBlockOp op) {
   auto vectorPath = [&] {
     for (int64_t r = 0; r < n; r += vec) {
       auto [inb, addr] = acc->at(r);
+      if (atomic) {
+        when(b, loc, b.create<arith::AndIOp>(loc, inb, owner), [&] {
+          emitVectorRed(b, loc, addr, ArrayRef<Value>(vals).slice(size_t(r), size_t(vec)));
+        });
+        continue;
+      }
       Value v = b.create<LLVM::PoisonOp>(loc, vt);
       for (int64_t j = 0; j < vec; ++j) v = b.create<LLVM::InsertElementOp>(loc, v, vals[r + j], e.i32(j));
       when(b, loc, b.create<arith::AndIOp>(loc, inb, owner), [&] { b.create<LLVM::StoreOp>(loc, v, addr, unsigned(vec * bytes)); });
@@ -255,15 +283,7 @@ LogicalResult emitScatter(KernelEmitter& e, OpT op, bool atomic) {
       auto whole = [&] {
         Value addr = elemPtr(b, loc, ptr, elem, offs[r]);
         if (atomic) {
-          std::string text = ptx::kRedGlobalAddVectorF32 + std::to_string(vec) + ".f32 [$0], {";
-          std::string constraints = "l";
-          SmallVector<Value> operands{b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), addr)};
-          for (int64_t j = 0; j < vec; ++j) {
-            text += (j ? ", $" : "$") + std::to_string(j + 1);
-            constraints += ",f";
-            operands.push_back(vals[r + j]);
-          }
-          inlineAsm(b, loc, text + "};", constraints + ",~{memory}", operands);
+          emitVectorRed(b, loc, addr, ArrayRef<Value>(vals).slice(size_t(r), size_t(vec)));
           return SmallVector<Value>{};
         }
         Value v = b.create<LLVM::PoisonOp>(loc, vt);
@@ -301,7 +321,8 @@ LogicalResult emitMemoryOp(KernelEmitter& e, Operation* op, bool& handled) {
     return success();
   }
   if (auto lb = dyn_cast<ti::LoadBlockOp>(op)) return emitLoadBlock(e, lb);
-  if (auto sb = dyn_cast<ti::StoreBlockOp>(op)) return emitStoreBlock(e, sb);
+  if (auto sb = dyn_cast<ti::StoreBlockOp>(op)) return emitStoreBlock(e, sb, false);
+  if (auto ab = dyn_cast<ti::AtomicAddBlockOp>(op)) return emitStoreBlock(e, ab, true);
   if (auto ld = dyn_cast<ti::LoadOp>(op)) return emitGather(e, ld);
   if (auto st = dyn_cast<ti::StoreOp>(op)) return emitScatter(e, st, false);
   if (auto at = dyn_cast<ti::AtomicAddOp>(op)) return emitScatter(e, at, true);

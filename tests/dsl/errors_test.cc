@@ -98,6 +98,10 @@ TEST_CASE("memory op errors") {
              }),
              Contains("atomic_add: only f32 is supported"));
   CHECK_THAT(error_of([](KernelBuilder& k, const Params&) {
+               atomic_add_block(k.arg_ptr<bf16>("p"), {8, 8}, {8, 1}, {0, 0}, zeros<bf16>({8, 8}));
+             }),
+             Contains("atomic_add_block: needs an f32 value and pointer, got bf16 into bf16"));
+  CHECK_THAT(error_of([](KernelBuilder& k, const Params&) {
                make_block_ptr(k.arg_ptr<f16>("p"), {8}, {1}, {0}, {4}).advance({1, 2});
              }),
              Contains("advance: block [4] needs 1 deltas, got 2"));

@@ -44,7 +44,9 @@ TEST_CASE("masked gather/scatter, other, atomics, addptr") {
     store(x, offs, v);
     atomic_add(acc, offs, v, mask);
     atomic_add(acc, offs.col() + arange(0, 2).row(), v.col());  // value broadcasts to offsets
+    atomic_add_block(acc, {n, 2}, {2, 1}, {program_id(0), 0}, v.col() + zeros<f32>({128, 2}));
   });
+  CHECK_THAT(ir, Contains("tile.atomic_add_block"));
   CHECK_THAT(ir, Contains("tile.addptr %arg0"));
   CHECK_THAT(ir, Contains("mask"));
   CHECK_THAT(ir, Contains("other %cst : !tile.ptr<f32>, tensor<128xi32>, tensor<128xi1>, f32 -> tensor<128xf32>"));

@@ -169,6 +169,48 @@ func.func @k(%o: !tile.ptr<f32>) attributes {tile.kernel} {
   }
 }
 
+TEST_CASE("atomic_add_block from many programs adds inside the shape and skips the rest", "[memory][atomics]") {
+  // Each program adds (pid + 1) * (10 * row + col) over a 4x8 block at (1, 2) of a 5x9 tensor
+  // with row stride 9: rows 1..4 and columns 2..8 exist, column 9 is outside the shape.
+  const char* text = R"(
+func.func @k(%o: !tile.ptr<f32>) attributes {tile.kernel} {
+  %pid = tile.program_id 0 : i32
+  %c1 = arith.constant 1 : i32
+  %c2 = arith.constant 2 : i32
+  %c5 = arith.constant 5 : i32
+  %c9 = arith.constant 9 : i32
+  %r = tile.arange 0 to 4 : tensor<4xi32>
+  %c = tile.arange 0 to 8 : tensor<8xi32>
+  %r2 = tile.expand_dims %r, 1 : tensor<4xi32> -> tensor<4x1xi32>
+  %c2d = tile.expand_dims %c, 0 : tensor<8xi32> -> tensor<1x8xi32>
+  %rb = tile.broadcast %r2 : tensor<4x1xi32> -> tensor<4x8xi32>
+  %cb = tile.broadcast %c2d : tensor<1x8xi32> -> tensor<4x8xi32>
+  %ten = arith.constant dense<10> : tensor<4x8xi32>
+  %r10 = arith.muli %rb, %ten : tensor<4x8xi32>
+  %v0 = arith.addi %r10, %cb : tensor<4x8xi32>
+  %p1 = arith.addi %pid, %c1 : i32
+  %ps = tile.splat %p1 : i32 -> tensor<4x8xi32>
+  %v1 = arith.muli %v0, %ps : tensor<4x8xi32>
+  %v = arith.sitofp %v1 : tensor<4x8xi32> to tensor<4x8xf32>
+  tile.atomic_add_block %v, %o shape [%c5, %c9] strides [%c9, %c1] offsets [%c1, %c2] : tensor<4x8xf32>, !tile.ptr<f32>
+  return
+}
+)";
+  auto p = compileText(text);
+  const int programs = 300;
+  const double sum = programs * (programs + 1) / 2.0;
+  for (int threads : {1, 4}) {
+    std::vector<float> o(45, 0.0f);
+    run(*p, {programs, 1, 1}, {buf(o)}, {uint64_t(threads), threads, true});
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 9; ++j) {
+        double want = (i >= 1 && j >= 2) ? sum * (10 * (i - 1) + (j - 2)) : 0.0;
+        INFO("row " << i << " col " << j);
+        CHECK(double(o[size_t(i * 9 + j)]) == want);  // integers < 2^24: exact
+      }
+  }
+}
+
 TEST_CASE("out-of-bounds accesses throw with the op, argument, index, size and program", "[memory][errors]") {
   auto p = compileText(kLoadBlock);
   std::vector<uint16_t> small(34);  // one element short of 5x7

@@ -2,7 +2,7 @@
 // keys over 8 warps and walks 64-query blocks in a 2-stage pipelined loop. S = Q Kᵀ and
 // dP = dO Vᵀ are 64-row dots whose two warpgroups split the 128 key columns; P = exp2(S * scale
 // - lse), dS = P ∘ (dP - delta); dV += Pᵀ dO and dK += dSᵀ Q take Pᵀ and dSᵀ from shared memory
-// as their A operands; dQ = dS K is added into f32 memory with atomics. K (Kᵀ for S, K for
+// as their A operands; dQ = dS K is added into f32 memory with atomic_add_block. K (Kᵀ for S, K for
 // dQ) and V are staged once before the loop, one region for both views of K. As in bwd.cc, dP is
 // formed before dV's dot is issued, so Pᵀ's staging is still being read by that dot (in
 // flight) while dSᵀ is staged.
@@ -46,22 +46,7 @@ func.func @attn_bwd_query_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !t
     %dsbt = tile.trans %dsb : tensor<64x128xbf16> -> tensor<128x64xbf16>
     %dka2 = tile.dot %dsbt, %qt, %dka : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
     %dqp = tile.dot %dsb, %kt, %zero_qk : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
-    %rows = tile.arange 0 to 64 : tensor<64xi32>
-    %m0s = tile.splat %m0 : i32 -> tensor<64xi32>
-    %rowsn = arith.addi %rows, %m0s : tensor<64xi32>
-    %rs = tile.splat %stride : i32 -> tensor<64xi32>
-    %roff = arith.muli %rowsn, %rs : tensor<64xi32>
-    %ro2 = tile.expand_dims %roff, 1 : tensor<64xi32> -> tensor<64x1xi32>
-    %rob = tile.broadcast %ro2 : tensor<64x1xi32> -> tensor<64x128xi32>
-    %cols = tile.arange 0 to 128 : tensor<128xi32>
-    %co2 = tile.expand_dims %cols, 0 : tensor<128xi32> -> tensor<1x128xi32>
-    %cob = tile.broadcast %co2 : tensor<1x128xi32> -> tensor<64x128xi32>
-    %offs = arith.addi %rob, %cob : tensor<64x128xi32>
-    %lim = tile.splat %seqlen : i32 -> tensor<64xi32>
-    %rv = arith.cmpi slt, %rowsn, %lim : tensor<64xi32>
-    %rv2 = tile.expand_dims %rv, 1 : tensor<64xi1> -> tensor<64x1xi1>
-    %rvb = tile.broadcast %rv2 : tensor<64x1xi1> -> tensor<64x128xi1>
-    tile.atomic_add %dqp, %dq[%offs] mask %rvb : tensor<64x128xf32>, !tile.ptr<f32>, tensor<64x128xi32>, tensor<64x128xi1>
+    tile.atomic_add_block %dqp, %dq shape [%seqlen, %c128] strides [%stride, %c1] offsets [%m0, %c0] : tensor<64x128xf32>, !tile.ptr<f32>
     scf.yield %dka2, %dva2 : tensor<128x128xf32>, tensor<128x128xf32>
   } {tile.stages = 2 : i32}
   tile.store_block %res#0, %dk shape [%seqlen, %c128] strides [%stride, %c1] offsets [%n0, %c0] : tensor<128x128xf32>, !tile.ptr<f32>
