@@ -144,7 +144,7 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   attention::VarlenSeqs seqs;
   if (varlen) seqs = {cu_seqlens->view(), cu_seqlens->view(), int(S), int(S)};
 
-  auto step = [&] {
+  auto forward = [&] {
     switch (c.func) {
       case AttnFunc::qkvpacked: attention::flash_attn_qkvpacked_func(be, inputs[0]->view(), out.view(), lse.view(), opts); break;
       case AttnFunc::func: attention::flash_attn_func(be, qkv[0], qkv[1], qkv[2], out.view(), lse.view(), opts); break;
@@ -152,12 +152,18 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
         attention::flash_attn_varlen_qkvpacked_func(be, inputs[0]->view(), cu_seqlens->view(), int(S), out.view(), lse.view(), opts);
         break;
     }
+  };
+  auto backward = [&] {
     if (c.fwd_only) return;
     attention::AttnGradViews g{dqkv[0], dqkv[1], dqkv[2]};
     if (varlen)
       attention::flash_attn_varlen_backward(be, dout->view(), qkv[0], qkv[1], qkv[2], out.view(), lse.view(), seqs, g, opts);
     else
       attention::flash_attn_backward(be, dout->view(), qkv[0], qkv[1], qkv[2], out.view(), lse.view(), g, opts);
+  };
+  auto step = [&] {
+    forward();
+    backward();
   };
   uint32_t flush_value = 0;
   auto flush_l2 = [&] {
@@ -170,24 +176,35 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   pool.set_host_sync(false);
   for (int i = 1; i < o.warmup; ++i) step();
 
-  std::vector<rt::Event> starts(size_t(o.iters)), stops(size_t(o.iters));
+  // An event between the forward and the backward times the backward alone as well.
+  std::vector<rt::Event> starts(size_t(o.iters)), mids(size_t(o.iters)), stops(size_t(o.iters));
   for (int i = 0; i < o.iters; ++i) {
     flush_l2();
     starts[size_t(i)].record(stream);
-    step();
+    forward();
+    mids[size_t(i)].record(stream);
+    backward();
     stops[size_t(i)].record(stream);
   }
   gpu.synchronize();
-  std::vector<double> ms;
-  for (int i = 0; i < o.iters; ++i) ms.push_back(rt::Event::elapsed_ms(starts[size_t(i)], stops[size_t(i)]));
+  std::vector<double> ms, bwd_ms;
+  for (int i = 0; i < o.iters; ++i) {
+    ms.push_back(rt::Event::elapsed_ms(starts[size_t(i)], stops[size_t(i)]));
+    bwd_ms.push_back(rt::Event::elapsed_ms(mids[size_t(i)], stops[size_t(i)]));
+  }
   std::sort(ms.begin(), ms.end());
+  std::sort(bwd_ms.begin(), bwd_ms.end());
+  auto median = [](const std::vector<double>& v) {
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  };
 
   CaseRun run;
   CaseResult& r = run.result;
   r.c = c;
   r.warmup = std::max(1, o.warmup);
   r.iters = o.iters;
-  r.median_ms = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  r.median_ms = median(ms);
+  if (!c.fwd_only) r.bwd_median_ms = median(bwd_ms);
   r.min_ms = ms.front();
   r.max_ms = ms.back();
   r.device_used_mb = used_device_mb() - used_before_mb;

@@ -55,6 +55,8 @@ std::string utc_now() {
 void report(const std::vector<CaseResult>& results, const std::vector<std::string>& not_measured,
             const BenchFlags& flags, const std::string& device) {
   if (!results.empty()) std::cout << format_markdown_table(results);
+  // The backward alone (2.5x the forward's FLOPs), below flash-attn's table.
+  if (std::string bwd = format_backward_table(results); !bwd.empty()) std::cout << "\nbackward alone\n" << bwd;
   for (const std::string& line : not_measured) std::cout << "not measured: " << line << "\n";
   std::cout << std::flush;
   if (!flags.json_path.empty())
@@ -146,6 +148,8 @@ int main(int argc, char** argv) {
       results.push_back(run.result);
       std::fprintf(stderr, "  %.3f ms/iter, %.1f TFLOPS, peak %.0f MB\n", run.result.median_ms, run.result.tflops(),
                    run.result.peak_memory_mb);
+      if (!c.fwd_only)
+        std::fprintf(stderr, "  backward alone %.3f ms, %.1f TFLOPS\n", run.result.bwd_median_ms, run.result.bwd_tflops());
       // Rewritten after every case, so a sweep cut short still leaves what it measured.
       if (!flags.json_path.empty())
         write_file(caller_path(flags.json_path), format_results_json(results, device, utc_now(), not_measured));

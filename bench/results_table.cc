@@ -9,6 +9,25 @@ namespace tile::bench {
 
 double CaseResult::tflops() const { return bench::tflops(c.flops(), median_ms); }
 
+double CaseResult::bwd_tflops() const {
+  if (c.fwd_only || bwd_median_ms <= 0) return 0;
+  return bench::tflops(c.flops() / 3.5 * 2.5, bwd_median_ms);
+}
+
+std::string format_backward_table(const std::vector<CaseResult>& results) {
+  std::string s;
+  for (const CaseResult& r : results) {
+    if (r.c.fwd_only || r.bwd_median_ms <= 0) continue;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "| %d | %d | %d | %d | %s | %.3f | %.1f |\n", r.c.batch_size, r.c.seq_len, r.c.nheads,
+                  r.c.head_size, r.c.causal ? "True" : "False", r.bwd_median_ms, r.bwd_tflops());
+    s += buf;
+  }
+  if (s.empty()) return s;
+  return "| batch_size | seq_len | nheads | head_size | causal | backward ms | backward TFLOPS |\n"
+         "|---|---|---|---|---|---|---|\n" + s;
+}
+
 std::string format_table_row(const CaseResult& r) {
   char buf[256];
   std::snprintf(buf, sizeof buf, "| %d | %d | %d | %d | %s | %.2f | %.3f | %.0f | %.1f |", r.c.batch_size, r.c.seq_len,
@@ -40,6 +59,8 @@ std::string format_results_json(const std::vector<CaseResult>& results, const st
          ", \"min_ms\": " + json_number(r.min_ms) + ", \"max_ms\": " + json_number(r.max_ms) +
          ", \"throughput\": " + json_number(r.throughput()) + ", \"tflops\": " + json_number(r.tflops()) +
          ", \"peak_memory_mb\": " + json_number(r.peak_memory_mb) +
+         ", \"bwd_median_ms\": " + (c.fwd_only ? std::string("null") : json_number(r.bwd_median_ms)) +
+         ", \"bwd_tflops\": " + (c.fwd_only ? std::string("null") : json_number(r.bwd_tflops())) +
          ", \"device_used_mb\": " + (r.device_used_mb < 0 ? std::string("null") : json_number(r.device_used_mb)) + "}";
   }
   s += "\n  ],\n  \"not_measured\": [";

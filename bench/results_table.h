@@ -13,12 +13,21 @@ struct CaseResult {
   BenchCase c;
   int warmup = 0, iters = 0;
   double median_ms = 0, min_ms = 0, max_ms = 0;
+  // Forward+backward cases: the backward's share of each iteration (CUDA events around it),
+  // median; 0 for forward-only cases.
+  double bwd_median_ms = 0;
   double peak_memory_mb = 0;    // tracked through the backend (see --help), MB = 2^20 bytes
   double device_used_mb = -1;   // driver's view (total - free) minus the baseline; -1 unknown
 
   double throughput() const { return 1000.0 / median_ms; }  // iterations per second
   double tflops() const;
+  // The backward alone, counted as 2.5x the forward's FLOPs (flops.h); 0 for forward-only cases.
+  double bwd_tflops() const;
 };
+
+// The backward alone for the forward+backward results: "| batch_size | seq_len | nheads |
+// head_size | causal | backward ms | backward TFLOPS |"; empty when every case is forward-only.
+std::string format_backward_table(const std::vector<CaseResult>& results);
 
 // The exact column header of flash-attn's benchmark table (and its separator line).
 inline constexpr const char* kTableHeader =

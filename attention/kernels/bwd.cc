@@ -137,8 +137,18 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
         dv = dot(trans(p), qb.dout, dv);
         dk = dot(trans(ds), qb.q, dk);
         if (atomic_dq) {
-          atomic_add_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0},
-                           dot(ds, k_blk) * s.softmax_scale);
+          Tile dq = dot(ds, k_blk) * s.softmax_scale;
+          Ptr dq_head = a.dq_accum.head(b, seq.q_row0, h);
+          // Both forms add the same values; which is faster depends on the head dim (H100,
+          // bench/RESULTS.md 2026-12-05): the block form's addresses cost no registers over the
+          // loop and gained 8% at d=64, while at d=128, where dK and dV fill the registers, the
+          // gather form measured 2-6% faster (its masked loops spill less).
+          if (DT <= 64) {
+            atomic_add_block(dq_head, {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, dq);
+          } else {
+            Tile cols_d = arange(0, DT).row();
+            atomic_add(dq_head, qb.rows * a.dq_accum.row_stride + cols_d, dq, (qb.rows < seq.len_q) & (cols_d < D));
+          }
         }
         return carry(dk, dv);
       };

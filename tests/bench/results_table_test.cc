@@ -62,3 +62,21 @@ TEST_CASE("results JSON is valid and carries every case", "[bench][table]") {
   REQUIRE(k["not_measured"].items.size() == 1);
   CHECK(k["not_measured"].items[0].str == "bs 128 seq 4096: q: \"extent\" too large");
 }
+
+TEST_CASE("the backward alone: its table and JSON fields, 2.5x the forward's FLOPs", "[bench][table]") {
+  CaseResult fwd = sample(true, 0.5), both = sample(false, 2.0);
+  both.bwd_median_ms = 1.25;
+  // 2.5 x the causal forward's 137.4 GFLOP in 1.25 ms.
+  CHECK(both.bwd_tflops() == Approx(274.9).epsilon(1e-3));
+  CHECK(fwd.bwd_tflops() == 0);
+  CHECK(format_backward_table({fwd}).empty());
+  std::string t = format_backward_table({fwd, both});
+  CHECK(t == "| batch_size | seq_len | nheads | head_size | causal | backward ms | backward TFLOPS |\n"
+             "|---|---|---|---|---|---|---|\n"
+             "| 2 | 4096 | 16 | 128 | True | 1.250 | 274.9 |\n");
+  using tile::testing::Json;
+  Json j = tile::testing::parse_json(format_results_json({fwd, both}, "gpu", "now"));
+  CHECK(j["cases"].items[0]["bwd_median_ms"].kind == Json::Kind::null);
+  CHECK(j["cases"].items[1]["bwd_median_ms"].num == Approx(1.25));
+  CHECK(j["cases"].items[1]["bwd_tflops"].num == Approx(274.9).epsilon(1e-3));
+}
