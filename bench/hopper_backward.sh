@@ -7,7 +7,8 @@
 #      SDPA FA2 and cuDNN in the same call), and forward+backward at d=64 and d=256;
 #   3. with --sanitize instead: compute-sanitizer memcheck, racecheck and synccheck on forward
 #      and backward (bf16 and fp16, head dims 64/128/256, one small shape each).
-# Bundle first: tools/make_gpu_bundle.sh //tests/gpu:attention_gpu_test //bench:flash_attn
+# Bundle first: tools/make_gpu_bundle.sh //tests/gpu:attention_gpu_test //bench:flash_attn (over
+# 60 MiB it also packs gpu_bundle.tar.gz: carry that and unpack it first, tar xzf gpu_bundle.tar.gz)
 #
 # Usage: bench/hopper_backward.sh OUT_DIR [--sanitize]
 set -uo pipefail

@@ -4,8 +4,8 @@
 // - lse), dS = P ∘ (dP - delta); dV += Pᵀ dO and dK += dSᵀ Q take Pᵀ and dSᵀ from shared memory
 // as their A operands; dQ = dS K is added into f32 memory with atomic_add_block. K (Kᵀ for S, K for
 // dQ) and V are staged once before the loop, one region for both views of K. As in bwd.cc, dP is
-// formed before dV's dot is issued, so Pᵀ's staging is still being read by that dot (in
-// flight) while dSᵀ is staged.
+// formed before dV's dot is issued and dS is rounded after it, so Pᵀ's staging is still being
+// read by that dot (in flight) while dS is staged.
 func.func @attn_bwd_query_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !tile.ptr<bf16>, %do: !tile.ptr<bf16>,
                               %lse: !tile.ptr<f32>, %delta: !tile.ptr<f32>, %dq: !tile.ptr<f32>, %dk: !tile.ptr<f32>,
                               %dv: !tile.ptr<f32>, %seqlen: i32, %stride: i32, %scale_log2: f32)
@@ -41,8 +41,8 @@ func.func @attn_bwd_query_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !t
     %db = tile.broadcast %d2 : tensor<64x1xf32> -> tensor<64x128xf32>
     %dpd = arith.subf %dp, %db : tensor<64x128xf32>
     %ds = arith.mulf %p, %dpd : tensor<64x128xf32>
-    %dsb = arith.truncf %ds : tensor<64x128xf32> to tensor<64x128xbf16>
     %dva2 = tile.dot %pbt, %dot, %dva : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
+    %dsb = arith.truncf %ds : tensor<64x128xf32> to tensor<64x128xbf16>
     %dsbt = tile.trans %dsb : tensor<64x128xbf16> -> tensor<128x64xbf16>
     %dka2 = tile.dot %dsbt, %qt, %dka : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
     %dqp = tile.dot %dsb, %kt, %zero_qk : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
