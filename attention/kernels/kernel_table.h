@@ -55,8 +55,9 @@ struct BlockShape {
 // Chosen from ptxas reports (registers/spills) of the current lowering and H100 timings
 // (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma the
 // 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop iterations, each
-// with one CTA-wide barrier, and longer wgmma chains. The backward's dK/dV program is key-major
-// (bwd.cc): 128 keys over 8 warps make its dots wgmma-shaped. Above 128 the forward keeps 128
+// with one CTA-wide barrier, and longer wgmma chains. The backward's dK/dV program (bwd.cc)
+// holds 128 keys over 8 warps; its 64-query dots split their columns between the two
+// warpgroups, so every dot of it runs on wgmma. Above 128 the forward keeps 128
 // query rows (64 per warpgroup, so its dots run on wgmma) with 32 keys per block: at d=256 the
 // output accumulator alone is 128 registers a thread (128x64 blocks spill ~1.9 KB).
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
