@@ -297,20 +297,16 @@ class Walker {
       setOperands(op, in, o.getPtr(), o.getShape(), o.getStrides(), o.getOffsets(), {});
       return true;
     }
-    if (auto o = llvm::dyn_cast<StoreBlockOp>(op)) {
-      in.op = OpCode::store_block;
+    // store_block and atomic_add_block: the same operands, the op code says store or add.
+    auto blockStore = [&](auto o, OpCode code) {
+      in.op = code;
       in.mem = typeInfo(op, o.getPtr().getType()).pointee;
       storedTile(op, in, o.getValue());
       setOperands(op, in, o.getPtr(), o.getShape(), o.getStrides(), o.getOffsets(), o.getValue());
       return true;
-    }
-    if (auto o = llvm::dyn_cast<AtomicAddBlockOp>(op)) {
-      in.op = OpCode::atomic_add_block;
-      in.mem = typeInfo(op, o.getPtr().getType()).pointee;
-      storedTile(op, in, o.getValue());
-      setOperands(op, in, o.getPtr(), o.getShape(), o.getStrides(), o.getOffsets(), o.getValue());
-      return true;
-    }
+    };
+    if (auto o = llvm::dyn_cast<StoreBlockOp>(op)) return blockStore(o, OpCode::store_block);
+    if (auto o = llvm::dyn_cast<AtomicAddBlockOp>(op)) return blockStore(o, OpCode::atomic_add_block);
     if (auto o = llvm::dyn_cast<LoadOp>(op)) {
       in.op = OpCode::load;
       in.mem = typeInfo(op, o.getPtr().getType()).pointee;

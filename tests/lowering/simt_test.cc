@@ -220,24 +220,35 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
   }
 }
 
+// Inputs of the backward-like kernels (q, k, v, dO, lse, delta; dq zeroed, dk and dv poisoned)
+// and their arguments (buffers, seqlen S, row stride D, scale in the log2 domain).
+struct BwdInputs {
+  int S, D;
+  float scaleLog2;
+  std::vector<float> q, kk, v, dO, lse, delta;
+  std::vector<sim::Buffer> bufs;
+  std::vector<sim::Arg> args;
+  BwdInputs(int s, int d) : S(s), D(d), scaleLog2(1.0f / std::sqrt(float(d)) * 1.4426950408889634f), lse(s), delta(s) {
+    for (auto& x : lse) x = uniform(1, 3);
+    for (auto& x : delta) x = uniform(-0.5, 0.5);
+    const size_t n = size_t(S) * D;
+    bufs = {bf16Random(n, q), bf16Random(n, kk), bf16Random(n, v), bf16Random(n, dO), f32Buffer(lse), f32Buffer(delta),
+            f32Buffer(std::vector<float>(n, 0)), f32Buffer(std::vector<float>(n, NAN)), f32Buffer(std::vector<float>(n, NAN))};
+    for (int i = 0; i < 9; ++i) args.push_back(sim::Arg::buf(i));
+    args.push_back(sim::Arg::i32(S));
+    args.push_back(sim::Arg::i32(D));
+    args.push_back(sim::Arg::f32(scaleLog2));
+  }
+};
+
 TEST_CASE("attention backward-like: transposed operands from mma layouts, causal scf.if, atomics", "[simt]") {
   Lowered k("attention_bwd.mlir");
   int S = 100, D = 64;
-  float scaleLog2 = 1.0f / std::sqrt(float(D)) * 1.4426950408889634f;
-  std::vector<float> q, kk, v, dO;
-  std::vector<float> lse(S), delta(S);
-  for (auto& x : lse) x = uniform(1, 3);
-  for (auto& x : delta) x = uniform(-0.5, 0.5);
-  std::vector<sim::Buffer> bufs = {bf16Random(size_t(S) * D, q), bf16Random(size_t(S) * D, kk), bf16Random(size_t(S) * D, v),
-                                   bf16Random(size_t(S) * D, dO), f32Buffer(lse), f32Buffer(delta),
-                                   f32Buffer(std::vector<float>(size_t(S) * D, 0)),
-                                   f32Buffer(std::vector<float>(size_t(S) * D, NAN)),
-                                   f32Buffer(std::vector<float>(size_t(S) * D, NAN))};
-  std::vector<sim::Arg> args;
-  for (int i = 0; i < 9; ++i) args.push_back(sim::Arg::buf(i));
-  args.push_back(sim::Arg::i32(S));
-  args.push_back(sim::Arg::i32(D));
-  args.push_back(sim::Arg::f32(scaleLog2));
+  BwdInputs in(S, D);
+  const float scaleLog2 = in.scaleLog2;
+  auto &q = in.q, &kk = in.kk, &v = in.v, &dO = in.dO, &lse = in.lse, &delta = in.delta;
+  auto& bufs = in.bufs;
+  auto& args = in.args;
   std::string err = sim::run(*k.module, "attn_bwd", args, bufs, (S + 63) / 64);
   REQUIRE(err == "");
   // dS as the kernel forms it: P = exp2(QK^T * scale - lse) for key n <= query m, in f32;
@@ -279,21 +290,11 @@ TEST_CASE("dK/dV program, key-major and query-major: pipelined loads feeding two
   Lowered k("attention_" + kernel.substr(std::strlen("attn_")) + ".mlir");
   // 200 rows: the second key block and the last query block are ragged.
   const int S = 200, D = 128;
-  float scaleLog2 = 1.0f / std::sqrt(float(D)) * 1.4426950408889634f;
-  std::vector<float> q, kk, v, dO;
-  std::vector<float> lse(S), delta(S);
-  for (auto& x : lse) x = uniform(1, 3);
-  for (auto& x : delta) x = uniform(-0.5, 0.5);
-  std::vector<sim::Buffer> bufs = {bf16Random(size_t(S) * D, q), bf16Random(size_t(S) * D, kk), bf16Random(size_t(S) * D, v),
-                                   bf16Random(size_t(S) * D, dO), f32Buffer(lse), f32Buffer(delta),
-                                   f32Buffer(std::vector<float>(size_t(S) * D, 0)),
-                                   f32Buffer(std::vector<float>(size_t(S) * D, NAN)),
-                                   f32Buffer(std::vector<float>(size_t(S) * D, NAN))};
-  std::vector<sim::Arg> args;
-  for (int i = 0; i < 9; ++i) args.push_back(sim::Arg::buf(i));
-  args.push_back(sim::Arg::i32(S));
-  args.push_back(sim::Arg::i32(D));
-  args.push_back(sim::Arg::f32(scaleLog2));
+  BwdInputs in(S, D);
+  const float scaleLog2 = in.scaleLog2;
+  auto &q = in.q, &kk = in.kk, &v = in.v, &dO = in.dO, &lse = in.lse, &delta = in.delta;
+  auto& bufs = in.bufs;
+  auto& args = in.args;
   std::string err = sim::run(*k.module, kernel, args, bufs, (S + 127) / 128);
   REQUIRE(err == "");
   // P = exp2(QK^T * scale - lse) and dS = P * (dO V^T - delta) for every (query m, key n), in
