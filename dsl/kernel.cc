@@ -148,10 +148,24 @@ bool register_kernel(KernelSpec spec) {
 
 const std::vector<KernelSpec>& registered_kernels() { return registry(); }
 
+namespace {
+std::vector<KernelResolver>& resolvers() {
+  static std::vector<KernelResolver> r;
+  return r;
+}
+}  // namespace
+
+bool register_kernel_resolver(KernelResolver resolver) {
+  resolvers().push_back(std::move(resolver));
+  return true;
+}
+
 std::vector<KernelSpec> find_kernels(const std::string& name) {
   std::vector<KernelSpec> out;
   for (const KernelSpec& s : registry())
     if (s.name == name) out.push_back(s);
+  for (size_t i = 0; out.empty() && i < resolvers().size(); ++i)
+    if (std::optional<KernelSpec> s = resolvers()[i](name)) out.push_back(std::move(*s));
   return out;
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,8 +86,12 @@ struct KernelSpec {
 // The registry: every registered (name, params) pair, in registration order.
 bool register_kernel(KernelSpec spec);
 const std::vector<KernelSpec>& registered_kernels();
-// Specs with this name (several parameter sets may share a name).
+// Specs with this name (several parameter sets may share a name). A name nothing registered
+// is offered to the resolvers: families of kernels whose names are built from parts (attention
+// variants and their combinations) are made on demand instead of being enumerated.
 std::vector<KernelSpec> find_kernels(const std::string& name);
+using KernelResolver = std::function<std::optional<KernelSpec>(const std::string& name)>;
+bool register_kernel_resolver(KernelResolver resolver);
 
 }  // namespace tile
 

@@ -15,9 +15,15 @@ namespace tile::attention {
 namespace {
 
 // Every (kernel, params) the host API can launch (api.cc: forward, backward with either dQ
-// strategy), for every specialisation, variant and softcap setting.
+// strategy): plain attention at every specialisation and softcap setting, and each registered
+// variant at what its file's compiled() declares.
 std::set<std::string> instances_the_host_can_ask_for() {
   std::set<std::string> names;
+  auto family = [&](const std::string& suffix, const Params& f, const Params& p) {
+    names.insert(instance_name(fwd_kernel_name(suffix), f));
+    names.insert(instance_name(dq_kernel_name(suffix), p));
+    for (bool atomic : {false, true}) names.insert(instance_name(dkdv_kernel_name(suffix), dkdv_params(p, atomic)));
+  };
   for (const BlockShape& shape : block_shapes())
     for (DType dtype : kernel_dtypes())
       for (bool softcap : {false, true}) {
@@ -25,22 +31,26 @@ std::set<std::string> instances_the_host_can_ask_for() {
         const Params f = fwd_params(shape, dtype, softcap), p = bwd_params(shape, dtype, softcap);
         names.insert(instance_name(kPreprocessKernel, p));
         names.insert(instance_name(kDqConvertKernel, p));
-        for (Variant v : {Variant::plain, Variant::alibi}) {
-          if (v != Variant::plain && shape.plain_only) continue;
-          names.insert(instance_name(fwd_kernel_name(v), f));
-          names.insert(instance_name(dq_kernel_name(v), p));
-          for (bool atomic : {false, true}) names.insert(instance_name(dkdv_kernel_name(v), dkdv_params(p, atomic)));
-        }
+        family("", f, p);
       }
+  for (const std::string& v : variant_names()) {
+    const CompiledFor& c = find_variant(v)->compiled;
+    for (const HeadDims& dims : c.head_dims)
+      for (DType dtype : c.dtypes)
+        for (bool softcap : c.softcaps) {
+          const BlockShape shape = block_shape_of(dims);
+          family("_" + v, fwd_params(shape, dtype, softcap), bwd_params(shape, dtype, softcap));
+        }
+  }
   return names;
 }
 
 TEST_CASE("every kernel the host API can launch is compiled") {
   const std::set<std::string> wanted = instances_the_host_can_ask_for();
-  // Per head-dim specialisation, dtype and softcap: preprocess and dq_convert, and per variant
-  // (plain, ALiBi) the forward, dQ and both dK/dV kernels: 6 x 2 x 2 x (2 + 2 x 4) = 240 with
-  // every feature, and 3 x 2 x (2 + 4) = 36 for the plain-only head_dim_v pairs.
-  CHECK(wanted.size() == 276);
+  // Plain: per head-dim specialisation, dtype and softcap, preprocess and dq_convert, the
+  // forward, dQ and both dK/dV kernels: 6 x 2 x 2 x 6 = 144 with every feature and 3 x 2 x 6 = 36
+  // for the head_dim_v pairs. ALiBi: 6 x 2 x 2 x 4 = 96. Every other variant: 2 dtypes x 4.
+  CHECK(wanted.size() == 144 + 36 + 96 + 8 * (variant_names().size() - 1));
   for (const std::string& name : wanted) {
     INFO(name);
     const rt::KernelImage* image = compiled_image(name);
@@ -87,6 +97,31 @@ class BindingBackend : public Backend {
   }
 };
 
+// Each registered variant other than ALiBi at head_dim 128 (its default compiled set), with
+// arguments from its generator, through the forward and the backward.
+void bind_every_variant(Backend& be, DType dtype, bool deterministic) {
+  const int64_t B = 2, S = 3, H = 2, D = 128;
+  for (const std::string& name : variant_names()) {
+    if (name == "alibi") continue;
+    ProblemDims dims;
+    dims.batch = B, dims.nheads = H, dims.nheads_k = H, dims.seqlen_q = S, dims.seqlen_k = S;
+    dims.total_q = dims.total_k = B * S;
+    ArgGenerator gen(dims, {S, S}, {S, S}, 7);
+    find_variant(name)->generate(gen);
+    HostTensor q(dtype, {B, S, H, D}), k(dtype, {B, S, H, D}), v(dtype, {B, S, H, D}), out(dtype, {B, S, H, D}),
+        dout(dtype, {B, S, H, D}), dq(dtype, {B, S, H, D}), dk(dtype, {B, S, H, D}), dvt(dtype, {B, S, H, D});
+    HostTensor lse(DType::f32, {B, H, S});
+    FlashAttnOptions o;
+    o.deterministic = deterministic;
+    o.variant = name;
+    o.variant_args = gen.args();
+    INFO("variant " << name);
+    flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view(), o);
+    flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(),
+                        {dq.view(), dk.view(), dvt.view()}, o);
+  }
+}
+
 TEST_CASE("the host API's launch arguments bind to every compiled kernel's parameters") {
   BindingBackend be;
   for (const BlockShape& shape : block_shapes())
@@ -95,6 +130,8 @@ TEST_CASE("the host API's launch arguments bind to every compiled kernel's param
         for (bool alibi : {false, true})
           for (bool deterministic : {false, true}) {
             if (shape.plain_only && (softcap || alibi)) continue;
+            if (!shape.plain_only && !shape.dims.ragged && shape.dims.dim == 128 && !softcap && !alibi)
+              bind_every_variant(be, dtype, deterministic);
             // A head dim that selects exactly this specialisation (81 for ragged 128, ...).
             const int d = shape.dims.ragged ? shape.dims.dim * 5 / 8 + 1 : shape.dims.dim;
             const int dv = shape.dims.ragged ? shape.dims.dim_v * 5 / 8 + 1 : shape.dims.dim_v;

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "attention/gpu/attention_kernels.h"
 #include "dsl/runtime/arg_pack.h"
 #include "dsl/runtime/context.h"
 #include "dsl/runtime/cuda_driver.h"
@@ -20,29 +19,6 @@ std::string instance_name(const std::string& kernel, const Params& params) {
     name += c == ',' ? '_' : char(std::tolower(static_cast<unsigned char>(c)));
   }
   return name;
-}
-
-namespace {
-const std::map<std::string, const rt::KernelImage*>& images_by_name() {
-  static const auto* images = [] {
-    auto* m = new std::map<std::string, const rt::KernelImage*>();
-    for (int i = 0; i < kernels::attention_kernels_num_kernels; ++i)
-      (*m)[kernels::attention_kernels_kernels[i]->name] = kernels::attention_kernels_kernels[i];
-    return m;
-  }();
-  return *images;
-}
-}  // namespace
-
-const rt::KernelImage* compiled_image(const std::string& instance) {
-  auto it = images_by_name().find(instance);
-  return it == images_by_name().end() ? nullptr : it->second;
-}
-
-std::vector<std::string> compiled_instances() {
-  std::vector<std::string> names;
-  for (const auto& entry : images_by_name()) names.push_back(entry.first);
-  return names;
 }
 
 GpuBackend::GpuBackend(int ordinal) : ordinal_(ordinal) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/gpu/compiled_images.h"
 #include "attention/host/backend.h"
 #include "dsl/runtime/kernel_image.h"
 #include "dsl/runtime/stream.h"
@@ -18,10 +19,7 @@ namespace tile::attention {
 // kernel_instances.bzl gives the compiled kernel).
 std::string instance_name(const std::string& kernel, const Params& params);
 
-// The compiled kernel image of an instance name; null when it was not compiled. Needs no GPU.
-const rt::KernelImage* compiled_image(const std::string& instance);
-// Every compiled instance name.
-std::vector<std::string> compiled_instances();
+// compiled_image(instance) and compiled_instances(): compiled_images.h (need no GPU).
 
 class GpuBackend : public Backend {
  public:

@@ -34,7 +34,6 @@ PLAIN_ONLY_HEAD_DIMS = [
 ]
 ALL_DTYPES = ["bf16", "fp16"]
 ALL_SOFTCAPS = ["false", "true"]
-ALL_VARIANTS = ["", "_alibi"]
 
 def _params_str(params):
     return ",".join(["%s=%s" % (k, params[k]) for k in sorted(params.keys())])
@@ -56,9 +55,9 @@ def _params(dims, dtype, softcap, blocks):
         "SOFTCAP": softcap,
     }
 
-def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]):
-    """{instance: "kernel:PARAMS"} for every kernel of each specialisation."""
-    out = {}
+def _specialisations(head_dims, dtypes, softcaps):
+    """(forward params, backward params) of each specialisation."""
+    out = []
     for d in head_dims:
         fwd_blocks, bwd_blocks = _blocks(d[0], d[1])
         plain_only = d in PLAIN_ONLY_HEAD_DIMS
@@ -66,22 +65,39 @@ def attention_instances(head_dims, dtypes, softcaps = ["false"], variants = [""]
             for cap in softcaps:
                 if plain_only and cap != "false":
                     continue
-                f, p = _params(d, t, cap, fwd_blocks), _params(d, t, cap, bwd_blocks)
-                for k in _SHARED:
-                    out[_instance(k, p)] = k + ":" + _params_str(p)
-                for variant in ([v for v in variants if v == ""] if plain_only else variants):
-                    out[_instance("attn_fwd" + variant, f)] = "attn_fwd" + variant + ":" + _params_str(f)
-                    out[_instance("attn_bwd_dq" + variant, p)] = "attn_bwd_dq" + variant + ":" + _params_str(p)
-                    for atomic in ["true", "false"]:
-                        pa = dict(p)
-                        pa["ATOMIC_DQ"] = atomic
-                        name = "attn_bwd_dkdv" + variant
-                        out[_instance(name, pa)] = name + ":" + _params_str(pa)
+                out.append((_params(d, t, cap, fwd_blocks), _params(d, t, cap, bwd_blocks)))
+    return out
+
+def _family(out, suffix, f, p):
+    """The kernels a variant replaces (kernel_table.h: fwd/dq/dkdv_kernel_name)."""
+    out[_instance("attn_fwd" + suffix, f)] = "attn_fwd" + suffix + ":" + _params_str(f)
+    out[_instance("attn_bwd_dq" + suffix, p)] = "attn_bwd_dq" + suffix + ":" + _params_str(p)
+    for atomic in ["true", "false"]:
+        pa = dict(p)
+        pa["ATOMIC_DQ"] = atomic
+        name = "attn_bwd_dkdv" + suffix
+        out[_instance(name, pa)] = name + ":" + _params_str(pa)
+
+def attention_instances(head_dims, dtypes, softcaps = ["false"]):
+    """{instance: "kernel:PARAMS"} for plain attention's kernels and the shared ones."""
+    out = {}
+    for f, p in _specialisations(head_dims, dtypes, softcaps):
+        for k in _SHARED:
+            out[_instance(k, p)] = k + ":" + _params_str(p)
+        _family(out, "", f, p)
+    return out
+
+def variant_instances(variant, compiled):
+    """{instance: spec} for one variant's kernels (attn_fwd_<variant>, ...); `compiled`: its
+    registry.bzl entry (head_dims, dtypes, softcaps)."""
+    out = {}
+    for f, p in _specialisations(compiled["head_dims"], compiled["dtypes"], compiled["softcaps"]):
+        _family(out, "_" + variant, f, p)
     return out
 
 def attention_kernel_libraries(name, instances, deps):
     """One tile_kernel library per instance, plus `name`: a library whose <name>_kernels[] lists
-    every instance's image for lookup by name.
+    every instance's image and registers them for lookup by name (compiled_images.h).
 
     One generator process per instance, so the kernels build in parallel; all instances share one
     generator binary (one link). The PTX fallback is left out: it would double the binaries (the GPU
@@ -115,11 +131,13 @@ def attention_kernel_libraries(name, instances, deps):
             "EOF",
             "cat > $(location %s.cc) <<'EOF'" % name,
             "#include \"%s/%s.h\"" % (native.package_name(), name),
+            "#include \"attention/gpu/compiled_images.h\"",
         ] + ["#include \"%s/%s.h\"" % (native.package_name(), lib) for lib in libs] + [
             "namespace tile::kernels {",
             "const ::tile::rt::KernelImage* const %s_kernels[%d] = {" % (name, len(libs)),
         ] + ["    &%s_image," % i for i in instances.keys()] + [
             "};",
+            "static const bool registered = ::tile::attention::register_compiled_images(%s_kernels, %d);" % (name, len(libs)),
             "}  // namespace tile::kernels",
             "EOF",
         ]),
@@ -128,5 +146,6 @@ def attention_kernel_libraries(name, instances, deps):
         name = name,
         srcs = [name + ".cc"],
         hdrs = [name + ".h"],
-        deps = [":" + lib for lib in libs] + ["//dsl/runtime"],
+        deps = [":" + lib for lib in libs] + ["//attention/gpu:compiled_images", "//dsl/runtime"],
+        alwayslink = True,
     )

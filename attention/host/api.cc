@@ -1,6 +1,6 @@
 // Plans the kernel launches of each flash-attn entry point (see api.h) and hands them to the
 // backend. Launch arguments carry the names the kernels declare them by (attention/kernels:
-// HeadTensor, AttnScalars, BwdArgs, the ALiBi score modification); backends bind them to the
+// HeadTensor, AttnScalars, BwdArgs, a variant's VariantMod::declare_args); backends bind them to the
 // kernel's own signature.
 #include "attention/host/api.h"
 
@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "attention/host/problem.h"
+#include "attention/variants/arg_layout.h"
 
 namespace tile::attention {
 
@@ -27,7 +28,7 @@ namespace {
 constexpr double kLog2e = 1.4426950408889634;
 
 // Arguments are bound by name to the kernels' own declarations (HeadTensor::declare,
-// AttnScalars::declare, BwdArgs, the ALiBi score modification), so their order here is free.
+// AttnScalars::declare, BwdArgs, VariantMod::declare_args), so their order here is free.
 using Args = std::vector<LaunchArg>;
 
 // A (batch, seqlen, heads, head_dim) tensor `name`: the pointer and its three strides.
@@ -83,13 +84,30 @@ void push_scalars(Args& args, const AttnProblem& p) {
   i32("lse_head_stride", p.varlen ? p.total_q : p.seqlen_q);
 }
 
-Variant variant_of(const AttnProblem& p) { return p.alibi_slopes.defined() ? Variant::alibi : Variant::plain; }
-
+// The variant's arguments (variant_spec.h): a tensor `x` as the pointer `x` with i32 `x_stride<d>`
+// and `x_size<d>` per declared dim (VariantMod::declare_args), scalars by their names.
 void push_variant_args(Args& args, const AttnProblem& p) {
-  if (variant_of(p) != Variant::alibi) return;
-  const TensorView& a = p.alibi_slopes;
-  args.push_back(LaunchArg::buffer(a.data, DType::f32, a.numel()).named("alibi_slopes"));
-  args.push_back(LaunchArg::i32(a.rank == 2 ? a.stride(0) : 0).named("alibi_slopes_batch_stride"));
+  for (const ArgSpec& a : p.variant.args()) {
+    const VariantArg& value = p.variant_args.at(a.name);
+    if (a.kind == ArgSpec::Kind::scalar_i32) {
+      args.push_back(LaunchArg::i32(int64_t(value.number)).named(a.name));
+      continue;
+    }
+    if (a.kind == ArgSpec::Kind::scalar_f32) {
+      args.push_back(LaunchArg::f32(float(value.number)).named(a.name));
+      continue;
+    }
+    const TensorView& t = value.tensor;
+    const bool with_batch = int(a.dims.size()) == t.rank || !a.batch_optional;
+    int64_t extent = t.numel() == 0 ? 0 : 1;
+    for (int d = 0; d < t.rank && extent > 0; ++d) extent += (t.size(d) - 1) * t.stride(d);
+    args.push_back(LaunchArg::buffer(t.data, a.dtype, extent).named(a.name));
+    const std::vector<DimLayout> layout = dim_layouts(a, p.dims, with_batch, &t);
+    for (size_t d = 0; d < layout.size(); ++d) {
+      args.push_back(LaunchArg::i32(layout[d].stride).named(a.name + "_stride" + std::to_string(d)));
+      args.push_back(LaunchArg::i32(layout[d].size).named(a.name + "_size" + std::to_string(d)));
+    }
+  }
 }
 
 Params fwd_params_of(const AttnProblem& p) { return fwd_params(p.blocks, p.dtype, p.softcap > 0); }
@@ -104,7 +122,7 @@ void launch_nonempty(Backend& be, const KernelCall& call) {
 
 void run_forward(Backend& be, const AttnProblem& p) {
   KernelCall call;
-  call.kernel = fwd_kernel_name(variant_of(p));
+  call.kernel = fwd_kernel_name(kernel_suffix(p.variant));
   call.params = fwd_params_of(p);
   call.grid = {cdiv(p.seqlen_q, p.blocks.fwd.block_m), p.batch * p.nheads, 1};
   push_head(call.args, "q", p.q);
@@ -128,16 +146,16 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   // of them, nor with each other.
   const std::vector<NamedView> inputs = {{q, "q"},       {k, "k"},           {v, "v"},
                                          {out, "out"},   {dout, "dout"},     {p.lse, "softmax_lse"},
-                                         {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"},
-                                         {p.alibi_slopes, "alibi_slopes"}};
+                                         {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"}};
   auto with = [&](std::initializer_list<NamedView> outputs) {
     std::vector<NamedView> all = inputs;
+    for (const NamedView& t : variant_tensors(p)) all.push_back(t);
     for (const NamedView& o : outputs) all.push_back(o);
     return all;
   };
   check_output_overlap(g.dq, "dq", with({{g.dk, "dk"}, {g.dv, "dv"}}));
   check_output_overlap(g.dk, "dk", with({{g.dv, "dv"}}));
-  check_output_overlap(g.dv, "dv", inputs);
+  check_output_overlap(g.dv, "dv", with({}));
 
   Scratch scratch{be};
   const bool atomic = !p.deterministic;
@@ -172,7 +190,7 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   const Params params = bwd_params_of(p);
   const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks.bwd.block_m), p.batch * p.nheads, 1};
   const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks.bwd.block_n), p.batch * p.nheads_k, 1};
-  const Variant var = variant_of(p);
+  const std::string var = kernel_suffix(p.variant);
   launch_nonempty(be, KernelCall{kPreprocessKernel, params, q_grid, shared});
   launch_nonempty(be, KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});
   if (atomic)

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "attention/host/backend.h"
+#include "attention/variants/variant_spec.h"
 #include "dsl/core/tensor_view.h"
 
 namespace tile::attention {
@@ -27,7 +28,12 @@ struct FlashAttnOptions {
   int window_left = -1, window_right = -1;  // window_size; -1 is unbounded
   double softcap = 0.0;                 // 0 disables
   TensorView alibi_slopes;              // f32 (nheads) or (batch, nheads); undefined disables
+                                        // (the "alibi" variant, chained before `variant`)
   bool deterministic = false;           // backward: dQ without atomics, bit-reproducible
+  // A registered variant (attention/variants) by name, or several joined by '+'; empty: plain
+  // attention. Its arguments by name (variant_spec.h): tensors on the backend's device, numbers.
+  std::string variant;
+  VariantArgs variant_args;
 };
 
 // Optional varlen description (cu_seqlens are int32 views of batch + 1 elements).

@@ -2,6 +2,7 @@
 
 #include "attention/host/memory_overlap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -123,6 +124,61 @@ std::string compiled_pairs() {
 
 }  // namespace
 
+namespace {
+
+// The variant a call asks for (flash-attn's alibi_slopes is the "alibi" variant, first in the
+// chain), its arguments checked against their declarations, and on a backend with a fixed
+// kernel table, that the table has it for this specialisation.
+void resolve_variant(Backend& be, AttnProblem& p, const FlashAttnOptions& o) {
+  std::string name = o.variant;
+  p.variant_args = o.variant_args;
+  if (o.alibi_slopes.defined() || is_empty(o.alibi_slopes)) name = with_alibi(name, o.alibi_slopes, p.variant_args);
+  p.variant = parse_variant(name, "variant");
+  p.dims.batch = p.batch;
+  p.dims.nheads = p.nheads;
+  p.dims.nheads_k = p.nheads_k;
+  p.dims.seqlen_q = p.seqlen_q;
+  p.dims.seqlen_k = p.seqlen_k;
+  p.dims.varlen = p.varlen;
+  p.dims.total_q = p.total_q;
+  p.dims.total_k = p.total_k;
+  check_variant_args(p.variant, p.variant_args, p.dims, be.device());
+  if (be.builds_any_specialization()) return;
+  const std::string shape = "head_dim " + std::to_string(p.head_dim) + " with head_dim_v " + std::to_string(p.head_dim_v);
+  if (p.blocks.plain_only) {
+    if (p.softcap > 0) bad("softcap", "0 (" + shape + " is compiled for plain attention only on the " + be.name() + " backend)", std::to_string(p.softcap));
+    if (!p.variant.empty())
+      bad("variant", "none (" + shape + " is compiled for plain attention only on the " + be.name() + " backend)", p.variant.name);
+  }
+  if (p.variant.parts.size() > 1)
+    bad("variant", "one variant (the " + be.name() + " backend compiles variants one at a time; the interpreter runs chains)", p.variant.name);
+  for (const VariantSpec* v : p.variant.parts) {
+    const CompiledFor& c = v->compiled;
+    const bool dims_ok = std::find(c.head_dims.begin(), c.head_dims.end(), p.blocks.dims) != c.head_dims.end();
+    const bool dtype_ok = std::find(c.dtypes.begin(), c.dtypes.end(), p.dtype) != c.dtypes.end();
+    const bool cap_ok = std::find(c.softcaps.begin(), c.softcaps.end(), p.softcap > 0) != c.softcaps.end();
+    if (!dims_ok) {
+      std::string list;
+      for (const HeadDims& d : c.head_dims)
+        list += (list.empty() ? "" : ", ") + std::to_string(d.dim) + "/" + std::to_string(d.dim_v) + (d.ragged ? " ragged" : "");
+      bad("variant", "a head dim the " + be.name() + " backend compiles " + v->name + " for (" + list + ")", shape);
+    }
+    if (!dtype_ok) bad("variant", v->name + " compiled for another dtype on the " + be.name() + " backend", dtype_name(p.dtype));
+    if (!cap_ok) bad("softcap", std::string(p.softcap > 0 ? "0" : "> 0") + " (" + v->name + " is compiled " +
+                                    (p.softcap > 0 ? "without" : "only with") + " softcap on the " + be.name() + " backend)",
+                     std::to_string(p.softcap));
+  }
+}
+
+}  // namespace
+
+std::vector<NamedView> variant_tensors(const AttnProblem& p) {
+  std::vector<NamedView> out;
+  for (const auto& [name, value] : p.variant_args)
+    if (value.is_tensor) out.push_back({value.tensor, name.c_str()});
+  return out;
+}
+
 AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
                          const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
                          const FlashAttnOptions& o) {
@@ -209,30 +265,9 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.window_right = o.causal ? 0 : o.window_right;  // flash-attn: causal is window (left, 0)
   p.deterministic = o.deterministic;
 
-  if (o.alibi_slopes.defined()) {
-    const TensorView& a = o.alibi_slopes;
-    check_defined(be, a, "alibi_slopes");
-    if (a.dtype != DType::f32) bad("alibi_slopes", "float32", dtype_name(a.dtype));
-    bool per_head = a.rank == 1 && a.size(0) == p.nheads;
-    bool per_batch = a.rank == 2 && a.size(0) == p.batch && a.size(1) == p.nheads;
-    if (!per_head && !per_batch)
-      bad("alibi_slopes", "shape (" + std::to_string(p.nheads) + ") or (" + std::to_string(p.batch) + ", " +
-                              std::to_string(p.nheads) + ")", a.shape_str());
-    if (a.stride(a.rank - 1) != 1) bad("alibi_slopes", "unit stride along heads", "stride " + std::to_string(a.stride(a.rank - 1)));
-    p.alibi_slopes = a;
-  }
-  if (p.blocks.plain_only && !be.builds_any_specialization()) {
-    const std::string dims = "head_dim " + std::to_string(p.head_dim) + " with head_dim_v " + std::to_string(p.head_dim_v) +
-                             " is compiled for plain attention only on the " + be.name() + " backend";
-    if (p.softcap > 0) bad("softcap", "0 (" + dims + ")", std::to_string(p.softcap));
-    if (p.alibi_slopes.defined()) bad("alibi_slopes", "none (" + dims + ")", "a tensor");
-  }
-  std::vector<NamedView> inputs = {{q, "q"},
-                                   {k, "k"},
-                                   {v, "v"},
-                                   {p.cu_seqlens_q, "cu_seqlens_q"},
-                                   {p.cu_seqlens_k, "cu_seqlens_k"},
-                                   {p.alibi_slopes, "alibi_slopes"}};
+  resolve_variant(be, p, o);
+  std::vector<NamedView> inputs = {{q, "q"}, {k, "k"}, {v, "v"}, {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"}};
+  for (const NamedView& t : variant_tensors(p)) inputs.push_back(t);
   check_output_overlap(out, "out", inputs);
   inputs.push_back({out, "out"});
   check_output_overlap(lse, "softmax_lse", inputs);

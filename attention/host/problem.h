@@ -7,6 +7,7 @@
 
 #include "attention/host/api.h"
 #include "attention/kernels/kernel_table.h"
+#include "attention/variants/variant_spec.h"
 
 namespace tile::attention {
 
@@ -26,7 +27,10 @@ struct AttnProblem {
   int nheads = 0, nheads_k = 0, head_dim = 0, head_dim_v = 0;  // head_dim of q/k, of v/out
   DType dtype = DType::bf16;
   HeadOperand q, k, v, out;
-  TensorView lse, cu_seqlens_q, cu_seqlens_k, alibi_slopes;
+  TensorView lse, cu_seqlens_q, cu_seqlens_k;
+  VariantChain variant;       // alibi_slopes included (as the "alibi" variant)
+  VariantArgs variant_args;   // validated against variant.args()
+  ProblemDims dims;           // what the variant's argument shapes resolve against
   double softmax_scale = 0, softcap = 0;
   int window_left = -1, window_right = -1;
   bool deterministic = false;
@@ -45,6 +49,9 @@ struct NamedView {
   const char* name;
 };
 void check_output_overlap(const TensorView& output, const char* name, const std::vector<NamedView>& others);
+
+// The variant's tensor arguments as overlap-check inputs.
+std::vector<NamedView> variant_tensors(const AttnProblem& p);
 
 // Checks a tensor matches another's shape/dtype/device (used for out, dout, dq, dk, dv) and
 // returns it as an operand. `last_dim` >= 0 replaces the last dimension of the expected shape

@@ -89,6 +89,11 @@ Tile visible(const Tile& rows, const Tile& cols, const SeqBounds& seq, const Att
   return in_seq & right_ok & left_ok;
 }
 
+Tile visible_to(ScoreMod& mod, const ScoreContext& c, const AttnScalars& s) {
+  Tile v = visible(c.rows, c.cols, c.seq, s);
+  return mod.has_mask() ? v & mod.mask(c) : v;
+}
+
 namespace {
 Int floor_to(const Int& x, int block) { return max(x, 0) / block * block; }
 Int ceil_to(const Int& x, int block) { return cdiv(max(x, 0), block) * block; }

@@ -79,30 +79,52 @@ struct HeadDimsIn {
 };
 HeadDimsIn head_dims(const AttnConfig& c, const AttnScalars& s);
 
-// Per-program context the score hook sees: absolute query rows [BM,1] and key columns [1,BN]
-// (i32), the batch index, the q head, and the sequence bounds.
-// Query indices `rows` and key indices `cols`, broadcastable to the score tile: [BM,1] and
-// [1,BN] for query-major scores, [1,BM] and [BN,1] for key-major (transposed) ones; score
-// modifications must only combine them elementwise.
+// What a variant's hooks see of one score tile: query indices `rows` [BM,1] and key indices
+// `cols` [1,BN] (i32, 0-based within the sequence), the batch index, the q head, and the
+// sequence bounds. Hooks must only combine rows and cols elementwise (broadcasting).
 struct ScoreContext {
   Tile rows, cols;
   Int b, h;
   SeqBounds seq;
+  // Packed row of each query / key (the index of per-token tensors; equal to rows / cols
+  // unless varlen).
+  Tile query_rows() const { return rows + seq.q_row0; }
+  Tile key_rows() const { return cols + seq.k_row0; }
 };
 
-// A score modification (FlexAttention's score_mod): gets the scores in the log2 domain after
-// scale and softcap and returns new ones. It may declare extra kernel arguments. Additive
-// modifications (biases) need no backward changes: the kernels differentiate through the
-// softmax only, so a variant that is not additive must also override `grad`.
+// A program's fixed side, for per-program set-up: a query-major program (forward, dQ) fixes
+// its query rows [BM,1] and head h; the dK/dV program fixes its key columns [1,BN] and k/v
+// head hk (it walks the q heads of hk's group).
+struct QuerySide {
+  Tile rows;
+  Int b, h;
+  SeqBounds seq;
+};
+struct KeySide {
+  Tile cols;
+  Int b, hk;
+  SeqBounds seq;
+};
+
+// The kernel side of a variant (FlexAttention's score_mod and mask_mod): `apply` gets the
+// scores in the log2 domain after scale and softcap and returns new ones (a natural-log bias b
+// is added as b * kLog2e); `mask` returns which keys stay visible (i1, broadcastable to the
+// score tile), combined with causal/window visibility. It may declare extra kernel arguments
+// and load what depends only on the program's fixed side once, before the key/query loop.
+// Additive modifications (biases) need no backward changes: the kernels differentiate through
+// the softmax only, so a modification that is not additive must also override `grad`.
 class ScoreMod {
  public:
   virtual ~ScoreMod() = default;
   virtual void declare_args(KernelBuilder&) {}
+  virtual bool has_mask() const { return false; }
+  virtual bool modifies_scores() const { return false; }
+  virtual void setup_queries(const QuerySide&) {}
+  virtual void setup_keys(const KeySide&) {}
   virtual Tile apply(const Tile& scores_log2, const ScoreContext&) { return scores_log2; }
-  // dL/d(input scores) given dL/d(output scores); identity for additive mods.
-  virtual Tile grad(const Tile& dscores, const Tile& /*scores_log2*/, const ScoreContext&) {
-    return dscores;
-  }
+  virtual Tile mask(const ScoreContext& c) { return c.rows >= 0; }
+  // dL/d(input scores) given dL/d(output scores) and the input scores; identity for additive mods.
+  virtual Tile grad(const Tile& dscores, const Tile& /*scores_in_log2*/, const ScoreContext&) { return dscores; }
 };
 using ScoreModFactory = std::unique_ptr<ScoreMod> (*)();
 
@@ -113,6 +135,9 @@ Tile scale_scores(const Tile& raw, const AttnConfig& c, const AttnScalars& s, Ti
 // Visibility of keys `cols` [1,BN] for queries `rows` [BM,1] (absolute indices within the
 // sequence): inside the sequence and the causal/local window.
 Tile visible(const Tile& rows, const Tile& cols, const SeqBounds& seq, const AttnScalars& s);
+
+// visible() and, for a variant with a mask, its mask.
+Tile visible_to(ScoreMod& mod, const ScoreContext& c, const AttnScalars& s);
 
 // Range of key blocks [lo, hi) (multiples of BLOCK_N) that query rows [m0, m0+BM) can see, and
 // the sub-range [full_lo, full_hi) whose blocks are entirely visible (no mask needed).

@@ -51,11 +51,12 @@ ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_bl
                        const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
                        ScoreMod& mod, bool masked) {
   Tile tanh_t;
-  Tile scores = mod.apply(scale_scores(dot(qb.q, trans(k_blk)), c, s, &tanh_t), ctx);
-  if (masked) scores = where(visible(ctx.rows, ctx.cols, ctx.seq, s), scores, -INFINITY);
+  Tile scores_in = scale_scores(dot(qb.q, trans(k_blk)), c, s, &tanh_t);
+  Tile scores = mod.apply(scores_in, ctx);
+  if (masked) scores = where(visible_to(mod, ctx, s), scores, -INFINITY);
   Tile probs = exp2(scores - qb.lse_log2.col());
   Tile dprobs = dot(qb.dout, trans(v_blk));
-  Tile ds = mod.grad(probs * (dprobs - qb.delta.col()), scores, ctx);
+  Tile ds = mod.grad(probs * (dprobs - qb.delta.col()), scores_in, ctx);
   if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
   return ScoreGrads{probs, ds};
 }
@@ -125,6 +126,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
     Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
     Tile keys = (n0 + arange(0, BN)).row();
+    score_mod.setup_keys(KeySide{keys, b, hk, seq});
     QueryRange qr = query_range(n0, seq, s, BM, BN);
     // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (Pᵀ and dSᵀ go through shared
     // memory as the A operands), and with atomic dQ, dQ += dS K.
@@ -158,6 +160,8 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DVT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
+          // A variant's mask is evaluated on every block.
+          if (score_mod.has_mask()) return for_range(qr.lo, qr.hi, BM, carry(dk, dv), step(h, true), /*stages=*/2);
           auto acc = for_range(qr.lo, qr.full_lo, BM, carry(dk, dv), step(h, true), /*stages=*/2);
           acc = for_range(qr.full_lo, qr.full_hi, BM, acc, step(h, false), /*stages=*/2);
           return for_range(qr.full_hi, qr.hi, BM, acc, step(h, true), /*stages=*/2);
@@ -186,6 +190,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
     QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
+    score_mod.setup_queries(QuerySide{qb.rows, b, h, seq});
     Ptr k_head = a.k.head(b, seq.k_row0, hk), v_head = a.v.head(b, seq.k_row0, hk);
     KeyRange r = key_range(m0, seq, s, BM, BN);
     auto step = [&](bool masked) {
@@ -197,10 +202,16 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
         return dot(sg.dscores.to(c.dtype), k_blk, dq);
       };
     };
-    // Masks only on the key blocks this query block sees in part; the middle is pipelined.
-    Tile dq = for_range(r.lo, r.full_lo, BN, zeros<f32>({BM, DT}), step(true));
-    dq = for_range(r.full_lo, r.full_hi, BN, dq, step(false), /*stages=*/2);
-    dq = for_range(r.full_hi, r.hi, BN, dq, step(true));
+    // Masks only on the key blocks this query block sees in part; the middle is pipelined. A
+    // variant's mask is evaluated on every block.
+    Tile dq = zeros<f32>({BM, DT});
+    if (score_mod.has_mask()) {
+      dq = for_range(r.lo, r.hi, BN, dq, step(true), /*stages=*/2);
+    } else {
+      dq = for_range(r.lo, r.full_lo, BN, dq, step(true));
+      dq = for_range(r.full_lo, r.full_hi, BN, dq, step(false), /*stages=*/2);
+      dq = for_range(r.full_hi, r.hi, BN, dq, step(true));
+    }
     store_block(a.dq.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq.row_stride, 1}, {m0, 0},
                 (dq * s.softmax_scale).to(c.dtype));
   });

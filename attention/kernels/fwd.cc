@@ -34,6 +34,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
     Tile q_blk = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
     ScoreContext ctx{(m0 + arange(0, BM)).col(), arange(0, BN).row(), b, h, seq};
+    score_mod.setup_queries(QuerySide{ctx.rows, b, h, seq});
 
     KeyRange r = key_range(m0, seq, s, BM, BN);
     auto k_at = [&](Int n0) { return load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT}); };
@@ -43,7 +44,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
       ScoreContext at = ctx;
       at.cols = ctx.cols + n0;
       Tile scores = score_mod.apply(scale_scores(raw, c, s), at);
-      return masked ? where(visible(at.rows, at.cols, seq, s), scores, -INFINITY) : scores;
+      return masked ? where(visible_to(score_mod, at, s), scores, -INFINITY) : scores;
     };
     // Online softmax: the new running max, probabilities against it, and alpha, which rescales
     // what was accumulated against the old max.
@@ -58,7 +59,7 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     // Plain scores of an unmasked block (scores = raw * scale): the row max is taken on the raw
     // scores and scaled once per row, so each score costs one FMA (raw * scale - max) before
     // exp2, not a multiply and a subtraction. A negative scale makes it the raw row min.
-    const bool plain_scores = !mod && !c.softcap;
+    const bool plain_scores = !score_mod.modifies_scores() && !c.softcap;
     auto online_unmasked = [&](Tile raw, Int n0, Tile m_i) {
       if (!plain_scores) return online(scores_at(raw, n0, false), m_i);
       Tile extreme = if_(s.qk_scale >= 0.0, [&] { return max(raw, 1); }, [&] { return min(raw, 1); });
@@ -86,15 +87,18 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     auto state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
     // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
     // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
-    // hides, and each pipelined loop needs shared-memory buffers of its own.
-    state = for_range(r.lo, r.full_lo, BN, state, step(true));
-    {
+    // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
+    // mask evaluates it on every block: one masked loop over the whole range, pipelined.
+    if (score_mod.has_mask()) {
+      state = for_range(r.lo, r.hi, BN, state, step(true), /*stages=*/2);
+    } else {
+      state = for_range(r.lo, r.full_lo, BN, state, step(true));
       auto [acc, m_i, l_i] = state;
       auto [acc_mid, m_mid, l_mid, p_last] =
           for_range(r.full_lo, r.full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
       state = carry(dot(p_last, v_at(max(r.full_hi - BN, r.full_lo)), acc_mid), m_mid, l_mid);
+      state = for_range(r.full_hi, r.hi, BN, state, step(true));
     }
-    state = for_range(r.full_hi, r.hi, BN, state, step(true));
     auto [acc, m_i, l_i] = state;
 
     // Rows that see no key at all give out = 0 and LSE = -inf, never NaN.

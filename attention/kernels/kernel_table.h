@@ -12,13 +12,12 @@
 
 namespace tile::attention {
 
-// Kernel families. A variant (ALiBi) replaces the forward/dkdv/dq kernels and adds arguments
+// Kernel families. A variant (attention/variants, by its kernel suffix: "" for plain attention,
+// "_alibi", "_alibi_and_document_mask") replaces the forward/dkdv/dq kernels and adds arguments
 // after the shared ones; preprocess and dq_convert are shared by all variants.
-enum class Variant { plain, alibi };
-
-inline std::string fwd_kernel_name(Variant v) { return v == Variant::alibi ? "attn_fwd_alibi" : "attn_fwd"; }
-inline std::string dkdv_kernel_name(Variant v) { return v == Variant::alibi ? "attn_bwd_dkdv_alibi" : "attn_bwd_dkdv"; }
-inline std::string dq_kernel_name(Variant v) { return v == Variant::alibi ? "attn_bwd_dq_alibi" : "attn_bwd_dq"; }
+inline std::string fwd_kernel_name(const std::string& suffix = "") { return "attn_fwd" + suffix; }
+inline std::string dkdv_kernel_name(const std::string& suffix = "") { return "attn_bwd_dkdv" + suffix; }
+inline std::string dq_kernel_name(const std::string& suffix = "") { return "attn_bwd_dq" + suffix; }
 inline const char* const kPreprocessKernel = "attn_bwd_preprocess";
 inline const char* const kDqConvertKernel = "attn_dq_convert";
 
@@ -47,8 +46,8 @@ struct Blocks {
 struct BlockShape {
   HeadDims dims;
   Blocks fwd, bwd;
-  // Compiled without softcap and without variants (ALiBi): the head_dim_v pairs, whose users
-  // (latent attention) need neither, so the table stays within its build-time budget.
+  // Compiled without softcap: the head_dim_v pairs, whose users (latent attention) need none, so
+  // the table stays within its build-time budget. Variants declare their own (variant_spec.h).
   bool plain_only = false;
 };
 

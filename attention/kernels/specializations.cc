@@ -1,7 +1,6 @@
-// Registers every (kernel, parameters) pair of the table in kernel_table.h: the set the project
-// builds ahead of time. The interpreter backend may build other parameter sets on demand from
-// the same kernel functions.
-#include "attention/kernels/alibi.h"
+// Registers every (kernel, parameters) pair of plain attention in the table of kernel_table.h.
+// Variants' kernels are made on demand (attention/variants/variant_kernels.cc). The interpreter
+// backend may build other parameter sets on demand from the same kernel functions.
 #include "attention/kernels/attention_kernel.h"
 #include "attention/kernels/kernel_table.h"
 
@@ -17,18 +16,12 @@ bool register_all() {
     for (DType t : kernel_dtypes())
       for (bool softcap : {false, true}) {
         if (softcap && s.plain_only) continue;
-        const bool alibi = !s.plain_only;
         Params f = fwd_params(s, t, softcap), p = bwd_params(s, t, softcap);
-        register_kernel({fwd_kernel_name(Variant::plain), f, fwd});
-        if (alibi) register_kernel({fwd_kernel_name(Variant::alibi), f, alibi_forward});
+        register_kernel({fwd_kernel_name(), f, fwd});
         register_kernel({kPreprocessKernel, p, attention_bwd_preprocess});
         register_kernel({kDqConvertKernel, p, attention_dq_convert});
-        for (bool atomic : {true, false}) {
-          register_kernel({dkdv_kernel_name(Variant::plain), dkdv_params(p, atomic), dkdv});
-          if (alibi) register_kernel({dkdv_kernel_name(Variant::alibi), dkdv_params(p, atomic), alibi_bwd_dkdv});
-        }
-        register_kernel({dq_kernel_name(Variant::plain), p, dq});
-        if (alibi) register_kernel({dq_kernel_name(Variant::alibi), p, alibi_bwd_dq});
+        for (bool atomic : {true, false}) register_kernel({dkdv_kernel_name(), dkdv_params(p, atomic), dkdv});
+        register_kernel({dq_kernel_name(), p, dq});
       }
   return true;
 }

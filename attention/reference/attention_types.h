@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "attention/variants/variant_spec.h"
 #include "dsl/core/tensor_view.h"
 
 namespace tile {
@@ -24,7 +25,10 @@ struct AttnOptions {
   int64_t window_left = -1;             // -1: unbounded
   int64_t window_right = -1;            // -1: unbounded
   double softcap = 0.0;                 // 0: off; else s = softcap * tanh(s / softcap)
-  TensorView alibi_slopes;              // optional, (nheads_q) or (batch, nheads_q)
+  TensorView alibi_slopes;              // optional, (nheads_q) or (batch, nheads_q): the "alibi"
+                                        // variant, chained before `variant`
+  std::string variant;                  // registered variant(s) joined by '+'; empty: plain
+  attention::VariantArgs variant_args;  // cpu tensors and numbers, by name
   int num_threads = 0;                  // 0: std::thread::hardware_concurrency()
 };
 

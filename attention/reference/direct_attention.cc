@@ -43,6 +43,23 @@ AttnForward direct_attention_forward(const AttnInputs& in, const AttnOptions& op
   const Sequences seq = sequences_of(in);
   const int64_t B = static_cast<int64_t>(seq.sq.size());
 
+  // The variant, evaluated from its registry entry like the other references do.
+  attention::VariantArgs vargs = opt.variant_args;
+  std::string vname = opt.variant;
+  if (opt.alibi_slopes.defined()) vname = attention::with_alibi(vname, opt.alibi_slopes, vargs);
+  const attention::VariantChain chain = attention::parse_variant(vname);
+  const std::vector<attention::ArgSpec> specs = chain.args();
+  attention::ProblemDims dims;
+  dims.batch = B;
+  dims.nheads = Hq;
+  dims.nheads_k = Hk;
+  dims.varlen = varlen;
+  dims.total_q = varlen ? in.q.size(0) : B * in.q.size(1);
+  dims.total_k = varlen ? in.k.size(0) : B * in.k.size(1);
+  dims.seqlen_q = varlen ? 0 : in.q.size(1);
+  dims.seqlen_k = varlen ? 0 : in.k.size(1);
+  const attention::RefArgs va(&specs, &vargs, &dims, &seq.q0, &seq.k0);
+
   std::vector<int64_t> out_shape = in.q.sizes();
   out_shape.back() = Dv;
   AttnForward res{HostTensor(DType::f64, out_shape),
@@ -56,9 +73,6 @@ AttnForward direct_attention_forward(const AttnInputs& in, const AttnOptions& op
     const int64_t sq = seq.sq[static_cast<size_t>(b)], sk = seq.sk[static_cast<size_t>(b)];
     for (int64_t h = 0; h < Hq; ++h) {
       const int64_t hk = h / (Hq / Hk);
-      double slope = 0.0;
-      if (opt.alibi_slopes.defined())
-        slope = opt.alibi_slopes.rank == 1 ? read(opt.alibi_slopes, {h}) : read(opt.alibi_slopes, {b, h});
       for (int64_t i = 0; i < sq; ++i) {
         std::vector<double> s(static_cast<size_t>(sk), -std::numeric_limits<double>::infinity());
         for (int64_t j = 0; j < sk; ++j) {
@@ -67,12 +81,17 @@ AttnForward direct_attention_forward(const AttnInputs& in, const AttnOptions& op
           const int64_t right = opt.causal ? 0 : opt.window_right;
           if (opt.window_left >= 0 && j < i + sk - sq - opt.window_left) continue;
           if (right >= 0 && j > i + sk - sq + right) continue;
+          const attention::RefIndex at_ij{b, h, i, j, sq, sk};
+          bool kept = true;
+          for (const attention::VariantSpec* v : chain.parts) kept = kept && (!v->mask_mod || v->mask_mod(va, at_ij));
+          if (!kept) continue;
           double x = 0.0;
           for (int64_t c = 0; c < D; ++c)
             x += at(in.q, b, seq.q0[static_cast<size_t>(b)], i, h, c) * at(in.k, b, seq.k0[static_cast<size_t>(b)], j, hk, c);
           x *= scale;
           if (opt.softcap > 0.0) x = opt.softcap * std::tanh(x / opt.softcap);
-          x -= slope * static_cast<double>(std::llabs(i + sk - sq - j));
+          for (const attention::VariantSpec* v : chain.parts)
+            if (v->score_mod) x = v->score_mod(va, at_ij, x);
           s[static_cast<size_t>(j)] = x;
         }
         double mx = -std::numeric_limits<double>::infinity();

@@ -21,27 +21,34 @@ float dot_f32(const double* a, const double* b, int64_t n) {
 class NaiveModel {
  public:
   explicit NaiveModel(const Problem& p)
-      : p_(p), scale_(static_cast<float>(p.scale)), cap_(static_cast<float>(p.softcap)) {}
+      : p_(p), args_(p.args()), scale_(static_cast<float>(p.scale)), cap_(static_cast<float>(p.softcap)) {}
+
+  // Whether the variant's masks keep the pair.
+  bool visible(const attention::RefIndex& x) const { return p_.variant_visible(args_, x); }
 
   // Rounds an fp32 intermediate to the dtype (exact: a float always fits a double).
   float r(float x) const { return static_cast<float>(round_to_dtype(p_.dtype, x)); }
 
-  // The score after scale, softcap and bias, each step rounded; `tanh_out` keeps tanh's rounded
-  // output for the backward pass (torch's tanh backward reads it).
-  float score(float qk, double bias, float* tanh_out) const {
+  // The score after scale, softcap and the variant's score mods, each step rounded; `tanh_out`
+  // keeps tanh's rounded output for the backward pass (torch's tanh backward reads it), `pre_mod`
+  // the score the mods received.
+  float score(float qk, const attention::RefIndex& x, float* tanh_out, float* pre_mod = nullptr) const {
     float s = r(r(qk) * scale_);
     if (cap_ > 0.0f) {
       const float t = r(std::tanh(r(s / cap_)));
       *tanh_out = t;
       s = r(t * cap_);
     }
-    if (!p_.alibi.empty()) s = r(s + r(static_cast<float>(bias)));
+    if (pre_mod) *pre_mod = s;
+    if (p_.variant.has_score_mod()) s = r(static_cast<float>(p_.variant_score(args_, x, s)));
     return s;
   }
 
-  // d(loss)/d(q.k) from dS (the softmax input gradient), through bias (identity), softcap, scale.
-  float grad_through_score(float ds, float tanh_out) const {
+  // d(loss)/d(q.k) from dS (the softmax input gradient), through the variant's mods, softcap,
+  // scale.
+  float grad_through_score(float ds, float tanh_out, const attention::RefIndex& x, float pre_mod) const {
     float g = ds;
+    if (p_.variant.has_score_mod()) g = r(g * static_cast<float>(p_.variant_score_grad(args_, x, pre_mod)));
     if (cap_ > 0.0f) {
       g = r(g * cap_);
       g = r(g * (1.0f - tanh_out * tanh_out));
@@ -52,6 +59,7 @@ class NaiveModel {
 
  private:
   const Problem& p_;
+  attention::RefArgs args_;
   float scale_, cap_;
 };
 
@@ -101,11 +109,13 @@ NaiveRun forward(const Problem& p, const NaiveModel& m) {
       s.resize(static_cast<size_t>(keys.hi - keys.lo + 1));
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t j = keys.lo; j <= keys.hi; ++j) {
-        const float v = m.score(dot_f32(q, p.k_row(rp.hk, rp.k0 + j), p.headdim),
-                                p.alibi_bias(rp.b, rp.h, rp.i, j, rp.sq, rp.sk), &unused_tanh);
+        const attention::RefIndex x{rp.b, rp.h, rp.i, j, rp.sq, rp.sk};
+        const float v = m.visible(x) ? m.score(dot_f32(q, p.k_row(rp.hk, rp.k0 + j), p.headdim), x, &unused_tanh)
+                                     : -std::numeric_limits<float>::infinity();
         s[static_cast<size_t>(j - keys.lo)] = v;
         mx = std::max(mx, v);
       }
+      if (mx == -std::numeric_limits<float>::infinity()) continue;  // every key masked
       float sum = 0.0f;
       for (float v : s) sum += std::exp(v - mx);
       acc.assign(static_cast<size_t>(p.headdim_v), 0.0f);
@@ -140,15 +150,16 @@ struct PairGrad {
 
 PairGrad pair_grad(const Problem& p, const NaiveModel& m, const NaiveRun& run, const std::vector<double>& dout,
                    const RowPosition& rp, int64_t row, int64_t j, bool with_ds) {
-  float t = 0.0f;
-  const float s = m.score(dot_f32(p.q_row(rp.h, rp.t), p.k_row(rp.hk, rp.k0 + j), p.headdim),
-                          p.alibi_bias(rp.b, rp.h, rp.i, j, rp.sq, rp.sk), &t);
+  float t = 0.0f, pre = 0.0f;
+  const attention::RefIndex x{rp.b, rp.h, rp.i, j, rp.sq, rp.sk};
+  if (!m.visible(x)) return {0.0f, 0.0f};
+  const float s = m.score(dot_f32(p.q_row(rp.h, rp.t), p.k_row(rp.hk, rp.k0 + j), p.headdim), x, &t, &pre);
   const size_t r = static_cast<size_t>(row);
   const float prob = m.r(std::exp(s - run.stats.max[r]) / run.stats.sum[r]);
   if (!with_ds) return {prob, 0.0f};
   const float dp = m.r(dot_f32(&dout[r * static_cast<size_t>(p.headdim_v)], p.v_row(rp.hk, rp.k0 + j), p.headdim_v));
   const float ds = m.r(prob * (dp - run.stats.p_dot_dp[r]));
-  return {prob, m.grad_through_score(ds, t)};
+  return {prob, m.grad_through_score(ds, t, x, pre)};
 }
 
 AttnGrads backward(const Problem& p, const NaiveModel& m, NaiveRun& run, const std::vector<double>& dout_in) {

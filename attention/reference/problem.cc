@@ -84,10 +84,30 @@ IndexRange Problem::queries_for_key(int64_t j, int64_t sq, int64_t sk) const {
   return r;
 }
 
-double Problem::alibi_bias(int64_t b, int64_t h, int64_t i, int64_t j, int64_t sq, int64_t sk) const {
-  if (alibi.empty()) return 0.0;
-  const double slope = alibi[static_cast<size_t>(b * nheads_q + h)];
-  return -slope * static_cast<double>(std::llabs(i + sk - sq - j));
+attention::RefArgs Problem::args() const {
+  return attention::RefArgs(&variant_specs, &variant_args, &dims, &q_start, &k_start);
+}
+
+bool Problem::variant_visible(const attention::RefArgs& a, const attention::RefIndex& x) const {
+  for (const attention::VariantSpec* v : variant.parts)
+    if (v->mask_mod && !v->mask_mod(a, x)) return false;
+  return true;
+}
+
+double Problem::variant_score(const attention::RefArgs& a, const attention::RefIndex& x, double s) const {
+  for (const attention::VariantSpec* v : variant.parts)
+    if (v->score_mod) s = v->score_mod(a, x, s);
+  return s;
+}
+
+double Problem::variant_score_grad(const attention::RefArgs& a, const attention::RefIndex& x, double s) const {
+  double d = 1.0;
+  for (const attention::VariantSpec* v : variant.parts) {
+    if (!v->score_mod) continue;
+    if (v->score_mod_grad) d *= v->score_mod_grad(a, x, s);  // additive mods: 1
+    s = v->score_mod(a, x, s);
+  }
+  return d;
 }
 
 std::vector<int64_t> Problem::out_shape() const {
@@ -199,20 +219,24 @@ Problem make_problem(const AttnInputs& in, const AttnOptions& opt) {
   if (opt.num_threads < 0) fail("num_threads", ">= 0 (0 = all cores)", str(opt.num_threads));
   p.num_threads = opt.num_threads;
 
-  if (opt.alibi_slopes.defined()) {
-    const TensorView& a = opt.alibi_slopes;
-    if (a.device.kind != DeviceKind::cpu) fail("alibi_slopes", "a cpu tensor", "device " + a.device.str());
-    check_float(a, "alibi_slopes");
-    const bool per_head = a.rank == 1 && a.size(0) == p.nheads_q;
-    const bool per_batch_head = a.rank == 2 && a.size(0) == p.batch && a.size(1) == p.nheads_q;
-    if (!per_head && !per_batch_head)
-      fail("alibi_slopes", "shape (" + str(p.nheads_q) + ") or (" + str(p.batch) + ", " + str(p.nheads_q) + ")", a.shape_str());
-    p.alibi.resize(static_cast<size_t>(p.batch * p.nheads_q));
-    for (int64_t b = 0; b < p.batch; ++b)
-      for (int64_t h = 0; h < p.nheads_q; ++h)
-        p.alibi[static_cast<size_t>(b * p.nheads_q + h)] =
-            load_as_double(a.dtype, a.data, per_head ? h * a.stride(0) : b * a.stride(0) + h * a.stride(1));
+  std::string variant = opt.variant;
+  p.variant_args = opt.variant_args;
+  if (opt.alibi_slopes.defined()) variant = attention::with_alibi(variant, opt.alibi_slopes, p.variant_args);
+  p.variant = attention::parse_variant(variant, "variant");
+  p.dims.batch = p.batch;
+  p.dims.nheads = p.nheads_q;
+  p.dims.nheads_k = p.nheads_k;
+  p.dims.varlen = p.varlen;
+  p.dims.total_q = p.total_q;
+  p.dims.total_k = p.total_k;
+  p.dims.seqlen_q = p.varlen ? 0 : in.q.size(1);
+  p.dims.seqlen_k = p.varlen ? 0 : in.k.size(1);
+  for (int64_t b = 0; p.varlen && b < p.batch; ++b) {
+    p.dims.seqlen_q = std::max(p.dims.seqlen_q, p.q_len[static_cast<size_t>(b)]);
+    p.dims.seqlen_k = std::max(p.dims.seqlen_k, p.k_len[static_cast<size_t>(b)]);
   }
+  attention::check_variant_args(p.variant, p.variant_args, p.dims, Device::cpu());
+  p.variant_specs = p.variant.args();
 
   p.q_shape = in.q.sizes();
   p.k_shape = in.k.sizes();

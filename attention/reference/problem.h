@@ -31,7 +31,10 @@ struct Problem {
   double scale = 1.0;
   double softcap = 0.0;
   int64_t window_left = -1, window_right = -1;  // causal already folded into window_right = 0
-  std::vector<double> alibi;                    // [batch][nheads_q], empty when off
+  attention::VariantChain variant;              // alibi_slopes included
+  std::vector<attention::ArgSpec> variant_specs;  // variant.args()
+  attention::VariantArgs variant_args;
+  attention::ProblemDims dims;
   int num_threads = 0;
 
   int64_t kv_head_of(int64_t hq) const { return hq / group; }
@@ -39,8 +42,14 @@ struct Problem {
   IndexRange keys_for_query(int64_t i, int64_t sq, int64_t sk) const;
   // Queries i that see key j (the inverse of keys_for_query).
   IndexRange queries_for_key(int64_t j, int64_t sq, int64_t sk) const;
-  // ALiBi bias for (sequence b, q head h, query i, key j); 0 when off.
-  double alibi_bias(int64_t b, int64_t h, int64_t i, int64_t j, int64_t sq, int64_t sk) const;
+  // The variant's hooks, read through args() (which must outlive nothing but this Problem).
+  attention::RefArgs args() const;
+  bool has_mask() const { return variant.has_mask(); }
+  // Whether the variant's masks keep the pair (the window is keys_for_query's).
+  bool variant_visible(const attention::RefArgs& a, const attention::RefIndex& x) const;
+  // The score after the variant's score mods, and d(that)/d(score).
+  double variant_score(const attention::RefArgs& a, const attention::RefIndex& x, double s) const;
+  double variant_score_grad(const attention::RefArgs& a, const attention::RefIndex& x, double s) const;
 
   const double* q_row(int64_t h, int64_t t) const { return &q[static_cast<size_t>((h * total_q + t) * headdim)]; }
   const double* k_row(int64_t h, int64_t t) const { return &k[static_cast<size_t>((h * total_k + t) * headdim)]; }

@@ -23,7 +23,8 @@ struct Score {
   double d_dot;
 };
 
-Score score(const Problem& p, double qk, double bias) {
+// Scale, softcap, then the variant's score mods (ALiBi among them).
+Score score(const Problem& p, double qk, const attention::RefArgs& a, const attention::RefIndex& x) {
   double s = qk * p.scale;
   double d = p.scale;
   if (p.softcap > 0.0) {
@@ -31,7 +32,7 @@ Score score(const Problem& p, double qk, double bias) {
     s = p.softcap * t;
     d *= 1.0 - t * t;
   }
-  return {s + bias, d};
+  return {p.variant_score(a, x, s), d * p.variant_score_grad(a, x, s)};
 }
 
 // Forward in head-major form: out [h][t][dv], lse [h][t].
@@ -45,6 +46,7 @@ PackedForward forward_packed(const Problem& p) {
   f.lse.assign(static_cast<size_t>(p.nheads_q * p.total_q), -std::numeric_limits<double>::infinity());
   parallel_for(p.nheads_q * p.total_q, p.num_threads, [&](int64_t begin, int64_t end) {
     std::vector<double> s;
+    const attention::RefArgs va = p.args();
     for (int64_t row = begin; row < end; ++row) {
       const int64_t h = row / p.total_q, t = row % p.total_q, hk = p.kv_head_of(h);
       const int64_t b = p.seq_of_q_token[static_cast<size_t>(t)];
@@ -56,10 +58,13 @@ PackedForward forward_packed(const Problem& p) {
       s.resize(static_cast<size_t>(keys.hi - keys.lo + 1));
       double m = -std::numeric_limits<double>::infinity();
       for (int64_t j = keys.lo; j <= keys.hi; ++j) {
-        const double v = score(p, dot(q, p.k_row(hk, k0 + j), p.headdim), p.alibi_bias(b, h, i, j, sq, sk)).value;
+        const attention::RefIndex x{b, h, i, j, sq, sk};
+        const double v = p.variant_visible(va, x) ? score(p, dot(q, p.k_row(hk, k0 + j), p.headdim), va, x).value
+                                                  : -std::numeric_limits<double>::infinity();
         s[static_cast<size_t>(j - keys.lo)] = v;
         m = std::max(m, v);
       }
+      if (m == -std::numeric_limits<double>::infinity()) continue;  // every key masked
       double sum = 0.0;
       for (double& v : s) sum += (v = std::exp(v - m));
       double* o = &f.out[static_cast<size_t>(row * p.headdim_v)];
@@ -89,6 +94,7 @@ AttnGrads backward_packed(const Problem& p, const PackedForward& f, const std::v
 
   std::vector<double> dq(static_cast<size_t>(p.nheads_q * p.total_q * D), 0.0);
   parallel_for(p.nheads_q * p.total_q, p.num_threads, [&](int64_t begin, int64_t end) {
+    const attention::RefArgs va = p.args();
     for (int64_t row = begin; row < end; ++row) {
       const int64_t h = row / p.total_q, t = row % p.total_q, hk = p.kv_head_of(h);
       const int64_t b = p.seq_of_q_token[static_cast<size_t>(t)];
@@ -101,7 +107,9 @@ AttnGrads backward_packed(const Problem& p, const PackedForward& f, const std::v
       double* g = &dq[static_cast<size_t>(row * D)];
       for (int64_t j = keys.lo; j <= keys.hi; ++j) {
         const double* k = p.k_row(hk, k0 + j);
-        const Score sc = score(p, dot(q, k, D), p.alibi_bias(b, h, i, j, sq, sk));
+        const attention::RefIndex x{b, h, i, j, sq, sk};
+        if (!p.variant_visible(va, x)) continue;
+        const Score sc = score(p, dot(q, k, D), va, x);
         const double prob = std::exp(sc.value - lse);
         const double ds = prob * (dot(dO, p.v_row(hk, k0 + j), Dv) - dl) * sc.d_dot;
         for (int64_t c = 0; c < D; ++c) g[c] += ds * k[c];
@@ -112,6 +120,7 @@ AttnGrads backward_packed(const Problem& p, const PackedForward& f, const std::v
   std::vector<double> dk(static_cast<size_t>(p.nheads_k * p.total_k * D), 0.0);
   std::vector<double> dv(static_cast<size_t>(p.nheads_k * p.total_k * Dv), 0.0);
   parallel_for(p.nheads_k * p.total_k, p.num_threads, [&](int64_t begin, int64_t end) {
+    const attention::RefArgs va = p.args();
     for (int64_t krow = begin; krow < end; ++krow) {
       const int64_t hk = krow / p.total_k, tk = krow % p.total_k;
       const int64_t b = p.seq_of_k_token[static_cast<size_t>(tk)];
@@ -127,7 +136,9 @@ AttnGrads backward_packed(const Problem& p, const PackedForward& f, const std::v
           const int64_t row = h * p.total_q + q0 + i;
           const double* q = p.q_row(h, q0 + i);
           const double* dO = &dout[static_cast<size_t>(row * Dv)];
-          const Score sc = score(p, dot(q, k, D), p.alibi_bias(b, h, i, j, sq, sk));
+          const attention::RefIndex x{b, h, i, j, sq, sk};
+          if (!p.variant_visible(va, x)) continue;
+          const Score sc = score(p, dot(q, k, D), va, x);
           const double prob = std::exp(sc.value - f.lse[static_cast<size_t>(row)]);
           const double ds = prob * (dot(dO, v, Dv) - delta[static_cast<size_t>(row)]) * sc.d_dot;
           for (int64_t c = 0; c < Dv; ++c) gv[c] += prob * dO[c];

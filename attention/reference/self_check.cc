@@ -55,8 +55,8 @@ bool run(const Config& c, uint64_t seed) {
   HostTensor slopes;
   if (!c.alibi.empty()) {
     const int64_t h = c.shape.nheads_q;
-    slopes = c.alibi_per_batch ? HostTensor(DType::f64, {static_cast<int64_t>(c.alibi.size()) / h, h})
-                               : HostTensor(DType::f64, {h});
+    slopes = c.alibi_per_batch ? HostTensor(DType::f32, {static_cast<int64_t>(c.alibi.size()) / h, h})
+                               : HostTensor(DType::f32, {h});
     for (int64_t e = 0; e < slopes.numel(); ++e) slopes.set_at(e, c.alibi[static_cast<size_t>(e)]);
     opt.alibi_slopes = slopes.view();
   }

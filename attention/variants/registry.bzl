@@ -1,0 +1,48 @@
+"""The attention variants: one .cc file each in this package, and one line here.
+
+VARIANTS maps a variant's name (its file is <name>.cc) to what the GPU build compiles ahead of
+time, mirroring the file's compiled() (//attention/gpu:compiled_table_test fails when the two
+disagree): head_dims as (HEAD_DIM, HEAD_DIM_V, RAGGED), dtypes, softcaps. {} is the default of
+variant.h: exact head_dim 128, bf16 and fp16, no softcap."""
+
+_FULL_FEATURE_HEAD_DIMS = [
+    (64, 64, "false"),
+    (128, 128, "false"),
+    (256, 256, "false"),
+    (64, 64, "true"),
+    (128, 128, "true"),
+    (256, 256, "true"),
+]
+
+VARIANTS = {
+    "alibi": {"head_dims": _FULL_FEATURE_HEAD_DIMS, "softcaps": ["false", "true"]},
+    "document_mask": {},
+    "head_temperature": {},
+    "prefix_lm": {},
+    "sliding_window_sinks": {},
+}
+
+DEFAULT_COMPILED = {"head_dims": [(128, 128, "false")], "dtypes": ["bf16", "fp16"], "softcaps": ["false"]}
+
+def compiled_for(name):
+    """The variant's compiled specialisations with the defaults filled in."""
+    out = dict(DEFAULT_COMPILED)
+    out.update(VARIANTS[name])
+    return out
+
+def attention_variant(name):
+    """Two libraries from <name>.cc: `name` for the host (registry entry, references; no MLIR)
+    and `name`_kernels with the DSL hooks (TILE_ATTENTION_VARIANT_KERNELS)."""
+    native.cc_library(
+        name = name,
+        srcs = [name + ".cc"],
+        deps = [":authoring_headers"],
+        alwayslink = True,
+    )
+    native.cc_library(
+        name = name + "_kernels",
+        srcs = [name + ".cc"],
+        copts = ["-DTILE_ATTENTION_VARIANT_KERNELS"],
+        deps = [":kernel_side"],
+        alwayslink = True,
+    )
