@@ -15,6 +15,7 @@ struct BenchCase {
   int batch_size = 2, seq_len = 4096, nheads = 16, nheads_k = 16, head_size = 128;
   int head_size_v = 0;  // 0: head_size
   bool causal = false, fwd_only = false;
+  std::string variant;  // empty: plain attention
 
   double flops() const;  // attention_flops of the case
   int dv() const { return head_size_v ? head_size_v : head_size; }

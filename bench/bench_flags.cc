@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "attention/variants/variant_spec.h"
 #include "bench/flops.h"
 #include "common/cli/flag_reader.h"
 
@@ -61,6 +62,14 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
     else if (flag == "--iters") f.iters = int_flag(r, 1, 100000);
     else if (flag == "--fwd_only") f.fwd_only = r.boolean(no_value);
     else if (flag == "--causal") f.causal = r.boolean(no_value);
+    else if (flag == "--variant") {
+      f.variant = text_flag(r);
+      try {
+        attention::parse_variant(f.variant, "--variant");
+      } catch (const std::invalid_argument& e) {
+        throw FlagError(e.what());
+      }
+    }
     else if (flag == "--profile") f.profile = r.boolean(no_value);
     else if (flag == "--help" || flag == "-h") f.help = r.boolean(no_value);
     else if (flag == "--json") f.json_path = text_flag(r);
@@ -95,6 +104,8 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
   }
 
   if (f.help) return;
+  if (!f.variant.empty() && (f.nproc_per_node > 0 || f.launched_world > 0))
+    throw FlagError("--variant: single-GPU runs only (the distributed benchmark runs plain attention)");
   if (!f.sweep.empty()) {
     // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
     for (const char* fixed : {"--batch_size", "--seq_len", "--nheads", "--nheads_k", "--head_size", "--head_size_v", "--dtype", "--causal"})
@@ -209,6 +220,8 @@ std::string usage_text() {
   s += "  --func NAME         flash_attn_qkvpacked_func (default) | flash_attn_func |\n";
   s += "                      flash_attn_varlen_qkvpacked_func (batch_size sequences of seq_len each)\n";
   s += "  --causal            causal mask (default off)\n";
+  s += "  --variant NAME      an attention variant (--list in //tests:accuracy --list_variants), its\n";
+  s += "                      arguments drawn by its generator; FLOPs count the unmasked (or causal) work\n";
   s += "  --fwd_only          forward only (default off: forward + backward)\n";
   s += "  --warmup N          untimed iterations first (default 5; one always runs: it loads the kernels)\n";
   s += "  --iters N           timed iterations; the median is reported (default 30)\n";

@@ -141,6 +141,27 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   if (!grads.empty()) dqkv = split(grads);
   attention::FlashAttnOptions opts;
   opts.causal = c.causal;
+  // A variant's arguments: drawn by its generator on the host, copied to the device.
+  std::vector<std::unique_ptr<CaseTensor>> variant_tensors;
+  if (!c.variant.empty()) {
+    const attention::VariantChain chain = attention::parse_variant(c.variant, "--variant");
+    attention::ProblemDims dims;
+    dims.batch = B, dims.nheads = H, dims.nheads_k = Hk, dims.seqlen_q = S, dims.seqlen_k = S, dims.varlen = varlen;
+    dims.total_q = dims.total_k = B * S;
+    attention::ArgGenerator gen(dims, std::vector<int64_t>(size_t(B), S), std::vector<int64_t>(size_t(B), S), o.seed * 31 + 7);
+    for (const attention::VariantSpec* part : chain.parts) part->generate(gen);
+    for (const auto& [name, value] : gen.args()) {
+      if (!value.is_tensor) {
+        opts.variant_args[name] = value;
+        continue;
+      }
+      HostTensor host = to_host_tensor(value.tensor, value.tensor.dtype);
+      variant_tensors.push_back(std::make_unique<CaseTensor>(be, host.dtype(), host.shape()));
+      be.write(variant_tensors.back()->view().data, host.data(), variant_tensors.back()->bytes());
+      opts.variant_args[name] = attention::VariantArg::of(variant_tensors.back()->view());
+    }
+    opts.variant = c.variant;
+  }
   attention::VarlenSeqs seqs;
   if (varlen) seqs = {cu_seqlens->view(), cu_seqlens->view(), int(S), int(S)};
 

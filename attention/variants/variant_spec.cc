@@ -95,7 +95,7 @@ std::string ArgSpec::describe() const {
 std::vector<int64_t> VariantSpec::shape_of(const ArgSpec& a, const ProblemDims& d, bool with_batch) const {
   std::vector<int64_t> shape;
   for (const DimLayout& l : dim_layouts(a, d, with_batch))
-    if (!l.omitted) shape.push_back(l.size);
+    if (!l.omitted && !l.collapsed) shape.push_back(l.size);
   return shape;
 }
 

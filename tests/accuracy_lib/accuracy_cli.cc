@@ -26,6 +26,8 @@ struct Flags {
   int threads = 0;
   std::optional<double> softmax_scale;
   std::vector<int64_t> seqlens, seqlens_k;
+  std::string variant;  // registered name(s) joined by '+'; its arguments come from its generator
+  bool list_variants = false;
 };
 
 bool is_varlen(const std::string& func) { return func.find("_varlen_") != std::string::npos; }
@@ -35,7 +37,7 @@ const char* kUsage =
     "                       flash_attn_varlen_qkvpacked_func\n"
     "                --backend interp|gpu --batch_size B --seq_len S [--seq_len_k SK] --nheads H\n"
     "                [--nheads_k HK] --head_size D [--head_size_v DV] [--causal] [--window L,R] [--softcap C]\n"
-    "                [--alibi]\n"
+    "                [--alibi] [--variant NAME[+NAME...]] [--list_variants]\n"
     "                [--softmax_scale X] [--deterministic] --dtype bf16|fp16 --seed N [--threads T]\n"
     "                varlen: --seqlens 5,0,113 [--seqlens_k 7,3,0] (per-sequence lengths, 0 allowed)\n";
 
@@ -67,6 +69,14 @@ Flags parse_flags(const std::vector<std::string>& args) {
     else if (a == "--head_size_v") f.head_size_v = int(r.integer(IntRange::between(1, 256)));
     else if (a == "--causal") f.causal = r.boolean();
     else if (a == "--alibi") f.alibi = r.boolean();
+    else if (a == "--variant") {
+      f.variant = r.value();
+      try {
+        attention::parse_variant(f.variant, "--variant");
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
+    } else if (a == "--list_variants") f.list_variants = r.boolean();
     else if (a == "--deterministic") f.deterministic = r.boolean();
     else if (a == "--window") {
       std::string v = r.value();
@@ -193,6 +203,10 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     err << kUsage;
     return 2;
   }
+  if (f.list_variants) {
+    for (const std::string& name : attention::variant_names()) out << name << "\n";
+    return 0;
+  }
   BackendHandle handle = make_backend(f.backend, f.seed, f.threads);
   if (!handle.backend) {
     err << "error: --backend " << f.backend << " is not available in this binary"
@@ -258,8 +272,34 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     int max_len = 1, max_len_k = 1;
     for (int64_t s : f.seqlens) max_len = std::max<int>(max_len, int(s));
     for (int64_t s : f.seqlens_k) max_len_k = std::max<int>(max_len_k, int(s));
+    // The variant's arguments, drawn by its generator(s) from the seed.
+    const attention::VariantChain chain = attention::parse_variant(f.variant, "--variant");
+    attention::ProblemDims dims;
+    dims.batch = shape.batch;
+    dims.nheads = f.nheads;
+    dims.nheads_k = f.nheads_k;
+    dims.varlen = varlen;
+    std::vector<int64_t> len_q = varlen ? f.seqlens : std::vector<int64_t>(size_t(shape.batch), f.seq_len);
+    std::vector<int64_t> len_k = varlen ? f.seqlens_k : std::vector<int64_t>(size_t(shape.batch), f.seq_len_k);
+    for (size_t b = 0; b < len_q.size(); ++b) dims.total_q += len_q[b], dims.total_k += len_k[b];
+    dims.seqlen_q = varlen ? max_len : f.seq_len;
+    dims.seqlen_k = varlen ? max_len_k : f.seq_len_k;
+    attention::ArgGenerator gen(dims, len_q, len_k, f.seed * 0x9e3779b97f4a7c15ull + 17);
+    for (const attention::VariantSpec* part : chain.parts) part->generate(gen);
+    const attention::VariantArgs host_args = gen.args();
+    std::vector<HostTensor> arg_copies;  // the generator's tensors, for upload
+    for (const auto& [name, value] : host_args)
+      if (value.is_tensor) arg_copies.push_back(to_host_tensor(value.tensor, value.tensor.dtype));
+    o.variant = f.variant;
+
     // Inputs and poisoned outputs go to the backend's memory; outputs come back afterwards.
     Mirror dev(be);
+    for (const HostTensor& t : arg_copies) dev.upload(t);
+    {
+      size_t next = 0;
+      for (const auto& [name, value] : host_args)
+        o.variant_args[name] = value.is_tensor ? attention::VariantArg::of(dev(arg_copies[next++].view())) : value;
+    }
     HostTensor* grad_owners[3] = {&dq_t, &dk_t, &dv_t};
     for (const HostTensor* t : {&in.q, &in.k, &in.v, &in.dout, &in.cu_seqlens_q, &in.cu_seqlens_k, &out_t, &lse_t})
       if (t->view().defined()) dev.upload(*t);
@@ -297,6 +337,13 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     ro.softcap = f.softcap;
     ro.softmax_scale = f.softmax_scale;
     ro.alibi_slopes = o.alibi_slopes;
+    ro.variant = f.variant;
+    ro.variant_args.clear();
+    {
+      size_t next = 0;
+      for (const auto& [name, value] : host_args)
+        ro.variant_args[name] = value.is_tensor ? attention::VariantArg::of(arg_copies[next++].view()) : value;
+    }
     ro.num_threads = f.threads;
     auto ref = reference::attention_forward_backward(ri, ro, in.dout.view());
     auto naive = reference::naive_attention_forward_backward(ri, ro, in.dout.view());

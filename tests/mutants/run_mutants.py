@@ -138,6 +138,19 @@ MUTANTS = [
     Mutant("interp_exp2", "dsl/interp/exec_elementwise.cc",
            "return std::exp2(x);", "return std::exp(x);",
            "interpreter: exp2 evaluated as exp"),
+    Mutant("variant_mask_dropped", "attention/kernels/attention_common.cc",
+           "return mod.has_mask() ? v & mod.mask(c) : v;", "return v;",
+           "variants: the mask_mod is never applied (every variant's mask dropped)"),
+    Mutant("document_mask_query_side", "attention/variants/document_mask.cc",
+           "query_doc = ids_of(c, q.rows + q.seq.diag);", "query_doc = ids_of(c, q.rows);",
+           "document_mask: the per-program set-up reads the query's ids without the diagonal offset"),
+    Mutant("variant_grad_dropped", "attention/kernels/bwd.cc",
+           "Tile ds = mod.grad(probs * (dprobs - qb.delta.col()), scores_in, ctx);",
+           "Tile ds = probs * (dprobs - qb.delta.col());",
+           "variants: the backward skips a non-additive score mod's gradient hook"),
+    Mutant("variant_stride_from_wrong_dim", "attention/variants/arg_layout.cc",
+           "l.stride = given->stride(tensor_dim);", "l.stride = given->stride(0);",
+           "variant arguments: every dim indexed with the first dim's stride"),
 ]
 
 # Tests that need no generated GPU kernels: they rebuild in seconds to a few minutes after a
