@@ -88,9 +88,10 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
     // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
     // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
-    // mask evaluates it on every block: one masked loop over the whole range, pipelined.
+    // mask evaluates it on every block: one masked loop over the whole range (not pipelined: at
+    // 128x128 its stage buffers and the mask's gathers pass the H100's shared memory).
     if (score_mod.has_mask()) {
-      state = for_range(r.lo, r.hi, BN, state, step(true), /*stages=*/2);
+      state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
       state = for_range(r.lo, r.full_lo, BN, state, step(true));
       auto [acc, m_i, l_i] = state;
