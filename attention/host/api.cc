@@ -110,6 +110,46 @@ void push_variant_args(Args& args, const AttnProblem& p) {
   }
 }
 
+// The gradients of trainable arguments: the caller's f32 tensors (zeroed here, then accumulated
+// by the dK/dV kernel) or scratch, as `x_grad` and `x_grad_stride<d>`.
+void push_variant_grads(Args& args, const AttnProblem& p, const VariantArgs& grads, Scratch& scratch,
+                        const std::vector<NamedView>& inputs) {
+  for (const auto& [name, value] : grads) {
+    bool trainable = false;
+    for (const ArgSpec& a : p.variant.args()) trainable = trainable || (a.name == name && a.has_grad);
+    if (!trainable)
+      throw std::invalid_argument("variant_grads: expected only trainable arguments of " +
+                                  (p.variant.empty() ? std::string("plain attention (none)") : p.variant.name) + ", got '" + name + "'");
+  }
+  // Every given gradient is checked before any is written.
+  for (int pass = 0; pass < 2; ++pass)
+  for (const ArgSpec& a : p.variant.args()) {
+    if (!a.has_grad) continue;
+    const TensorView& arg = p.variant_args.at(a.name).tensor;
+    TensorView g;
+    auto it = grads.find(a.name);
+    if (it != grads.end()) {
+      g = it->second.tensor;
+      const std::string what = a.name + " gradient (variant_grads[\"" + a.name + "\"])";
+      if (!it->second.is_tensor || (!g.defined() && g.numel() > 0)) throw std::invalid_argument(what + ": expected a tensor");
+      if (g.device != arg.device) throw std::invalid_argument(what + ": expected a tensor on " + arg.device.str() + ", got one on " + g.device.str());
+      if (g.dtype != DType::f32) throw std::invalid_argument(what + ": expected f32, got " + dtype_name(g.dtype));
+      if (g.sizes() != arg.sizes() || !g.is_contiguous())
+        throw std::invalid_argument(what + ": expected a contiguous tensor of shape " + arg.shape_str() + ", got " + g.shape_str());
+      const std::string out_name = "variant_grads[\"" + a.name + "\"]";
+      check_output_overlap(g, out_name.c_str(), inputs);
+      if (pass == 0) continue;
+      std::vector<float> zeros(size_t(g.numel()), 0.0f);
+      if (!zeros.empty()) scratch.be.write(g.data, zeros.data(), zeros.size() * sizeof(float));
+    } else {
+      if (pass == 0) continue;
+      g = TensorView::contiguous(scratch.get(size_t(arg.numel()) * sizeof(float)), DType::f32, arg.sizes(), arg.device);
+    }
+    args.push_back(LaunchArg::buffer(g.data, DType::f32, g.numel()).named(a.name + "_grad"));
+    for (int d = 0; d < g.rank; ++d) args.push_back(LaunchArg::i32(g.stride(d)).named(a.name + "_grad_stride" + std::to_string(d)));
+  }
+}
+
 Params fwd_params_of(const AttnProblem& p) { return fwd_params(p.blocks, p.dtype, p.softcap > 0); }
 Params bwd_params_of(const AttnProblem& p) { return bwd_params(p.blocks, p.dtype, p.softcap > 0); }
 
@@ -186,6 +226,7 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   push_scalars(shared, p);
   Args with_variant = shared;
   push_variant_args(with_variant, p);
+  push_variant_grads(with_variant, p, g.variant_grads, scratch, with({{g.dq, "dq"}, {g.dk, "dk"}, {g.dv, "dv"}}));
 
   const Params params = bwd_params_of(p);
   const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks.bwd.block_m), p.batch * p.nheads, 1};

@@ -60,6 +60,9 @@ void flash_attn_varlen_qkvpacked_func(Backend& be, const TensorView& qkv, const 
 // the views of the packed gradient, e.g. split_qkvpacked(dqkv)) --------------------------------
 struct AttnGradViews {
   TensorView dq, dk, dv;
+  // d loss / d each trainable variant argument (ArgSpec::with_grad) by name: f32, contiguous,
+  // shaped like the argument; overwritten. One not given is computed and dropped.
+  VariantArgs variant_grads;
 };
 void flash_attn_backward(Backend& be, const TensorView& dout, const TensorView& q, const TensorView& k,
                          const TensorView& v, const TensorView& out, const TensorView& softmax_lse,

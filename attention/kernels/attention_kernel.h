@@ -117,6 +117,12 @@ class ScoreMod {
  public:
   virtual ~ScoreMod() = default;
   virtual void declare_args(KernelBuilder&) {}
+  // Backward kernels also declare the gradients of trainable arguments, which the dK/dV
+  // program accumulates: accumulate_arg_grads gets d loss / d (the mod's output scores), in the
+  // natural-log domain, and the mod's input scores (log2), once per visited (query, key) pair.
+  virtual void declare_grad_args(KernelBuilder&) {}
+  virtual bool has_arg_grads() const { return false; }
+  virtual void accumulate_arg_grads(const Tile& /*dscores*/, const Tile& /*scores_in_log2*/, const ScoreContext&) {}
   virtual bool has_mask() const { return false; }
   virtual bool modifies_scores() const { return false; }
   virtual void setup_queries(const QuerySide&) {}

@@ -45,6 +45,7 @@ QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const P
 // P and dS (w.r.t. the raw q·kᵀ products, before the softmax scale) of one (query, key) block.
 struct ScoreGrads {
   Tile probs, dscores;
+  Tile dscores_out, scores_in;  // d loss / d (the mod's output scores), and its input scores
 };
 
 ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
@@ -56,9 +57,10 @@ ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_bl
   if (masked) scores = where(visible_to(mod, ctx, s), scores, -INFINITY);
   Tile probs = exp2(scores - qb.lse_log2.col());
   Tile dprobs = dot(qb.dout, trans(v_blk));
-  Tile ds = mod.grad(probs * (dprobs - qb.delta.col()), scores_in, ctx);
+  Tile ds_out = probs * (dprobs - qb.delta.col());
+  Tile ds = mod.grad(ds_out, scores_in, ctx);
   if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
-  return ScoreGrads{probs, ds};
+  return ScoreGrads{probs, ds, ds_out, scores_in};
 }
 
 struct BwdArgs {
@@ -114,6 +116,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
+  score_mod.declare_grad_args(k);
   const AttnScalars& s = a.s;
   const HeadDimsIn dims = head_dims(c, s);
   const Int D = dims.d, DV = dims.dv;
@@ -135,6 +138,8 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
         QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
         ScoreContext ctx{qb.rows, keys, b, h, seq};
         ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked);
+        // Trainable variant arguments: every (query, key) pair is visited here exactly once.
+        if (score_mod.has_arg_grads()) score_mod.accumulate_arg_grads(sg.dscores_out, sg.scores_in, ctx);
         Tile p = sg.probs.to(c.dtype), ds = sg.dscores.to(c.dtype);  // [BM, BN]
         dv = dot(trans(p), qb.dout, dv);
         dk = dot(trans(ds), qb.q, dk);
@@ -181,6 +186,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
+  score_mod.declare_grad_args(k);  // bound like the dK/dV kernel's; accumulated there only
   const AttnScalars& s = a.s;
   const HeadDimsIn dims = head_dims(c, s);
   const Int D = dims.d, DV = dims.dv;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 
 #include "attention/variants/variant_spec.h"
 #include "dsl/core/tensor_view.h"
@@ -42,6 +44,7 @@ struct AttnForward {
 // dq, dk, dv have the layouts of q, k, v.
 struct AttnGrads {
   HostTensor dq, dk, dv;
+  std::map<std::string, HostTensor> variant_grads;  // d loss / d each trainable variant argument
 };
 
 struct AttnForwardBackward {

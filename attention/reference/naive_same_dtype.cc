@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #include "attention/reference/parallel_for.h"
@@ -146,20 +147,21 @@ AttnForward forward_tensors(const Problem& p, const NaiveRun& run) {
 // the query pass and the key pass.
 struct PairGrad {
   float prob, dscore;  // rounded P_ij and the gradient with respect to q.k
+  float dscore_out = 0.0f, pre_mod = 0.0f;  // d loss / d (the modified score), the score before the mods
 };
 
 PairGrad pair_grad(const Problem& p, const NaiveModel& m, const NaiveRun& run, const std::vector<double>& dout,
                    const RowPosition& rp, int64_t row, int64_t j, bool with_ds) {
   float t = 0.0f, pre = 0.0f;
   const attention::RefIndex x{rp.b, rp.h, rp.i, j, rp.sq, rp.sk};
-  if (!m.visible(x)) return {0.0f, 0.0f};
+  if (!m.visible(x)) return {0.0f, 0.0f, 0.0f, 0.0f};
   const float s = m.score(dot_f32(p.q_row(rp.h, rp.t), p.k_row(rp.hk, rp.k0 + j), p.headdim), x, &t, &pre);
   const size_t r = static_cast<size_t>(row);
   const float prob = m.r(std::exp(s - run.stats.max[r]) / run.stats.sum[r]);
-  if (!with_ds) return {prob, 0.0f};
+  if (!with_ds) return {prob, 0.0f, 0.0f, pre};
   const float dp = m.r(dot_f32(&dout[r * static_cast<size_t>(p.headdim_v)], p.v_row(rp.hk, rp.k0 + j), p.headdim_v));
   const float ds = m.r(prob * (dp - run.stats.p_dot_dp[r]));
-  return {prob, m.grad_through_score(ds, t, x, pre)};
+  return {prob, m.grad_through_score(ds, t, x, pre), ds, pre};
 }
 
 AttnGrads backward(const Problem& p, const NaiveModel& m, NaiveRun& run, const std::vector<double>& dout_in) {
@@ -202,8 +204,13 @@ AttnGrads backward(const Problem& p, const NaiveModel& m, NaiveRun& run, const s
   // (torch's backward of repeat_interleave: an fp32 sum of dtype values, rounded once).
   std::vector<double> dk(static_cast<size_t>(p.nheads_k * p.total_k * D), 0.0);
   std::vector<double> dv(static_cast<size_t>(p.nheads_k * p.total_k * Dv), 0.0);
+  attention::RefGrads arg_grads = p.empty_grads();
+  std::mutex arg_grads_lock;
+  const bool with_arg_grads = p.variant.has_arg_grads();
   parallel_for(p.nheads_k * p.total_k, p.num_threads, [&](int64_t begin, int64_t end) {
     std::vector<float> ak, av, gk, gv;
+    const attention::RefArgs va = p.args();
+    attention::RefGrads local = p.empty_grads();
     for (int64_t krow = begin; krow < end; ++krow) {
       const int64_t hk = krow / p.total_k, tk = krow % p.total_k;
       const int64_t b = p.seq_of_k_token[static_cast<size_t>(tk)];
@@ -218,6 +225,8 @@ AttnGrads backward(const Problem& p, const NaiveModel& m, NaiveRun& run, const s
           const int64_t row = h * p.total_q + q0 + i;
           const RowPosition rp = locate_row(p, row);
           const PairGrad g = pair_grad(p, m, run, dout, rp, row, j, true);
+          if (with_arg_grads)
+            p.variant_arg_grads(va, {rp.b, rp.h, rp.i, j, rp.sq, rp.sk}, g.pre_mod, g.dscore_out, local);
           const double* q = p.q_row(h, q0 + i);
           const double* dO = &dout[static_cast<size_t>(row * Dv)];
           for (int64_t c = 0; c < D; ++c) ak[static_cast<size_t>(c)] += g.dscore * static_cast<float>(q[c]);
@@ -229,10 +238,14 @@ AttnGrads backward(const Problem& p, const NaiveModel& m, NaiveRun& run, const s
       for (int64_t c = 0; c < D; ++c) dk[static_cast<size_t>(krow * D + c)] = m.r(gk[static_cast<size_t>(c)]);
       for (int64_t c = 0; c < Dv; ++c) dv[static_cast<size_t>(krow * Dv + c)] = m.r(gv[static_cast<size_t>(c)]);
     }
+    if (with_arg_grads) {
+      std::lock_guard<std::mutex> hold(arg_grads_lock);
+      arg_grads.merge(local);
+    }
   });
   return {unpack_heads(dq, p.nheads_q, p.total_q, D, p.q_shape, p.dtype),
           unpack_heads(dk, p.nheads_k, p.total_k, D, p.k_shape, p.dtype),
-          unpack_heads(dv, p.nheads_k, p.total_k, Dv, p.v_shape, p.dtype)};
+          unpack_heads(dv, p.nheads_k, p.total_k, Dv, p.v_shape, p.dtype), arg_grads.tensors(DType::f32)};
 }
 
 }  // namespace

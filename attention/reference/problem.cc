@@ -84,6 +84,21 @@ IndexRange Problem::queries_for_key(int64_t j, int64_t sq, int64_t sk) const {
   return r;
 }
 
+void Problem::variant_arg_grads(const attention::RefArgs& a, const attention::RefIndex& x, double s, double dscore,
+                                attention::RefGrads& g) const {
+  std::vector<double> inputs;
+  for (const attention::VariantSpec* v : variant.parts) {
+    inputs.push_back(s);
+    if (v->score_mod) s = v->score_mod(a, x, s);
+  }
+  double d = dscore;
+  for (size_t i = variant.parts.size(); i-- > 0;) {
+    const attention::VariantSpec* v = variant.parts[i];
+    if (v->arg_grad) v->arg_grad(a, x, d, g);
+    if (v->score_mod && v->score_mod_grad) d *= v->score_mod_grad(a, x, inputs[i]);
+  }
+}
+
 attention::RefArgs Problem::args() const {
   return attention::RefArgs(&variant_specs, &variant_args, &dims, &q_start, &k_start);
 }

@@ -50,6 +50,11 @@ struct Problem {
   // The score after the variant's score mods, and d(that)/d(score).
   double variant_score(const attention::RefArgs& a, const attention::RefIndex& x, double s) const;
   double variant_score_grad(const attention::RefArgs& a, const attention::RefIndex& x, double s) const;
+  // Adds the pair's gradients of trainable arguments, given the score before the mods and
+  // d loss / d (the score after them).
+  void variant_arg_grads(const attention::RefArgs& a, const attention::RefIndex& x, double s, double dscore,
+                         attention::RefGrads& g) const;
+  attention::RefGrads empty_grads() const { return attention::RefGrads(variant_args, variant_specs); }
 
   const double* q_row(int64_t h, int64_t t) const { return &q[static_cast<size_t>((h * total_q + t) * headdim)]; }
   const double* k_row(int64_t h, int64_t t) const { return &k[static_cast<size_t>((h * total_k + t) * headdim)]; }

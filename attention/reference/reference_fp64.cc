@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <vector>
 
 #include "attention/reference/parallel_for.h"
@@ -21,6 +22,7 @@ double dot(const double* a, const double* b, int64_t n) {
 struct Score {
   double value;
   double d_dot;
+  double pre_mod;  // after scale and softcap, before the variant's mods
 };
 
 // Scale, softcap, then the variant's score mods (ALiBi among them).
@@ -32,7 +34,7 @@ Score score(const Problem& p, double qk, const attention::RefArgs& a, const atte
     s = p.softcap * t;
     d *= 1.0 - t * t;
   }
-  return {p.variant_score(a, x, s), d * p.variant_score_grad(a, x, s)};
+  return {p.variant_score(a, x, s), d * p.variant_score_grad(a, x, s), s};
 }
 
 // Forward in head-major form: out [h][t][dv], lse [h][t].
@@ -119,8 +121,13 @@ AttnGrads backward_packed(const Problem& p, const PackedForward& f, const std::v
 
   std::vector<double> dk(static_cast<size_t>(p.nheads_k * p.total_k * D), 0.0);
   std::vector<double> dv(static_cast<size_t>(p.nheads_k * p.total_k * Dv), 0.0);
+  // Trainable variant arguments: each chunk sums its pairs, chunks merge under a lock.
+  attention::RefGrads arg_grads = p.empty_grads();
+  std::mutex arg_grads_lock;
+  const bool with_arg_grads = p.variant.has_arg_grads();
   parallel_for(p.nheads_k * p.total_k, p.num_threads, [&](int64_t begin, int64_t end) {
     const attention::RefArgs va = p.args();
+    attention::RefGrads local = p.empty_grads();
     for (int64_t krow = begin; krow < end; ++krow) {
       const int64_t hk = krow / p.total_k, tk = krow % p.total_k;
       const int64_t b = p.seq_of_k_token[static_cast<size_t>(tk)];
@@ -140,16 +147,22 @@ AttnGrads backward_packed(const Problem& p, const PackedForward& f, const std::v
           if (!p.variant_visible(va, x)) continue;
           const Score sc = score(p, dot(q, k, D), va, x);
           const double prob = std::exp(sc.value - f.lse[static_cast<size_t>(row)]);
-          const double ds = prob * (dot(dO, v, Dv) - delta[static_cast<size_t>(row)]) * sc.d_dot;
+          const double ds_out = prob * (dot(dO, v, Dv) - delta[static_cast<size_t>(row)]);
+          const double ds = ds_out * sc.d_dot;
+          if (with_arg_grads) p.variant_arg_grads(va, x, sc.pre_mod, ds_out, local);
           for (int64_t c = 0; c < Dv; ++c) gv[c] += prob * dO[c];
           for (int64_t c = 0; c < D; ++c) gk[c] += ds * q[c];
         }
       }
     }
+    if (with_arg_grads) {
+      std::lock_guard<std::mutex> hold(arg_grads_lock);
+      arg_grads.merge(local);
+    }
   });
   return {unpack_heads(dq, p.nheads_q, p.total_q, D, p.q_shape, DType::f64),
           unpack_heads(dk, p.nheads_k, p.total_k, D, p.k_shape, DType::f64),
-          unpack_heads(dv, p.nheads_k, p.total_k, Dv, p.v_shape, DType::f64)};
+          unpack_heads(dv, p.nheads_k, p.total_k, Dv, p.v_shape, DType::f64), arg_grads.tensors(DType::f64)};
 }
 
 }  // namespace

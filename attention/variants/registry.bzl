@@ -19,6 +19,7 @@ VARIANTS = {
     "document_mask": {},
     "head_temperature": {},
     "prefix_lm": {},
+    "rel_pos_bias": {},
     "sliding_window_sinks": {},
 }
 

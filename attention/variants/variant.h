@@ -60,20 +60,29 @@ class VariantMod : public ScoreMod {
     // read nothing and give `other`.
     Tile gather(const std::vector<ArgIndex>& index, const Tile& mask, double other = 0.0) const;
     Scalar at(const std::vector<Int>& index) const;
+    // Adds `values` atomically at one index per declared dim (lanes where `mask` is false add
+    // nothing): how a trainable argument's gradient accumulates.
+    void scatter_add(const std::vector<ArgIndex>& index, const Tile& values, const Tile& mask) const;
   };
 
   void configure(std::vector<ArgSpec> specs, bool mask, bool modifies_scores);
   void declare_args(KernelBuilder& k) override;
+  // Backward kernels: for each trainable tensor `x`, the f32 gradient `x_grad` (its strides as
+  // `x_grad_stride<d>`).
+  void declare_grad_args(KernelBuilder& k) override;
+  bool has_arg_grads() const override;
   bool has_mask() const override { return has_mask_; }
   bool modifies_scores() const override { return modifies_scores_; }
 
   const TensorArg& tensor(const std::string& name) const;
   const Scalar& scalar(const std::string& name) const;
+  // The gradient of trainable tensor `name` (declare_grad_args).
+  const TensorArg& grad_of(const std::string& name) const;
 
  private:
   std::vector<ArgSpec> specs_;
   bool has_mask_ = false, modifies_scores_ = false;
-  std::map<std::string, TensorArg> tensors_;
+  std::map<std::string, TensorArg> tensors_, grads_;
   std::map<std::string, Scalar> scalars_;
 };
 
@@ -89,6 +98,8 @@ template <class T, class = void> struct has_score_ref : std::false_type {};
 template <class T> struct has_score_ref<T, std::void_t<decltype(&T::score_ref)>> : std::true_type {};
 template <class T, class = void> struct has_score_grad_ref : std::false_type {};
 template <class T> struct has_score_grad_ref<T, std::void_t<decltype(&T::score_grad_ref)>> : std::true_type {};
+template <class T, class = void> struct has_arg_grad_ref : std::false_type {};
+template <class T> struct has_arg_grad_ref<T, std::void_t<decltype(&T::arg_grad_ref)>> : std::true_type {};
 template <class T, class = void> struct has_compiled : std::false_type {};
 template <class T> struct has_compiled<T, std::void_t<decltype(&T::compiled)>> : std::true_type {};
 
@@ -102,6 +113,7 @@ VariantSpec describe() {
   if constexpr (has_mask_ref<T>::value) s.mask_mod = &T::mask_ref;
   if constexpr (has_score_ref<T>::value) s.score_mod = &T::score_ref;
   if constexpr (has_score_grad_ref<T>::value) s.score_mod_grad = &T::score_grad_ref;
+  if constexpr (has_arg_grad_ref<T>::value) s.arg_grad = &T::arg_grad_ref;
   s.generate = &T::generate;
   if constexpr (has_compiled<T>::value) s.compiled = T::compiled();
   else s.compiled.head_dims = {HeadDims{128, 128, false}};

@@ -37,6 +37,30 @@ void VariantMod::declare_args(KernelBuilder& k) {
   }
 }
 
+void VariantMod::declare_grad_args(KernelBuilder& k) {
+  for (const ArgSpec& a : specs_) {
+    if (!a.has_grad) continue;
+    TensorArg t;
+    t.ptr = k.arg_ptr(a.name + "_grad", DType::f32);
+    for (size_t d = 0; d < a.dims.size(); ++d) t.strides.push_back(k.arg_i32(a.name + "_grad_stride" + std::to_string(d)));
+    t.sizes = tensor(a.name).sizes;
+    grads_[a.name] = t;
+  }
+}
+
+bool VariantMod::has_arg_grads() const {
+  for (const ArgSpec& a : specs_)
+    if (a.has_grad) return true;
+  return false;
+}
+
+const VariantMod::TensorArg& VariantMod::grad_of(const std::string& name) const {
+  auto it = grads_.find(name);
+  if (it == grads_.end())
+    throw std::logic_error("variant kernel reads the gradient of '" + name + "', which is not trainable or not declared here");
+  return it->second;
+}
+
 const VariantMod::TensorArg& VariantMod::tensor(const std::string& name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) throw std::logic_error("variant kernel reads undeclared tensor argument '" + name + "'");
@@ -69,6 +93,26 @@ Tile VariantMod::TensorArg::gather(const std::vector<ArgIndex>& index, const Til
   return load(ptr + base, offsets, mask, other);
 }
 
+void VariantMod::TensorArg::scatter_add(const std::vector<ArgIndex>& index, const Tile& values, const Tile& mask) const {
+  if (index.size() != strides.size())
+    throw std::logic_error("variant tensor argument takes " + std::to_string(strides.size()) + " indices");
+  Int base = 0;
+  Tile offsets;
+  bool have_tile = false;
+  for (size_t d = 0; d < index.size(); ++d) {
+    if (!index[d].is_tile) {
+      base = base + index[d].scalar * strides[d];
+      continue;
+    }
+    Tile part = index[d].tile * strides[d];
+    offsets = have_tile ? offsets + part : part;
+    have_tile = true;
+  }
+  if (!have_tile) throw std::logic_error("TensorArg::scatter_add needs at least one tile index");
+  // The offsets broadcast to the values' shape.
+  atomic_add(ptr + base, offsets + zeros(values.shape(), DType::i32), values, mask);
+}
+
 Scalar VariantMod::TensorArg::at(const std::vector<Int>& index) const {
   if (index.size() != strides.size())
     throw std::logic_error("variant tensor argument takes " + std::to_string(strides.size()) + " indices");
@@ -93,6 +137,30 @@ class ChainMod : public ScoreMod {
   explicit ChainMod(std::vector<std::unique_ptr<VariantMod>> parts) : parts_(std::move(parts)) {}
   void declare_args(KernelBuilder& k) override {
     for (auto& p : parts_) p->declare_args(k);
+  }
+  void declare_grad_args(KernelBuilder& k) override {
+    for (auto& p : parts_) p->declare_grad_args(k);
+  }
+  bool has_arg_grads() const override {
+    for (auto& p : parts_)
+      if (p->has_arg_grads()) return true;
+    return false;
+  }
+  // Each part gets d loss / d (its own output): the chain rule back from the last part.
+  void accumulate_arg_grads(const Tile& dscores, const Tile& scores_in, const ScoreContext& c) override {
+    std::vector<Tile> inputs;
+    std::vector<VariantMod*> mods;
+    Tile s = scores_in;
+    for (auto& p : parts_) {
+      inputs.push_back(s);
+      mods.push_back(p.get());
+      if (p->modifies_scores()) s = p->apply(s, c);
+    }
+    Tile d = dscores;
+    for (size_t i = mods.size(); i-- > 0;) {
+      if (mods[i]->has_arg_grads()) mods[i]->accumulate_arg_grads(d, inputs[i], c);
+      if (mods[i]->modifies_scores() && i > 0) d = mods[i]->grad(d, inputs[i], c);
+    }
   }
   bool has_mask() const override {
     for (auto& p : parts_)

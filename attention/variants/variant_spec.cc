@@ -141,6 +141,55 @@ double RefArgs::at(const std::string& name, std::vector<int64_t> index) const {
   return load_as_double(v.tensor.dtype, v.tensor.data, offset);
 }
 
+int64_t RefArgs::size(const std::string& name, int dim) const {
+  const ArgSpec& a = spec(name);
+  const VariantArg& v = values_->at(name);
+  const bool with_batch = int(a.dims.size()) == v.tensor.rank || !a.batch_optional;
+  return dim_layouts(a, *dims_, with_batch, &v.tensor).at(size_t(dim)).size;
+}
+
+// ---- RefGrads ---------------------------------------------------------------------------------
+
+RefGrads::RefGrads(const VariantArgs& values, const std::vector<ArgSpec>& specs) {
+  for (const ArgSpec& a : specs) {
+    if (!a.has_grad) continue;
+    Grad g;
+    g.shape = values.at(a.name).tensor.sizes();
+    int64_t n = 1;
+    for (int64_t s : g.shape) n *= s;
+    g.data.assign(size_t(n), 0.0);
+    grads_[a.name] = std::move(g);
+  }
+}
+
+void RefGrads::add(const std::string& name, const std::vector<int64_t>& index, double value) {
+  Grad& g = grads_.at(name);
+  if (index.size() != g.shape.size()) throw std::logic_error("RefGrads::add(" + name + "): wrong number of indices");
+  int64_t flat = 0;
+  for (size_t d = 0; d < index.size(); ++d) {
+    if (index[d] < 0 || index[d] >= g.shape[d]) throw std::out_of_range("RefGrads::add(" + name + "): index out of range");
+    flat = flat * g.shape[d] + index[d];
+  }
+  g.data[size_t(flat)] += value;
+}
+
+void RefGrads::merge(const RefGrads& other) {
+  for (const auto& [name, g] : other.grads_) {
+    Grad& mine = grads_.at(name);
+    for (size_t i = 0; i < g.data.size(); ++i) mine.data[i] += g.data[i];
+  }
+}
+
+std::map<std::string, HostTensor> RefGrads::tensors(DType dtype) const {
+  std::map<std::string, HostTensor> out;
+  for (const auto& [name, g] : grads_) {
+    HostTensor t(dtype, g.shape);
+    for (size_t i = 0; i < g.data.size(); ++i) t.set_at(int64_t(i), g.data[i]);
+    out.emplace(name, std::move(t));
+  }
+  return out;
+}
+
 // ---- ArgGenerator -----------------------------------------------------------------------------
 
 ArgGenerator::ArgGenerator(const ProblemDims& dims, const std::vector<int64_t>& len_q, const std::vector<int64_t>& len_k,
@@ -150,11 +199,17 @@ ArgGenerator::ArgGenerator(const ProblemDims& dims, const std::vector<int64_t>& 
 int64_t ArgGenerator::uniform_int(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
 double ArgGenerator::uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }
 
-void ArgGenerator::tensor(const ArgSpec& spec, const std::function<double(const std::vector<int64_t>&)>& fill) {
+void ArgGenerator::tensor(const ArgSpec& spec, const std::function<double(const std::vector<int64_t>&)>& fill,
+                          const std::vector<int64_t>& free_sizes) {
   VariantSpec shape_only;
   std::vector<int64_t> shape = shape_only.shape_of(spec, dims_);
+  size_t next_free = 0;
   for (int64_t& s : shape)
-    if (s < 0) throw std::logic_error("ArgGenerator::tensor(" + spec.name + "): a free dim needs an explicit size");
+    if (s < 0) {
+      if (next_free >= free_sizes.size())
+        throw std::logic_error("ArgGenerator::tensor(" + spec.name + "): a free dim needs an explicit size");
+      s = free_sizes[next_free++];
+    }
   HostTensor t(spec.dtype, shape);
   const int64_t n = t.numel();
   // Index per declared dim; with varlen a per-token dim's packed row is mapped back to (b, j).
@@ -202,6 +257,15 @@ VariantArgs ArgGenerator::args() const {
 bool register_variant(VariantSpec spec) {
   if (!valid_name(spec.name))
     throw std::logic_error("variant name '" + spec.name + "': lower-case letters, digits and '_', without \"_and_\"");
+  for (const ArgSpec& a : spec.args) {
+    bool plain_dims = a.kind == ArgSpec::Kind::tensor && a.dtype == DType::f32 && !a.batch_optional;
+    for (ArgDim d : a.dims) plain_dims = plain_dims && d != ArgDim::seqlen_q && d != ArgDim::seqlen_k;
+    if (a.has_grad && !plain_dims)
+      throw std::logic_error("variant '" + spec.name + "': trainable argument '" + a.name +
+                             "' must be an f32 tensor without per-token or optional dims");
+    if (a.has_grad && !spec.arg_grad)
+      throw std::logic_error("variant '" + spec.name + "': trainable argument '" + a.name + "' needs arg_grad_ref");
+  }
   const std::string name = spec.name;
   if (!registry().emplace(name, std::move(spec)).second) throw std::logic_error("variant '" + name + "' registered twice");
   return true;
@@ -221,6 +285,13 @@ std::vector<std::string> variant_names() {
 bool VariantChain::has_mask() const {
   return std::any_of(parts.begin(), parts.end(), [](const VariantSpec* s) { return bool(s->mask_mod); });
 }
+bool VariantChain::has_arg_grads() const {
+  for (const VariantSpec* s : parts)
+    for (const ArgSpec& a : s->args)
+      if (a.has_grad) return true;
+  return false;
+}
+
 bool VariantChain::has_score_mod() const {
   return std::any_of(parts.begin(), parts.end(), [](const VariantSpec* s) { return bool(s->score_mod); });
 }

@@ -30,7 +30,15 @@ struct ArgSpec {
   DType dtype = DType::f32;       // tensors: the element type (scalars: i32 or f32)
   std::vector<ArgDim> dims;       // tensors only
   bool batch_optional = false;    // a leading `batch` dim may be left out (broadcast over batch)
+  bool has_grad = false;          // the backward returns d loss / d this tensor (f32, its shape)
   std::string doc;
+
+  // A trainable tensor (f32, no per-token or optional dims): see AttnGradViews::variant_grads.
+  ArgSpec with_grad() const {
+    ArgSpec a = *this;
+    a.has_grad = true;
+    return a;
+  }
 
   static ArgSpec tensor(std::string name, DType dtype, std::vector<ArgDim> dims, std::string doc,
                         bool batch_optional = false);
@@ -78,6 +86,8 @@ class RefArgs {
   // included: the index is ignored). Per-token dims take the sequence-local position: (b, j)
   // reads key token j of sequence b, batched or varlen.
   double at(const std::string& name, std::vector<int64_t> index) const;
+  // Size of declared dim `dim` of a tensor argument (free dims: as given).
+  int64_t size(const std::string& name, int dim) const;
 
  private:
   const ArgSpec& spec(const std::string& name) const;
@@ -85,6 +95,25 @@ class RefArgs {
   const VariantArgs* values_ = nullptr;
   const ProblemDims* dims_ = nullptr;
   const std::vector<int64_t>*q_start_ = nullptr, *k_start_ = nullptr;
+};
+
+// Gradients of a variant's trainable tensors (ArgSpec::with_grad) as the references accumulate
+// them: d loss / d element, one f64 array per tensor in its row-major shape.
+class RefGrads {
+ public:
+  RefGrads() = default;
+  explicit RefGrads(const VariantArgs& values, const std::vector<ArgSpec>& specs);
+  void add(const std::string& name, const std::vector<int64_t>& index, double value);
+  void merge(const RefGrads& other);
+  // name -> f64 tensor shaped like the argument.
+  std::map<std::string, HostTensor> tensors(DType dtype = DType::f64) const;
+
+ private:
+  struct Grad {
+    std::vector<int64_t> shape;
+    std::vector<double> data;
+  };
+  std::map<std::string, Grad> grads_;
 };
 
 // Random valid arguments for tests and the CLIs: the generator of a variant fills `args`
@@ -100,7 +129,9 @@ class ArgGenerator {
   int64_t uniform_int(int64_t lo, int64_t hi);  // inclusive
   double uniform(double lo, double hi);
   // A tensor of `spec`'s resolved shape, filled by fill(index per declared dim) -> value.
-  void tensor(const ArgSpec& spec, const std::function<double(const std::vector<int64_t>&)>& fill);
+  // `free_sizes`: the sizes of the spec's ArgDim::any dims, in order.
+  void tensor(const ArgSpec& spec, const std::function<double(const std::vector<int64_t>&)>& fill,
+              const std::vector<int64_t>& free_sizes = {});
   void scalar(const std::string& name, double v);
   VariantArgs args() const;
 
@@ -128,6 +159,8 @@ struct VariantSpec {
   std::function<double(const RefArgs&, const RefIndex&, double score)> score_mod;
   std::function<double(const RefArgs&, const RefIndex&, double score)> score_mod_grad;  // d out / d score
   std::function<bool(const RefArgs&, const RefIndex&)> mask_mod;
+  // Adds d loss / d (trainable arguments) of one pair, given d loss / d (this mod's output score).
+  std::function<void(const RefArgs&, const RefIndex&, double dscore, RefGrads&)> arg_grad;
   std::function<void(ArgGenerator&)> generate;
   CompiledFor compiled;
 
@@ -149,6 +182,7 @@ struct VariantChain {
   bool empty() const { return parts.empty(); }
   bool has_mask() const;
   bool has_score_mod() const;
+  bool has_arg_grads() const;
   // Every argument of every part; a name declared by two parts is an error at parse time.
   std::vector<ArgSpec> args() const;
 };

@@ -39,7 +39,16 @@ constexpr const char* kSmemBytesAttr = "tile.smem_bytes";
 // Largest dynamic shared memory of one block on the H100 (227 KiB, sm_90).
 constexpr int64_t kSmemLimit = 227 * 1024;
 
-LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
+// The scratch area first reserved beside staging regions.
+constexpr int64_t kScratchReserve = 48 * 1024;
+
+// One attempt at lowering kernel `f` into `gm` with `scratchReserve` bytes kept free of staging
+// regions. When the kernel then needs more shared memory than an H100 block has, and its
+// scratch area outgrew the reservation, nothing is reported: *retryReserve says how much
+// scratch it needed (the caller erases *made and tries again).
+LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64_t scratchReserve,
+                                int64_t* retryReserve, mlir::gpu::GPUFuncOp* made) {
+  *retryReserve = 0;
   MLIRContext* ctx = f.getContext();
   Location loc = f.getLoc();
   unsigned nw = 4;
@@ -60,6 +69,7 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(gm.getBody());
   auto gf = b.create<mlir::gpu::GPUFuncOp>(loc, f.getName(), FunctionType::get(ctx, argTypes, {}));
+  *made = gf;
   gf->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(nw * 32), 1, 1}));
   if (auto a = f->getAttrOfType<IntegerAttr>(ti::kMinBlocksPerSmAttr))
@@ -118,8 +128,9 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
     for (const PipelineUse& use : pipelinedConsumers(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(use.convert);
-  // Staging regions only while they leave room for the scratch area (48 KiB); beyond that the
-  // operands go through the scratch area and are loaded whole.
+  // Staging regions only while they leave room for the scratch area (48 KiB first, more when a
+  // kernel's conversions need it); beyond that the operands go through the scratch area and are
+  // loaded whole.
   struct Staged {
     Operation* op;
     int first, last;
@@ -171,7 +182,7 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
         return;
       }
     }
-    if (int64_t off = plan.place(bytes, first, last, kSmemLimit - 48 * 1024); off >= 0) {
+    if (int64_t off = plan.place(bytes, first, last, kSmemLimit - scratchReserve); off >= 0) {
       e.deferredOffset[op] = off;
       if (hoist) e.hoistedStaging[op] = loop;
       staged[src.getAsOpaquePointer()].push_back({op, first, last});
@@ -186,11 +197,31 @@ LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
   }
   if (failed(e.emitBlock(f.getBody().front()))) return failure();
   gf->setAttr(ti::kNumWarpsAttr, b.getI32IntegerAttr(int32_t(nw)));
+  if (e.smemBytes() > kSmemLimit && e.smemBytes() - pipelineEnd > scratchReserve) {
+    *retryReserve = e.smemBytes() - pipelineEnd;
+    return failure();
+  }
   if (e.smemBytes() > kSmemLimit)
     return f.emitOpError("needs ") << e.smemBytes() << " bytes of shared memory, more than the " << kSmemLimit
                                    << " an H100 block can have (smaller tiles or fewer pipeline stages)";
   gf->setAttr(kSmemBytesAttr, b.getI32IntegerAttr(int32_t(e.smemBytes())));
   return success();
+}
+
+// Lowers `f`, giving staging regions up for a larger scratch area when both do not fit.
+LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
+  int64_t reserve = kScratchReserve;
+  while (true) {
+    int64_t retry = 0;
+    mlir::gpu::GPUFuncOp made;
+    LogicalResult r = convertKernelOnce(f, gm, reserve, &retry, &made);
+    if (succeeded(r) || retry == 0) return r;
+    made.erase();
+    if (retry <= reserve || retry > kSmemLimit)
+      return f.emitOpError("needs more shared memory than the ") << kSmemLimit
+                                                                  << " bytes an H100 block can have (smaller tiles or fewer pipeline stages)";
+    reserve = retry;
+  }
 }
 
 struct ConvertToGpuPass : PassWrapper<ConvertToGpuPass, OperationPass<ModuleOp>> {

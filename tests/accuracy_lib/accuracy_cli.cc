@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -291,10 +292,15 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     for (const auto& [name, value] : host_args)
       if (value.is_tensor) arg_copies.push_back(to_host_tensor(value.tensor, value.tensor.dtype));
     o.variant = f.variant;
+    // Gradients of trainable arguments, poisoned like the other outputs.
+    std::map<std::string, HostTensor> arg_grads;
+    for (const attention::ArgSpec& a : chain.args())
+      if (a.has_grad) arg_grads.emplace(a.name, poisoned(DType::f32, host_args.at(a.name).tensor.sizes()));
 
     // Inputs and poisoned outputs go to the backend's memory; outputs come back afterwards.
     Mirror dev(be);
     for (const HostTensor& t : arg_copies) dev.upload(t);
+    for (const auto& [name, t] : arg_grads) dev.upload(t);
     {
       size_t next = 0;
       for (const auto& [name, value] : host_args)
@@ -311,6 +317,7 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     }
     TensorView q_d = dev(q), k_d = dev(k), v_d = dev(v);
     attention::AttnGradViews dgrads{dev(grads.dq), dev(grads.dk), dev(grads.dv)};
+    for (const auto& [name, t] : arg_grads) dgrads.variant_grads[name] = attention::VariantArg::of(dev(t.view()));
     if (f.func == "flash_attn_func") attention::flash_attn_func(be, q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), o);
     else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, dev(qkv.view()), dev(out_t.view()), dev(lse_t.view()), o);
     else if (f.func == "flash_attn_varlen_qkvpacked_func") attention::flash_attn_varlen_qkvpacked_func(be, dev(qkv.view()), dev(in.cu_seqlens_q.view()), max_len, dev(out_t.view()), dev(lse_t.view()), o);
@@ -322,6 +329,7 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
       attention::flash_attn_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), dgrads, o);
     }
     dev.download(out_t);
+    for (auto& [name, t] : arg_grads) dev.download(t);
     dev.download(lse_t);
     if (packed) dev.download(dqkv);
     else for (HostTensor* g : grad_owners) dev.download(*g);
@@ -352,12 +360,17 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
         {naive.fwd.out.view(), naive.grads.dq.view(), naive.grads.dk.view(), naive.grads.dv.view()},
         {ref.fwd.out.view(), ref.grads.dq.view(), ref.grads.dk.view(), ref.grads.dv.view()}, f.dtype);
     reference::DiffStats lse_diff = reference::diff_stats(lse_t.view(), ref.fwd.lse.view());
+    for (const auto& [name, t] : arg_grads)
+      report.tensors.push_back(reference::check_tensor("d" + name, t.view(), naive.grads.variant_grads.at(name).view(),
+                                                       ref.grads.variant_grads.at(name).view(), DType::f32,
+                                                       reference::kGradientTolerance));
 
     const auto& t = report.tensors;  // Output, dQ, dK, dV
     out << "Output max diff: " << sci(t[0].kernel.max_abs) << "\n";
     out << "Output mean diff: " << sci(t[0].kernel.mean_abs) << "\n";
     for (int i = 1; i <= 3; ++i) out << t[i].name << " max diff: " << sci(t[i].kernel.max_abs) << "\n";
     for (int i = 1; i <= 3; ++i) out << t[i].name << " mean diff: " << sci(t[i].kernel.mean_abs) << "\n";
+    for (size_t i = 4; i < t.size(); ++i) out << t[i].name << " max diff: " << sci(t[i].kernel.max_abs) << "\n";
     out << "Output rel-L2: " << sci(t[0].kernel.rel_l2) << "\n";
     out << "LSE max diff: " << sci(lse_diff.max_abs) << (lse_diff.new_nans ? " (NaN)" : "") << "\n";
     for (const auto& x : t)

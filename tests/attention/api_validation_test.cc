@@ -319,3 +319,63 @@ TEST_CASE("every head_dim 1..256 and the compiled head_dim_v pairs are accepted"
     CHECK_NOTHROW(c.forward_and_backward(be));
   }
 }
+
+TEST_CASE("variant arguments are validated by name, dtype and shape", "[api][variants]") {
+  auto with_variant = [](const std::string& name, VariantArgs args) {
+    FlashAttnOptions o;
+    o.variant = name;
+    o.variant_args = std::move(args);
+    return o;
+  };
+  expect_error([&](Backend& be, Case& c) {
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), with_variant("no_such_variant", {}));
+  }, "variant: expected a registered variant");
+  expect_error([&](Backend& be, Case& c) {  // a missing argument
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), with_variant("document_mask", {}));
+  }, "document_id: expected an argument of variant document_mask (document_id: i32 (batch, seqlen_k)");
+  expect_error([&](Backend& be, Case& c) {  // misshapen: (batch, seqlen_k) is (2, 16)
+    HostTensor& ids = c.make(DType::i32, {2, 15});
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                    with_variant("document_mask", {{"document_id", VariantArg::of(ids.view())}}));
+  }, "document_id: expected shape (2, 16)");
+  expect_error([&](Backend& be, Case& c) {  // wrong dtype
+    HostTensor& ids = c.make(DType::f32, {2, 16});
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                    with_variant("document_mask", {{"document_id", VariantArg::of(ids.view())}}));
+  }, "document_id: expected i32, got f32");
+  expect_error([&](Backend& be, Case& c) {  // an argument the variant does not declare
+    HostTensor& ids = c.make(DType::i32, {2, 16});
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                    with_variant("document_mask", {{"document_id", VariantArg::of(ids.view())}, {"typo", VariantArg::scalar(1)}}));
+  }, "variant_args: expected only the arguments of variant document_mask (document_id), got 'typo'");
+  expect_error([&](Backend& be, Case& c) {  // a scalar given as a tensor
+    HostTensor& w = c.make(DType::i32, {1});
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                    with_variant("sliding_window_sinks", {{"window", VariantArg::of(w.view())}, {"num_sinks", VariantArg::scalar(2)}}));
+  }, "window: expected an integer, got a tensor");
+  expect_error([&](Backend& be, Case& c) {  // the gradient of a trainable argument: its shape
+    HostTensor& table = c.make(DType::f32, {4, 9});
+    HostTensor& dtable = c.make(DType::f32, {4, 8});
+    // head_dim 128: what the recording backend (like the GPU's table) compiles rel_pos_bias for.
+    auto t = [&](int64_t heads) { return c.make(DType::bf16, {2, 16, heads, 128}).view(); };
+    const TensorView q = t(4), k = t(2), v = t(2), out = t(4), dout = t(4);
+    AttnGradViews g{t(4), t(2), t(2)};
+    g.variant_grads["bias_table"] = VariantArg::of(dtable.view());
+    flash_attn_backward(be, dout, q, k, v, out, c.lse.view(), g,
+                        with_variant("rel_pos_bias", {{"bias_table", VariantArg::of(table.view())}}));
+  }, "bias_table gradient (variant_grads[\"bias_table\"]): expected a contiguous tensor of shape (4, 9)");
+  expect_error([&](Backend& be, Case& c) {  // chains: one argument name declared twice
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), with_variant("alibi+alibi", {}));
+  }, "variant: expected each variant at most once");
+  expect_error([&](Backend& be, Case& c) {  // alibi_slopes given both ways
+    HostTensor& s = c.make(DType::f32, {4});
+    FlashAttnOptions o = with_variant("", {{"alibi_slopes", VariantArg::of(s.view())}});
+    o.alibi_slopes = s.view();
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(), o);
+  }, "alibi_slopes: expected either the option or variant_args");
+  expect_error([&](Backend& be, Case& c) {  // the recording backend compiles variants at d=128 only
+    HostTensor& ids = c.make(DType::i32, {2, 16});
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                    with_variant("document_mask", {{"document_id", VariantArg::of(ids.view())}}));
+  }, "variant: expected a head dim the recording backend compiles document_mask for (128/128)");
+}

@@ -151,6 +151,13 @@ MUTANTS = [
     Mutant("variant_stride_from_wrong_dim", "attention/variants/arg_layout.cc",
            "l.stride = given->stride(tensor_dim);", "l.stride = given->stride(0);",
            "variant arguments: every dim indexed with the first dim's stride"),
+    Mutant("rel_pos_bias_grad_bucket", "attention/variants/rel_pos_bias.cc",
+           "grad_of(\"bias_table\").scatter_add({c.h, bucket_of(c)}, dscores, in_seq);",
+           "grad_of(\"bias_table\").scatter_add({c.h, min(bucket_of(c) + 1, tensor(\"bias_table\").sizes[1] - 1)}, dscores, in_seq);",
+           "rel_pos_bias: the table's gradient lands in the neighbouring bucket"),
+    Mutant("chain_arg_grad_order", "attention/variants/variant_kernels.cc",
+           "if (mods[i]->modifies_scores() && i > 0) d = mods[i]->grad(d, inputs[i], c);", "",
+           "chains: a trainable part gets d loss / d (the chain's output), not of its own output"),
 ]
 
 # Tests that need no generated GPU kernels: they rebuild in seconds to a few minutes after a
