@@ -33,6 +33,9 @@ TEST_CASE("variants with causal masks and chained variants", "[attention][interp
               "--dtype fp16 --variant head_temperature+sliding_window_sinks --seed 652");
   expect_pass("--func flash_attn_func --batch_size 2 --seq_len 100 --nheads 2 --head_size 64 --alibi --dtype bf16 "
               "--variant document_mask --seed 653");
+  // A trainable part before a multiplicative one: its gradient is of its own output.
+  expect_pass("--func flash_attn_func --batch_size 2 --seq_len 90 --seq_len_k 120 --nheads 2 --head_size 64 --dtype fp16 "
+              "--variant rel_pos_bias+head_temperature --seed 654");
 }
 
 TEST_CASE("an unknown variant is a usage error", "[attention][interp][variants]") {
