@@ -150,6 +150,25 @@ void push_variant_grads(Args& args, const AttnProblem& p, const VariantArgs& gra
   }
 }
 
+// A block mask level's arguments (block_mask_args.h).
+void push_block_mask(Args& args, const BlockMaskLevel& l, int heads) {
+  auto i32_buffer = [&](const char* name, const std::shared_ptr<Workspace>& w, int64_t n) {
+    args.push_back(LaunchArg::buffer(w->get(), DType::i32, n).named(name));
+  };
+  i32_buffer("bm_cls", l.cls, l.cls_elements);
+  i32_buffer("bm_kv_range", l.kv_range, l.kv_range_elements);
+  i32_buffer("bm_q_range", l.q_range, l.q_range_elements);
+  args.push_back(LaunchArg::i32(heads).named("bm_heads"));
+  args.push_back(LaunchArg::i32(l.m_blocks).named("bm_m_blocks"));
+  args.push_back(LaunchArg::i32(l.n_blocks).named("bm_n_blocks"));
+}
+
+// Kernel-name suffix of a call: the variant's, block sparse with a block mask.
+std::string call_suffix(const AttnProblem& p) {
+  const std::string v = kernel_suffix(p.variant);
+  return p.block_mask ? block_sparse_suffix(v) : v;
+}
+
 Params fwd_params_of(const AttnProblem& p) { return fwd_params(p.blocks, p.dtype, p.softcap > 0); }
 Params bwd_params_of(const AttnProblem& p) { return bwd_params(p.blocks, p.dtype, p.softcap > 0); }
 
@@ -162,7 +181,7 @@ void launch_nonempty(Backend& be, const KernelCall& call) {
 
 void run_forward(Backend& be, const AttnProblem& p) {
   KernelCall call;
-  call.kernel = fwd_kernel_name(kernel_suffix(p.variant));
+  call.kernel = fwd_kernel_name(call_suffix(p));
   call.params = fwd_params_of(p);
   call.grid = {cdiv(p.seqlen_q, p.blocks.fwd.block_m), p.batch * p.nheads, 1};
   push_head(call.args, "q", p.q);
@@ -172,6 +191,7 @@ void run_forward(Backend& be, const AttnProblem& p) {
   call.args.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()).named("lse"));
   push_scalars(call.args, p);
   push_variant_args(call.args, p);
+  if (p.block_mask) push_block_mask(call.args, p.block_mask->fwd, p.block_mask->heads);
   launch_nonempty(be, call);
   be.synchronize();
 }
@@ -231,7 +251,8 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   const Params params = bwd_params_of(p);
   const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks.bwd.block_m), p.batch * p.nheads, 1};
   const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks.bwd.block_n), p.batch * p.nheads_k, 1};
-  const std::string var = kernel_suffix(p.variant);
+  const std::string var = call_suffix(p);
+  if (p.block_mask) push_block_mask(with_variant, p.block_mask->bwd, p.block_mask->heads);
   launch_nonempty(be, KernelCall{kPreprocessKernel, params, q_grid, shared});
   launch_nonempty(be, KernelCall{dkdv_kernel_name(var), dkdv_params(params, atomic), k_grid, with_variant});
   if (atomic)
@@ -298,6 +319,52 @@ void flash_attn_varlen_backward(Backend& be, const TensorView& dout, const Tenso
                                 const TensorView& v, const TensorView& out, const TensorView& lse,
                                 const VarlenSeqs& seqs, const AttnGradViews& grads, const FlashAttnOptions& o) {
   run_backward(be, make_problem(be, q, k, v, out, lse, &seqs, o), dout, grads, q, k, v, out);
+}
+
+BlockMask create_block_mask(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
+                            const VarlenSeqs* seqs, const FlashAttnOptions& o, bool per_head) {
+  if (o.block_mask) throw std::invalid_argument("block_mask: expected none when creating one, got a mask");
+  AttnProblem p = make_problem(be, q, k, v, TensorView(), TensorView(), seqs, o, /*with_outputs=*/false);
+  if (!p.variant.has_mask())
+    throw std::invalid_argument("variant: expected a variant with a mask (block masks come from mask_mod), got " +
+                                (p.variant.empty() ? std::string("plain attention") : "'" + p.variant.name + "'"));
+  BlockMask m;
+  m.variant = p.variant.name;
+  m.backend = &be;
+  m.batch = p.batch;
+  m.nheads = p.nheads;
+  m.heads = per_head ? p.nheads : 1;
+  m.seqlen_q = p.seqlen_q;
+  m.seqlen_k = p.seqlen_k;
+  m.varlen = p.varlen;
+  m.window_left = p.window_left;
+  m.window_right = p.window_right;
+  m.dims = p.blocks.dims;
+  // The builders read no tensor of q's layout; an empty range stands for unused pointers.
+  p.lse = TensorView::contiguous(q.data, DType::f32, {0}, q.device);
+  for (BlockMaskLevel* l : {&m.fwd, &m.bwd}) {
+    l->blocks = l == &m.fwd ? p.blocks.fwd : p.blocks.bwd;
+    l->m_blocks = cdiv(std::max(p.seqlen_q, 1), l->blocks.block_m);
+    l->n_blocks = cdiv(std::max(p.seqlen_k, 1), l->blocks.block_n);
+    const int64_t lines = int64_t(p.batch) * m.heads;
+    l->cls_elements = lines * l->m_blocks * l->n_blocks;
+    l->kv_range_elements = lines * l->m_blocks * 2;
+    l->q_range_elements = lines * l->n_blocks * 2;
+    auto zeroed = [&](int64_t n) { return std::make_shared<Workspace>(be, size_t(std::max<int64_t>(n, 1)) * sizeof(int32_t)); };
+    l->cls = zeroed(l->cls_elements);  // zero: empty, so never-written blocks are never visited
+    l->kv_range = zeroed(l->kv_range_elements);
+    l->q_range = zeroed(l->q_range_elements);
+    Args columns;  // the columns program reads the classes only
+    push_scalars(columns, p);
+    push_block_mask(columns, *l, m.heads);
+    Args rows = columns;
+    push_variant_args(rows, p);
+    const Params params = block_mask_params(l->blocks);
+    launch_nonempty(be, KernelCall{kBlockMaskKernel + kernel_suffix(p.variant), params, {l->m_blocks, p.batch * m.heads, 1}, rows});
+    launch_nonempty(be, KernelCall{kBlockMaskColumnsKernel, params, {l->n_blocks, p.batch * m.heads, 1}, columns});
+  }
+  be.synchronize();
+  return m;
 }
 
 }  // namespace tile::attention

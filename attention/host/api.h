@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "attention/host/backend.h"
+#include "attention/host/block_mask.h"
 #include "attention/variants/variant_spec.h"
 #include "dsl/core/tensor_view.h"
 
@@ -34,6 +35,9 @@ struct FlashAttnOptions {
   // attention. Its arguments by name (variant_spec.h): tensors on the backend's device, numbers.
   std::string variant;
   VariantArgs variant_args;
+  // A block mask of `variant` (block_mask.h: create_block_mask) for calls of this shape: only
+  // its non-empty blocks are visited, its full ones without evaluating the mask. Not owned.
+  const BlockMask* block_mask = nullptr;
 };
 
 // Optional varlen description (cu_seqlens are int32 views of batch + 1 elements).

@@ -172,6 +172,28 @@ void resolve_variant(Backend& be, AttnProblem& p, const FlashAttnOptions& o) {
 
 }  // namespace
 
+// A block mask serves the calls shaped like the one it was built for.
+void check_block_mask(Backend& be, AttnProblem& p, const BlockMask& m) {
+  auto mismatch = [&](const std::string& what, const std::string& built, const std::string& call) {
+    bad("block_mask", "a mask built for this call's " + what + " (" + call + ")", "one built for " + built);
+  };
+  if (m.backend != &be) bad("block_mask", "a mask built on this " + be.name() + " backend", "one from another backend");
+  if (m.variant != p.variant.name) mismatch("variant", "'" + m.variant + "'", "'" + p.variant.name + "'");
+  if (m.varlen != p.varlen) mismatch("layout", m.varlen ? "varlen" : "batched", p.varlen ? "varlen" : "batched");
+  if (m.batch != p.batch || m.seqlen_q != p.seqlen_q || m.seqlen_k != p.seqlen_k)
+    mismatch("batch and lengths", std::to_string(m.batch) + " x " + std::to_string(m.seqlen_q) + "/" + std::to_string(m.seqlen_k),
+             std::to_string(p.batch) + " x " + std::to_string(p.seqlen_q) + "/" + std::to_string(p.seqlen_k));
+  if (m.heads != 1 && m.heads != p.nheads) mismatch("heads", std::to_string(m.heads), std::to_string(p.nheads));
+  if (m.window_left != p.window_left || m.window_right != p.window_right)
+    mismatch("window (causal is window (-1, 0))",
+             "(" + std::to_string(m.window_left) + ", " + std::to_string(m.window_right) + ")",
+             "(" + std::to_string(p.window_left) + ", " + std::to_string(p.window_right) + ")");
+  if (!(m.dims == p.blocks.dims))
+    mismatch("head dims' block shapes", std::to_string(m.dims.dim) + "/" + std::to_string(m.dims.dim_v),
+             std::to_string(p.blocks.dims.dim) + "/" + std::to_string(p.blocks.dims.dim_v));
+  p.block_mask = &m;
+}
+
 std::vector<NamedView> variant_tensors(const AttnProblem& p) {
   std::vector<NamedView> out;
   for (const auto& [name, value] : p.variant_args)
@@ -181,7 +203,7 @@ std::vector<NamedView> variant_tensors(const AttnProblem& p) {
 
 AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
                          const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
-                         const FlashAttnOptions& o) {
+                         const FlashAttnOptions& o, bool with_outputs) {
   AttnProblem p;
   p.varlen = seqs != nullptr;
   const int rank = p.varlen ? 3 : 4;
@@ -244,13 +266,13 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.q = operand_of(q, "q", p.varlen);
   p.k = operand_of(k, "k", p.varlen);
   p.v = operand_of(v, "v", p.varlen);
-  p.out = check_like(be, out, "out", q, "q", p.varlen, p.head_dim_v);
+  if (with_outputs) p.out = check_like(be, out, "out", q, "q", p.varlen, p.head_dim_v);
 
-  check_defined(be, lse, "softmax_lse");
+  if (with_outputs) check_defined(be, lse, "softmax_lse");
   std::vector<int64_t> lse_shape = p.varlen ? std::vector<int64_t>{p.nheads, p.total_q}
                                             : std::vector<int64_t>{p.batch, p.nheads, p.seqlen_q};
-  if (lse.dtype != DType::f32) bad("softmax_lse", "float32", dtype_name(lse.dtype));
-  if (lse.sizes() != lse_shape || !lse.is_contiguous())
+  if (with_outputs && lse.dtype != DType::f32) bad("softmax_lse", "float32", dtype_name(lse.dtype));
+  if (with_outputs && (lse.sizes() != lse_shape || !lse.is_contiguous()))
     bad("softmax_lse", "a contiguous tensor of shape " + dims_str(lse_shape), lse.shape_str() + (lse.is_contiguous() ? "" : " (strided)"));
   p.lse = lse;
 
@@ -266,6 +288,8 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.deterministic = o.deterministic;
 
   resolve_variant(be, p, o);
+  if (o.block_mask) check_block_mask(be, p, *o.block_mask);
+  if (!with_outputs) return p;
   std::vector<NamedView> inputs = {{q, "q"}, {k, "k"}, {v, "v"}, {p.cu_seqlens_q, "cu_seqlens_q"}, {p.cu_seqlens_k, "cu_seqlens_k"}};
   for (const NamedView& t : variant_tensors(p)) inputs.push_back(t);
   check_output_overlap(out, "out", inputs);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "attention/host/api.h"
+#include "attention/host/block_mask.h"
 #include "attention/kernels/kernel_table.h"
 #include "attention/variants/variant_spec.h"
 
@@ -35,13 +36,14 @@ struct AttnProblem {
   int window_left = -1, window_right = -1;
   bool deterministic = false;
   BlockShape blocks{};  // the specialisation that runs it
+  const BlockMask* block_mask = nullptr;  // checked against this problem
 };
 
 // Throws std::invalid_argument (argument name, expected, actual) on any bad input.
 // `seqs` is null for the batched API.
 AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, const TensorView& v,
                          const TensorView& out, const TensorView& lse, const VarlenSeqs* seqs,
-                         const FlashAttnOptions& o);
+                         const FlashAttnOptions& o, bool with_outputs = true);
 // Throws unless `output` has no two indices on one element and shares no byte with any of
 // `others` (undefined views are skipped).
 struct NamedView {

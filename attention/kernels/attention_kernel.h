@@ -160,10 +160,16 @@ struct QueryRange {
 QueryRange query_range(const Int& n0, const SeqBounds& seq, const AttnScalars& s, int block_m, int block_n);
 
 // Kernel bodies; `mod` may be null (plain attention). Variants register them with their mod.
-void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod);
+// With `block_sparse` they also take a block mask (block_mask_args.h) and visit only its
+// non-empty blocks, evaluating no mask on full ones.
+void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool block_sparse = false);
 void attention_bwd_preprocess(KernelBuilder& k, const Params& p);
-void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod);  // ATOMIC_DQ param
-void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod);
+void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool block_sparse = false);  // ATOMIC_DQ param
+void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool block_sparse = false);
+// Block masks (block_mask.cc): classes and ranges of one variant's mask, and the per-key-block
+// ranges read from the classes.
+void attention_block_mask(KernelBuilder& k, const Params& p, ScoreMod* mod);
+void attention_block_mask_columns(KernelBuilder& k, const Params& p);
 void attention_dq_convert(KernelBuilder& k, const Params& p);
 
 }  // namespace tile::attention

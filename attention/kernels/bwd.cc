@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "attention/kernels/attention_kernel.h"
+#include "attention/kernels/block_mask_args.h"
 
 namespace tile::attention {
 
@@ -107,7 +108,7 @@ void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
   });
 }
 
-void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
+void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool block_sparse) {
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   const bool atomic_dq = p.get_bool("ATOMIC_DQ");
@@ -117,6 +118,8 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
   score_mod.declare_grad_args(k);
+  BlockMaskArgs bm;
+  if (block_sparse) bm = BlockMaskArgs::declare(k);
   const AttnScalars& s = a.s;
   const HeadDimsIn dims = head_dims(c, s);
   const Int D = dims.d, DV = dims.dv;
@@ -165,6 +168,16 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DVT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
+          if (block_sparse) {  // the block mask's non-empty query blocks of this key block
+            Int col = bm.col(b, h, n0 / BN);
+            Int lo = load_scalar(bm.q_range, col * 2), hi = load_scalar(bm.q_range, col * 2 + 1);
+            return for_range(lo * BM, hi * BM, BM, carry(dk, dv), [&](Int m0, Tile dk, Tile dv) {
+              Int cls = bm.cls_at(b, h, m0 / BM, n0 / BN);
+              return if_(cls == kBlockFull, [&] { return step(h, false)(m0, dk, dv); }, [&] {
+                return if_(cls == kBlockPartial, [&] { return step(h, true)(m0, dk, dv); }, [&] { return carry(dk, dv); });
+              });
+            });
+          }
           // A variant's mask is evaluated on every block.
           if (score_mod.has_mask()) return for_range(qr.lo, qr.hi, BM, carry(dk, dv), step(h, true), /*stages=*/2);
           auto acc = for_range(qr.lo, qr.full_lo, BM, carry(dk, dv), step(h, true), /*stages=*/2);
@@ -178,7 +191,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   });
 }
 
-void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
+void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool block_sparse) {
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
@@ -187,6 +200,8 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
   score_mod.declare_grad_args(k);  // bound like the dK/dV kernel's; accumulated there only
+  BlockMaskArgs bm;
+  if (block_sparse) bm = BlockMaskArgs::declare(k);
   const AttnScalars& s = a.s;
   const HeadDimsIn dims = head_dims(c, s);
   const Int D = dims.d, DV = dims.dv;
@@ -211,7 +226,15 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     // Masks only on the key blocks this query block sees in part; the middle is pipelined. A
     // variant's mask is evaluated on every block.
     Tile dq = zeros<f32>({BM, DT});
-    if (score_mod.has_mask()) {
+    if (block_sparse) {
+      Int row = bm.row(b, h, m0 / BM);
+      Int lo = load_scalar(bm.kv_range, row * 2), hi = load_scalar(bm.kv_range, row * 2 + 1);
+      dq = for_range(lo * BN, hi * BN, BN, dq, [&](Int n0, Tile dq) {
+        Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
+        return if_(cls == kBlockFull, [&] { return step(false)(n0, dq); },
+                   [&] { return if_(cls == kBlockPartial, [&] { return step(true)(n0, dq); }, [&] { return dq; }); });
+      });
+    } else if (score_mod.has_mask()) {
       dq = for_range(r.lo, r.hi, BN, dq, step(true), /*stages=*/2);
     } else {
       dq = for_range(r.lo, r.full_lo, BN, dq, step(true));

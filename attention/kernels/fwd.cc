@@ -8,10 +8,11 @@
 #include <cmath>
 
 #include "attention/kernels/attention_kernel.h"
+#include "attention/kernels/block_mask_args.h"
 
 namespace tile::attention {
 
-void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
+void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool block_sparse) {
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
@@ -24,6 +25,8 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
+  BlockMaskArgs bm;
+  if (block_sparse) bm = BlockMaskArgs::declare(k);
 
   // Last query blocks first: under a causal mask they see the most keys, so the longest
   // programs start early and the tail of the grid is short.
@@ -90,7 +93,18 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
     // mask evaluates it on every block: one masked loop over the whole range (not pipelined: at
     // 128x128 its stage buffers and the mask's gathers pass the H100's shared memory).
-    if (score_mod.has_mask()) {
+    if (block_sparse) {
+      // The block mask's non-empty key blocks: full ones unmasked, partial ones masked.
+      Int row = bm.row(b, h, m0 / BM);
+      Int lo = load_scalar(bm.kv_range, row * 2), hi = load_scalar(bm.kv_range, row * 2 + 1);
+      state = for_range(lo * BN, hi * BN, BN, state, [&](Int n0, Tile acc, Tile m_i, Tile l_i) {
+        Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
+        return if_(cls == kBlockFull, [&] { return step(false)(n0, acc, m_i, l_i); }, [&] {
+          return if_(cls == kBlockPartial, [&] { return step(true)(n0, acc, m_i, l_i); },
+                     [&] { return carry(acc, m_i, l_i); });
+        });
+      });
+    } else if (score_mod.has_mask()) {
       state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
       state = for_range(r.lo, r.full_lo, BN, state, step(true));

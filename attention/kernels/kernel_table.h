@@ -18,6 +18,11 @@ namespace tile::attention {
 inline std::string fwd_kernel_name(const std::string& suffix = "") { return "attn_fwd" + suffix; }
 inline std::string dkdv_kernel_name(const std::string& suffix = "") { return "attn_bwd_dkdv" + suffix; }
 inline std::string dq_kernel_name(const std::string& suffix = "") { return "attn_bwd_dq" + suffix; }
+// Block-sparse kernels of a variant: "attn_fwd" + block_sparse_suffix(suffix), ...; the block
+// mask of a variant is made by kBlockMaskKernel + suffix, then kBlockMaskColumnsKernel.
+inline std::string block_sparse_suffix(const std::string& suffix) { return "_blocks" + suffix; }
+inline const char* const kBlockMaskKernel = "attn_block_mask";
+inline const char* const kBlockMaskColumnsKernel = "attn_block_mask_columns";
 inline const char* const kPreprocessKernel = "attn_bwd_preprocess";
 inline const char* const kDqConvertKernel = "attn_dq_convert";
 
@@ -105,6 +110,10 @@ inline Params fwd_params(const BlockShape& s, DType dtype, bool softcap) {
 }
 inline Params bwd_params(const BlockShape& s, DType dtype, bool softcap) {
   return attention_params(s.dims, s.bwd, dtype, softcap);
+}
+// The block-mask programs' parameters at one block shape.
+inline Params block_mask_params(const Blocks& b) {
+  return Params{{"BLOCK_M", b.block_m}, {"BLOCK_N", b.block_n}, {"NUM_WARPS", b.num_warps}};
 }
 // The dK/dV kernel adds the dQ strategy.
 inline Params dkdv_params(Params p, bool atomic_dq) {

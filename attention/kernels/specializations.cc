@@ -1,6 +1,9 @@
 // Registers every (kernel, parameters) pair of plain attention in the table of kernel_table.h.
 // Variants' kernels are made on demand (attention/variants/variant_kernels.cc). The interpreter
 // backend may build other parameter sets on demand from the same kernel functions.
+#include <set>
+#include <string>
+
 #include "attention/kernels/attention_kernel.h"
 #include "attention/kernels/kernel_table.h"
 
@@ -23,6 +26,13 @@ bool register_all() {
         for (bool atomic : {true, false}) register_kernel({dkdv_kernel_name(), dkdv_params(p, atomic), dkdv});
         register_kernel({dq_kernel_name(), p, dq});
       }
+  // The block mask's per-key-block ranges (no variant involved), at both block shapes of each
+  // head-dim bucket.
+  std::set<std::string> seen;
+  for (const BlockShape& s : block_shapes())
+    for (const Blocks& b : {s.fwd, s.bwd})
+      if (seen.insert(block_mask_params(b).str()).second)
+        register_kernel({kBlockMaskColumnsKernel, block_mask_params(b), attention_block_mask_columns});
   return true;
 }
 

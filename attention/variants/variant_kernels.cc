@@ -2,6 +2,7 @@
 // TILE_ATTENTION_VARIANT in the kernel build of its file), their combination into one score
 // modification for a chain "a+b", and the kernel families attn_fwd_<suffix>,
 // attn_bwd_dkdv_<suffix> and attn_bwd_dq_<suffix> built on demand for any chain.
+#include <functional>
 #include <map>
 #include <stdexcept>
 
@@ -231,27 +232,33 @@ std::unique_ptr<ScoreMod> mod_for_suffix(const std::string& suffix) {
   return std::make_unique<ChainMod>(std::move(parts));
 }
 
+// The kernel families of variants: attn_fwd_<suffix> and attn_fwd_blocks_<suffix> (block
+// sparse), the same for attn_bwd_dkdv and attn_bwd_dq, and attn_block_mask_<suffix>.
 std::optional<KernelSpec> resolve_variant_kernel(const std::string& name) {
+  using Body = std::function<void(KernelBuilder&, const Params&, ScoreMod*)>;
+  const BlockShape shape = block_shape_of({128, 128, false});
   struct Family {
-    const char* prefix;
-    void (*body)(KernelBuilder&, const Params&, ScoreMod*);
-    bool atomic_param;
+    std::string prefix;
+    Body body;
+    Params defaults;  // the d=128 bf16 specialisation; callers override them
   };
-  static const Family families[] = {{"attn_fwd_", attention_forward, false},
-                                    {"attn_bwd_dkdv_", attention_bwd_dkdv, true},
-                                    {"attn_bwd_dq_", attention_bwd_dq, false}};
+  const Params fwd = fwd_params(shape, DType::bf16, false), bwd = bwd_params(shape, DType::bf16, false);
+  const Family families[] = {
+      {"attn_fwd_blocks_", [](KernelBuilder& k, const Params& p, ScoreMod* m) { attention_forward(k, p, m, true); }, fwd},
+      {"attn_bwd_dkdv_blocks_", [](KernelBuilder& k, const Params& p, ScoreMod* m) { attention_bwd_dkdv(k, p, m, true); },
+       dkdv_params(bwd, true)},
+      {"attn_bwd_dq_blocks_", [](KernelBuilder& k, const Params& p, ScoreMod* m) { attention_bwd_dq(k, p, m, true); }, bwd},
+      {std::string(kBlockMaskKernel) + "_", attention_block_mask, block_mask_params(shape.fwd)},
+      {"attn_fwd_", [](KernelBuilder& k, const Params& p, ScoreMod* m) { attention_forward(k, p, m); }, fwd},
+      {"attn_bwd_dkdv_", [](KernelBuilder& k, const Params& p, ScoreMod* m) { attention_bwd_dkdv(k, p, m); }, dkdv_params(bwd, true)},
+      {"attn_bwd_dq_", [](KernelBuilder& k, const Params& p, ScoreMod* m) { attention_bwd_dq(k, p, m); }, bwd},
+  };
   for (const Family& f : families) {
-    const std::string prefix = f.prefix;
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string suffix = name.substr(prefix.size());
-    if (!mod_for_suffix(suffix)) return std::nullopt;
-    // Default parameters: the d=128 bf16 specialisation; callers override them.
-    const BlockShape shape = block_shape_of({128, 128, false});
-    Params params = f.atomic_param ? dkdv_params(bwd_params(shape, DType::bf16, false), true)
-                    : f.body == attention_forward ? fwd_params(shape, DType::bf16, false)
-                                                  : bwd_params(shape, DType::bf16, false);
-    auto body = f.body;
-    return KernelSpec{name, params, [body, suffix](KernelBuilder& k, const Params& p) {
+    if (name.compare(0, f.prefix.size(), f.prefix) != 0) continue;
+    const std::string suffix = name.substr(f.prefix.size());
+    if (!mod_for_suffix(suffix)) continue;
+    Body body = f.body;
+    return KernelSpec{name, f.defaults, [body, suffix](KernelBuilder& k, const Params& p) {
                         std::unique_ptr<ScoreMod> mod = mod_for_suffix(suffix);
                         body(k, p, mod.get());
                       }};

@@ -29,6 +29,7 @@ struct Flags {
   std::vector<int64_t> seqlens, seqlens_k;
   std::string variant;  // registered name(s) joined by '+'; its arguments come from its generator
   bool list_variants = false;
+  bool block_mask = false, block_mask_per_head = false;  // run the block-sparse kernels
 };
 
 bool is_varlen(const std::string& func) { return func.find("_varlen_") != std::string::npos; }
@@ -38,7 +39,7 @@ const char* kUsage =
     "                       flash_attn_varlen_qkvpacked_func\n"
     "                --backend interp|gpu --batch_size B --seq_len S [--seq_len_k SK] --nheads H\n"
     "                [--nheads_k HK] --head_size D [--head_size_v DV] [--causal] [--window L,R] [--softcap C]\n"
-    "                [--alibi] [--variant NAME[+NAME...]] [--list_variants]\n"
+    "                [--alibi] [--variant NAME[+NAME...]] [--list_variants] [--block_mask] [--block_mask_per_head]\n"
     "                [--softmax_scale X] [--deterministic] --dtype bf16|fp16 --seed N [--threads T]\n"
     "                varlen: --seqlens 5,0,113 [--seqlens_k 7,3,0] (per-sequence lengths, 0 allowed)\n";
 
@@ -78,6 +79,8 @@ Flags parse_flags(const std::vector<std::string>& args) {
         throw UsageError(e.what());
       }
     } else if (a == "--list_variants") f.list_variants = r.boolean();
+    else if (a == "--block_mask") f.block_mask = r.boolean();
+    else if (a == "--block_mask_per_head") f.block_mask = f.block_mask_per_head = r.boolean();
     else if (a == "--deterministic") f.deterministic = r.boolean();
     else if (a == "--window") {
       std::string v = r.value();
@@ -100,6 +103,15 @@ Flags parse_flags(const std::vector<std::string>& args) {
     else throw UsageError("unknown flag '" + a + "'");
   }
   bool varlen = is_varlen(f.func);
+  if (f.block_mask) {
+    bool has_mask = false;
+    try {
+      has_mask = attention::parse_variant(f.variant, "--variant").has_mask();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (!has_mask) throw UsageError("--block_mask: needs a --variant with a mask");
+  }
   if (varlen && f.seqlens.empty()) throw UsageError("--seqlens: required with --func " + f.func);
   if (!varlen && !f.seqlens.empty()) throw UsageError("--seqlens: only for the varlen functions");
   if (!varlen && !f.seqlens_k.empty()) throw UsageError("--seqlens_k: only for the varlen functions");
@@ -317,6 +329,13 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     }
     TensorView q_d = dev(q), k_d = dev(k), v_d = dev(v);
     attention::AttnGradViews dgrads{dev(grads.dq), dev(grads.dk), dev(grads.dv)};
+    // The block mask, built once on the backend and used by the forward and the backward.
+    std::optional<attention::BlockMask> block_mask;
+    if (f.block_mask) {
+      attention::VarlenSeqs mask_seqs{dev(in.cu_seqlens_q.view()), dev(in.cu_seqlens_k.view()), max_len, max_len_k};
+      block_mask = attention::create_block_mask(be, q_d, k_d, v_d, varlen ? &mask_seqs : nullptr, o, f.block_mask_per_head);
+      o.block_mask = &*block_mask;
+    }
     for (const auto& [name, t] : arg_grads) dgrads.variant_grads[name] = attention::VariantArg::of(dev(t.view()));
     if (f.func == "flash_attn_func") attention::flash_attn_func(be, q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), o);
     else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, dev(qkv.view()), dev(out_t.view()), dev(lse_t.view()), o);

@@ -26,6 +26,22 @@ TEST_CASE("every registered variant, batched and varlen, forward and backward", 
   }
 }
 
+TEST_CASE("every variant with a mask, block sparse: batched, varlen, causal, per head", "[attention][interp][variants]") {
+  int seed = 700;
+  for (const std::string& v : tile::attention::variant_names()) {
+    if (!tile::attention::find_variant(v)->mask_mod) continue;
+    INFO("variant " << v);
+    expect_pass("--func flash_attn_func --batch_size 2 --seq_len 300 --seq_len_k 330 --nheads 4 --nheads_k 2 "
+                "--head_size 64 --dtype bf16 --block_mask --variant " + v + " --seed " + std::to_string(++seed));
+    expect_pass("--func flash_attn_varlen_func --seqlens 130,0,1,260 --seqlens_k 150,5,1,260 --nheads 2 --head_size 64 "
+                "--dtype fp16 --deterministic --block_mask_per_head --variant " + v + " --seed " + std::to_string(++seed));
+    expect_pass("--func flash_attn_qkvpacked_func --batch_size 1 --seq_len 270 --nheads 2 --head_size 128 --causal "
+                "--dtype bf16 --block_mask --variant " + v + " --seed " + std::to_string(++seed));
+  }
+  expect_pass("--func flash_attn_func --batch_size 1 --seq_len 200 --nheads 2 --head_size 64 --dtype bf16 --block_mask "
+              "--variant rel_pos_bias+document_mask --seed 720");
+}
+
 TEST_CASE("variants with causal masks and chained variants", "[attention][interp][variants]") {
   expect_pass("--func flash_attn_func --batch_size 2 --seq_len 130 --nheads 2 --head_size 64 --causal --dtype bf16 "
               "--variant document_mask --seed 651");
@@ -41,4 +57,5 @@ TEST_CASE("variants with causal masks and chained variants", "[attention][interp
 TEST_CASE("an unknown variant is a usage error", "[attention][interp][variants]") {
   expect_usage_error("--func flash_attn_func --batch_size 1 --seq_len 8 --nheads 1 --head_size 64 --dtype bf16 --seed 1 --variant nope", "--variant");
   expect_usage_error("--func flash_attn_func --batch_size 1 --seq_len 8 --nheads 1 --head_size 64 --dtype bf16 --seed 1 --variant alibi+alibi", "--variant");
+  expect_usage_error("--func flash_attn_func --batch_size 1 --seq_len 8 --nheads 1 --head_size 64 --dtype bf16 --seed 1 --variant alibi --block_mask", "--block_mask");
 }

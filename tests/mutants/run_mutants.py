@@ -158,6 +158,19 @@ MUTANTS = [
     Mutant("chain_arg_grad_order", "attention/variants/variant_kernels.cc",
            "if (mods[i]->modifies_scores() && i > 0) d = mods[i]->grad(d, inputs[i], c);", "",
            "chains: a trainable part gets d loss / d (the chain's output), not of its own output"),
+    Mutant("block_mask_partial_as_full", "attention/kernels/block_mask.cc",
+           "select(all == 1, 2, select(any == 1, 1, 0))", "select(any == 1, 2, 0)",
+           "block masks: partly visible blocks classed full (their mask never evaluated)"),
+    Mutant("block_mask_kv_hi", "attention/kernels/block_mask.cc",
+           "select(any == 1, n_block + 1, hi)", "select(any == 1, n_block, hi)",
+           "block masks: a query block's key range ends before its last non-empty block"),
+    Mutant("block_mask_columns_lo", "attention/kernels/block_mask.cc",
+           "select(any & (m_block < lo), m_block, lo)", "select(any & (m_block < lo), m_block + 1, lo)",
+           "block masks: a key block's query range starts after its first non-empty block"),
+    Mutant("block_sparse_dkdv_skips_full", "attention/kernels/bwd.cc",
+           "return if_(cls == kBlockFull, [&] { return step(h, false)(m0, dk, dv); }, [&] {",
+           "return if_(cls == kBlockFull, [&] { return carry(dk, dv); }, [&] {",
+           "block-sparse dK/dV: full blocks skipped"),
 ]
 
 # Tests that need no generated GPU kernels: they rebuild in seconds to a few minutes after a

@@ -1,0 +1,28 @@
+#include "attention/host/block_mask.h"
+
+namespace tile::attention {
+
+namespace {
+std::vector<int32_t> read_i32(Backend& be, const std::shared_ptr<Workspace>& w, int64_t n) {
+  std::vector<int32_t> out(static_cast<size_t>(n), 0);
+  if (n > 0) be.read(out.data(), w->get(), size_t(n) * sizeof(int32_t));
+  return out;
+}
+}  // namespace
+
+std::vector<int32_t> BlockMask::classes(Backend& be, bool backward) const {
+  const BlockMaskLevel& l = backward ? bwd : fwd;
+  return read_i32(be, l.cls, l.cls_elements);
+}
+
+std::vector<int32_t> BlockMask::kv_ranges(Backend& be, bool backward) const {
+  const BlockMaskLevel& l = backward ? bwd : fwd;
+  return read_i32(be, l.kv_range, l.kv_range_elements);
+}
+
+std::vector<int32_t> BlockMask::q_ranges(Backend& be, bool backward) const {
+  const BlockMaskLevel& l = backward ? bwd : fwd;
+  return read_i32(be, l.q_range, l.q_range_elements);
+}
+
+}  // namespace tile::attention
