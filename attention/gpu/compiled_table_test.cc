@@ -40,6 +40,12 @@ std::set<std::string> instances_the_host_can_ask_for() {
         for (bool softcap : c.softcaps) {
           const BlockShape shape = block_shape_of(dims);
           family("_" + v, fwd_params(shape, dtype, softcap), bwd_params(shape, dtype, softcap));
+          if (!find_variant(v)->mask_mod) continue;
+          family(block_sparse_suffix("_" + v), fwd_params(shape, dtype, softcap), bwd_params(shape, dtype, softcap));
+          for (const Blocks& b : {shape.fwd, shape.bwd}) {
+            names.insert(instance_name(kBlockMaskKernel + std::string("_") + v, block_mask_params(b)));
+            names.insert(instance_name(kBlockMaskColumnsKernel, block_mask_params(b)));
+          }
         }
   }
   return names;
@@ -49,8 +55,12 @@ TEST_CASE("every kernel the host API can launch is compiled") {
   const std::set<std::string> wanted = instances_the_host_can_ask_for();
   // Plain: per head-dim specialisation, dtype and softcap, preprocess and dq_convert, the
   // forward, dQ and both dK/dV kernels: 6 x 2 x 2 x 6 = 144 with every feature and 3 x 2 x 6 = 36
-  // for the head_dim_v pairs. ALiBi: 6 x 2 x 2 x 4 = 96. Every other variant: 2 dtypes x 4.
-  CHECK(wanted.size() == 144 + 36 + 96 + 8 * (variant_names().size() - 1));
+  // for the head_dim_v pairs; the block-mask columns program at the 2 block shapes of d=128.
+  // ALiBi: 6 x 2 x 2 x 4 = 96. Every other variant: 2 dtypes x 4, and with a mask 2 x 4
+  // block-sparse kernels and its block-mask builder at the 2 block shapes of d=128.
+  size_t masks = 0;
+  for (const std::string& v : variant_names()) masks += find_variant(v)->mask_mod ? 1 : 0;
+  CHECK(wanted.size() == 144 + 36 + 2 + 96 + 8 * (variant_names().size() - 1) + 10 * masks);
   for (const std::string& name : wanted) {
     INFO(name);
     const rt::KernelImage* image = compiled_image(name);
@@ -116,6 +126,12 @@ void bind_every_variant(Backend& be, DType dtype, bool deterministic) {
     o.variant = name;
     o.variant_args = gen.args();
     INFO("variant " << name);
+    flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view(), o);
+    flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(),
+                        {dq.view(), dk.view(), dvt.view()}, o);
+    if (!find_variant(name)->mask_mod) continue;
+    const BlockMask mask = create_block_mask(be, q.view(), k.view(), v.view(), nullptr, o);
+    o.block_mask = &mask;
     flash_attn_func(be, q.view(), k.view(), v.view(), out.view(), lse.view(), o);
     flash_attn_backward(be, dout.view(), q.view(), k.view(), v.view(), out.view(), lse.view(),
                         {dq.view(), dk.view(), dvt.view()}, o);

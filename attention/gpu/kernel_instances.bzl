@@ -78,21 +78,43 @@ def _family(out, suffix, f, p):
         name = "attn_bwd_dkdv" + suffix
         out[_instance(name, pa)] = name + ":" + _params_str(pa)
 
-def attention_instances(head_dims, dtypes, softcaps = ["false"]):
-    """{instance: "kernel:PARAMS"} for plain attention's kernels and the shared ones."""
-    out = {}
+def attention_instances(head_dims, dtypes, softcaps = ["false"], extra = {}):
+    """{instance: "kernel:PARAMS"} for plain attention's kernels and the shared ones (and `extra`)."""
+    out = dict(extra)
     for f, p in _specialisations(head_dims, dtypes, softcaps):
         for k in _SHARED:
             out[_instance(k, p)] = k + ":" + _params_str(p)
         _family(out, "", f, p)
     return out
 
+def _block_mask_params(blocks):
+    """kernel_table.h: block_mask_params."""
+    return {"BLOCK_M": blocks[0], "BLOCK_N": blocks[1], "NUM_WARPS": blocks[2]}
+
+def block_mask_column_instances(head_dims):
+    """attn_block_mask_columns at each distinct block shape of the head dims."""
+    out = {}
+    for d in head_dims:
+        for blocks in _blocks(d[0], d[1]):
+            p = _block_mask_params(blocks)
+            out[_instance("attn_block_mask_columns", p)] = "attn_block_mask_columns:" + _params_str(p)
+    return out
+
 def variant_instances(variant, compiled):
     """{instance: spec} for one variant's kernels (attn_fwd_<variant>, ...); `compiled`: its
-    registry.bzl entry (head_dims, dtypes, softcaps)."""
+    registry.bzl entry (head_dims, dtypes, softcaps, mask). A variant with a mask also gets its
+    block-sparse kernels (attn_fwd_blocks_<variant>, ...) and its block-mask builder."""
     out = {}
     for f, p in _specialisations(compiled["head_dims"], compiled["dtypes"], compiled["softcaps"]):
         _family(out, "_" + variant, f, p)
+        if compiled["mask"]:
+            _family(out, "_blocks_" + variant, f, p)
+    if compiled["mask"]:
+        for d in compiled["head_dims"]:
+            for blocks in _blocks(d[0], d[1]):
+                p = _block_mask_params(blocks)
+                name = "attn_block_mask_" + variant
+                out[_instance(name, p)] = name + ":" + _params_str(p)
     return out
 
 def attention_kernel_libraries(name, instances, deps):

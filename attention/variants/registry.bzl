@@ -2,8 +2,9 @@
 
 VARIANTS maps a variant's name (its file is <name>.cc) to what the GPU build compiles ahead of
 time, mirroring the file's compiled() (//attention/gpu:compiled_table_test fails when the two
-disagree): head_dims as (HEAD_DIM, HEAD_DIM_V, RAGGED), dtypes, softcaps. {} is the default of
-variant.h: exact head_dim 128, bf16 and fp16, no softcap."""
+disagree): head_dims as (HEAD_DIM, HEAD_DIM_V, RAGGED), dtypes, softcaps, and "mask": True for a
+variant with a mask_mod (its block-sparse kernels and block-mask builder are compiled too). {}
+is the default of variant.h: exact head_dim 128, bf16 and fp16, no softcap."""
 
 _FULL_FEATURE_HEAD_DIMS = [
     (64, 64, "false"),
@@ -16,14 +17,14 @@ _FULL_FEATURE_HEAD_DIMS = [
 
 VARIANTS = {
     "alibi": {"head_dims": _FULL_FEATURE_HEAD_DIMS, "softcaps": ["false", "true"]},
-    "document_mask": {},
+    "document_mask": {"mask": True},
     "head_temperature": {},
-    "prefix_lm": {},
+    "prefix_lm": {"mask": True},
     "rel_pos_bias": {},
-    "sliding_window_sinks": {},
+    "sliding_window_sinks": {"mask": True},
 }
 
-DEFAULT_COMPILED = {"head_dims": [(128, 128, "false")], "dtypes": ["bf16", "fp16"], "softcaps": ["false"]}
+DEFAULT_COMPILED = {"head_dims": [(128, 128, "false")], "dtypes": ["bf16", "fp16"], "softcaps": ["false"], "mask": False}
 
 def compiled_for(name):
     """The variant's compiled specialisations with the defaults filled in."""
