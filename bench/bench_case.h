@@ -16,6 +16,7 @@ struct BenchCase {
   int head_size_v = 0;  // 0: head_size
   bool causal = false, fwd_only = false;
   std::string variant;  // empty: plain attention
+  bool block_mask = false;  // the variant's block-sparse kernels, with a block mask built once
 
   double flops() const;  // attention_flops of the case
   int dv() const { return head_size_v ? head_size_v : head_size; }

@@ -62,6 +62,7 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
     else if (flag == "--iters") f.iters = int_flag(r, 1, 100000);
     else if (flag == "--fwd_only") f.fwd_only = r.boolean(no_value);
     else if (flag == "--causal") f.causal = r.boolean(no_value);
+    else if (flag == "--block_mask") f.block_mask = r.boolean(no_value);
     else if (flag == "--variant") {
       f.variant = text_flag(r);
       try {
@@ -104,6 +105,8 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
   }
 
   if (f.help) return;
+  if (f.block_mask && (f.variant.empty() || !attention::parse_variant(f.variant, "--variant").has_mask()))
+    throw FlagError("--block_mask: needs a --variant with a mask (" + std::string(f.variant.empty() ? "none given" : f.variant) + ")");
   if (!f.variant.empty() && (f.nproc_per_node > 0 || f.launched_world > 0))
     throw FlagError("--variant: single-GPU runs only (the distributed benchmark runs plain attention)");
   if (!f.sweep.empty()) {
@@ -221,7 +224,8 @@ std::string usage_text() {
   s += "                      flash_attn_varlen_qkvpacked_func (batch_size sequences of seq_len each)\n";
   s += "  --causal            causal mask (default off)\n";
   s += "  --variant NAME      an attention variant (--list in //tests:accuracy --list_variants), its\n";
-  s += "                      arguments drawn by its generator; FLOPs count the unmasked (or causal) work\n";
+  s += "                      arguments its bench_args (realistic ones); FLOPs count the dense (or causal) work\n";
+  s += "  --block_mask        with a masked variant: build its block mask once, run the block-sparse kernels\n";
   s += "  --fwd_only          forward only (default off: forward + backward)\n";
   s += "  --warmup N          untimed iterations first (default 5; one always runs: it loads the kernels)\n";
   s += "  --iters N           timed iterations; the median is reported (default 30)\n";

@@ -30,6 +30,7 @@ struct BenchFlags {
   std::string out_dir = ".";  // profile traces and the sweep chart
   std::string sweep;       // empty or "seed"
   std::string variant;     // a registered attention variant (attention/variants); empty: plain
+  bool block_mask = false; // with a variant that has a mask: its block-sparse kernels
   // Distributed mode: 0 = single GPU. N = one process per GPU; without `mode` each rank runs the
   // whole case on its own GPU (the seed's benchmark under torchrun), with it the ring over seq_len
   // (each rank holds seq_len / N tokens).

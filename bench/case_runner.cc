@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -149,7 +150,7 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
     dims.batch = B, dims.nheads = H, dims.nheads_k = Hk, dims.seqlen_q = S, dims.seqlen_k = S, dims.varlen = varlen;
     dims.total_q = dims.total_k = B * S;
     attention::ArgGenerator gen(dims, std::vector<int64_t>(size_t(B), S), std::vector<int64_t>(size_t(B), S), o.seed * 31 + 7);
-    for (const attention::VariantSpec* part : chain.parts) part->generate(gen);
+    for (const attention::VariantSpec* part : chain.parts) (part->bench_args ? part->bench_args : part->generate)(gen);
     for (const auto& [name, value] : gen.args()) {
       if (!value.is_tensor) {
         opts.variant_args[name] = value;
@@ -161,6 +162,14 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
       opts.variant_args[name] = attention::VariantArg::of(variant_tensors.back()->view());
     }
     opts.variant = c.variant;
+  }
+  // The block mask is built once, outside the timed region (create_block_mask's use).
+  std::optional<attention::BlockMask> block_mask;
+  if (c.block_mask) {
+    attention::VarlenSeqs mask_seqs;
+    if (varlen) mask_seqs = {cu_seqlens->view(), cu_seqlens->view(), int(S), int(S)};
+    block_mask = attention::create_block_mask(be, qkv[0], qkv[1], qkv[2], varlen ? &mask_seqs : nullptr, opts);
+    opts.block_mask = &*block_mask;
   }
   attention::VarlenSeqs seqs;
   if (varlen) seqs = {cu_seqlens->view(), cu_seqlens->view(), int(S), int(S)};

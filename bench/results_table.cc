@@ -54,7 +54,9 @@ std::string format_results_json(const std::vector<CaseResult>& results, const st
          ", \"batch_size\": " + std::to_string(c.batch_size) + ", \"seq_len\": " + std::to_string(c.seq_len) +
          ", \"nheads\": " + std::to_string(c.nheads) + ", \"nheads_k\": " + std::to_string(c.nheads_k) +
          ", \"head_size\": " + std::to_string(c.head_size) + ", \"head_size_v\": " + std::to_string(c.dv()) + ", \"causal\": " + (c.causal ? "true" : "false") +
-         ", \"fwd_only\": " + (c.fwd_only ? "true" : "false") + ", \"warmup\": " + std::to_string(r.warmup) +
+         ", \"fwd_only\": " + (c.fwd_only ? "true" : "false") +
+         (c.variant.empty() ? std::string() : ", \"variant\": " + json_string(c.variant) + ", \"block_mask\": " + (c.block_mask ? "true" : "false")) +
+         ", \"warmup\": " + std::to_string(r.warmup) +
          ", \"iters\": " + std::to_string(r.iters) + ", \"median_ms\": " + json_number(r.median_ms) +
          ", \"min_ms\": " + json_number(r.min_ms) + ", \"max_ms\": " + json_number(r.max_ms) +
          ", \"throughput\": " + json_number(r.throughput()) + ", \"tflops\": " + json_number(r.tflops()) +

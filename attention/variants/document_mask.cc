@@ -1,6 +1,8 @@
 // Document masking: a sequence packs several documents; query i sees key j only when both carry
 // the same document id. Query i is the token at key position i + seqlen_k - seqlen_q (bottom-right
 // aligned, like causal masks), so one id per key token serves both sides.
+#include <algorithm>
+
 #include "attention/variants/variant.h"
 
 namespace tile::attention {
@@ -30,6 +32,11 @@ struct DocumentMask {
       }
     }
     g.tensor(args()[0], [&](const std::vector<int64_t>& i) { return double(ids[size_t(i[0])][size_t(i[1])]); });
+  }
+
+  // Speed runs: 8 documents of equal length per sequence.
+  static void bench_args(ArgGenerator& g) {
+    g.tensor(args()[0], [&](const std::vector<int64_t>& i) { return double(i[1] * 8 / std::max<int64_t>(g.len_k(i[0]), 1)); });
   }
 
   struct Kernel : VariantMod {

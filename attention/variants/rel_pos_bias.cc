@@ -34,6 +34,11 @@ struct RelPosBias {
     g.tensor(args()[0], [&](const std::vector<int64_t>&) { return g.uniform(-2.0, 2.0); }, {2 * max_distance + 1});
   }
 
+  // Speed runs: 257 buckets (max_distance 128).
+  static void bench_args(ArgGenerator& g) {
+    g.tensor(args()[0], [&](const std::vector<int64_t>&) { return g.uniform(-1.0, 1.0); }, {257});
+  }
+
   struct Kernel : VariantMod {
     Tile bucket_of(const ScoreContext& c) const {
       Int half = (tensor("bias_table").sizes[1] - 1) / 2;

@@ -162,6 +162,9 @@ struct VariantSpec {
   // Adds d loss / d (trainable arguments) of one pair, given d loss / d (this mod's output score).
   std::function<void(const RefArgs&, const RefIndex&, double dscore, RefGrads&)> arg_grad;
   std::function<void(ArgGenerator&)> generate;
+  // Arguments for speed runs (//bench:flash_attn, bench/compare_flex.py mirrors them): a
+  // realistic setting rather than a random one. Null: `generate`.
+  std::function<void(ArgGenerator&)> bench_args;
   CompiledFor compiled;
 
   // The expected shape of tensor argument `a` for a problem (a batch-optional dim included).

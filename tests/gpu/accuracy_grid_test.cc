@@ -13,6 +13,7 @@
 
 #include "catch2/catch.hpp"
 #include "attention/kernels/kernel_table.h"
+#include "attention/variants/variant_spec.h"
 #include "tests/gpu/gpu_case.h"
 
 namespace tile::gpu_tests {
@@ -98,6 +99,38 @@ TEST_CASE("every head dim at flash-attn's seqlen pairs", "[gpu]") {
         cases.push_back(with_dims(f, dims));
       }
   run_all(cases, "every head dim at flash-attn's seqlen pairs");
+}
+
+// Every registered variant (attention/variants) on the kernels the GPU build compiles for it
+// (its compiled()): each dtype, forward and backward with both dQ strategies, batched with GQA
+// and ragged lengths, varlen, and with a mask its block-sparse kernels and a causal mask too.
+TEST_CASE("every registered variant on its compiled kernels", "[gpu][variants]") {
+  std::vector<Flags> cases;
+  int seed = 800;
+  for (const std::string& v : attention::variant_names()) {
+    const attention::VariantSpec& spec = *attention::find_variant(v);
+    for (const attention::HeadDims& dims : spec.compiled.head_dims)
+      for (DType dt : spec.compiled.dtypes) {
+        const std::string dtype = dt == DType::bf16 ? "bf16" : "fp16";
+        const std::string d = std::to_string(dims.ragged ? dims.dim * 5 / 8 + 1 : dims.dim);
+        for (bool deterministic : {false, true}) {
+          Flags f = {"--func", "flash_attn_func", "--batch_size", "2", "--seq_len", "300", "--seq_len_k", "517",
+                     "--nheads", "4", "--nheads_k", "2", "--head_size", d, "--dtype", dtype, "--variant", v,
+                     "--seed", std::to_string(++seed)};
+          if (deterministic) f.push_back("--deterministic");
+          cases.push_back(f);
+        }
+        cases.push_back({"--func", "flash_attn_varlen_func", "--seqlens", "700,1,0,257", "--seqlens_k", "650,9,3,257",
+                         "--nheads", "2", "--head_size", d, "--dtype", dtype, "--variant", v, "--seed", std::to_string(++seed)});
+        if (!spec.mask_mod) continue;
+        cases.push_back({"--func", "flash_attn_func", "--batch_size", "2", "--seq_len", "1000", "--nheads", "4",
+                         "--head_size", d, "--dtype", dtype, "--variant", v, "--block_mask", "--seed", std::to_string(++seed)});
+        cases.push_back({"--func", "flash_attn_varlen_func", "--seqlens", "700,1,0,257", "--nheads", "2", "--head_size", d,
+                         "--dtype", dtype, "--variant", v, "--block_mask_per_head", "--causal", "--deterministic",
+                         "--seed", std::to_string(++seed)});
+      }
+  }
+  run_all(cases, "every registered variant");
 }
 
 double value_after(const std::string& text, const std::string& key) {
