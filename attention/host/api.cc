@@ -348,8 +348,8 @@ BlockMask create_block_mask(Backend& be, const TensorView& q, const TensorView& 
     l->n_blocks = cdiv(std::max(p.seqlen_k, 1), l->blocks.block_n);
     const int64_t lines = int64_t(p.batch) * m.heads;
     l->cls_elements = lines * l->m_blocks * l->n_blocks;
-    l->kv_range_elements = lines * l->m_blocks * 2;
-    l->q_range_elements = lines * l->n_blocks * 2;
+    l->kv_range_elements = lines * l->m_blocks * 4;
+    l->q_range_elements = lines * l->n_blocks * 4;
     auto zeroed = [&](int64_t n) { return std::make_shared<Workspace>(be, size_t(std::max<int64_t>(n, 1)) * sizeof(int32_t)); };
     l->cls = zeroed(l->cls_elements);  // zero: empty, so never-written blocks are never visited
     l->kv_range = zeroed(l->kv_range_elements);

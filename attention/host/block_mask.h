@@ -18,7 +18,9 @@ struct FlashAttnOptions;
 struct VarlenSeqs;
 
 // One block shape's mask: cls [(b * heads + h) * m_blocks + m][n_blocks] (kBlockEmpty/Partial/
-// Full), kv_range [row][2] and q_range [(b * heads + h) * n_blocks + n][2] (i32, backend memory).
+// Full), kv_range [row][4] and q_range [(b * heads + h) * n_blocks + n][4], each (lo, full_lo,
+// full_hi, hi): the non-empty blocks and their longest run of full ones (block_mask_args.h).
+// i32, backend memory.
 struct BlockMaskLevel {
   Blocks blocks{};
   int m_blocks = 0, n_blocks = 0;

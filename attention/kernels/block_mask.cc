@@ -4,10 +4,10 @@
 //
 //   attn_block_mask<suffix>     one program per (query block, sequence and head): evaluates the
 //                               mask on every key block of the sequence, writes its class to
-//                               cls[row, n] and the first/last non-empty key block to
-//                               kv_range[row] = [lo, hi) (block indices)
+//                               cls[row, n] and the row's BlockRange (its non-empty blocks
+//                               and longest run of full ones) to kv_range[row]
 //   attn_block_mask_columns     one program per (key block, sequence and head): reads cls and
-//                               writes q_range[col] = [lo, hi), the query blocks the dK/dV
+//                               writes q_range[col], the BlockRange of query blocks the dK/dV
 //                               program walks
 //
 // row = (b * bm_heads + h) * bm_m_blocks + m, col = (b * bm_heads + h) * bm_n_blocks + n, with
@@ -43,11 +43,44 @@ Int BlockMaskArgs::cls_at(const Int& b, const Int& h, const Int& m_block, const 
 }
 
 namespace {
+BlockRange range_at(const Ptr& p, const Int& index) {
+  return BlockRange{load_scalar(p, index * 4), load_scalar(p, index * 4 + 1), load_scalar(p, index * 4 + 2),
+                    load_scalar(p, index * 4 + 3)};
+}
+}  // namespace
+
+BlockRange BlockMaskArgs::kv_range_at(const Int& r) const { return range_at(kv_range, r); }
+BlockRange BlockMaskArgs::q_range_at(const Int& c) const { return range_at(q_range, c); }
+
+namespace {
 
 // One i32 element written at `index` (a one-lane store).
 void store_one(const Ptr& p, const Int& index, const Int& value) {
   store(p + index, zeros({1}, DType::i32), full<i32>({1}, value));
 }
+
+// A BlockRange built block by block along a row or column: the first and last non-empty block,
+// the full run in progress (its start, or -1) and the longest one so far.
+struct RangeScan {
+  Int lo, hi, run, full_lo, full_hi;
+
+  static RangeScan start(const Int& blocks) { return {blocks, 0, -1, 0, 0}; }
+  auto state() const { return carry(lo, hi, run, full_lo, full_hi); }
+  RangeScan with(const Int& block, const Int& cls) const {
+    Int any = cls != kBlockEmpty, full = cls == kBlockFull;
+    Int run_now = select(full, select(run < 0, block, run), -1);
+    Int longer = full & (block + 1 - run_now > full_hi - full_lo);
+    return {select(any & (block < lo), block, lo), select(any, block + 1, hi), run_now,
+            select(longer, run_now, full_lo), select(longer, block + 1, full_hi)};
+  }
+  void store(const Ptr& p, const Int& index) const {
+    Int empty = lo >= hi, no_full = full_lo >= full_hi;
+    store_one(p, index * 4, select(empty, 0, lo));
+    store_one(p, index * 4 + 1, select(empty, 0, select(no_full, hi, full_lo)));
+    store_one(p, index * 4 + 2, select(empty, 0, select(no_full, hi, full_hi)));
+    store_one(p, index * 4 + 3, select(empty, 0, hi));
+  }
+};
 
 }  // namespace
 
@@ -68,17 +101,16 @@ void attention_block_mask(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     score_mod.setup_queries(QuerySide{rows, b, h, seq});
     Int row = bm.row(b, h, m_block);
     // lo starts past every block so the first non-empty one lowers it.
-    auto [lo, hi] = for_range(0, cdiv(seq.len_k, BN), 1, carry(Int(bm.n_blocks), Int(0)),
-        [&](Int n_block, Int lo, Int hi) {
+    auto [lo, hi, run, full_lo, full_hi] = for_range(0, cdiv(seq.len_k, BN), 1, RangeScan::start(bm.n_blocks).state(),
+        [&](Int n_block, Int lo, Int hi, Int run, Int full_lo, Int full_hi) {
           ScoreContext ctx{rows, (n_block * BN + arange(0, BN)).row(), b, h, seq};
           Tile seen = visible_to(score_mod, ctx, s).to<i32>();
           Int any = max(seen), all = min(seen);
-          store_one(bm.cls, row * bm.n_blocks + n_block, select(all == 1, 2, select(any == 1, 1, 0)));
-          return carry(select((any == 1) & (n_block < lo), n_block, lo), select(any == 1, n_block + 1, hi));
+          Int cls = select(all == 1, kBlockFull, select(any == 1, kBlockPartial, kBlockEmpty));
+          store_one(bm.cls, row * bm.n_blocks + n_block, cls);
+          return RangeScan{lo, hi, run, full_lo, full_hi}.with(n_block, cls).state();
         });
-    Int empty = lo >= hi;
-    store_one(bm.kv_range, row * 2, select(empty, 0, lo));
-    store_one(bm.kv_range, row * 2 + 1, select(empty, 0, hi));
+    RangeScan{lo, hi, run, full_lo, full_hi}.store(bm.kv_range, row);
   });
 }
 
@@ -92,15 +124,11 @@ void attention_block_mask_columns(KernelBuilder& k, const Params& p) {
   Int b = program_id(1) / bm.heads, h = program_id(1) % bm.heads;
   SeqBounds seq = sequence_bounds(s, b);
   if_(n0 < seq.len_k, [&] {
-    auto [lo, hi] = for_range(0, cdiv(seq.len_q, BM), 1, carry(Int(bm.m_blocks), Int(0)),
-        [&](Int m_block, Int lo, Int hi) {
-          Int any = bm.cls_at(b, h, m_block, n_block) != 0;
-          return carry(select(any & (m_block < lo), m_block, lo), select(any, m_block + 1, hi));
+    auto [lo, hi, run, full_lo, full_hi] = for_range(0, cdiv(seq.len_q, BM), 1, RangeScan::start(bm.m_blocks).state(),
+        [&](Int m_block, Int lo, Int hi, Int run, Int full_lo, Int full_hi) {
+          return RangeScan{lo, hi, run, full_lo, full_hi}.with(m_block, bm.cls_at(b, h, m_block, n_block)).state();
         });
-    Int col = bm.col(b, h, n_block);
-    Int empty = lo >= hi;
-    store_one(bm.q_range, col * 2, select(empty, 0, lo));
-    store_one(bm.q_range, col * 2 + 1, select(empty, 0, hi));
+    RangeScan{lo, hi, run, full_lo, full_hi}.store(bm.q_range, bm.col(b, h, n_block));
   });
 }
 

@@ -168,15 +168,17 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
     auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DVT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
-          if (block_sparse) {  // the block mask's non-empty query blocks of this key block
-            Int col = bm.col(b, h, n0 / BN);
-            Int lo = load_scalar(bm.q_range, col * 2), hi = load_scalar(bm.q_range, col * 2 + 1);
-            return for_range(lo * BM, hi * BM, BM, carry(dk, dv), [&](Int m0, Tile dk, Tile dv) {
+          if (block_sparse) {
+            // The block mask's column: its longest run of full query blocks unmasked and
+            // pipelined, the other non-empty blocks masked, empty ones skipped.
+            BlockRange br = bm.q_range_at(bm.col(b, h, n0 / BN));
+            auto edge = [&](Int m0, Tile dk, Tile dv) {
               Int cls = bm.cls_at(b, h, m0 / BM, n0 / BN);
-              return if_(cls == kBlockFull, [&] { return step(h, false)(m0, dk, dv); }, [&] {
-                return if_(cls == kBlockPartial, [&] { return step(h, true)(m0, dk, dv); }, [&] { return carry(dk, dv); });
-              });
-            });
+              return if_(cls != kBlockEmpty, [&] { return step(h, true)(m0, dk, dv); }, [&] { return carry(dk, dv); });
+            };
+            auto acc = for_range(br.lo * BM, br.full_lo * BM, BM, carry(dk, dv), edge);
+            acc = for_range(br.full_lo * BM, br.full_hi * BM, BM, acc, step(h, false), /*stages=*/2);
+            return for_range(br.full_hi * BM, br.hi * BM, BM, acc, edge);
           }
           // A variant's mask is evaluated on every block.
           if (score_mod.has_mask()) return for_range(qr.lo, qr.hi, BM, carry(dk, dv), step(h, true), /*stages=*/2);
@@ -226,14 +228,16 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
     // Masks only on the key blocks this query block sees in part; the middle is pipelined. A
     // variant's mask is evaluated on every block.
     Tile dq = zeros<f32>({BM, DT});
-    if (block_sparse) {
+    if (block_sparse) {  // as the forward: the longest full run pipelined, the rest masked
       Int row = bm.row(b, h, m0 / BM);
-      Int lo = load_scalar(bm.kv_range, row * 2), hi = load_scalar(bm.kv_range, row * 2 + 1);
-      dq = for_range(lo * BN, hi * BN, BN, dq, [&](Int n0, Tile dq) {
+      BlockRange br = bm.kv_range_at(row);
+      auto edge = [&](Int n0, Tile dq) {
         Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
-        return if_(cls == kBlockFull, [&] { return step(false)(n0, dq); },
-                   [&] { return if_(cls == kBlockPartial, [&] { return step(true)(n0, dq); }, [&] { return dq; }); });
-      });
+        return if_(cls != kBlockEmpty, [&] { return step(true)(n0, dq); }, [&] { return dq; });
+      };
+      dq = for_range(br.lo * BN, br.full_lo * BN, BN, dq, edge);
+      dq = for_range(br.full_lo * BN, br.full_hi * BN, BN, dq, step(false), /*stages=*/2);
+      dq = for_range(br.full_hi * BN, br.hi * BN, BN, dq, edge);
     } else if (score_mod.has_mask()) {
       dq = for_range(r.lo, r.hi, BN, dq, step(true), /*stages=*/2);
     } else {

@@ -6,6 +6,7 @@
 // inside the causal/local window run without a mask; only boundary blocks pay for one; blocks
 // nobody sees are never visited. Writes out and the natural-log LSE.
 #include <cmath>
+#include <tuple>
 
 #include "attention/kernels/attention_kernel.h"
 #include "attention/kernels/block_mask_args.h"
@@ -81,37 +82,42 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
     // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
     // that P V is still on the tensor cores (the lowering waits for a dot only where its result
     // is read). The first iteration's P is zero; the last block's P V follows the loop.
-    auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
-      Tile raw = dot(q_blk, trans(k_at(n0)));
-      acc = dot(p_prev, v_at(max(n0 - BN, r.full_lo)), acc);
-      Online o = online_unmasked(raw, n0, m_i);
-      return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+    using State = std::tuple<Tile, Tile, Tile>;
+    auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
+      auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+        Tile raw = dot(q_blk, trans(k_at(n0)));
+        acc = dot(p_prev, v_at(max(n0 - BN, full_lo)), acc);
+        Online o = online_unmasked(raw, n0, m_i);
+        return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+      };
+      auto [acc, m_i, l_i] = state;
+      auto [acc_mid, m_mid, l_mid, p_last] =
+          for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
+      return State(dot(p_last, v_at(max(full_hi - BN, full_lo)), acc_mid), m_mid, l_mid);
     };
-    auto state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
+    State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
     // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
     // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
     // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
     // mask evaluates it on every block: one masked loop over the whole range (not pipelined: at
     // 128x128 its stage buffers and the mask's gathers pass the H100's shared memory).
     if (block_sparse) {
-      // The block mask's non-empty key blocks: full ones unmasked, partial ones masked.
+      // The block mask's row: its longest run of full blocks unmasked and pipelined like the
+      // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
       Int row = bm.row(b, h, m0 / BM);
-      Int lo = load_scalar(bm.kv_range, row * 2), hi = load_scalar(bm.kv_range, row * 2 + 1);
-      state = for_range(lo * BN, hi * BN, BN, state, [&](Int n0, Tile acc, Tile m_i, Tile l_i) {
+      BlockRange br = bm.kv_range_at(row);
+      auto edge = [&](Int n0, Tile acc, Tile m_i, Tile l_i) {
         Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
-        return if_(cls == kBlockFull, [&] { return step(false)(n0, acc, m_i, l_i); }, [&] {
-          return if_(cls == kBlockPartial, [&] { return step(true)(n0, acc, m_i, l_i); },
-                     [&] { return carry(acc, m_i, l_i); });
-        });
-      });
+        return if_(cls != kBlockEmpty, [&] { return step(true)(n0, acc, m_i, l_i); }, [&] { return carry(acc, m_i, l_i); });
+      };
+      state = for_range(br.lo * BN, br.full_lo * BN, BN, state, edge);
+      state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);
+      state = for_range(br.full_hi * BN, br.hi * BN, BN, state, edge);
     } else if (score_mod.has_mask()) {
       state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
       state = for_range(r.lo, r.full_lo, BN, state, step(true));
-      auto [acc, m_i, l_i] = state;
-      auto [acc_mid, m_mid, l_mid, p_last] =
-          for_range(r.full_lo, r.full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
-      state = carry(dot(p_last, v_at(max(r.full_hi - BN, r.full_lo)), acc_mid), m_mid, l_mid);
+      state = unmasked_run(state, r.full_lo, r.full_hi);
       state = for_range(r.full_hi, r.hi, BN, state, step(true));
     }
     auto [acc, m_i, l_i] = state;

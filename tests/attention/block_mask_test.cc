@@ -33,6 +33,22 @@ bool in_window(const Shape& s, int64_t i, int64_t j, int64_t sq, int64_t sk) {
   return (s.window_right < 0 || rel <= s.window_right) && (s.window_left < 0 || rel >= -s.window_left);
 }
 
+// (lo, full_lo, full_hi, hi) of a row or column of classes: the non-empty blocks and their
+// first longest run of full ones (none: full_lo = full_hi = hi; nothing: all 0).
+std::vector<int32_t> range_of(const std::vector<int>& line) {
+  int32_t lo = int32_t(line.size()), hi = 0, best_lo = 0, best_hi = 0;
+  for (int32_t i = 0; i < int32_t(line.size()); ++i) {
+    if (line[size_t(i)]) lo = std::min(lo, i), hi = i + 1;
+    if (line[size_t(i)] != 2) continue;
+    int32_t end = i;
+    while (end < int32_t(line.size()) && line[size_t(end)] == 2) ++end;
+    if (end - i > best_hi - best_lo) best_lo = i, best_hi = end;
+  }
+  if (lo >= hi) return {0, 0, 0, 0};
+  if (best_lo >= best_hi) return {lo, hi, hi, hi};
+  return {lo, best_lo, best_hi, hi};
+}
+
 void check(const Shape& s, uint64_t seed) {
   InterpBackend be(InterpBackend::Options{seed, 2});
   const int64_t B = int64_t(s.len_q.size());
@@ -97,26 +113,21 @@ void check(const Shape& s, uint64_t seed) {
           }
         for (int64_t mb = 0; mb < mb_n; ++mb) {
           const int64_t row = (b * m.heads + hh) * l.m_blocks + mb;
-          int64_t lo = nb_n, hi = 0;
+          std::vector<int> line;
           for (int64_t nb = 0; nb < nb_n; ++nb) {
             INFO((backward ? "backward" : "forward") << " b " << b << " head " << hh << " block (" << mb << ", " << nb << ")");
             CHECK(cls[size_t(row * l.n_blocks + nb)] == expect[size_t(mb * nb_n + nb)]);
-            if (expect[size_t(mb * nb_n + nb)]) lo = std::min(lo, nb), hi = nb + 1;
+            line.push_back(expect[size_t(mb * nb_n + nb)]);
           }
-          if (lo >= hi) lo = hi = 0;
           INFO((backward ? "backward" : "forward") << " b " << b << " query block " << mb);
-          CHECK(kv[size_t(row * 2)] == lo);
-          CHECK(kv[size_t(row * 2 + 1)] == hi);
+          CHECK(std::vector<int32_t>(kv.begin() + row * 4, kv.begin() + row * 4 + 4) == range_of(line));
         }
         for (int64_t nb = 0; nb < nb_n; ++nb) {
           const int64_t col = (b * m.heads + hh) * l.n_blocks + nb;
-          int64_t lo = mb_n, hi = 0;
-          for (int64_t mb = 0; mb < mb_n; ++mb)
-            if (expect[size_t(mb * nb_n + nb)]) lo = std::min(lo, mb), hi = mb + 1;
-          if (lo >= hi) lo = hi = 0;
+          std::vector<int> line;
+          for (int64_t mb = 0; mb < mb_n; ++mb) line.push_back(expect[size_t(mb * nb_n + nb)]);
           INFO((backward ? "backward" : "forward") << " b " << b << " key block " << nb);
-          CHECK(qr[size_t(col * 2)] == lo);
-          CHECK(qr[size_t(col * 2 + 1)] == hi);
+          CHECK(std::vector<int32_t>(qr.begin() + col * 4, qr.begin() + col * 4 + 4) == range_of(line));
         }
       }
   }
@@ -158,6 +169,18 @@ TEST_CASE("block masks: varlen, windows, per head, chains", "[attention][block_m
   wide.len_q = {100};
   wide.len_k = {77};
   check(wide, 14);
+}
+
+TEST_CASE("block masks: the longest full run", "[attention][block_mask]") {
+  CHECK(range_of({0, 1, 2, 2, 1, 2, 2, 2, 0}) == std::vector<int32_t>{1, 5, 8, 8});
+  CHECK(range_of({2, 2, 0, 2, 2}) == std::vector<int32_t>{0, 0, 2, 5});  // the first of equal runs
+  CHECK(range_of({0, 1, 1, 0}) == std::vector<int32_t>{1, 3, 3, 3});
+  CHECK(range_of({0, 0}) == std::vector<int32_t>{0, 0, 0, 0});
+  Shape s;  // prefix_lm over 1000 tokens: long runs of full blocks under the prefix
+  s.variant = "prefix_lm";
+  s.len_q = {1000};
+  s.len_k = {1000};
+  check(s, 15);
 }
 
 TEST_CASE("block masks: bad input", "[attention][block_mask]") {
