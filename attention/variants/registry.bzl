@@ -6,14 +6,10 @@ disagree): head_dims as (HEAD_DIM, HEAD_DIM_V, RAGGED), dtypes, softcaps, and "m
 variant with a mask_mod (its block-sparse kernels and block-mask builder are compiled too). {}
 is the default of variant.h: exact head_dim 128, bf16 and fp16, no softcap."""
 
-_FULL_FEATURE_HEAD_DIMS = [
-    (64, 64, "false"),
-    (128, 128, "false"),
-    (256, 256, "false"),
-    (64, 64, "true"),
-    (128, 128, "true"),
-    (256, 256, "true"),
-]
+load("//attention/gpu:kernel_instances.bzl", "ALL_HEAD_DIMS")
+
+# ALiBi's: every head-dim specialisation with every feature (kernel_table.h's non-plain-only).
+_FULL_FEATURE_HEAD_DIMS = ALL_HEAD_DIMS
 
 VARIANTS = {
     "alibi": {"head_dims": _FULL_FEATURE_HEAD_DIMS, "softcaps": ["false", "true"]},

@@ -74,44 +74,44 @@ const Scalar& VariantMod::scalar(const std::string& name) const {
   return it->second;
 }
 
-Tile VariantMod::TensorArg::gather(const std::vector<ArgIndex>& index, const Tile& mask, double other) const {
-  if (index.size() != strides.size())
-    throw std::logic_error("variant tensor argument takes " + std::to_string(strides.size()) + " indices, got " +
-                           std::to_string(index.size()));
-  Int base = 0;
+namespace {
+
+// Element offsets of one index per declared dim: the scalar indices summed into `base`, the
+// tile ones into `offsets` (at least one needed: `what` names the caller for the error).
+struct Addresses {
+  Int base;
   Tile offsets;
+};
+Addresses addresses(const std::vector<Int>& strides, const std::vector<ArgIndex>& index, const char* what) {
+  if (index.size() != strides.size())
+    throw std::logic_error(std::string("TensorArg::") + what + ": the argument takes " + std::to_string(strides.size()) +
+                           " indices, got " + std::to_string(index.size()));
+  Addresses a{Int(0), Tile()};
   bool have_tile = false;
   for (size_t d = 0; d < index.size(); ++d) {
     if (!index[d].is_tile) {
-      base = base + index[d].scalar * strides[d];
+      a.base = a.base + index[d].scalar * strides[d];
       continue;
     }
     Tile part = index[d].tile * strides[d];
-    offsets = have_tile ? offsets + part : part;
+    a.offsets = have_tile ? a.offsets + part : part;
     have_tile = true;
   }
-  if (!have_tile) throw std::logic_error("TensorArg::gather needs at least one tile index (use at() for one element)");
-  return load(ptr + base, offsets, mask, other);
+  if (!have_tile) throw std::logic_error(std::string("TensorArg::") + what + " needs at least one tile index (at() reads one element)");
+  return a;
+}
+
+}  // namespace
+
+Tile VariantMod::TensorArg::gather(const std::vector<ArgIndex>& index, const Tile& mask, double other) const {
+  const Addresses a = addresses(strides, index, "gather");
+  return load(ptr + a.base, a.offsets, mask, other);
 }
 
 void VariantMod::TensorArg::scatter_add(const std::vector<ArgIndex>& index, const Tile& values, const Tile& mask) const {
-  if (index.size() != strides.size())
-    throw std::logic_error("variant tensor argument takes " + std::to_string(strides.size()) + " indices");
-  Int base = 0;
-  Tile offsets;
-  bool have_tile = false;
-  for (size_t d = 0; d < index.size(); ++d) {
-    if (!index[d].is_tile) {
-      base = base + index[d].scalar * strides[d];
-      continue;
-    }
-    Tile part = index[d].tile * strides[d];
-    offsets = have_tile ? offsets + part : part;
-    have_tile = true;
-  }
-  if (!have_tile) throw std::logic_error("TensorArg::scatter_add needs at least one tile index");
+  const Addresses a = addresses(strides, index, "scatter_add");
   // The offsets broadcast to the values' shape.
-  atomic_add(ptr + base, offsets + zeros(values.shape(), DType::i32), values, mask);
+  atomic_add(ptr + a.base, a.offsets + zeros(values.shape(), DType::i32), values, mask);
 }
 
 Scalar VariantMod::TensorArg::at(const std::vector<Int>& index) const {
