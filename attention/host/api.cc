@@ -122,31 +122,38 @@ void push_variant_grads(Args& args, const AttnProblem& p, const VariantArgs& gra
                                   (p.variant.empty() ? std::string("plain attention (none)") : p.variant.name) + ", got '" + name + "'");
   }
   // Every given gradient is checked before any is written.
-  for (int pass = 0; pass < 2; ++pass)
-  for (const ArgSpec& a : p.variant.args()) {
+  std::vector<std::pair<const ArgSpec*, TensorView>> outputs;  // undefined view: scratch
+  const std::vector<ArgSpec> specs = p.variant.args();
+  for (const ArgSpec& a : specs) {
     if (!a.has_grad) continue;
-    const TensorView& arg = p.variant_args.at(a.name).tensor;
-    TensorView g;
     auto it = grads.find(a.name);
-    if (it != grads.end()) {
-      g = it->second.tensor;
-      const std::string what = a.name + " gradient (variant_grads[\"" + a.name + "\"])";
-      if (!it->second.is_tensor || (!g.defined() && g.numel() > 0)) throw std::invalid_argument(what + ": expected a tensor");
-      if (g.device != arg.device) throw std::invalid_argument(what + ": expected a tensor on " + arg.device.str() + ", got one on " + g.device.str());
-      if (g.dtype != DType::f32) throw std::invalid_argument(what + ": expected f32, got " + dtype_name(g.dtype));
-      if (g.sizes() != arg.sizes() || !g.is_contiguous())
-        throw std::invalid_argument(what + ": expected a contiguous tensor of shape " + arg.shape_str() + ", got " + g.shape_str());
-      const std::string out_name = "variant_grads[\"" + a.name + "\"]";
-      check_output_overlap(g, out_name.c_str(), inputs);
-      if (pass == 0) continue;
+    if (it == grads.end()) {
+      outputs.push_back({&a, TensorView()});
+      continue;
+    }
+    const TensorView& arg = p.variant_args.at(a.name).tensor;
+    const TensorView& g = it->second.tensor;
+    const std::string what = a.name + " gradient (variant_grads[\"" + a.name + "\"])";
+    if (!it->second.is_tensor || (!g.defined() && g.numel() > 0)) throw std::invalid_argument(what + ": expected a tensor");
+    if (g.device != arg.device) throw std::invalid_argument(what + ": expected a tensor on " + arg.device.str() + ", got one on " + g.device.str());
+    if (g.dtype != DType::f32) throw std::invalid_argument(what + ": expected f32, got " + dtype_name(g.dtype));
+    if (g.sizes() != arg.sizes() || !g.is_contiguous())
+      throw std::invalid_argument(what + ": expected a contiguous tensor of shape " + arg.shape_str() + ", got " + g.shape_str());
+    const std::string out_name = "variant_grads[\"" + a.name + "\"]";
+    check_output_overlap(g, out_name.c_str(), inputs);
+    outputs.push_back({&a, g});
+  }
+  for (auto& [a, g] : outputs) {
+    const TensorView& arg = p.variant_args.at(a->name).tensor;
+    if (g.defined()) {  // the dK/dV kernel accumulates into it
+      if (g.numel() == 0) continue;
       std::vector<float> zeros(size_t(g.numel()), 0.0f);
-      if (!zeros.empty()) scratch.be.write(g.data, zeros.data(), zeros.size() * sizeof(float));
+      scratch.be.write(g.data, zeros.data(), zeros.size() * sizeof(float));
     } else {
-      if (pass == 0) continue;
       g = TensorView::contiguous(scratch.get(size_t(arg.numel()) * sizeof(float)), DType::f32, arg.sizes(), arg.device);
     }
-    args.push_back(LaunchArg::buffer(g.data, DType::f32, g.numel()).named(a.name + "_grad"));
-    for (int d = 0; d < g.rank; ++d) args.push_back(LaunchArg::i32(g.stride(d)).named(a.name + "_grad_stride" + std::to_string(d)));
+    args.push_back(LaunchArg::buffer(g.data, DType::f32, g.numel()).named(a->name + "_grad"));
+    for (int d = 0; d < g.rank; ++d) args.push_back(LaunchArg::i32(g.stride(d)).named(a->name + "_grad_stride" + std::to_string(d)));
   }
 }
 

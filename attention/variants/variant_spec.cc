@@ -310,15 +310,17 @@ VariantChain parse_variant(const std::string& name, const char* argument) {
     chain.name.clear();
     return chain;
   }
-  std::string known;
-  for (const std::string& n : variant_names()) known += (known.empty() ? "" : ", ") + n;
   size_t start = 0;
   std::vector<std::string> seen_args;
   while (true) {
     const size_t plus = name.find('+', start);
     const std::string part = name.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
     const VariantSpec* spec = find_variant(part);
-    if (!spec) bad(argument, "a registered variant (" + known + "), or several joined by '+'", "'" + part + "'");
+    if (!spec) {  // the list of names only on the error path: this runs on every call
+      std::string known;
+      for (const std::string& n : variant_names()) known += (known.empty() ? "" : ", ") + n;
+      bad(argument, "a registered variant (" + known + "), or several joined by '+'", "'" + part + "'");
+    }
     if (std::find(chain.parts.begin(), chain.parts.end(), spec) != chain.parts.end())
       bad(argument, "each variant at most once", "'" + part + "' twice in '" + name + "'");
     for (const ArgSpec& a : spec->args) {
