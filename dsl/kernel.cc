@@ -50,6 +50,7 @@ void KernelBuilder::set_min_blocks_per_sm(int n) {
 }
 
 void KernelBuilder::set_warpgroup_turns(bool on) { state_->signature.warpgroup_turns = on; }
+void KernelBuilder::set_warp_specialized(bool on) { state_->signature.warp_specialized = on; }
 
 const std::string& KernelBuilder::name() const { return state_->name; }
 const Params& KernelBuilder::params() const { return state_->params; }
@@ -96,6 +97,7 @@ mlir::OwningOpRef<mlir::ModuleOp> build_module(const KernelSpec& spec, mlir::MLI
     func->setAttr(ir::kKernelAttr, b.getUnitAttr());
     func->setAttr(ir::kNumWarpsAttr, b.getI32IntegerAttr(state.signature.num_warps));
     if (state.signature.warpgroup_turns) func->setAttr(ir::kWarpgroupTurnsAttr, b.getUnitAttr());
+    if (state.signature.warp_specialized) func->setAttr(ir::kWarpSpecializedAttr, b.getUnitAttr());
     if (state.signature.min_blocks_per_sm > 0)
       func->setAttr(ir::kMinBlocksPerSmAttr, b.getI32IntegerAttr(state.signature.min_blocks_per_sm));
     func->setAttr(ir::kParamsAttr, params_attr(b, spec.params));

@@ -60,6 +60,11 @@ class KernelBuilder {
   // also ties the warpgroups to each other's pace (bench/RESULTS.md measured the forward 3-7 %
   // slower with it).
   void set_warpgroup_turns(bool on);
+  // A producer warpgroup of its own issues the TMA copies of the pipelined loops while the
+  // kernel's `num_warps` warps compute (warp specialisation; the block gets 4 more warps and
+  // `setmaxnreg` moves registers from them to the computing warps). The lowering does it where
+  // every pipelined load of a loop is on TMA and falls back to the plain pipeline elsewhere.
+  void set_warp_specialized(bool on);
 
   const std::string& name() const;
   const Params& params() const;

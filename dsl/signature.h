@@ -23,6 +23,7 @@ struct KernelSignature {
   int num_warps = 4;
   int min_blocks_per_sm = 0;  // 0: no occupancy hint
   bool warpgroup_turns = false;
+  bool warp_specialized = false;
 };
 
 // "ptr<bf16>", "i32", "f32".

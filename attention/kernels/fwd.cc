@@ -17,6 +17,8 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
+  // A producer warpgroup feeds the pipelined loop's K and V by TMA while these warps compute.
+  k.set_warp_specialized(true);
   HeadTensor q = HeadTensor::declare(k, "q", c.dtype), kt = HeadTensor::declare(k, "k", c.dtype);
   HeadTensor v = HeadTensor::declare(k, "v", c.dtype), o = HeadTensor::declare(k, "o", c.dtype);
   Ptr lse = k.arg_ptr("lse", DType::f32);

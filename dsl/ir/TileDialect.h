@@ -36,5 +36,8 @@ inline constexpr const char* kMinBlocksPerSmAttr = "tile.min_blocks_per_sm";
 // unit attr on a kernel func.func: the warpgroups of its pipelined loops take turns at their
 // dots (lowering/README.md, "Warpgroup turns").
 inline constexpr const char* kWarpgroupTurnsAttr = "tile.warpgroup_turns";
+// unit attr on a kernel func.func: a producer warpgroup issues its pipelined loops' TMA copies
+// (lowering/README.md, "Warp specialisation").
+inline constexpr const char* kWarpSpecializedAttr = "tile.warp_specialized";
 
 }  // namespace tile::ir

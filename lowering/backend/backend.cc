@@ -81,6 +81,10 @@ std::string collect_kernels(mlir::ModuleOp module, const BackendOptions& options
         }
         kernel.args.push_back(arg);
       }
+      if (auto consumers = func->getAttrOfType<mlir::IntegerAttr>("tile.consumer_warps"))
+        kernel.consumer_warps = static_cast<int>(consumers.getInt());
+      if (auto refused = func->getAttrOfType<mlir::StringAttr>("tile.warp_roles_refused"))
+        kernel.warp_roles_refused = refused.str();
       if (auto templates = func->getAttrOfType<mlir::ArrayAttr>("tile.tma_templates")) {
         for (mlir::Attribute a : templates) {
           auto t = mlir::dyn_cast<mlir::DenseI32ArrayAttr>(a);

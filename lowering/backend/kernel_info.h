@@ -51,6 +51,10 @@ struct CompiledKernel {
   // TMA templates the runtime encodes into the workspace passed as a hidden last argument:
   // {element type (0 bf16, 1 f16), box columns, box rows} each (lowering/passes/async_ptx.h).
   std::vector<TmaTemplate> tma_templates;
+  // Warp specialisation: the computing warps when a producer warpgroup feeds them (0: none),
+  // or why a kernel that asked for it did not get it.
+  int consumer_warps = 0;
+  std::string warp_roles_refused;
   ResourceUsage resources;
 };
 

@@ -22,6 +22,8 @@ struct GeneratedKernel {
   std::vector<backend::KernelArg> args;
   std::vector<backend::TmaTemplate> tma_templates;  // see KernelImage::tma_templates
   backend::ResourceUsage resources;
+  int consumer_warps = 0;           // warp-specialised: the computing warps (0: not)
+  std::string warp_roles_refused;   // asked for warp specialisation and refused: why
   std::string ir_hash;   // 16 hex digits of FNV-1a 64 over the source IR
 };
 

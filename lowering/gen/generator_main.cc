@@ -116,6 +116,8 @@ GeneratedKernel generate(mlir::MLIRContext& context, const Flags& flags,
   out.args = kernel->args;
   out.tma_templates = kernel->tma_templates;
   out.resources = kernel->resources;
+  out.consumer_warps = kernel->consumer_warps;
+  out.warp_roles_refused = kernel->warp_roles_refused;
   out.ir_hash = source.ir_hash;
   apply_arg_names(instance, source.args, out.args);
   return out;
@@ -141,7 +143,10 @@ int run(int argc, char** argv) {
     std::cerr << "tile_kernel " << flags.origin << ": " << instance << " <- " << spec << ": "
               << k.resources.registers << " registers, "
               << k.resources.spill_store_bytes + k.resources.spill_load_bytes
-              << " B spills, " << k.smem_bytes << " B smem\n";
+              << " B spills, " << k.smem_bytes << " B smem";
+    if (k.consumer_warps) std::cerr << ", producer warpgroup + " << k.consumer_warps << " consumer warps";
+    if (!k.warp_roles_refused.empty()) std::cerr << ", not warp-specialised: " << k.warp_roles_refused;
+    std::cerr << "\n";
   }
   EmitOptions emit;
   emit.library = flags.name;

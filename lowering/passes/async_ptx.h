@@ -67,8 +67,26 @@ constexpr const char* kWarpSync = "bar.warp.sync -1;";
 // dots with them (emit_pipeline.cc).
 constexpr const char* kNamedBarrierSync = "bar.sync $0, $1;";
 constexpr const char* kNamedBarrierArrive = "bar.arrive $0, $1;";
-// The first of the barrier ids the warpgroup turns use (one per warpgroup).
-constexpr int kTurnBarrierFirst = 1;
+// Barrier ids. 0 is the whole block's (`bar.sync 0, <all threads>` when a warp-specialised
+// kernel's producer and consumers meet); in a warp-specialised kernel the consumers' own
+// block-wide barriers become `bar.sync 1, <consumer threads>`; the warpgroup turns use one id
+// per warpgroup from kTurnBarrierFirst on.
+constexpr int kBlockBarrier = 0;
+constexpr int kConsumerBarrier = 1;
+constexpr int kTurnBarrierFirst = 2;
+
+// Warp specialisation: the producer warpgroup gives registers back, the consumer warpgroups
+// take them ($0 is an immediate, a multiple of 8 in 24..256; every warp of a warpgroup runs
+// the same one).
+constexpr const char* kSetMaxRegDec = "setmaxnreg.dec.sync.aligned.u32 ";
+constexpr const char* kSetMaxRegInc = "setmaxnreg.inc.sync.aligned.u32 ";
+// Unit attribute on the scf.if that splits a warp-specialised kernel by role (then: the
+// producer warpgroup, else: the consumers), and the gpu.func's i32 count of consumer warps
+// (tile.num_warps counts the producer's too).
+constexpr const char* kWarpRolesAttr = "tile.warp_roles";
+constexpr const char* kConsumerWarpsAttr = "tile.consumer_warps";
+// String attribute on a gpu.func that asked for warp specialisation and did not get it: why.
+constexpr const char* kWarpRolesRefusedAttr = "tile.warp_roles_refused";
 
 // Vector f32 reduction into global memory (sm_90): the prefix of
 // "red.global.add.v<N>.f32 [$0], {$1, .., $N};" (N = 2 or 4; $0 a 64-bit global address

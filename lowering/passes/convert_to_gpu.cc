@@ -11,6 +11,7 @@
 #include "lowering/passes/async_ptx.h"
 #include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
+#include "lowering/passes/memory_helpers.h"
 #include "lowering/passes/passes.h"
 #include "lowering/passes/pipeline_uses.h"
 #include "lowering/passes/smem_allocator.h"
@@ -42,6 +43,63 @@ constexpr int64_t kSmemLimit = 227 * 1024;
 // The scratch area first reserved beside staging regions.
 constexpr int64_t kScratchReserve = 48 * 1024;
 
+// Warp specialisation (tile.warp_specialized): a producer warpgroup after the kernel's warps.
+constexpr unsigned kProducerWarps = 4;
+// Registers a thread of the producer warpgroup keeps; the consumers share the rest of the
+// multiprocessor's 64K (one block per multiprocessor), at most 240 each.
+constexpr int kProducerRegisters = 24;
+constexpr int kMaxConsumerRegisters = 240;
+constexpr int kRegistersPerSm = 64 * 1024;
+
+bool wantsWarpSpecialization(func::FuncOp f, unsigned nw, bool hasTma) {
+  // setmaxnreg works per warpgroup, so the consumers must be whole warpgroups; a kernel that
+  // asks for several blocks per multiprocessor keeps its registers as they are.
+  return f->hasAttr(ti::kWarpSpecializedAttr) && hasTma && nw % 4 == 0 && !f->hasAttr(ti::kMinBlocksPerSmAttr);
+}
+
+// The block's code split by role: `if (tid >= consumer threads) producer else consumers`, each
+// branch starting with its setmaxnreg. In the consumers' branch every block-wide barrier the
+// emitters made becomes named barrier kConsumerBarrier over the consumer threads only; the
+// producer and the consumers meet only at the block barriers of the producer-fed loops.
+LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFuncOp gf) {
+  OpBuilder& b = e.b;
+  Location loc = f.getLoc();
+  const int consumerThreads = e.numWarps * 32;
+  const int consumerRegisters =
+      std::min(kMaxConsumerRegisters,
+               (kRegistersPerSm - int(kProducerWarps) * 32 * kProducerRegisters) / consumerThreads / 8 * 8);
+  Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, e.threadId(), e.i32(consumerThreads));
+  auto roles = b.create<scf::IfOp>(loc, producer, /*withElseRegion=*/true);
+  roles->setAttr(ptx::kWarpRolesAttr, b.getUnitAttr());
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(roles.thenBlock()->getTerminator());
+    inlineAsm(b, loc, std::string(ptx::kSetMaxRegDec) + std::to_string(kProducerRegisters) + ";", "", {});
+    e.tmaIssuer = consumerThreads;
+    if (failed(emitProducer(e, f.getBody().front()))) return failure();
+    b.setInsertionPoint(roles.elseBlock()->getTerminator());
+    inlineAsm(b, loc, std::string(ptx::kSetMaxRegInc) + std::to_string(consumerRegisters) + ";", "", {});
+    e.tmaIssuer = 0;
+    e.skipReturn = true;
+    if (failed(e.emitBlock(f.getBody().front()))) return failure();
+    e.skipReturn = false;
+  }
+  SmallVector<mlir::gpu::BarrierOp> barriers;
+  roles.getElseRegion().walk([&](mlir::gpu::BarrierOp bar) { barriers.push_back(bar); });
+  for (auto bar : barriers) {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPoint(bar);
+    inlineAsm(b, bar.getLoc(), ptx::kNamedBarrierSync, "r,r", {e.i32(ptx::kConsumerBarrier), e.i32(consumerThreads)});
+    bar.erase();
+  }
+  b.create<mlir::gpu::ReturnOp>(loc);
+  // setmaxnreg needs a register cap at entry: one block per multiprocessor.
+  if (!gf->hasAttr(NVVM::NVVMDialect::getMinctasmAttrName()))
+    gf->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), b.getI32IntegerAttr(1));
+  gf->setAttr(ptx::kConsumerWarpsAttr, b.getI32IntegerAttr(e.numWarps));
+  return success();
+}
+
 // One attempt at lowering kernel `f` into `gm` with `scratchReserve` bytes kept free of staging
 // regions. When the kernel then needs more shared memory than an H100 block has, and its
 // scratch area outgrew the reservation, nothing is reported: *retryReserve says how much
@@ -71,7 +129,6 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   auto gf = b.create<mlir::gpu::GPUFuncOp>(loc, f.getName(), FunctionType::get(ctx, argTypes, {}));
   *made = gf;
   gf->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(nw * 32), 1, 1}));
   if (auto a = f->getAttrOfType<IntegerAttr>(ti::kMinBlocksPerSmAttr))
     gf->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), b.getI32IntegerAttr(int32_t(a.getInt())));
   if (!tmaLoads.empty()) {
@@ -93,6 +150,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   KernelEmitter e(b, anchor, tid, smem);
   e.numWarps = int(nw);
   e.warpgroupTurns = f->hasAttr(ti::kWarpgroupTurnsAttr);
+  e.blockThreads = int(nw * 32);
   if (!tmaLoads.empty()) {
     e.tmaWorkspace = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), gf.getArguments().back());
     e.tmaCount = int(tmaLoads.size());
@@ -195,8 +253,25 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
     if (isa<ti::PtrType>(src.getType())) e.setRegs(src, {b.create<LLVM::AddrSpaceCastOp>(loc, llvmPtr(ctx, 1), dst)});
     else e.setRegs(src, {dst});
   }
-  if (failed(e.emitBlock(f.getBody().front()))) return failure();
-  gf->setAttr(ti::kNumWarpsAttr, b.getI32IntegerAttr(int32_t(nw)));
+  unsigned blockWarps = nw;
+  if (wantsWarpSpecialization(f, nw, !tmaLoads.empty())) {
+    e.warpSpecialized = true;
+    e.blockThreads = int((nw + kProducerWarps) * 32);
+    std::string why;
+    if (failed(planProducer(e, f.getBody().front(), why))) {
+      // Kept on the gpu.func, so that a kernel that asked and did not get it can tell why.
+      gf->setAttr(ptx::kWarpRolesRefusedAttr, b.getStringAttr(why));
+      e.warpSpecialized = false, e.blockThreads = int(nw * 32);
+    }
+  }
+  if (e.warpSpecialized) {
+    if (failed(emitWarpRoles(e, f, gf))) return failure();
+    blockWarps = nw + kProducerWarps;
+  } else if (failed(e.emitBlock(f.getBody().front()))) {
+    return failure();
+  }
+  gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(blockWarps * 32), 1, 1}));
+  gf->setAttr(ti::kNumWarpsAttr, b.getI32IntegerAttr(int32_t(blockWarps)));
   if (e.smemBytes() > kSmemLimit && e.smemBytes() - pipelineEnd > scratchReserve) {
     *retryReserve = e.smemBytes() - pipelineEnd;
     return failure();

@@ -205,11 +205,10 @@ int64_t pipelineBytes(Operation* load) {
   return stages * stageBytes(lb) + tmaExtraBytes(lb, stages);
 }
 
-LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
-  auto forOp = cast<scf::ForOp>(op);
-  handled = false;
-  std::vector<Piped> pipes;
-  int64_t S = 0;
+namespace {
+
+// The pipelined loads of `forOp` and its stage count (no loads: nothing to pipeline).
+LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped>& pipes, int64_t& S) {
   for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>()) {
     auto attr = load->getAttrOfType<IntegerAttr>(kPipelineAttr);
     auto it = e.pipelineOffset.find(load);
@@ -227,10 +226,118 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     p.vec = std::min<int64_t>(contiguityAlong(*l, 1), 8);
     S = attr.getInt();
     if (auto t = e.tmaIndex.find(load); t != e.tmaIndex.end()) {
-      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, Value()};
+      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, false, Value()};
     }
     pipes.push_back(p);
   }
+  return success();
+}
+
+// TMA's run-time rules for every TMA load of the loop, from their operands before the loop.
+struct TmaOperands {
+  Value ptr;
+  SmallVector<Value> shape, strides;
+};
+Value tmaRules(KernelEmitter& e, scf::ForOp forOp, Location loc, std::vector<Piped>& pipes,
+               std::vector<TmaOperands>& operands) {
+  operands.assign(pipes.size(), TmaOperands{});
+  Value usable;
+  for (auto [i, p] : llvm::enumerate(pipes)) {
+    if (!p.tma) continue;
+    IRMapping m;
+    operands[i].ptr = evalAhead(e, forOp, p.load.getPtr(), m);
+    for (Value v : p.load.getShape()) operands[i].shape.push_back(evalAhead(e, forOp, v, m));
+    for (Value v : p.load.getStrides()) operands[i].strides.push_back(evalAhead(e, forOp, v, m));
+    Value ok = tmaUsable(e, loc, operands[i].ptr, operands[i].shape, operands[i].strides);
+    usable = usable ? e.b.create<arith::AndIOp>(loc, usable, ok).getResult() : ok;
+  }
+  return usable;
+}
+
+}  // namespace
+
+void emitBlockBarrier(KernelEmitter& e, Location loc) {
+  inlineAsm(e.b, loc, ptx::kNamedBarrierSync, "r,r", {e.i32(ptx::kBlockBarrier), e.i32(e.blockThreads)});
+}
+
+bool issuedByProducer(KernelEmitter& e, Operation* op) {
+  auto forOp = dyn_cast<scf::ForOp>(op);
+  if (!e.warpSpecialized || !forOp) return false;
+  std::vector<Piped> pipes;
+  int64_t S = 0;
+  if (failed(collectPipes(e, forOp, pipes, S)) || pipes.empty()) return false;
+  return llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
+}
+
+// The producer's side of a loop the producer warpgroup feeds. It makes the consumers' choice
+// between the TMA and the cp.async version from the same operands; in the TMA version it meets
+// them at a block barrier once they have set up the tensor maps and the stage barriers, then one
+// thread issues every iteration's copies, waiting for a stage's empty barrier before each
+// refill (so it runs up to S iterations ahead), and meets them again after the loop, before the
+// barriers are invalidated. The cp.async version is the consumers' alone.
+LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
+  auto forOp = cast<scf::ForOp>(op);
+  std::vector<Piped> pipes;
+  int64_t S = 0;
+  if (failed(collectPipes(e, forOp, pipes, S))) return failure();
+  OpBuilder& b = e.b;
+  Location loc = forOp.getLoc();
+  Value lb = e.scalar(forOp.getLowerBound()), ub = e.scalar(forOp.getUpperBound()), step = e.scalar(forOp.getStep());
+  auto yield = cast<scf::YieldOp>(forOp.getBody()->getTerminator());
+  auto iterArgs = forOp.getRegionIterArgs();
+  std::set<unsigned> neededSet;
+  DenseSet<Value> seen;
+  for (auto& p : pipes)
+    for (Value v : p.load.getOffsets()) neededIterArgs(forOp, v, neededSet, seen);
+  SmallVector<unsigned> needed(neededSet.begin(), neededSet.end());
+  std::vector<TmaOperands> operands;
+  Value usable = tmaRules(e, forOp, loc, pipes, operands);
+  when(b, loc, usable, [&] {
+    emitBlockBarrier(e, loc);  // maps published, barriers initialised, earlier users of the buffers done
+    when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer)), [&] {
+      for (auto& p : pipes) {
+        p.tma->map = tmaMapAddress(e, loc, *p.tma);
+        emitTmaAcquire(e, loc, *p.tma);
+      }
+      SmallVector<Value> inits;
+      for (unsigned idx : needed) inits.push_back(e.scalar(forOp.getInitArgs()[idx]));
+      inits.push_back(e.i32(0));
+      auto loop = b.create<scf::ForOp>(loc, lb, ub, step, inits);
+      Block* body = loop.getBody();
+      if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>()) body->back().erase();
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToEnd(body);
+      Value count = loop.getRegionIterArgs().back();
+      IRMapping m;
+      m.map(forOp.getInductionVar(), loop.getInductionVar());
+      for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], loop.getRegionIterArgs()[k]);
+      Value slot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
+      Value use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
+      // Use `use` of the stage refills it once the consumers handed back use - 1.
+      Value refill = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, count, e.i32(S));
+      Value previousUse = b.create<arith::SubIOp>(loc, use, e.i32(1));
+      Value always = b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1);
+      for (auto& p : pipes) {
+        SmallVector<Value> offsets;
+        for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
+        emitTmaIssue(e, loc, *p.tma, slot, offsets, always, refill, previousUse);
+      }
+      SmallVector<Value> next;
+      for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+      next.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
+      b.create<scf::YieldOp>(loc, next);
+    });
+    emitBlockBarrier(e, loc);  // every consumer past its last wait and arrival
+  });
+  return success();
+}
+
+LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
+  auto forOp = cast<scf::ForOp>(op);
+  handled = false;
+  std::vector<Piped> pipes;
+  int64_t S = 0;
+  if (failed(collectPipes(e, forOp, pipes, S))) return failure();
   if (pipes.empty()) return success();
   handled = true;
   OpBuilder& b = e.b;
@@ -264,22 +371,13 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   // TMA: the loads' operands before the loop, and whether TMA's run-time rules hold for all.
   bool anyTma = llvm::any_of(pipes, [](const Piped& p) { return bool(p.tma); });
   bool allTma = llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
-  struct Operands {
-    Value ptr;
-    SmallVector<Value> shape, strides;
-  };
-  std::vector<Operands> operands(pipes.size());
-  Value usable;
-  for (auto [i, p] : llvm::enumerate(pipes)) {
-    if (!p.tma) continue;
-    IRMapping m;
-    operands[i].ptr = evalAhead(e, forOp, p.load.getPtr(), m);
-    for (Value v : p.load.getShape()) operands[i].shape.push_back(evalAhead(e, forOp, v, m));
-    for (Value v : p.load.getStrides()) operands[i].strides.push_back(evalAhead(e, forOp, v, m));
-    Value ok = tmaUsable(e, loc, operands[i].ptr, operands[i].shape, operands[i].strides);
-    usable = usable ? b.create<arith::AndIOp>(loc, usable, ok).getResult() : ok;
-    p.tma->handBack = allTma;
-  }
+  // In a warp-specialised kernel the producer warpgroup issues this loop's copies
+  // (emitProducerLoop): the consumers only wait for stages and hand them back.
+  const bool byProducer = allTma && e.warpSpecialized;
+  std::vector<TmaOperands> operands;
+  Value usable = tmaRules(e, forOp, loc, pipes, operands);
+  for (auto& p : pipes)
+    if (p.tma) p.tma->handBack = allTma, p.tma->byProducer = byProducer;
 
   // One version of the loop: with TMA for the loads that qualify, or all on cp.async. Two
   // versions instead of a choice per copy keep the other path's addresses out of the loop's
@@ -294,7 +392,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       // The buffers' bytes may have been written through the generic proxy (another loop's
       // staging); TMA writes them through the async proxy.
       emitAsyncProxyFence(b, loc);
-      b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
+      // Barriers initialised, maps published (to the producer warpgroup too, when it issues).
+      if (handBack && byProducer) emitBlockBarrier(e, loc);
+      else b.create<mlir::gpu::BarrierOp>(loc);
     }
     const Turns turns = handBack ? turnsOf(e, forOp) : Turns{};
     Value group, myTurn, nextTurn;
@@ -315,7 +415,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       m.map(forOp.getInductionVar(), iv);
       for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], state[k]);
       Value valid = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, iv, ub);
-      for (auto& p : pipes) issueStage(e, forOp, p, m, e.i32(s), valid, tma);
+      if (!(tma && byProducer))
+        for (auto& p : pipes) issueStage(e, forOp, p, m, e.i32(s), valid, tma);
       if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
       SmallVector<Value> next;
       for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
@@ -374,7 +475,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       }
       DenseSet<Operation*> skip;
       for (auto& p : pipes) {
-        issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
+        if (!(tma && byProducer)) issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
         auto shape = p.load.getResult().getType().getShape();
         Value slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
         skip.insert(p.load);
@@ -431,7 +532,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
            [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
     if (tma) {
       // Every thread is past its last wait and arrival before the barriers are invalidated.
-      b.create<mlir::gpu::BarrierOp>(loc);
+      if (byProducer) emitBlockBarrier(e, loc);
+      else b.create<mlir::gpu::BarrierOp>(loc);
       for (auto& p : pipes)
         if (p.tma) emitTmaRelease(e, loc, *p.tma);
     }

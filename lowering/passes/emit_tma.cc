@@ -105,15 +105,24 @@ Value tmaUsable(KernelEmitter& e, Location loc, Value ptr, ArrayRef<Value> shape
   return ok;
 }
 
-void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+Value tmaMapAddress(KernelEmitter& e, Location loc, const TmaPipe& p) {
   OpBuilder& b = e.b;
-  using P = arith::CmpIPredicate;
-  auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);
   // This block's slot in the workspace: after the templates, N maps per block.
   Value slotNumber = b.create<arith::AddIOp>(
       loc, b.create<arith::MulIOp>(loc, b.create<arith::AddIOp>(loc, blockNumber(e, loc), e.i64(1)), e.i64(e.tmaCount)),
       e.i64(p.index));
-  p.map = b.create<arith::AddIOp>(loc, e.tmaWorkspace, b.create<arith::MulIOp>(loc, slotNumber, e.i64(ptx::kTensorMapBytes)));
+  return b.create<arith::AddIOp>(loc, e.tmaWorkspace, b.create<arith::MulIOp>(loc, slotNumber, e.i64(ptx::kTensorMapBytes)));
+}
+
+void emitTmaAcquire(KernelEmitter& e, Location loc, const TmaPipe& p) {
+  inlineAsm(e.b, loc, ptx::kTensorMapAcquire, "l", {p.map});
+}
+
+void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+  OpBuilder& b = e.b;
+  using P = arith::CmpIPredicate;
+  auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);
+  p.map = tmaMapAddress(e, loc, p);
   Value tid = e.threadId();
   Value map = p.map;
   when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
@@ -135,7 +144,7 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
     inlineAsm(b, loc, ptx::kTensorMapPublish, "l,r", {map, staged});
   });
   when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
-    inlineAsm(b, loc, ptx::kTensorMapAcquire, "l", {map});
+    if (!p.byProducer) emitTmaAcquire(e, loc, p);
     for (int64_t s = 0; s < p.stages; ++s) {
       inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(1)});
       if (p.handBack)
@@ -156,7 +165,7 @@ void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, 
   SmemTile tile = stageTile(p.load);
   const int64_t colsPerChunk = ptx::kTmaBoxBytes / 2;
   const int64_t chunks = tile.cols / colsPerChunk;
-  Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0));
+  Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer));
   when(b, loc, b.create<arith::AndIOp>(loc, first, valid), [&] {
     if (refill) {
       when(b, loc, refill, [&] {

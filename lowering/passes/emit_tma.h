@@ -34,6 +34,7 @@ struct TmaPipe {
   int64_t buffers = 0;          // offset of stage 0 in shared memory
   int64_t stageBytes = 0, stages = 0;
   bool handBack = false;        // stages go back through empty barriers (no per-iteration barrier)
+  bool byProducer = false;      // the producer warpgroup issues the copies (warp specialisation)
   mlir::Value map;              // i64 global address of this block's tensor map (TMA version)
 
   int64_t mapOffset() const { return buffers + stages * stageBytes; }
@@ -45,11 +46,16 @@ struct TmaPipe {
 // loop) are `ptr`, `shape` and `strides`.
 mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                       llvm::ArrayRef<mlir::Value> strides);
-// Builds the block's tensor map and initialises the barriers. Callers emit one block-wide
+// Builds the block's tensor map and initialises the barriers (thread 0, which also acquires
+// the map unless the producer warpgroup issues the copies). Callers emit one block-wide
 // barrier after all their pipes' setups.
 void emitTmaSetup(KernelEmitter& e, mlir::Location loc, TmaPipe& p, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                   llvm::ArrayRef<mlir::Value> strides);
-// Thread 0: when `valid`, waits (if `refill`) for the empty phase of the stage's previous use
+// The i64 global address of this block's tensor map of `p` in the workspace.
+mlir::Value tmaMapAddress(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
+// The issuing thread's acquire of p.map (after the map was published).
+void emitTmaAcquire(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
+// The issuing thread (KernelEmitter::tmaIssuer): when `valid`, waits (if `refill`) for the empty phase of the stage's previous use
 // `previousUse`, arms stage `slot`'s full barrier and issues the copies of the tile at `offsets`
 // (row, column).
 void emitTmaIssue(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, llvm::ArrayRef<mlir::Value> offsets,

@@ -151,7 +151,7 @@ LogicalResult KernelEmitter::emitBlock(Block& block) {
       for (Value v : y.getOperands()) llvm::append_range(flat, regs(v));
       b.create<scf::YieldOp>(op.getLoc(), flat);
     } else if (isa<func::ReturnOp>(op)) {
-      b.create<mlir::gpu::ReturnOp>(op.getLoc());
+      if (!skipReturn) b.create<mlir::gpu::ReturnOp>(op.getLoc());
     } else if (failed(emitOp(&op))) {
       return failure();
     }

@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+#include "llvm/ADT/DenseSet.h"
+
 #include "lowering/layout/linear_layout.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -83,6 +85,16 @@ class KernelEmitter {
   int tmaCount = 0;
   int numWarps = 0;
   bool warpgroupTurns = false;  // the kernel asked for them (tile.warpgroup_turns)
+  // Warp specialisation (emit_producer.cc): `numWarps` consumer warps compute and a producer
+  // warpgroup after them issues the copies of the pipelined loops whose loads are all on TMA.
+  // `tmaIssuer` is the thread that issues TMA copies in the code being emitted;
+  // `blockThreads` counts every thread of the block, the producer's included.
+  bool warpSpecialized = false;
+  int tmaIssuer = 0;
+  int blockThreads = 0;
+  bool skipReturn = false;  // the body is emitted inside a role's branch: no gpu.return there
+  llvm::DenseSet<mlir::Operation*> producerScalars;  // scalar ops the producer computes
+  llvm::DenseSet<mlir::Operation*> producerControl;  // scf.if / scf.for around its loops
   llvm::DenseMap<mlir::Operation*, int> tmaIndex;
   mlir::Value threadId() const { return tid_; }
 
@@ -135,6 +147,20 @@ void emitAsyncProxyFence(mlir::OpBuilder& b, mlir::Location loc);
 // A scf.for whose loads carry tilegpu.pipeline (see pipeline_loops.cc); `handled` is false
 // when there is nothing to pipeline.
 mlir::LogicalResult emitPipelinedFor(KernelEmitter& e, mlir::Operation* forOp, bool& handled);
+// Warp-specialised kernels (emit_producer.cc): whether the producer warpgroup issues the
+// copies of pipelined loop `forOp` (all of its pipelined loads are on TMA), and the producer's
+// side of such a loop: the TMA version's copies, in the loop's order, one thread issuing them,
+// each stage refilled once the consumers handed it back.
+bool issuedByProducer(KernelEmitter& e, mlir::Operation* forOp);
+mlir::LogicalResult emitProducerLoop(KernelEmitter& e, mlir::Operation* forOp);
+// The producer warpgroup's code: the kernel's control flow down to those loops, the scalars
+// their bounds and addresses need, and the loops' copies (emit_producer.cc). Fails with a
+// reason in `why` when the producer cannot follow the kernel (a loop bound carried by a loop,
+// a scalar computed from a tile).
+mlir::LogicalResult planProducer(KernelEmitter& e, mlir::Block& body, std::string& why);
+mlir::LogicalResult emitProducer(KernelEmitter& e, mlir::Block& body);
+// The whole block's barrier in a warp-specialised kernel (producer and consumers meet).
+void emitBlockBarrier(KernelEmitter& e, mlir::Location loc);
 // Buffer bytes a pipelined load needs (all its stages).
 int64_t pipelineBytes(mlir::Operation* load);
 // Shared-memory bytes a convert_layout needs to stage a dot operand for per-k-step reads by

@@ -3,7 +3,7 @@
 // back on its own. Also the golden test of the turns (TMA version of the loop only):
 // CHECK-LABEL: gpu.func @attn_fwd_turns
 // Group 1 lets group 0 go first.
-// CHECK: bar.arrive $0, $1;", "r,r" %c1_i32, %c256_i32
+// CHECK: bar.arrive $0, $1;", "r,r" %c2_i32, %c256_i32
 // CHECK: scf.for
 // Each group waits for its turn before its first dot and passes it on after issuing its last;
 // the scores are waited for with P V still in flight.
@@ -18,7 +18,7 @@
 // CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];
 // CHECK: scf.yield
 // Group 0 takes the last permission group 1 gave.
-// CHECK: bar.sync $0, $1;", "r,r" %c1_i32, %c256_i32
+// CHECK: bar.sync $0, $1;", "r,r" %c2_i32, %c256_i32
 // CHECK: mbarrier.inval
 // The cp.async version has no turns.
 // CHECK: } else {

@@ -84,6 +84,13 @@ void Order::warpSync(int w0, int lanes) {
   for (int t = w0; t < w0 + lanes; ++t) acquire(t, all);
 }
 
+void Order::barrierAmong(const std::vector<int>& threads) {
+  if (int(threads.size()) == n_) return barrier();
+  std::vector<int64_t> all(size_t(n_), -1);
+  for (int t : threads) release(t, all);
+  for (int t : threads) acquire(t, all);
+}
+
 void Order::recordRead(int t, uint64_t i) {
   ByteState& m = bytes_[i];
   int64_t c = clock_[size_t(t)];
@@ -268,6 +275,7 @@ void Model::init(int t, uint64_t off, uint32_t count) {
   b.initClock = mem_.order().clock(t);
   b.sightings.resize(size_t(threads_));
   for (auto& seen : observed_) seen.erase(off);
+  ++progress_;
 }
 
 void Model::inval(int t, uint64_t off) {
@@ -312,6 +320,7 @@ void Model::arrive(int t, uint64_t off, int64_t tx) {
     throw Error("mbarrier arrival beyond its count at " + at(off) + " (count " + std::to_string(b.count) + ", phase " +
                 std::to_string(b.phase) + ")");
   --b.pending;
+  ++progress_;
   int64_t clock = mem_.order().clock(t);
   mem_.order().release(t, b.released);
   settle(off, b);
@@ -337,10 +346,18 @@ void Model::wait(int t, uint64_t off, int parity) {
     deliver(off, b);
     c = earliest();
   }
-  if (c < 0)
-    throw Error("mbarrier wait can never complete: barrier at " + at(off) + ", parity " + std::to_string(parity) + ", phase " +
-                std::to_string(b.phase) + ", arrivals pending " + std::to_string(b.pending) + ", tx pending " +
-                std::to_string(b.tx) + " (thread " + std::to_string(t) + ")");
+  // In a warp-specialised kernel the other role may still complete the phase.
+  while (c < 0) {
+    int64_t before = progress_;
+    bool ran = yield_ && yield_();
+    deliver(off, b);
+    c = earliest();
+    if (c >= 0) break;
+    if (!ran || progress_ == before)
+      throw Error("mbarrier wait can never complete: barrier at " + at(off) + ", parity " + std::to_string(parity) +
+                  ", phase " + std::to_string(b.phase) + ", arrivals pending " + std::to_string(b.pending) +
+                  ", tx pending " + std::to_string(b.tx) + " (thread " + std::to_string(t) + ")");
+  }
   observed_[size_t(t)][off] = c;
   sighted(t, b, c, mem_.order().clock(t));
   if (c > 0) mem_.order().acquire(t, b.completed[size_t(c - 1)]);
@@ -390,6 +407,7 @@ void Model::publish(const std::vector<std::vector<uint64_t>>& ops, const std::ve
     }
     std::memcpy(mem_.global(dst, ptx::kTensorMapBytes), &mem_.smem()[src], ptx::kTensorMapBytes);
     published_[dst] = Published{++version_, warp, w0, order.epoch(), order.clock(w0)};
+    ++progress_;
   }
 }
 
@@ -402,6 +420,7 @@ int64_t tmaCopiesIssued() { return tmaCopies.load(); }
 
 void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row, uint64_t barOff) {
   ++tmaCopies;
+  ++progress_;
   MBarrier& bar = barrier(t, barOff);
   auto pub = published_.find(map);
   if (pub == published_.end())
@@ -523,12 +542,19 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
   throw Error("unsupported async asm " + text.str());
 }
 
-// Named barriers count arrivals only: threads step together, so a bar.sync cannot block here.
-// What is checked is that every generation completes (no thread would wait forever) and that
-// the barrier is used consistently; the ordering a bar.sync gives is not modelled (the
-// lowering's turns order no data).
+// Named barriers. Barrier 0 over the whole block (a warp-specialised kernel's producer and
+// consumers meeting) blocks: a role that arrives first runs the other role until the
+// generation completes, which then orders every thread's earlier accesses before every later
+// one. On the other ids threads step together, so a bar.sync cannot block here: what is
+// checked is that every generation completes (no thread would wait forever) and that the
+// barrier is used consistently; a generation that the threads of one bar.sync complete
+// together (the consumers' block-wide barrier) orders their accesses among themselves, while
+// the ordering of generations completed across instructions (the warpgroup turns, which order
+// no data) is not modelled.
 void Model::namedBarrier(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops,
                          const std::vector<bool>& active) {
+  const bool sync = text == ptx::kNamedBarrierSync;
+  std::map<uint64_t, std::vector<int>> byId;  // the arriving threads, by barrier
   for (int w0 = 0; w0 < threads_; w0 += kLanes) {
     int lanes = 0;
     for (int l = 0; l < kLanes; ++l) lanes += active[size_t(w0 + l)];
@@ -538,14 +564,38 @@ void Model::namedBarrier(llvm::StringRef text, const std::vector<std::vector<uin
     for (int l = 1; l < kLanes; ++l)
       if (ops[0][size_t(w0 + l)] != id || ops[1][size_t(w0 + l)] != count)
         throw Error(text.str() + ": lanes of warp " + std::to_string(w0 / kLanes) + " name different barriers or counts");
-    if (id == 0 || id > 15) throw Error(text.str() + ": barrier id " + std::to_string(id) + " (named barriers are 1..15)");
+    if (id > 15) throw Error(text.str() + ": barrier id " + std::to_string(id) + " (barriers are 0..15)");
+    if (id == uint64_t(ptx::kBlockBarrier) && (!sync || count != uint64_t(threads_)))
+      throw Error(text.str() + ": barrier 0 is the whole block's: bar.sync over all " + std::to_string(threads_) + " threads");
     if (count == 0 || count % kLanes || count > uint64_t(threads_))
       throw Error(text.str() + ": thread count " + std::to_string(count) + " (a multiple of 32, at most the block's)");
     Named& n = named_[id];
     if (n.arrived && n.count != count)
       throw Error("named barrier " + std::to_string(id) + " used with counts " + std::to_string(n.count) + " and " + std::to_string(count));
     n.count = count;
-    n.arrived = (n.arrived + kLanes) % count;
+    for (int l = 0; l < kLanes; ++l) byId[id].push_back(w0 + l);
+  }
+  for (auto& [id, threads] : byId) {
+    Named& n = named_[id];
+    const bool together = n.arrived == 0 && threads.size() == n.count;
+    n.arrived += threads.size();
+    ++progress_;
+    if (n.arrived < n.count) continue;
+    while (n.arrived >= n.count) n.arrived -= n.count, ++n.generation;
+    if (id == uint64_t(ptx::kBlockBarrier)) mem_.order().barrier();
+    else if (sync && together) mem_.order().barrierAmong(threads);
+  }
+  auto block = byId.find(uint64_t(ptx::kBlockBarrier));
+  if (block == byId.end() || named_[block->first].arrived == 0) return;
+  const int64_t generation = named_[block->first].generation;
+  while (named_[block->first].generation == generation) {
+    int64_t before = progress_;
+    bool ran = yield_ && yield_();
+    const Named& n = named_[block->first];
+    if (n.generation != generation) break;
+    if (!ran || progress_ == before)
+      throw Error("bar.sync 0: " + std::to_string(n.arrived) + " of " + std::to_string(n.count) +
+                  " threads arrived and the others never come");
   }
 }
 

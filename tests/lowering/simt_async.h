@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -73,6 +74,9 @@ class Order {
   // bar.warp.sync by the warp of lanes [w0, w0 + 32): every lane is ordered after every lane's
   // earlier accesses.
   void warpSync(int w0, int lanes);
+  // A barrier among `threads` only (a named bar.sync whose generation they complete
+  // together): each is ordered after every one's earlier accesses; other threads are not.
+  void barrierAmong(const std::vector<int>& threads);
 
   ByteState& byte(uint64_t i) { return bytes_[i]; }
   size_t size() const { return bytes_.size(); }
@@ -145,6 +149,12 @@ class Model {
   // At the kernel's end: no copy may still be in flight.
   void finish();
 
+  // Warp-specialised kernels run their roles as two fibers (simt_sim.cc). A wait that cannot
+  // complete yet (an mbarrier phase, the block barrier 0) calls `yield`, which runs the other
+  // role until it blocks or ends, and returns false when there is no other role to run. The
+  // wait fails as a deadlock when it still cannot complete and nothing changed meanwhile.
+  void setYield(std::function<bool()> yield) { yield_ = std::move(yield); }
+
  private:
   // Per shared byte, beside ByteState.
   struct AsyncByte {
@@ -205,6 +215,7 @@ class Model {
   std::map<uint64_t, MBarrier> barriers_;
   struct Named {
     uint64_t count = 0, arrived = 0;  // arrivals in the current generation
+    int64_t generation = 0;           // generations completed
   };
   std::map<uint64_t, Named> named_;
   void namedBarrier(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);
@@ -212,6 +223,8 @@ class Model {
   std::map<uint64_t, Published> published_;            // global map address -> latest publish
   std::vector<std::map<uint64_t, int64_t>> acquired_;  // per thread: map address -> version
   int64_t version_ = 0;
+  std::function<bool()> yield_;
+  int64_t progress_ = 0;  // arrivals, copies, inits: what may let a blocked wait pass
   uint64_t wsBase_ = 0;
   int wsTemplates_ = 0, wsBlock_ = -1;
 };

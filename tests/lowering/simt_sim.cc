@@ -1,7 +1,11 @@
 #include "tests/lowering/simt_sim.h"
 
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <limits>
 #include <map>
@@ -126,9 +130,88 @@ uint64_t fromF(Type t, double d) {
 // Arithmetic on 16- and 32-bit floats happens in f32, as on the GPU.
 double f32(double d) { return double(float(d)); }
 
+// The two roles of a warp-specialised kernel (the scf.if marked tile.warp_roles: then = the
+// producer warpgroup, else = the consumers) run as two fibers, one at a time: the producer on
+// the simulator's thread, the consumers on a helper thread. A role runs until it reaches a
+// wait the other role must satisfy (an mbarrier phase, the block barrier), then hands over
+// (async::Model::setYield). Deterministic: exactly one fiber runs at any time.
+class Fibers {
+ public:
+  struct Aborted {};
+  // Called by the running fiber: runs the other until it hands back or ends. False when there
+  // is no other fiber to run (no roles, or it has ended).
+  bool yieldOther() {
+    std::unique_lock<std::mutex> l(m_);
+    if (running_ < 0) return false;
+    const int me = running_, other = 1 - me;
+    if (ended_[other]) return false;
+    running_ = other;
+    cv_.notify_all();
+    cv_.wait(l, [&] { return running_ == me || abort_; });
+    if (abort_) throw Aborted{};
+    return true;
+  }
+  // Runs `producer` here and `consumers` on a helper thread; rethrows the first error (the
+  // consumers' when both failed: the producer's is then usually the deadlock it caused).
+  void run(const std::function<void()>& producer, const std::function<void()>& consumers) {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      running_ = 0, ended_[0] = ended_[1] = false, abort_ = false;
+    }
+    std::exception_ptr consumerError, producerError;
+    std::thread helper([&] {
+      try {
+        {
+          std::unique_lock<std::mutex> l(m_);
+          cv_.wait(l, [&] { return running_ == 1 || abort_; });
+          if (abort_) throw Aborted{};
+        }
+        consumers();
+      } catch (const Aborted&) {
+      } catch (...) {
+        consumerError = std::current_exception();
+      }
+      end(1);
+    });
+    try {
+      producer();
+    } catch (const Aborted&) {
+    } catch (...) {
+      producerError = std::current_exception();
+    }
+    {
+      std::unique_lock<std::mutex> l(m_);
+      if (producerError) abort_ = true;
+      ended_[0] = true;
+      running_ = 1;
+      cv_.notify_all();
+      cv_.wait(l, [&] { return ended_[1]; });
+      running_ = -1;
+    }
+    helper.join();
+    if (consumerError) std::rethrow_exception(consumerError);
+    if (producerError) std::rethrow_exception(producerError);
+  }
+
+ private:
+  void end(int me) {
+    std::lock_guard<std::mutex> l(m_);
+    ended_[me] = true;
+    running_ = 1 - me;
+    cv_.notify_all();
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  int running_ = -1;
+  bool ended_[2] = {false, false};
+  bool abort_ = false;
+};
+
 class Sim : public async::Memory {
  public:
-  Sim(std::vector<Buffer>& buffers, int threads) : buffers_(buffers), threads_(threads), async_(*this, threads) {}
+  Sim(std::vector<Buffer>& buffers, int threads) : buffers_(buffers), threads_(threads), async_(*this, threads) {
+    async_.setYield([this] { return fibers_.yieldOther(); });
+  }
 
   void runKernel(mlir::gpu::GPUFuncOp f, const std::vector<Arg>& args, int bx, int by, int bz, int gx, int gy, int gz,
                  int64_t smemBytes, uint64_t workspace, int templates) {
@@ -410,7 +493,20 @@ class Sim : public async::Memory {
     for (auto [res, v] : llvm::zip(f.getResults(), carried)) set(res, v);
   }
 
+  // The role split of a warp-specialised kernel: both roles run as fibers (class Fibers).
+  void execRoles(scf::IfOp i, const std::vector<bool>& active) {
+    Val& c = get(i.getCondition());
+    std::vector<bool> producer(active.size()), consumers(active.size());
+    for (int t = 0; t < threads_; ++t) {
+      producer[t] = active[t] && (c.at(t) & 1);
+      consumers[t] = active[t] && !(c.at(t) & 1);
+    }
+    fibers_.run([&] { runBlock(i.getThenRegion().front(), producer); },
+                [&] { runBlock(i.getElseRegion().front(), consumers); });
+  }
+
   void execIf(scf::IfOp i, const std::vector<bool>& active) {
+    if (i->hasAttr(ptx::kWarpRolesAttr)) return execRoles(i, active);
     Val& c = get(i.getCondition());
     std::vector<bool> thenMask(active.size()), elseMask(active.size());
     bool anyThen = false, anyElse = false;
@@ -673,6 +769,7 @@ class Sim : public async::Memory {
     }
     if (auto as = dyn_cast<LLVM::InlineAsmOp>(op)) {
       StringRef text = as.getAsmString();
+      if (text.starts_with(ptx::kSetMaxRegDec) || text.starts_with(ptx::kSetMaxRegInc)) return setMaxRegisters(text, active);
       if (async::isAsyncAsm(text)) {
         // mbarriers, TMA and tensor maps (async_ptx.h): side effects only.
         if (op->getNumResults()) throw Error("async asm with results: " + text.str());
@@ -686,7 +783,7 @@ class Sim : public async::Memory {
         async_.exec(text, ops, active);
         return;
       }
-      if (text.contains("wgmma.mma_async")) return execWgmma(as);
+      if (text.contains("wgmma.mma_async")) return execWgmma(as, active);
       if (text.starts_with(tile::lowering::ptx::kRedGlobalAddVectorF32)) {
         // Vector f32 atomic add: one aligned access of the whole vector, each element added.
         Val& a = get(op->getOperand(0));
@@ -742,6 +839,20 @@ class Sim : public async::Memory {
     throw Error("unsupported op " + op->getName().getStringRef().str());
   }
 
+  // setmaxnreg is .sync.aligned over a warpgroup: its four warps run it together, whole. The
+  // count is a multiple of 8 in 24..256.
+  void setMaxRegisters(StringRef text, const std::vector<bool>& active) {
+    int n = std::stoi(text.drop_front(std::strlen(ptx::kSetMaxRegDec)).rtrim(';').str());
+    if (n < 24 || n > 256 || n % 8) throw Error("setmaxnreg with " + std::to_string(n) + " registers (a multiple of 8 in 24..256)");
+    for (int g = 0; g < threads_; g += 4 * kLanes) {
+      int on = 0;
+      for (int t = g; t < std::min(threads_, g + 4 * kLanes); ++t) on += active[t];
+      if (on && on != 4 * kLanes)
+        throw Error(text.str() + " reached by " + std::to_string(on) + " of the 128 threads of warpgroup " +
+                    std::to_string(g / (4 * kLanes)));
+    }
+  }
+
   // ---- gpu ----------------------------------------------------------------------------------
   void execGpu(Operation* op) {
     auto fill = [&](const std::function<uint64_t(int)>& fn) {
@@ -785,7 +896,7 @@ class Sim : public async::Memory {
                                 uint64_t(mn % 64) * 2;
     return off ^ (((off >> 7) & 7) << 4);
   }
-  void execWgmma(LLVM::InlineAsmOp as) {
+  void execWgmma(LLVM::InlineAsmOp as, const std::vector<bool>& active) {
     std::string text = as.getAsmString().str();
     size_t shapeAt = text.find(".m64n");
     int N = std::stoi(text.substr(shapeAt + 5));
@@ -809,6 +920,7 @@ class Sim : public async::Memory {
     const int64_t aStep = stepOf("da"), bStep = stepOf("db");
     Val out = make(n);
     for (int wg0 = 0; wg0 < threads_; wg0 += 4 * kLanes) {
+      if (!active[size_t(wg0)]) continue;  // another role's warpgroup
       std::vector<double> A(64 * 16), B(16 * size_t(N)), C(64 * size_t(N));
       uint64_t bd = get(as.getOperand(size_t(n + aCount))).at(wg0) + uint64_t(bStep);
       for (int k = 0; k < 16; ++k)
@@ -945,6 +1057,7 @@ class Sim : public async::Memory {
   std::vector<std::vector<Pending>> pending_;
   std::unordered_map<const void*, Val> vals_;
   async::Model async_;
+  Fibers fibers_;
   int block_[3] = {0, 0, 0}, grid_[3] = {1, 1, 1};
 };
 

@@ -11,6 +11,7 @@
 
 #include "dsl/ir/TileDialect.h"
 #include "lowering/pipeline.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "tests/lowering/simt_async.h"
@@ -177,11 +178,18 @@ TEST_CASE("GEMM: wgmma (A from ldmatrix or a descriptor), cp.async pipeline, tai
 TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, LSE", "[simt]") {
   // attention_rotated: block j's softmax runs while block j-1's P V is in flight.
   // attention_turns: the same with 128 rows over two warpgroups taking turns at their dots.
+  // attention_specialized: 128 rows over two consumer warpgroups fed by a producer warpgroup.
   auto [file, kernel, rows] = GENERATE(std::make_tuple("attention.mlir", "attn_fwd", 64),
                                        std::make_tuple("attention_rotated.mlir", "attn_fwd_rotated", 64),
-                                       std::make_tuple("attention_turns.mlir", "attn_fwd_turns", 128));
+                                       std::make_tuple("attention_turns.mlir", "attn_fwd_turns", 128),
+                                       std::make_tuple("attention_specialized.mlir", "attn_fwd_specialized", 128));
   INFO(file);
   Lowered k(file);
+  if (std::string(kernel) == "attn_fwd_specialized") {
+    bool specialised = false;
+    k.module->walk([&](mlir::gpu::GPUFuncOp f) { specialised |= f->hasAttr("tile.consumer_warps"); });
+    REQUIRE(specialised);
+  }
   const int64_t tmaBefore = sim::async::tmaCopiesIssued();
   // 4 key blocks of 64 over 2 stages: each stage is refilled after the warps handed it back.
   int S = 230, D = 64;
