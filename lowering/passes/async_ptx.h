@@ -67,6 +67,11 @@ constexpr const char* kWarpSync = "bar.warp.sync -1;";
 // dots with them (emit_pipeline.cc).
 constexpr const char* kNamedBarrierSync = "bar.sync $0, $1;";
 constexpr const char* kNamedBarrierArrive = "bar.arrive $0, $1;";
+// The same as bar.sync without .aligned: the threads may reach it at different instructions.
+// Where a warp-specialised kernel's producer and consumers meet they run different code, and
+// .aligned would require every thread of the block at the same instruction (compute-sanitizer's
+// synccheck reports "divergent threads in block" on the H100 otherwise).
+constexpr const char* kBarrierSyncUnaligned = "barrier.sync $0, $1;";
 // Barrier ids. 0 is the whole block's (`bar.sync 0, <all threads>` when a warp-specialised
 // kernel's producer and consumers meet); in a warp-specialised kernel the consumers' own
 // block-wide barriers become `bar.sync 1, <consumer threads>`; the warpgroup turns use one id

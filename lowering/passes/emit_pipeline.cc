@@ -257,7 +257,7 @@ Value tmaRules(KernelEmitter& e, scf::ForOp forOp, Location loc, std::vector<Pip
 }  // namespace
 
 void emitBlockBarrier(KernelEmitter& e, Location loc) {
-  inlineAsm(e.b, loc, ptx::kNamedBarrierSync, "r,r", {e.i32(ptx::kBlockBarrier), e.i32(e.blockThreads)});
+  inlineAsm(e.b, loc, ptx::kBarrierSyncUnaligned, "r,r", {e.i32(ptx::kBlockBarrier), e.i32(e.blockThreads)});
 }
 
 bool issuedByProducer(KernelEmitter& e, Operation* op) {

@@ -8,7 +8,7 @@
 // CHECK: scf.if
 // CHECK-NEXT: setmaxnreg.dec.sync.aligned.u32 24;
 // CHECK-NOT: gpu.barrier
-// CHECK: bar.sync $0, $1;", "r,r" %c0_i32, %c384_i32
+// CHECK: barrier.sync $0, $1;", "r,r" %c0_i32, %c384_i32
 // CHECK: arith.cmpi eq, %{{.*}}, %c256_i32
 // CHECK: fence.proxy.tensormap::generic.acquire.gpu
 // CHECK: fence.proxy.tensormap::generic.acquire.gpu
@@ -22,7 +22,7 @@
 // CHECK: mbarrier.arrive.expect_tx
 // CHECK: cp.async.bulk.tensor.2d
 // CHECK: scf.yield
-// CHECK: bar.sync $0, $1;", "r,r" %c0_i32, %c384_i32
+// CHECK: barrier.sync $0, $1;", "r,r" %c0_i32, %c384_i32
 // The consumers take the registers; their block-wide barriers leave the producer out; they
 // wait for stages and hand them back but issue no copy.
 // CHECK: } else {
@@ -32,7 +32,7 @@
 // CHECK-NOT: gpu.barrier
 // CHECK: mbarrier.init
 // CHECK-NOT: cp.async.bulk.tensor
-// CHECK: bar.sync $0, $1;", "r,r" %c0_i32, %c384_i32
+// CHECK: barrier.sync $0, $1;", "r,r" %c0_i32, %c384_i32
 // CHECK-NOT: cp.async.bulk.tensor
 // CHECK: scf.for
 // CHECK-NOT: cp.async.bulk.tensor
@@ -40,7 +40,7 @@
 // CHECK-NOT: cp.async.bulk.tensor
 // CHECK: mbarrier.arrive.shared::cta.b64
 // CHECK-NOT: cp.async.bulk.tensor
-// CHECK: bar.sync $0, $1;", "r,r" %c0_i32, %c384_i32
+// CHECK: barrier.sync $0, $1;", "r,r" %c0_i32, %c384_i32
 // CHECK: mbarrier.inval
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.return

@@ -147,7 +147,7 @@ bool isAsyncAsm(llvm::StringRef text) {
                         ptx::kMbarrierWaitParity,
                         ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
                         ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync,
-                        ptx::kNamedBarrierSync, ptx::kNamedBarrierArrive})
+                        ptx::kNamedBarrierSync, ptx::kNamedBarrierArrive, ptx::kBarrierSyncUnaligned})
     if (text == s) return true;
   return false;
 }
@@ -505,7 +505,8 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
     return;
   }
   if (text == ptx::kTensorMapPublish) return publish(ops, active);
-  if (text == ptx::kNamedBarrierSync || text == ptx::kNamedBarrierArrive) return namedBarrier(text, ops, active);
+  if (text == ptx::kNamedBarrierSync || text == ptx::kNamedBarrierArrive || text == ptx::kBarrierSyncUnaligned)
+    return namedBarrier(text, ops, active);
   if (text == ptx::kMbarrierInit)
     return each([&](int t) { init(t, smemOperand(u(0, t), 8, "mbarrier"), uint32_t(u(1, t))); });
   if (text == ptx::kMbarrierInval) return each([&](int t) { inval(t, smemOperand(u(0, t), 8, "mbarrier")); });
@@ -553,7 +554,7 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
 // no data) is not modelled.
 void Model::namedBarrier(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops,
                          const std::vector<bool>& active) {
-  const bool sync = text == ptx::kNamedBarrierSync;
+  const bool sync = text != ptx::kNamedBarrierArrive;
   std::map<uint64_t, std::vector<int>> byId;  // the arriving threads, by barrier
   for (int w0 = 0; w0 < threads_; w0 += kLanes) {
     int lanes = 0;
@@ -575,6 +576,14 @@ void Model::namedBarrier(llvm::StringRef text, const std::vector<std::vector<uin
     n.count = count;
     for (int l = 0; l < kLanes; ++l) byId[id].push_back(w0 + l);
   }
+  // bar.sync/bar.arrive are .aligned: a barrier that only some of the block's threads reach at
+  // this instruction (the others at another one) must be barrier.sync. Barrier 0 spans the
+  // whole block, so its aligned form must be reached by every thread here.
+  if (text != ptx::kBarrierSyncUnaligned)
+    if (auto b0 = byId.find(uint64_t(ptx::kBlockBarrier)); b0 != byId.end() && int(b0->second.size()) != threads_)
+      throw Error(text.str() + " on barrier 0 reached by " + std::to_string(b0->second.size()) + " of " +
+                  std::to_string(threads_) + " threads at this instruction: the aligned form needs every thread of "
+                  "the block at the same instruction (barrier.sync where roles meet)");
   for (auto& [id, threads] : byId) {
     Named& n = named_[id];
     const bool together = n.arrived == 0 && threads.size() == n.count;
