@@ -233,6 +233,19 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
   return success();
 }
 
+// The scalar iter_args the loads' addresses depend on: through any operand (the pipeline
+// computes whole addresses ahead), or through the offsets only (a TMA copy's map holds the rest).
+SmallVector<unsigned> addressIterArgs(scf::ForOp forOp, const std::vector<Piped>& pipes, bool offsetsOnly) {
+  std::set<unsigned> needed;
+  DenseSet<Value> seen;
+  for (const Piped& p : pipes) {
+    ti::LoadBlockOp load = p.load;
+    ValueRange operands = offsetsOnly ? ValueRange(load.getOffsets()) : ValueRange(load->getOperands());
+    for (Value v : operands) neededIterArgs(forOp, v, needed, seen);
+  }
+  return SmallVector<unsigned>(needed.begin(), needed.end());
+}
+
 // TMA's run-time rules for every TMA load of the loop, from their operands before the loop.
 struct TmaOperands {
   Value ptr;
@@ -285,11 +298,7 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   Value lb = e.scalar(forOp.getLowerBound()), ub = e.scalar(forOp.getUpperBound()), step = e.scalar(forOp.getStep());
   auto yield = cast<scf::YieldOp>(forOp.getBody()->getTerminator());
   auto iterArgs = forOp.getRegionIterArgs();
-  std::set<unsigned> neededSet;
-  DenseSet<Value> seen;
-  for (auto& p : pipes)
-    for (Value v : p.load.getOffsets()) neededIterArgs(forOp, v, neededSet, seen);
-  SmallVector<unsigned> needed(neededSet.begin(), neededSet.end());
+  SmallVector<unsigned> needed = addressIterArgs(forOp, pipes, /*offsetsOnly=*/true);
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
   when(b, loc, usable, [&] {
@@ -346,11 +355,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   auto yield = cast<scf::YieldOp>(forOp.getBody()->getTerminator());
   auto iterArgs = forOp.getRegionIterArgs();
 
-  std::set<unsigned> neededSet;
-  DenseSet<Value> seen;
-  for (auto& p : pipes)
-    for (Value v : p.load->getOperands()) neededIterArgs(forOp, v, neededSet, seen);
-  SmallVector<unsigned> needed(neededSet.begin(), neededSet.end());
+  SmallVector<unsigned> needed = addressIterArgs(forOp, pipes, /*offsetsOnly=*/false);
   for (unsigned idx : needed)
     if (e.regs(forOp.getInitArgs()[idx]).size() != 1) return forOp.emitOpError("pipelining: address iter_arg is not a scalar");
 
