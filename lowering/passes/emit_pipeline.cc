@@ -273,9 +273,9 @@ void emitBlockBarrier(KernelEmitter& e, Location loc) {
   inlineAsm(e.b, loc, ptx::kBarrierSyncUnaligned, "r,r", {e.i32(ptx::kBlockBarrier), e.i32(e.blockThreads)});
 }
 
-bool issuedByProducer(KernelEmitter& e, Operation* op) {
+bool producerCanFeed(KernelEmitter& e, Operation* op) {
   auto forOp = dyn_cast<scf::ForOp>(op);
-  if (!e.warpSpecialized || !forOp) return false;
+  if (!forOp) return false;
   std::vector<Piped> pipes;
   int64_t S = 0;
   if (failed(collectPipes(e, forOp, pipes, S)) || pipes.empty()) return false;
@@ -378,7 +378,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   bool allTma = llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
   // In a warp-specialised kernel the producer warpgroup issues this loop's copies
   // (emitProducerLoop): the consumers only wait for stages and hand them back.
-  const bool byProducer = allTma && e.warpSpecialized;
+  const bool byProducer = e.warpSpecialized && e.producerLoops.count(op);
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
   for (auto& p : pipes)

@@ -60,7 +60,7 @@ struct Slice {
 
   LogicalResult addLoop(scf::ForOp forOp) {
     for (Operation* a = forOp->getParentOp(); !isa<func::FuncOp>(a); a = a->getParentOp()) {
-      if (issuedByProducer(e, a)) return fail("a producer-fed loop nested in another");
+      if (producerCanFeed(e, a)) return fail("a producer-fed loop nested in another");
       if (auto ifOp = dyn_cast<scf::IfOp>(a)) {
         work.push_back(ifOp.getCondition());
       } else if (auto outer = dyn_cast<scf::ForOp>(a)) {
@@ -130,17 +130,17 @@ struct Slice {
 LogicalResult planProducer(KernelEmitter& e, Block& body, std::string& why) {
   e.producerScalars.clear();
   e.producerControl.clear();
+  e.producerLoops.clear();
   Slice slice{e, why, {}, {}};
-  int loops = 0;
   LogicalResult result = success();
   for (Operation& op : body)
     op.walk([&](scf::ForOp forOp) {
-      if (failed(result) || !issuedByProducer(e, forOp)) return;
-      ++loops;
+      if (failed(result) || !producerCanFeed(e, forOp)) return;
+      e.producerLoops.insert(forOp);
       result = slice.addLoop(forOp);
     });
   if (failed(result)) return failure();
-  if (!loops) {
+  if (e.producerLoops.empty()) {
     why = "no pipelined loop has all of its loads on TMA";
     return failure();
   }
@@ -151,7 +151,7 @@ LogicalResult emitProducer(KernelEmitter& e, Block& body) {
   OpBuilder& b = e.b;
   for (Operation& op : body) {
     if (isa<scf::YieldOp, func::ReturnOp>(op)) continue;
-    if (issuedByProducer(e, &op)) {
+    if (e.producerLoops.count(&op)) {
       if (failed(emitProducerLoop(e, &op))) return failure();
     } else if (e.producerControl.count(&op)) {
       OpBuilder::InsertionGuard g(b);

@@ -93,6 +93,7 @@ class KernelEmitter {
   int tmaIssuer = 0;
   int blockThreads = 0;
   bool skipReturn = false;  // the body is emitted inside a role's branch: no gpu.return there
+  llvm::DenseSet<mlir::Operation*> producerLoops;    // loops whose copies the producer issues
   llvm::DenseSet<mlir::Operation*> producerScalars;  // scalar ops the producer computes
   llvm::DenseSet<mlir::Operation*> producerControl;  // scf.if / scf.for around its loops
   llvm::DenseMap<mlir::Operation*, int> tmaIndex;
@@ -147,11 +148,12 @@ void emitAsyncProxyFence(mlir::OpBuilder& b, mlir::Location loc);
 // A scf.for whose loads carry tilegpu.pipeline (see pipeline_loops.cc); `handled` is false
 // when there is nothing to pipeline.
 mlir::LogicalResult emitPipelinedFor(KernelEmitter& e, mlir::Operation* forOp, bool& handled);
-// Warp-specialised kernels (emit_producer.cc): whether the producer warpgroup issues the
-// copies of pipelined loop `forOp` (all of its pipelined loads are on TMA), and the producer's
+// Warp-specialised kernels (emit_producer.cc): whether the producer warpgroup can issue the
+// copies of pipelined loop `forOp` (all of its pipelined loads are on TMA; planProducer keeps
+// the loops it takes in KernelEmitter::producerLoops, the one record both roles read), and the producer's
 // side of such a loop: the TMA version's copies, in the loop's order, one thread issuing them,
 // each stage refilled once the consumers handed it back.
-bool issuedByProducer(KernelEmitter& e, mlir::Operation* forOp);
+bool producerCanFeed(KernelEmitter& e, mlir::Operation* forOp);
 mlir::LogicalResult emitProducerLoop(KernelEmitter& e, mlir::Operation* forOp);
 // The producer warpgroup's code: the kernel's control flow down to those loops, the scalars
 // their bounds and addresses need, and the loops' copies (emit_producer.cc). Fails with a
