@@ -1,7 +1,12 @@
 #include "dsl/runtime/kernel_image.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <stdexcept>
 #include <mutex>
 #include <sstream>
 #include <utility>
@@ -35,6 +40,34 @@ size_t param_kind_size(ParamKind kind) {
   }
 }
 
+namespace {
+// A cubin built outside this binary for `image` (same entry, parameters, warps and shared
+// memory: what the generator writes for the same instance after a change to the lowering), so
+// a kernel change can be timed against the built-in one in the same process. Empty when
+// TILE_KERNEL_OVERRIDE_DIR is unset or holds no <instance name>.cubin.
+std::vector<char> override_cubin(const KernelImage& image) {
+  const char* dir = std::getenv("TILE_KERNEL_OVERRIDE_DIR");
+  if (dir == nullptr || *dir == '\0') return {};
+  const std::string path = std::string(dir) + "/" + image.name + ".cubin";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " is empty");
+  std::fprintf(stderr, "kernel %s: cubin from %s\n", image.name, path.c_str());
+  return bytes;
+}
+
+// The overriding cubin must launch like the image: as many threads per block at least.
+void check_override(const KernelImage& image, CUfunction function) {
+  int max_threads = 0;
+  TILE_CU_CHECK(cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, function));
+  if (max_threads < int(block_threads(image)))
+    throw std::runtime_error(std::string("TILE_KERNEL_OVERRIDE_DIR: the cubin of ") + image.name + " allows " +
+                             std::to_string(max_threads) + " threads per block, the image launches " +
+                             std::to_string(block_threads(image)));
+}
+}  // namespace
+
 CUfunction load_kernel(const KernelImage& image) {
   CUcontext context = ensure_current_context();
   static std::mutex mutex;
@@ -46,8 +79,11 @@ CUfunction load_kernel(const KernelImage& image) {
   auto it = loaded->find(key);
   if (it != loaded->end()) return it->second;
 
-  auto* module = new Module(Module::load(image.cubin, image.cubin_size, image.ptx));
+  const std::vector<char> replacement = override_cubin(image);
+  auto* module = replacement.empty() ? new Module(Module::load(image.cubin, image.cubin_size, image.ptx))
+                                     : new Module(Module::load(replacement.data(), replacement.size(), nullptr));
   CUfunction function = module->function(image.entry);
+  if (!replacement.empty()) check_override(image, function);
   if (image.smem_bytes > kDefaultDynamicSmemLimit) {
     set_max_dynamic_shared_memory(function, image.smem_bytes);
   }

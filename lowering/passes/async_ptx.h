@@ -32,6 +32,9 @@ enum TmaElem { kTmaBf16 = 0, kTmaF16 = 1 };
 
 // mbarrier.init: $0 barrier (shared), $1 expected arrivals per phase.
 constexpr const char* kMbarrierInit = "mbarrier.init.shared::cta.b64 [$0], $1;";
+// After this thread's mbarrier.inits, before the barrier that publishes them: the inits are
+// released to the other threads (and to the TMA unit that completes transactions on them).
+constexpr const char* kMbarrierInitFence = "fence.mbarrier_init.release.cluster;";
 // mbarrier.inval: $0 barrier. Before its bytes are used for anything else.
 constexpr const char* kMbarrierInval = "mbarrier.inval.shared::cta.b64 [$0];";
 // One arrival that also expects $1 more transaction bytes in the current phase.

@@ -150,6 +150,7 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
       if (p.handBack)
         inlineAsm(b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(e.numWarps)});
     }
+    inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
   });
 }
 

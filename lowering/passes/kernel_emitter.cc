@@ -4,6 +4,8 @@
 
 #include "lowering/passes/smem_tile.h"
 
+#include <optional>
+
 #include "dsl/ir/TileDialect.h"
 #include "llvm/Support/MathExtras.h"
 #include "lowering/ir/TilegpuDialect.h"
@@ -312,11 +314,64 @@ static Value emitScalarMath(OpBuilder& b, Operation* op, ValueRange operands, Ty
   return b.create(st)->getResult(0);
 }
 
+namespace {
+// An i32 register as base + constant (base null when the register is a constant).
+struct OffsetForm {
+  Value base;
+  int64_t offset = 0;
+};
+OffsetForm offsetForm(Value v) {
+  auto constant = [](Value x) -> std::optional<int64_t> {
+    if (auto c = x.getDefiningOp<arith::ConstantIntOp>()) return c.value();
+    return std::nullopt;
+  };
+  if (auto c = constant(v)) return {Value(), *c};
+  if (auto add = v.getDefiningOp<arith::AddIOp>()) {
+    if (auto c = constant(add.getRhs())) return {add.getLhs(), *c};
+    if (auto c = constant(add.getLhs())) return {add.getRhs(), *c};
+  }
+  if (auto sub = v.getDefiningOp<arith::SubIOp>())
+    if (auto c = constant(sub.getRhs())) return {sub.getLhs(), -*c};
+  return {v, 0};
+}
+}  // namespace
+
+// Integer add/sub of tiles whose registers are base + constant (arange, and what is built from
+// it: key columns n0 + arange, the mask's j - i - diag) combine the bases once and keep each
+// register's constant as an immediate: ((lane + c) + n0) becomes ((lane + n0) + c). Otherwise
+// LLVM hoists the per-register values lane + c out of the key loops and keeps tens of them live
+// across the whole loop nest. Exact in wrapping i32 arithmetic.
+LogicalResult KernelEmitter::emitOffsetArith(Operation* op, int64_t numRegs) {
+  Location loc = op->getLoc();
+  const bool sub = isa<arith::SubIOp>(op);
+  auto operandReg = [&](Value v, int64_t r) { return isa<RankedTensorType>(v.getType()) ? regs(v)[r] : regs(v)[0]; };
+  DenseMap<std::pair<Value, Value>, Value> bases;
+  SmallVector<Value> out;
+  for (int64_t r = 0; r < numRegs; ++r) {
+    OffsetForm a = offsetForm(operandReg(op->getOperand(0), r)), c = offsetForm(operandReg(op->getOperand(1), r));
+    Value& base = bases[{a.base, c.base}];
+    if (!base) {
+      if (a.base && c.base) base = sub ? b.create<arith::SubIOp>(loc, a.base, c.base).getResult()
+                                       : b.create<arith::AddIOp>(loc, a.base, c.base).getResult();
+      else if (a.base) base = a.base;
+      else if (c.base) base = sub ? b.create<arith::SubIOp>(loc, i32(0), c.base).getResult() : c.base;
+    }
+    int64_t offset = int64_t(int32_t(uint32_t(sub ? a.offset - c.offset : a.offset + c.offset)));
+    if (!base) out.push_back(i32(offset));
+    else if (offset == 0) out.push_back(base);
+    else out.push_back(b.create<arith::AddIOp>(loc, base, i32(offset)));
+  }
+  setRegs(op->getResult(0), out);
+  return success();
+}
+
 LogicalResult KernelEmitter::emitElementwise(Operation* op) {
   auto rt = cast<RankedTensorType>(op->getResult(0).getType());
   std::string why;
   auto l = layoutOf(rt, &why);
   if (failed(l)) return op->emitOpError(why);
+  if (isa<arith::AddIOp, arith::SubIOp>(op) && rt.getElementType().isInteger(32))
+    return emitOffsetArith(op, l->numRegs());
   SmallVector<Value> out;
   for (int64_t r = 0; r < l->numRegs(); ++r) {
     SmallVector<Value> operands;
@@ -404,7 +459,9 @@ LogicalResult KernelEmitter::emitOp(Operation* op) {
       if (auto ar = dyn_cast<ti::ArangeOp>(op)) {
         SmallVector<Value> out;
         for (int64_t r = 0; r < l->numRegs(); ++r)
-          out.push_back(b.create<arith::AddIOp>(loc, elemCoord(*l, r)[0], i32(ar.getStart())));
+          // The lane and warp part and the register's own bits are disjoint, so the element
+          // is the thread's coordinate plus a constant (kept as such: emitOffsetArith).
+          out.push_back(b.create<arith::AddIOp>(loc, threadCoord(*l)[0], i32(l->regCoord(r)[0] + ar.getStart())));
         setRegs(ar, out);
         return success();
       }

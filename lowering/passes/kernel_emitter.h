@@ -118,6 +118,8 @@ class KernelEmitter {
  private:
   mlir::LogicalResult emitScalarOp(mlir::Operation* op);
   mlir::LogicalResult emitElementwise(mlir::Operation* op);
+  // Integer add/sub of tiles, keeping base + constant registers in that form.
+  mlir::LogicalResult emitOffsetArith(mlir::Operation* op, int64_t numRegs);
   mlir::LogicalResult emitFor(mlir::Operation* op);
   mlir::LogicalResult emitIf(mlir::Operation* op);
   mlir::Value threadPart(const LinearLayout& l, int dim, bool withLanes);

@@ -31,6 +31,7 @@
 // CHECK: bar.sync $0, $1;", "r,r" %c1_i32, %c256_i32
 // CHECK-NOT: gpu.barrier
 // CHECK: mbarrier.init
+// CHECK: fence.mbarrier_init.release.cluster;
 // CHECK-NOT: cp.async.bulk.tensor
 // CHECK: barrier.sync $0, $1;", "r,r" %c0_i32, %c384_i32
 // CHECK-NOT: cp.async.bulk.tensor

@@ -25,6 +25,7 @@
 // CHECK: tensormap.cp_fenceproxy
 // CHECK: fence.proxy.tensormap::generic.acquire.gpu
 // CHECK-COUNT-2: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c1_i32
+// CHECK: fence.mbarrier_init.release.cluster;", ""  : () -> ()
 // CHECK: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
@@ -127,6 +128,7 @@ func.func @invariant_b(%a: !tile.ptr<bf16>, %w: !tile.ptr<bf16>, %c: !tile.ptr<f
 // CHECK-NEXT: llvm.getelementptr
 // CHECK-NEXT: llvm.ptrtoint
 // CHECK-NEXT: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c4_i32
+// CHECK: fence.mbarrier_init.release.cluster;
 // The refills come first (thread 0 waits for the stages' previous use to be handed back); each
 // stage is waited for just before the op that first reads it (here both feed the one dot) and
 // handed back right after the op that last reads it.

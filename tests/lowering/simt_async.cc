@@ -143,7 +143,7 @@ void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows) {
 }
 
 bool isAsyncAsm(llvm::StringRef text) {
-  for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierArrive,
+  for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInitFence, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierArrive,
                         ptx::kMbarrierWaitParity,
                         ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
                         ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync,
@@ -200,9 +200,14 @@ Model::MBarrier& Model::barrier(int t, uint64_t off) {
   if (it == barriers_.end() || !it->second.live)
     throw Error("use of an mbarrier that is not initialised (or was invalidated) at " + at(off));
   MBarrier& b = it->second;
-  // mbarrier.init is an ordinary write of the object: other threads see it after a barrier
-  // (or an mbarrier wait that orders it before them).
-  if (!mem_.order().ordered(b.initThread, b.initClock, b.initEpoch, t))
+  // mbarrier.init is an ordinary write of the object, released by the initialising thread's
+  // fence.mbarrier_init: other threads see it after that fence and a barrier (or an mbarrier
+  // wait) that orders the fence before them.
+  if (t == b.initThread) return b;
+  if (b.fenceClock < 0)
+    throw Error("mbarrier at " + at(off) + " used by thread " + std::to_string(t) + " with no fence.mbarrier_init after its init by thread " +
+                std::to_string(b.initThread));
+  if (!mem_.order().ordered(b.initThread, b.fenceClock, b.fenceEpoch, t))
     throw Error("mbarrier at " + at(off) + " used by thread " + std::to_string(t) + " before a barrier after its init by thread " +
                 std::to_string(b.initThread));
   return b;
@@ -276,6 +281,15 @@ void Model::init(int t, uint64_t off, uint32_t count) {
   b.sightings.resize(size_t(threads_));
   for (auto& seen : observed_) seen.erase(off);
   ++progress_;
+}
+
+// fence.mbarrier_init: the barriers t initialised so far are released from here on.
+void Model::fenceInits(int t) {
+  for (auto& [off, b] : barriers_)
+    if (b.live && b.initThread == t && b.fenceClock < 0) {
+      b.fenceEpoch = mem_.order().epoch();
+      b.fenceClock = mem_.order().clock(t);
+    }
 }
 
 void Model::inval(int t, uint64_t off) {
@@ -507,6 +521,7 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
   if (text == ptx::kTensorMapPublish) return publish(ops, active);
   if (text == ptx::kNamedBarrierSync || text == ptx::kNamedBarrierArrive || text == ptx::kBarrierSyncUnaligned)
     return namedBarrier(text, ops, active);
+  if (text == ptx::kMbarrierInitFence) return each([&](int t) { fenceInits(t); });
   if (text == ptx::kMbarrierInit)
     return each([&](int t) { init(t, smemOperand(u(0, t), 8, "mbarrier"), uint32_t(u(1, t))); });
   if (text == ptx::kMbarrierInval) return each([&](int t) { inval(t, smemOperand(u(0, t), 8, "mbarrier")); });

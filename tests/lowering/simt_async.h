@@ -173,6 +173,7 @@ class Model {
     int64_t count = 0, pending = 0, tx = 0, phase = 0;  // phase: phases completed
     int initThread = -1;
     int64_t initEpoch = -1, initClock = -1;
+    int64_t fenceEpoch = -1, fenceClock = -1;  // the init thread's fence.mbarrier_init after it (-1: none yet)
     std::vector<Copy> inflight;
     // The arrivals' releases so far (Order::release), and as they were when completion c + 1
     // happened: what a wait that observes that completion acquires.
@@ -199,6 +200,7 @@ class Model {
   void settle(uint64_t off, MBarrier& b);
   void deliver(uint64_t off, MBarrier& b);
   void init(int t, uint64_t off, uint32_t count);
+  void fenceInits(int t);
   void inval(int t, uint64_t off);
   void sighted(int t, MBarrier& b, int64_t completions, int64_t clock);
   int64_t floor(int t, const MBarrier& b) const;

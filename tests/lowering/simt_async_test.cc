@@ -48,6 +48,7 @@ struct Options {
   bool tmaThroughTemplate = false;
   bool barrierAfterInit = true;
   bool initTwice = false;
+  bool initFence = true;  // fence.mbarrier_init after the init
   bool invalBetweenInits = false;
   bool storeToBarrier = false;
   bool expectTx = true;
@@ -187,6 +188,7 @@ module attributes {gpu.container_module} {
   s += inlineAsm(ptx::kMbarrierInit, "r,r", {{"%bar", "i32"}, {"%c1", "i32"}});
   if (o.invalBetweenInits) s += inlineAsm(ptx::kMbarrierInval, "r", {{"%bar", "i32"}});
   if (o.initTwice) s += inlineAsm(ptx::kMbarrierInit, "r,r", {{"%bar", "i32"}, {"%c1", "i32"}});
+  if (o.initFence) s += inlineAsm(ptx::kMbarrierInitFence, "", {});
   if (o.storeToBarrier) s += "        llvm.store %zero_i64, %bar_ptr : i64, !llvm.ptr<3>\n";
   s += "      }\n";
   if (o.barrierAfterInit) s += "      gpu.barrier\n";
@@ -419,6 +421,7 @@ module attributes {gpu.container_module} {
   s += inlineAsm(ptx::kTensorMapAcquire, "l", {{"%slot", "i64"}});
   for (const char* b : {"%full0", "%full1"}) s += inlineAsm(ptx::kMbarrierInit, "r,r", {{b, "i32"}, {"%c1", "i32"}});
   for (const char* b : {"%empty0", "%empty1"}) s += inlineAsm(ptx::kMbarrierInit, "r,r", {{b, "i32"}, {"%c_empty_count", "i32"}});
+  s += inlineAsm(ptx::kMbarrierInitFence, "", {});
   s += "      }\n      gpu.barrier\n      scf.if %is_t0 {\n";
   s += inlineAsm(ptx::kMbarrierArriveExpectTx, "r,r", {{"%full0", "i32"}, {"%c_stage", "i32"}});
   s += inlineAsm(ptx::kTmaLoad2d, "r,l,r,r,r", {{"%stage0", "i32"}, {"%slot", "i64"}, {"%c0", "i32"}, {"%c0", "i32"}, {"%full0", "i32"}});
@@ -601,6 +604,9 @@ TEST_CASE("TMA mutations: mbarrier life cycle", "[simt][tma]") {
   Options o;
   o.barrierAfterInit = false;
   REQUIRE_THAT(runKernel(o), Contains("before a barrier after its init by thread 0"));
+  o = Options{};
+  o.initFence = false;
+  REQUIRE_THAT(runKernel(o), Contains("with no fence.mbarrier_init after its init by thread 0"));
   o = Options{};
   o.initTwice = true;
   REQUIRE_THAT(runKernel(o), Contains("mbarrier.init over the live mbarrier"));
