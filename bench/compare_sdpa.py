@@ -9,6 +9,7 @@ run to run; ratios measured in one call do not):
   python3 bench/compare_sdpa.py --ours ours.json            # the cases in ours.json
   python3 bench/compare_sdpa.py --sweep seed [--fwd_only]    # or flags like the bench's
   python3 bench/compare_sdpa.py --batch_size 2 --seq_len 4096 --causal --fwd_only
+  python3 bench/compare_sdpa.py --ours other.json --sdpa sdpa.json  # SDPA timed earlier, same call
 
 Timing, as in the bench: inputs are fresh uniform(-1, 1) values in (batch, nheads, seqlen,
 head_dim) layout; L2 is flushed before each timed iteration (a 256 MiB fill outside the timed
@@ -161,6 +162,8 @@ def main(argv=None):
     p.add_argument("--iters", type=int, default=30)
     p.add_argument("--ours", help="JSON written by //bench:flash_attn --json")
     p.add_argument("--json", help="also write the SDPA results here")
+    p.add_argument("--sdpa", help="SDPA results written by --json earlier in the same device call: "
+                                  "compare against those instead of timing SDPA again")
     a = p.parse_args(argv)
 
     ours = None
@@ -169,6 +172,20 @@ def main(argv=None):
             ours = json.load(f)
     cases = cases_from_args(a, ours)
     ours_by_key = {case_key(c): c for c in ours["cases"]} if ours else {}
+
+    if a.sdpa:
+        with open(a.sdpa) as f:
+            earlier = json.load(f)
+        sdpa = {(r["backend"], case_key(r)): r["median_ms"] for r in earlier["results"]}
+        missing = [c for c in cases if not any((name, case_key(c)) in sdpa for name, _ in BACKENDS)]
+        if missing:
+            print(f"compare_sdpa: error: --sdpa {a.sdpa} has no result for {len(missing)} of the cases "
+                  f"(first: {case_key(missing[0])})", file=sys.stderr)
+            return 2
+        print(f"device: {earlier['device']}; torch {earlier['torch']}; SDPA from {a.sdpa}")
+        print("\nours vs SDPA (ratio = speed ratio, above 1 means ours is faster)")
+        print(comparison_table(cases, ours_by_key, sdpa))
+        return 0
 
     import torch
     if not torch.cuda.is_available():

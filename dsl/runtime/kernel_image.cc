@@ -57,13 +57,14 @@ std::vector<char> override_cubin(const KernelImage& image) {
   return bytes;
 }
 
-// The overriding cubin must launch like the image: as many threads per block at least.
+// The overriding cubin must launch like the image. The generator gives every entry a .maxntid
+// of its block size, so a cubin built for another number of warps shows here.
 void check_override(const KernelImage& image, CUfunction function) {
   int max_threads = 0;
   TILE_CU_CHECK(cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, function));
-  if (max_threads < int(block_threads(image)))
+  if (max_threads != int(block_threads(image)))
     throw std::runtime_error(std::string("TILE_KERNEL_OVERRIDE_DIR: the cubin of ") + image.name + " allows " +
-                             std::to_string(max_threads) + " threads per block, the image launches " +
+                             std::to_string(max_threads) + " threads per block, the image launches exactly " +
                              std::to_string(block_threads(image)));
 }
 }  // namespace

@@ -62,6 +62,20 @@ class CompareSdpaTest(unittest.TestCase):
         os.unlink(f.name)
         self.assertEqual(len(cs.cases_from_args(parse({}), ours)), 1)
 
+    def test_sdpa_from_an_earlier_json_needs_no_torch(self):
+        case = cs.make_case(2, 4096, 16, 16, 128, True, True, "bf16")
+        d = tempfile.mkdtemp()
+        ours, sdpa = os.path.join(d, "ours.json"), os.path.join(d, "sdpa.json")
+        with open(ours, "w") as f:
+            json.dump({"cases": [dict(case, median_ms=1.0)]}, f)
+        with open(sdpa, "w") as f:
+            json.dump({"device": "H100", "torch": "x", "results": [dict(case, backend="FA2", median_ms=2.0)]}, f)
+        self.assertEqual(cs.main(["--ours", ours, "--sdpa", sdpa]), 0)
+        other = dict(case, seq_len=8192)
+        with open(ours, "w") as f:
+            json.dump({"cases": [dict(other, median_ms=1.0)]}, f)
+        self.assertEqual(cs.main(["--ours", ours, "--sdpa", sdpa]), 2)
+
 
 if __name__ == "__main__":
     unittest.main()
