@@ -1,6 +1,8 @@
-// Times the DSL's bf16 GEMM (generated ahead of time; c = a @ b, f32 out) on square sizes with
+// Times the DSL's bf16 GEMMs (generated ahead of time; c = a @ b, f32 out) on square sizes with
 // CUDA events: fresh random inputs per size, warm-up, median of the timed launches. A sample of
 // output elements is checked against an fp64 product first, so a fast wrong kernel cannot pass.
+// Two instances of the one DSL kernel: gemm_bf16 (128x128 tiles, two programs per multiprocessor)
+// and gemm_bf16_ws (a producer warpgroup feeding 128x256 tiles).
 //
 //   gemm_bench [--sizes 4096,8192] [--warmup 10] [--iters 50]
 #include <algorithm>
@@ -52,6 +54,15 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// One instance of the DSL GEMM: its image, stub and tile.
+struct GemmKernel {
+  const char* name;
+  const rt::KernelImage* image;
+  void (*launch)(rt::Stream&, rt::Dim3, const uint16_t*, const uint16_t*, float*, int32_t, int32_t, int32_t, int32_t, int32_t,
+                 int32_t);
+  int block_m, block_n;
+};
+
 // xorshift: filling 2 x 8192^2 values with mt19937 would dominate the run.
 struct Rng {
   uint64_t s;
@@ -66,13 +77,22 @@ struct Rng {
 }  // namespace
 
 int main(int argc, char** argv) {
+  Options options;
   try {
-    const Options options = parse(argc, argv);
+    options = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "gemm_bench: " << e.what() << "\n";
+    return 2;
+  }
+  try {
     rt::Context& ctx = rt::Context::primary(0);
     const uint64_t seed = std::random_device{}();
-    std::cout << "device " << ctx.device_name() << "; kernel " << rt::describe(k::gemm_bf16_image)
-              << "; seed " << seed << "\n";
+    const GemmKernel kernels[] = {{"dsl_gemm_bf16", &k::gemm_bf16_image, k::launch_gemm_bf16, 128, 128},
+                                  {"dsl_gemm_bf16_ws", &k::gemm_bf16_ws_image, k::launch_gemm_bf16_ws, 128, 256}};
+    std::cout << "device " << ctx.device_name() << "; seed " << seed << "\n";
+    for (const GemmKernel& kernel : kernels) std::cout << "kernel " << rt::describe(*kernel.image) << "\n";
     Rng rng{seed | 1};
+    int failed = 0;
     for (int n : options.sizes) {
       const size_t elems = size_t(n) * n;
       std::vector<uint16_t> a(elems), b(elems);
@@ -81,51 +101,52 @@ int main(int argc, char** argv) {
       rt::DeviceBuffer da(elems * 2), db(elems * 2), dc(elems * 4);
       da.upload(a);
       db.upload(b);
-      dc.fill_words(0x7fc0dead);
       rt::Stream stream;
-      const rt::Dim3 grid((n + 127) / 128 * ((n + 127) / 128));
-      auto launch = [&] {
-        k::launch_gemm_bf16(stream, grid, da.as<uint16_t>(), db.as<uint16_t>(), dc.as<float>(), n,
-                            n, n, n, n, n);
-      };
-      launch();
-      stream.synchronize();
-      // Check 512 random elements against fp64.
-      std::vector<float> c = dc.download<float>();
-      std::mt19937 pick(seed);
-      int bad = 0;
-      double max_err = 0;
-      for (int s = 0; s < 512; ++s) {
-        const int i = pick() % n, j = pick() % n;
-        double ref = 0, mag = 0;
-        for (int kk = 0; kk < n; ++kk) {
-          const double p = double(tile::bf16_bits_to_f32(a[size_t(i) * n + kk])) *
-                           tile::bf16_bits_to_f32(b[size_t(kk) * n + j]);
-          ref += p;
-          mag += std::abs(p);
-        }
-        const double err = std::abs(c[size_t(i) * n + j] - ref);
-        max_err = std::max(max_err, err);
-        bad += !(err <= 2.0 * n * std::ldexp(1.0, -24) * mag + 1e-6);
-      }
-      for (int w = 0; w < options.warmup; ++w) launch();
-      std::vector<float> ms;
-      rt::Event start, stop;
-      for (int it = 0; it < options.iters; ++it) {
-        start.record(stream);
+      for (const GemmKernel& kernel : kernels) {
+        const rt::Dim3 grid(unsigned((n + kernel.block_m - 1) / kernel.block_m * ((n + kernel.block_n - 1) / kernel.block_n)));
+        auto launch = [&] {
+          kernel.launch(stream, grid, da.as<uint16_t>(), db.as<uint16_t>(), dc.as<float>(), n, n, n, n, n, n);
+        };
+        dc.fill_words(0x7fc0dead);  // poisoned: an element the kernel does not write fails the check
         launch();
-        stop.record(stream);
-        ms.push_back(rt::Event::elapsed_ms(start, stop));
+        stream.synchronize();
+        // Check 512 random elements against fp64.
+        std::vector<float> c = dc.download<float>();
+        std::mt19937 pick(seed);
+        int bad = 0;
+        double max_err = 0;
+        for (int s = 0; s < 512; ++s) {
+          const int i = pick() % n, j = pick() % n;
+          double ref = 0, mag = 0;
+          for (int kk = 0; kk < n; ++kk) {
+            const double p = double(tile::bf16_bits_to_f32(a[size_t(i) * n + kk])) *
+                             tile::bf16_bits_to_f32(b[size_t(kk) * n + j]);
+            ref += p;
+            mag += std::abs(p);
+          }
+          const double err = std::abs(c[size_t(i) * n + j] - ref);
+          max_err = std::max(max_err, err);
+          bad += !(err <= 2.0 * n * std::ldexp(1.0, -24) * mag + 1e-6);
+        }
+        for (int w = 0; w < options.warmup; ++w) launch();
+        std::vector<float> ms;
+        rt::Event start, stop;
+        for (int it = 0; it < options.iters; ++it) {
+          start.record(stream);
+          launch();
+          stop.record(stream);
+          ms.push_back(rt::Event::elapsed_ms(start, stop));
+        }
+        std::sort(ms.begin(), ms.end());
+        const double median = ms[ms.size() / 2];
+        const double tflops = 2.0 * n * n * double(n) / (median * 1e-3) / 1e12;
+        std::cout << kernel.name << " " << n << "^3: median " << median << " ms (min " << ms.front() << ", max "
+                  << ms.back() << ") = " << tflops << " TFLOP/s; sample check " << (bad ? "FAILED" : "ok")
+                  << " (max abs err " << max_err << ")\n";
+        failed += bad != 0;
       }
-      std::sort(ms.begin(), ms.end());
-      const double median = ms[ms.size() / 2];
-      const double tflops = 2.0 * n * n * double(n) / (median * 1e-3) / 1e12;
-      std::cout << "dsl_gemm_bf16 " << n << "^3: median " << median << " ms (min " << ms.front()
-                << ", max " << ms.back() << ") = " << tflops << " TFLOP/s; sample check "
-                << (bad ? "FAILED" : "ok") << " (max abs err " << max_err << ")\n";
-      if (bad) return 1;
     }
-    return 0;
+    return failed ? 1 : 0;
   } catch (const std::exception& e) {
     std::cerr << "gemm_bench: " << e.what() << "\n";
     return 1;

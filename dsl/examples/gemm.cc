@@ -12,8 +12,14 @@ void gemm(KernelBuilder& k, const Params& p) {
   Int M = k.arg_i32("M"), N = k.arg_i32("N"), K = k.arg_i32("K");
   Int lda = k.arg_i32("stride_am"), ldb = k.arg_i32("stride_bk"), ldc = k.arg_i32("stride_cm");
   k.set_num_warps(int(p.get_int("NUM_WARPS")));
-  // Two programs per multiprocessor: while one waits for its next stage, the other's wgmma runs.
-  k.set_min_blocks_per_sm(2);
+  if (p.get_int("PRODUCER")) {
+    // A producer warpgroup feeds the loop by TMA while the NUM_WARPS warps compute: one program
+    // per multiprocessor with a large tile.
+    k.set_warp_specialized(true);
+  } else {
+    // Two programs per multiprocessor: while one waits for its next stage, the other's wgmma runs.
+    k.set_min_blocks_per_sm(2);
+  }
 
   // Consecutive programs walk down GROUP_M row blocks before moving right, sharing B in L2.
   Int pid = program_id(0);
@@ -31,14 +37,16 @@ void gemm(KernelBuilder& k, const Params& p) {
         Tile a_tile = load(a_blk), b_tile = load(b_blk);
         acc = dot(a_tile, b_tile, acc);
         return carry(acc, a_blk.advance({0, BK}), b_blk.advance({BK, 0}));
-      }, /*stages=*/3));
+      }, int(p.get_int("STAGES"))));
 
   store(make_block_ptr(c, {M, N}, {ldc, 1}, {pid_m * BM, pid_n * BN}, {BM, BN}), acc.to(out_t));
 }
 
 TILE_REGISTER_KERNEL(gemm, "gemm", {{"BLOCK_M", 128}, {"BLOCK_N", 128}, {"BLOCK_K", 64}, {"GROUP_M", 8},
-                                    {"NUM_WARPS", 8}, {"DTYPE", DType::bf16}, {"OUT_DTYPE", DType::f32}});
+                                    {"NUM_WARPS", 8}, {"DTYPE", DType::bf16}, {"OUT_DTYPE", DType::f32},
+                                    {"PRODUCER", 0}, {"STAGES", 3}});
 TILE_REGISTER_KERNEL(gemm, "gemm", {{"BLOCK_M", 64}, {"BLOCK_N", 64}, {"BLOCK_K", 32}, {"GROUP_M", 4},
-                                    {"NUM_WARPS", 4}, {"DTYPE", DType::f16}, {"OUT_DTYPE", DType::f16}});
+                                    {"NUM_WARPS", 4}, {"DTYPE", DType::f16}, {"OUT_DTYPE", DType::f16},
+                                    {"PRODUCER", 0}, {"STAGES", 3}});
 
 }  // namespace tile::examples

@@ -12,7 +12,7 @@ namespace k = tile::kernels;
 namespace rt = tile::rt;
 
 TEST_CASE("each DSL example compiled to an sm_90a cubin with its PTX") {
-  REQUIRE(k::dsl_example_kernels_num_kernels == 4);
+  REQUIRE(k::dsl_example_kernels_num_kernels == 5);
   for (const rt::KernelImage* image : k::dsl_example_kernels_kernels) {
     INFO(rt::describe(*image));
     REQUIRE(image->cubin_size > 4);
@@ -28,6 +28,10 @@ TEST_CASE("launch shapes and parameters come from the DSL kernels") {
   // set_min_blocks_per_sm(2) reaches the PTX as an occupancy directive ptxas honours.
   CHECK(std::string(k::gemm_bf16_image.ptx).find(".minnctapersm 2") != std::string::npos);
   CHECK(std::string(k::softmax_f32_image.ptx).find(".minnctapersm") == std::string::npos);
+  // PRODUCER=1: a producer warpgroup beside the 8 computing warps, registers moved to them.
+  CHECK(k::gemm_bf16_ws_image.num_warps == 12);
+  CHECK(std::string(k::gemm_bf16_ws_image.ptx).find("setmaxnreg.inc.sync.aligned.u32 240") != std::string::npos);
+  CHECK(std::string(k::gemm_bf16_ws_image.ptx).find("cp.async.bulk.tensor") != std::string::npos);
   REQUIRE(k::gemm_bf16_image.num_params == 9);
   CHECK(std::string(k::gemm_bf16_image.params[8].name) == "stride_cm");
   CHECK(k::vector_add_f32_image.num_warps == 4);
