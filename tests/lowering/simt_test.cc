@@ -182,13 +182,15 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
   // attention_rotated: block j's softmax runs while block j-1's P V is in flight.
   // attention_turns: the same with 128 rows over two warpgroups taking turns at their dots.
   // attention_specialized: 128 rows over two consumer warpgroups fed by a producer warpgroup.
+  // attention_specialized_turns: the same, the consumer warpgroups taking turns at their dots.
   auto [file, kernel, rows] = GENERATE(std::make_tuple("attention.mlir", "attn_fwd", 64),
                                        std::make_tuple("attention_rotated.mlir", "attn_fwd_rotated", 64),
                                        std::make_tuple("attention_turns.mlir", "attn_fwd_turns", 128),
-                                       std::make_tuple("attention_specialized.mlir", "attn_fwd_specialized", 128));
+                                       std::make_tuple("attention_specialized.mlir", "attn_fwd_specialized", 128),
+                                       std::make_tuple("attention_specialized_turns.mlir", "attn_fwd_specialized_turns", 128));
   INFO(file);
   Lowered k(file);
-  if (std::string(kernel) == "attn_fwd_specialized") {
+  if (std::string(kernel).rfind("attn_fwd_specialized", 0) == 0) {
     bool specialised = false;
     k.module->walk([&](mlir::gpu::GPUFuncOp f) { specialised |= f->hasAttr("tile.consumer_warps"); });
     REQUIRE(specialised);
