@@ -67,6 +67,9 @@ def time_flex(torch, case, warmup, iters, flush):
         inner = mask_mod
         mask_mod = (lambda bb, hh, qi, kv: (kv <= qi) & inner(bb, hh, qi, kv)) if inner else (lambda bb, hh, qi, kv: kv <= qi)
     block_mask = create_block_mask(mask_mod, b, None, s, s, device="cuda") if mask_mod else None
+    # Each case compiles its own kernel: without a reset, dynamo's recompile limit (8) is hit
+    # after a few cases and flex_attention silently runs unfused (the full score matrix).
+    torch._dynamo.reset()
     flex = torch.compile(flex_attention)
     grads_of = (q, k, v, *trainable)
 
