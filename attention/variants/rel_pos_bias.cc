@@ -49,9 +49,25 @@ struct RelPosBias {
       Tile bias = tensor("bias_table").gather({c.h, bucket_of(c)}, c.rows >= 0);
       return scores_log2 + bias * kLog2e;
     }
+    // Most pairs of a long sequence sit beyond max_distance and share one of the two edge
+    // buckets: an atomic add per pair onto those two addresses serialises (601 ms for a forward
+    // and backward at 8x4096 on the H100). Each row's edge pairs are summed in registers first,
+    // one atomic per row and edge; only the interior buckets, near the diagonal, go pair by pair.
     void accumulate_arg_grads(const Tile& dscores, const Tile&, const ScoreContext& c) override {
+      const TensorArg& grad = grad_of("bias_table");
+      Int last = tensor("bias_table").sizes[1] - 1;
       Tile in_seq = (c.rows < c.seq.len_q) & (c.cols < c.seq.len_k);
-      grad_of("bias_table").scatter_add({c.h, bucket_of(c)}, dscores, in_seq);
+      Tile bucket = bucket_of(c);
+      // (bucket > 0: with a single bucket the first edge is the last one.)
+      Tile first_edge = in_seq & (bucket == Scalar(0)), last_edge = in_seq & (bucket == last) & (bucket > Scalar(0));
+      Tile interior = in_seq & (bucket > Scalar(0)) & (bucket < last);
+      grad.scatter_add({c.h, bucket}, dscores, interior);
+      const int64_t rows = dscores.shape()[0];
+      for (auto [edge, index] : {std::pair<Tile, Int>{first_edge, Int(0)}, std::pair<Tile, Int>{last_edge, last}}) {
+        Tile row_sums = sum(where(edge, dscores, 0.0), 1);
+        Tile any = max(where(edge, 1.0, 0.0), 1) > 0.0;
+        grad.scatter_add({c.h, zeros({rows}, DType::i32) + index}, row_sums, any);
+      }
     }
   };
 };
