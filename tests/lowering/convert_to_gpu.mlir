@@ -119,3 +119,30 @@ func.func @vadd(%x: !tile.ptr<f32>, %n: i32) attributes {tile.kernel, tile.num_w
   tile.store %s, %x[%offs] mask %mask : tensor<1024xf32, #blk1>, !tile.ptr<f32>, tensor<1024xi32, #blk1>, tensor<1024xi1, #blk1>
   return
 }
+
+// Index tiles stay base + constant (KernelEmitter::emitOffsetArith): arange + n is the thread's
+// coordinate plus n, once, and then that base plus each register's constant, so LLVM has no
+// per-register loop-invariant value to hoist when n is a loop's induction variable.
+// CHECK-LABEL: gpu.func @cols_plus_n
+// CHECK: %[[T:.*]] = arith.addi %[[LANE:.*]], %c515_i32 : i32
+// CHECK-NEXT: %[[BASE:.*]] = arith.addi %[[LANE]], %arg1 : i32
+// CHECK-NOT: %arg1
+// CHECK: arith.addi %[[BASE]], %c1_i32{{.*}} : i32
+// CHECK: arith.addi %[[BASE]], %c515_i32{{.*}} : i32
+// The difference of two such tiles is one base difference plus constants.
+// CHECK: %[[DIFF:.*]] = arith.subi %[[BASE]], %[[LANE]] : i32
+// CHECK-NEXT: %c-3_i32 = arith.constant -3 : i32
+// CHECK-NEXT: arith.addi %[[DIFF]], %c-3_i32 : i32
+// CHECK-NOT: arith.subi
+// CHECK: gpu.return
+func.func @cols_plus_n(%x: !tile.ptr<f32>, %n: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %r = tile.arange 0 to 1024 : tensor<1024xi32, #blk1>
+  %nn = tile.splat %n : i32 -> tensor<1024xi32, #blk1>
+  %cols = arith.addi %r, %nn : tensor<1024xi32, #blk1>
+  %r2 = tile.arange 3 to 1027 : tensor<1024xi32, #blk1>
+  %rel = arith.subi %cols, %r2 : tensor<1024xi32, #blk1>
+  %mask = arith.cmpi slt, %rel, %nn : tensor<1024xi32, #blk1>
+  %a = tile.load %x[%cols] mask %mask : !tile.ptr<f32>, tensor<1024xi32, #blk1>, tensor<1024xi1, #blk1> -> tensor<1024xf32, #blk1>
+  tile.store %a, %x[%r] : tensor<1024xf32, #blk1>, !tile.ptr<f32>, tensor<1024xi32, #blk1>
+  return
+}
