@@ -65,8 +65,8 @@ struct RelPosBias {
       const int64_t rows = dscores.shape()[0];
       for (auto [edge, index] : {std::pair<Tile, Int>{first_edge, Int(0)}, std::pair<Tile, Int>{last_edge, last}}) {
         Tile row_sums = sum(where(edge, dscores, 0.0), 1);
-        Tile any = max(where(edge, 1.0, 0.0), 1) > 0.0;
-        grad.scatter_add({c.h, zeros({rows}, DType::i32) + index}, row_sums, any);
+        // A row with nothing to add skips its atomic (adding 0 would change nothing).
+        grad.scatter_add({c.h, zeros({rows}, DType::i32) + index}, row_sums, row_sums != 0.0);
       }
     }
   };
