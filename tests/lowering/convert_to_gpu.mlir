@@ -146,3 +146,18 @@ func.func @cols_plus_n(%x: !tile.ptr<f32>, %n: i32) attributes {tile.kernel, til
   tile.store %a, %x[%r] : tensor<1024xf32, #blk1>, !tile.ptr<f32>, tensor<1024xi32, #blk1>
   return
 }
+
+// Registers of different bases (values loaded from memory) each keep their own sum with the
+// splat: one add per register.
+// CHECK-LABEL: gpu.func @splat_plus_loaded
+// CHECK-COUNT-8: arith.addi %arg1, %{{.*}} : i32
+// CHECK-NOT: arith.addi %arg1
+// CHECK: gpu.return
+func.func @splat_plus_loaded(%x: !tile.ptr<i32>, %n: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %r = tile.arange 0 to 1024 : tensor<1024xi32, #blk1>
+  %nn = tile.splat %n : i32 -> tensor<1024xi32, #blk1>
+  %v = tile.load %x[%r] : !tile.ptr<i32>, tensor<1024xi32, #blk1> -> tensor<1024xi32, #blk1>
+  %s = arith.addi %nn, %v : tensor<1024xi32, #blk1>
+  tile.store %s, %x[%r] : tensor<1024xi32, #blk1>, !tile.ptr<i32>, tensor<1024xi32, #blk1>
+  return
+}
