@@ -19,7 +19,7 @@
 #include "dsl/runtime/context.h"
 #include "dsl/runtime/memory.h"
 #include "dsl/runtime/stream.h"
-#include "tests/backend/dsl_example_kernels.h"
+#include "tests/backend/dsl_gemm_instances.h"
 
 namespace rt = tile::rt;
 namespace k = tile::kernels;
@@ -54,15 +54,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// One instance of the DSL GEMM: its image, stub and tile.
-struct GemmKernel {
-  const char* name;
-  const rt::KernelImage* image;
-  void (*launch)(rt::Stream&, rt::Dim3, const uint16_t*, const uint16_t*, float*, int32_t, int32_t, int32_t, int32_t, int32_t,
-                 int32_t);
-  int block_m, block_n;
-};
-
 // xorshift: filling 2 x 8192^2 values with mt19937 would dominate the run.
 struct Rng {
   uint64_t s;
@@ -87,10 +78,8 @@ int main(int argc, char** argv) {
   try {
     rt::Context& ctx = rt::Context::primary(0);
     const uint64_t seed = std::random_device{}();
-    const GemmKernel kernels[] = {{"dsl_gemm_bf16", &k::gemm_bf16_image, k::launch_gemm_bf16, 128, 128},
-                                  {"dsl_gemm_bf16_ws", &k::gemm_bf16_ws_image, k::launch_gemm_bf16_ws, 128, 256}};
     std::cout << "device " << ctx.device_name() << "; seed " << seed << "\n";
-    for (const GemmKernel& kernel : kernels) std::cout << "kernel " << rt::describe(*kernel.image) << "\n";
+    for (const k::DslGemmInstance& kernel : k::kDslGemmInstances) std::cout << "kernel " << rt::describe(*kernel.image) << "\n";
     Rng rng{seed | 1};
     int failed = 0;
     for (int n : options.sizes) {
@@ -102,7 +91,7 @@ int main(int argc, char** argv) {
       da.upload(a);
       db.upload(b);
       rt::Stream stream;
-      for (const GemmKernel& kernel : kernels) {
+      for (const k::DslGemmInstance& kernel : k::kDslGemmInstances) {
         const rt::Dim3 grid(unsigned((n + kernel.block_m - 1) / kernel.block_m * ((n + kernel.block_n - 1) / kernel.block_n)));
         auto launch = [&] {
           kernel.launch(stream, grid, da.as<uint16_t>(), db.as<uint16_t>(), dc.as<float>(), n, n, n, n, n, n);
@@ -140,7 +129,7 @@ int main(int argc, char** argv) {
         std::sort(ms.begin(), ms.end());
         const double median = ms[ms.size() / 2];
         const double tflops = 2.0 * n * n * double(n) / (median * 1e-3) / 1e12;
-        std::cout << kernel.name << " " << n << "^3: median " << median << " ms (min " << ms.front() << ", max "
+        std::cout << "dsl_" << kernel.name << " " << n << "^3: median " << median << " ms (min " << ms.front() << ", max "
                   << ms.back() << ") = " << tflops << " TFLOP/s; sample check " << (bad ? "FAILED" : "ok")
                   << " (max abs err " << max_err << ")\n";
         failed += bad != 0;

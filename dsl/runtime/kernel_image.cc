@@ -6,9 +6,9 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <stdexcept>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 

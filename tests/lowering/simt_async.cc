@@ -276,8 +276,6 @@ void Model::init(int t, uint64_t off, uint32_t count) {
   b.live = true;
   b.count = b.pending = count;
   b.initThread = t;
-  b.initEpoch = mem_.order().epoch();
-  b.initClock = mem_.order().clock(t);
   b.sightings.resize(size_t(threads_));
   for (auto& seen : observed_) seen.erase(off);
   ++progress_;

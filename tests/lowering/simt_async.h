@@ -172,7 +172,6 @@ class Model {
     bool live = false;
     int64_t count = 0, pending = 0, tx = 0, phase = 0;  // phase: phases completed
     int initThread = -1;
-    int64_t initEpoch = -1, initClock = -1;
     int64_t fenceEpoch = -1, fenceClock = -1;  // the init thread's fence.mbarrier_init after it (-1: none yet)
     std::vector<Copy> inflight;
     // The arrivals' releases so far (Order::release), and as they were when completion c + 1

@@ -17,6 +17,7 @@
 #include "dsl/runtime/memory.h"
 #include "dsl/runtime/stream.h"
 #include "tests/backend/dsl_example_kernels.h"
+#include "tests/backend/dsl_gemm_instances.h"
 
 namespace rt = tile::rt;
 namespace k = tile::kernels;
@@ -160,13 +161,7 @@ TEST_CASE("DSL softmax bf16 (BLOCK_M=1, BLOCK_N=1024)") {
 TEST_CASE("DSL gemm bf16 -> f32 (128x128x64, 8 warps; 128x256x64 with a producer warpgroup), ragged edges") {
   std::mt19937_64 rng(seed() + 3);
   std::uniform_real_distribution<float> dist(-1, 1);
-  struct Gemm {
-    const char* name;
-    void (*launch)(rt::Stream&, rt::Dim3, const uint16_t*, const uint16_t*, float*, int32_t, int32_t, int32_t, int32_t,
-                   int32_t, int32_t);
-    int block_n;
-  };
-  for (Gemm g : {Gemm{"gemm_bf16", k::launch_gemm_bf16, 128}, Gemm{"gemm_bf16_ws", k::launch_gemm_bf16_ws, 256}})
+  for (const k::DslGemmInstance& g : k::kDslGemmInstances)
   for (auto [M, N, K] : {std::array<int, 3>{1000, 1200, 520}, std::array<int, 3>{256, 128, 64}}) {
     std::vector<uint16_t> a(size_t(M) * K), b(size_t(K) * N);
     for (uint16_t& v : a) v = tile::f32_to_bf16_bits(dist(rng));
@@ -176,7 +171,7 @@ TEST_CASE("DSL gemm bf16 -> f32 (128x128x64, 8 warps; 128x256x64 with a producer
     db.upload(b);
     dc.fill_words(kPoison32);
     rt::Stream stream;
-    g.launch(stream, rt::Dim3(cdiv(M, 128) * cdiv(N, g.block_n)), da.as<uint16_t>(), db.as<uint16_t>(), dc.as<float>(),
+    g.launch(stream, rt::Dim3(cdiv(M, g.block_m) * cdiv(N, g.block_n)), da.as<uint16_t>(), db.as<uint16_t>(), dc.as<float>(),
              M, N, K, K, N, N);
     stream.synchronize();
     const std::vector<float> c = dc.download<float>();
