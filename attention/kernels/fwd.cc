@@ -36,8 +36,10 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
 
   // Last query blocks first: under a causal mask they see the most keys, so the longest
   // programs start early and the tail of the grid is short.
-  Int m0 = (num_programs(0) - 1 - program_id(0)) * BM;
-  Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
+  const int token_bytes = (DT + DVT) * int(dtype_size(c.dtype));
+  GridTile tile = heavy_first_tile(heads_per_l2_group(s.seqlen_k, token_bytes, s.heads_per_kv), /*heaviest_last=*/true);
+  Int m0 = tile.block * BM;
+  Int b = tile.batch_head / s.nheads, h = tile.batch_head % s.nheads, hk = h / s.heads_per_kv;
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
     Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
