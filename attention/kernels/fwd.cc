@@ -6,6 +6,7 @@
 // inside the causal/local window run without a mask; only boundary blocks pay for one; blocks
 // nobody sees are never visited. Writes out and the natural-log LSE.
 #include <cmath>
+#include <optional>
 #include <tuple>
 
 #include "attention/kernels/attention_kernel.h"
@@ -85,29 +86,47 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
         return carry(acc, o.m, l_i * o.alpha + sum(o.probs, 1));
       };
     };
-    // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
-    // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
-    // that P V is still on the tensor cores (the lowering waits for a dot only where its result
-    // is read). The first iteration's P is zero; the last block's P V follows the loop.
+    // The key loop runs rotated: an iteration issues block j's Q K^T, then block j-1's P V (P
+    // carried from the previous iteration), and computes block j's softmax while that P V is
+    // still on the tensor cores (the lowering waits for a dot only where its result is read).
+    // The first iteration's P is zero; the last block's P V follows the loop. With `edges`, the
+    // blocks outside [full_lo, full_hi) (the causal diagonal, a window's edges, the ragged end)
+    // take the masked softmax in a uniform branch: they stay in the one pipeline the producer
+    // feeds instead of loading their K and V themselves in loops of their own.
     using State = std::tuple<Tile, Tile, Tile>;
-    auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
+    struct Edges {
+      Int full_lo, full_hi;
+    };
+    auto pipelined_run = [&](State state, Int lo, Int hi, std::optional<Edges> edges) {
       auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
         Tile raw = dot(q_blk, trans(k_at(n0)));
-        acc = dot(p_prev, v_at(max(n0 - BN, full_lo)), acc);
-        Online o = online_unmasked(raw, n0, m_i);
+        acc = dot(p_prev, v_at(max(n0 - BN, lo)), acc);
+        Online o;
+        if (edges) {
+          auto [m, probs, alpha] = if_((n0 < edges->full_lo) | (n0 >= edges->full_hi), [&] {
+            Online e = online(scores_at(raw, n0, true), m_i);
+            return carry(e.m, e.probs, e.alpha);
+          }, [&] {
+            Online e = online_unmasked(raw, n0, m_i);
+            return carry(e.m, e.probs, e.alpha);
+          });
+          o = Online{m, probs, alpha};
+        } else {
+          o = online_unmasked(raw, n0, m_i);
+        }
         return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
       };
       auto [acc, m_i, l_i] = state;
-      auto [acc_mid, m_mid, l_mid, p_last] =
-          for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
-      return State(dot(p_last, v_at(max(full_hi - BN, full_lo)), acc_mid), m_mid, l_mid);
+      auto [acc_end, m_end, l_end, p_last] =
+          for_range(lo, hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
+      Int last = lo + max(hi - lo - 1, 0) / BN * BN;  // the last block's start (hi may be ragged)
+      return State(dot(p_last, v_at(last), acc_end), m_end, l_end);
     };
     State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
-    // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
-    // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
-    // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
-    // mask evaluates it on every block: one masked loop over the whole range (not pipelined: at
-    // 128x128 its stage buffers and the mask's gathers pass the H100's shared memory).
+    // A variant with a mask evaluates it on every block: one masked loop over the whole range
+    // (not pipelined: at 128x128 its stage buffers and the mask's gathers pass the H100's
+    // shared memory). A block mask's masked blocks run in loops of their own (not pipelined:
+    // they are few next to its long run of full blocks).
     if (block_sparse) {
       // The block mask's row: its longest run of full blocks unmasked and pipelined like the
       // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
@@ -118,14 +137,12 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
         return if_(cls != kBlockEmpty, [&] { return step(true)(n0, acc, m_i, l_i); }, [&] { return carry(acc, m_i, l_i); });
       };
       state = for_range(br.lo * BN, br.full_lo * BN, BN, state, edge);
-      state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);
+      state = pipelined_run(state, br.full_lo * BN, br.full_hi * BN, std::nullopt);
       state = for_range(br.full_hi * BN, br.hi * BN, BN, state, edge);
     } else if (score_mod.has_mask()) {
       state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
-      state = for_range(r.lo, r.full_lo, BN, state, step(true));
-      state = unmasked_run(state, r.full_lo, r.full_hi);
-      state = for_range(r.full_hi, r.hi, BN, state, step(true));
+      state = pipelined_run(state, r.lo, r.hi, Edges{r.full_lo, r.full_hi});
     }
     auto [acc, m_i, l_i] = state;
 
