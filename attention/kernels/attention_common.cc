@@ -99,23 +99,6 @@ Int floor_to(const Int& x, int block) { return max(x, 0) / block * block; }
 Int ceil_to(const Int& x, int block) { return cdiv(max(x, 0), block) * block; }
 }  // namespace
 
-GridTile heavy_first_tile(const Int& heads_per_group, bool heaviest_last) {
-  Int blocks = num_programs(0), heads = num_programs(1);
-  Int launch = program_id(1) * blocks + program_id(0);
-  Int group_size = heads_per_group * blocks;
-  Int group = launch / group_size, first_head = group * heads_per_group;
-  Int in_group = launch - group * group_size;
-  Int width = min(heads_per_group, heads - first_head);  // the last group may be narrower
-  Int rank = in_group / width;                            // 0 = the heaviest block
-  return GridTile{heaviest_last ? blocks - 1 - rank : rank, first_head + in_group % width};
-}
-
-Int heads_per_l2_group(const Int& len_k, int token_bytes, const Int& shared) {
-  // 32 MB of the H100's 50 MB L2 for K and V; the rest for Q, the outputs and other programs.
-  const int kv_budget_tokens = (32 << 20) / token_bytes;
-  return max(kv_budget_tokens / max(len_k, 1), 1) * shared;
-}
-
 KeyRange key_range(const Int& m0, const SeqBounds& seq, const AttnScalars& s, int bm, int bn) {
   const Int &left = s.window_left, &right = s.window_right, &off = seq.diag;
   Int has_left = left >= 0, has_right = right >= 0;

@@ -145,24 +145,6 @@ Tile visible(const Tile& rows, const Tile& cols, const SeqBounds& seq, const Att
 // visible() and, for a variant with a mask, its mask.
 Tile visible_to(ScoreMod& mod, const ScoreContext& c, const AttnScalars& s);
 
-// Which tile a program of the grid (x: blocks of one head, y: batch * heads) computes. Programs
-// start roughly in launch order (x fastest), so the grid is renumbered: heads are taken in
-// groups whose K and V fit together in L2 (`kv_tokens_in_l2` tokens of one head at most, GQA
-// groups kept whole), and inside a group the heaviest block index of every head comes first,
-// then the next one. Under a causal mask a per-head order leaves the last heads' longest
-// programs for the end of the grid (about 14% idle at 2 x 16 heads x 4096 tokens, 132 SMs);
-// heaviest-first over the group, the tail is the short ones. `heaviest_last`: the heaviest
-// block is the grid's last x index (a query block under a causal mask) rather than the first
-// (a key block of the dK/dV program).
-struct GridTile {
-  Int block;       // x index: which block of the head
-  Int batch_head;  // y index: b * heads + h
-};
-GridTile heavy_first_tile(const Int& heads_per_group, bool heaviest_last);
-// Heads per L2 group for blocks over keys of `len_k` tokens with `token_bytes` bytes of K plus
-// V each, where `shared` heads read the same K and V (GQA).
-Int heads_per_l2_group(const Int& len_k, int token_bytes, const Int& shared);
-
 // Range of key blocks [lo, hi) (multiples of BLOCK_N) that query rows [m0, m0+BM) can see, and
 // the sub-range [full_lo, full_hi) whose blocks are entirely visible (no mask needed).
 struct KeyRange {

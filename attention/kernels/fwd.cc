@@ -6,7 +6,6 @@
 // inside the causal/local window run without a mask; only boundary blocks pay for one; blocks
 // nobody sees are never visited. Writes out and the natural-log LSE.
 #include <cmath>
-#include <optional>
 #include <tuple>
 
 #include "attention/kernels/attention_kernel.h"
@@ -37,10 +36,8 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
 
   // Last query blocks first: under a causal mask they see the most keys, so the longest
   // programs start early and the tail of the grid is short.
-  const int token_bytes = (DT + DVT) * int(dtype_size(c.dtype));
-  GridTile tile = heavy_first_tile(heads_per_l2_group(s.seqlen_k, token_bytes, s.heads_per_kv), /*heaviest_last=*/true);
-  Int m0 = tile.block * BM;
-  Int b = tile.batch_head / s.nheads, h = tile.batch_head % s.nheads, hk = h / s.heads_per_kv;
+  Int m0 = (num_programs(0) - 1 - program_id(0)) * BM;
+  Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
     Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
@@ -86,47 +83,29 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
         return carry(acc, o.m, l_i * o.alpha + sum(o.probs, 1));
       };
     };
-    // The key loop runs rotated: an iteration issues block j's Q K^T, then block j-1's P V (P
-    // carried from the previous iteration), and computes block j's softmax while that P V is
-    // still on the tensor cores (the lowering waits for a dot only where its result is read).
-    // The first iteration's P is zero; the last block's P V follows the loop. With `edges`, the
-    // blocks outside [full_lo, full_hi) (the causal diagonal, a window's edges, the ragged end)
-    // take the masked softmax in a uniform branch: they stay in the one pipeline the producer
-    // feeds instead of loading their K and V themselves in loops of their own.
+    // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
+    // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
+    // that P V is still on the tensor cores (the lowering waits for a dot only where its result
+    // is read). The first iteration's P is zero; the last block's P V follows the loop.
     using State = std::tuple<Tile, Tile, Tile>;
-    struct Edges {
-      Int full_lo, full_hi;
-    };
-    auto pipelined_run = [&](State state, Int lo, Int hi, std::optional<Edges> edges) {
+    auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
       auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
         Tile raw = dot(q_blk, trans(k_at(n0)));
-        acc = dot(p_prev, v_at(max(n0 - BN, lo)), acc);
-        Online o;
-        if (edges) {
-          auto [m, probs, alpha] = if_((n0 < edges->full_lo) | (n0 >= edges->full_hi), [&] {
-            Online e = online(scores_at(raw, n0, true), m_i);
-            return carry(e.m, e.probs, e.alpha);
-          }, [&] {
-            Online e = online_unmasked(raw, n0, m_i);
-            return carry(e.m, e.probs, e.alpha);
-          });
-          o = Online{m, probs, alpha};
-        } else {
-          o = online_unmasked(raw, n0, m_i);
-        }
+        acc = dot(p_prev, v_at(max(n0 - BN, full_lo)), acc);
+        Online o = online_unmasked(raw, n0, m_i);
         return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
       };
       auto [acc, m_i, l_i] = state;
-      auto [acc_end, m_end, l_end, p_last] =
-          for_range(lo, hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
-      Int last = lo + max(hi - lo - 1, 0) / BN * BN;  // the last block's start (hi may be ragged)
-      return State(dot(p_last, v_at(last), acc_end), m_end, l_end);
+      auto [acc_mid, m_mid, l_mid, p_last] =
+          for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
+      return State(dot(p_last, v_at(max(full_hi - BN, full_lo)), acc_mid), m_mid, l_mid);
     };
     State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
-    // A variant with a mask evaluates it on every block: one masked loop over the whole range
-    // (not pipelined: at 128x128 its stage buffers and the mask's gathers pass the H100's
-    // shared memory). A block mask's masked blocks run in loops of their own (not pipelined:
-    // they are few next to its long run of full blocks).
+    // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
+    // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
+    // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
+    // mask evaluates it on every block: one masked loop over the whole range (not pipelined: at
+    // 128x128 its stage buffers and the mask's gathers pass the H100's shared memory).
     if (block_sparse) {
       // The block mask's row: its longest run of full blocks unmasked and pipelined like the
       // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
@@ -137,12 +116,14 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
         return if_(cls != kBlockEmpty, [&] { return step(true)(n0, acc, m_i, l_i); }, [&] { return carry(acc, m_i, l_i); });
       };
       state = for_range(br.lo * BN, br.full_lo * BN, BN, state, edge);
-      state = pipelined_run(state, br.full_lo * BN, br.full_hi * BN, std::nullopt);
+      state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);
       state = for_range(br.full_hi * BN, br.hi * BN, BN, state, edge);
     } else if (score_mod.has_mask()) {
       state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
-      state = pipelined_run(state, r.lo, r.hi, Edges{r.full_lo, r.full_hi});
+      state = for_range(r.lo, r.full_lo, BN, state, step(true));
+      state = unmasked_run(state, r.full_lo, r.full_hi);
+      state = for_range(r.full_hi, r.hi, BN, state, step(true));
     }
     auto [acc, m_i, l_i] = state;
 
