@@ -68,6 +68,16 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   const int consumerRegisters =
       std::min(kMaxConsumerRegisters,
                (kRegistersPerSm - int(kProducerWarps) * 32 * kProducerRegisters) / consumerThreads / 8 * 8);
+  // The stage barriers of producer-fed loops that run at most once (in no other loop) are
+  // initialised here, before the split, and never again: no role writes their bytes while the
+  // other may use them, and the two roles do not meet at a barrier for them.
+  e.barriersAtEntry.clear();
+  f.walk([&](ti::LoadBlockOp load) {
+    auto loop = dyn_cast<scf::ForOp>(load->getParentOp());
+    if (!loop || !e.producerLoops.count(loop) || !e.tmaExtraOffset.count(load)) return;
+    if (!loop->getParentOfType<scf::ForOp>()) e.barriersAtEntry.insert(load);
+  });
+  emitEntryBarrierInit(e, loc);
   Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, e.threadId(), e.i32(consumerThreads));
   auto roles = b.create<scf::IfOp>(loc, producer, /*withElseRegion=*/true);
   roles->setAttr(ptx::kWarpRolesAttr, b.getUnitAttr());
@@ -173,6 +183,19 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   };
   for (Operation& op : f.getBody().front()) number(&op);
   SmemAllocator plan(kSmemOperandAlign);
+  // The TMA loads' map staging and stage barriers, all in one region over the whole kernel (an
+  // mbarrier's bytes may serve nothing else until it is invalidated).
+  int64_t extraBytes = 0;
+  f.walk([&](ti::LoadBlockOp load) {
+    auto stages = load->getAttrOfType<IntegerAttr>("tilegpu.pipeline");
+    if (!stages || !tmaCapable(load)) return;
+    e.tmaExtraOffset[load] = extraBytes;
+    extraBytes += llvm::alignTo(tmaExtraBytes(load, stages.getInt()), 128);  // tensor maps are 128-byte aligned
+  });
+  if (extraBytes) {
+    int64_t base = plan.place(extraBytes, 0, counter - 1, kSmemLimit);
+    for (auto& [load, off] : e.tmaExtraOffset) off += base;
+  }
   LogicalResult placed = success();
   f.walk([&](Operation* op) {
     if (!op->hasAttr("tilegpu.pipeline")) return;

@@ -202,7 +202,7 @@ std::pair<Operation*, Operation*> readerSpan(scf::ForOp forOp, Piped& p) {
 int64_t pipelineBytes(Operation* load) {
   auto lb = cast<ti::LoadBlockOp>(load);
   int64_t stages = load->getAttrOfType<IntegerAttr>(kPipelineAttr).getInt();
-  return stages * stageBytes(lb) + tmaExtraBytes(lb, stages);
+  return stages * stageBytes(lb);
 }
 
 namespace {
@@ -227,6 +227,8 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
     S = attr.getInt();
     if (auto t = e.tmaIndex.find(load); t != e.tmaIndex.end()) {
       p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, false, Value()};
+      p.tma->extra = e.tmaExtraOffset.lookup(load);
+      p.tma->atEntry = e.barriersAtEntry.count(load) > 0;
     }
     pipes.push_back(p);
   }
@@ -302,7 +304,7 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
   when(b, loc, usable, [&] {
-    emitBlockBarrier(e, loc);  // maps published, barriers initialised, earlier users of the buffers done
+    emitBlockBarrier(e, loc);  // maps published, earlier users of the buffers done (barriers: at the entry)
     when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer)), [&] {
       for (auto& p : pipes) {
         p.tma->map = tmaMapAddress(e, loc, *p.tma);
@@ -336,7 +338,7 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
       next.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
       b.create<scf::YieldOp>(loc, next);
     });
-    emitBlockBarrier(e, loc);  // every consumer past its last wait and arrival
+    emitBlockBarrier(e, loc);  // every consumer past its last wait and arrival before the buffers serve others
   });
   return success();
 }

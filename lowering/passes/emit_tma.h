@@ -2,8 +2,8 @@
 //
 // A pipelined load_block qualifies (tmaCapable) when its tile is 2-D, 16-bit, held 128B-swizzled
 // in its stage buffers, at most 256 rows, and its pointer, shape and strides do not change
-// inside the loop. Its stage buffers then get, after them, the block's tensor map staging area
-// (128 bytes), one "full" and one "empty" mbarrier per stage. At run time the pipeliner checks
+// inside the loop. It then gets, in a region of its own that lives over the whole kernel, the
+// block's tensor map staging area (128 bytes), one "full" and one "empty" mbarrier per stage. At run time the pipeliner checks
 // what TMA needs (tmaUsable: 16-byte aligned base, unit inner stride, row stride a multiple of 16
 // bytes, non-empty extents) and runs a TMA version of the loop where it holds, the cp.async
 // version where it does not.
@@ -24,7 +24,7 @@
 namespace tile::lowering {
 
 bool tmaCapable(tile::ir::LoadBlockOp load);
-// Bytes after the S stage buffers: tensor map staging and 2S barriers (0 without TMA).
+// Bytes of the tensor map staging and the 2S barriers (0 without TMA), beside the stage buffers.
 int64_t tmaExtraBytes(tile::ir::LoadBlockOp load, int64_t stages);
 
 // One TMA-capable pipelined load inside the emission of its loop.
@@ -36,8 +36,9 @@ struct TmaPipe {
   bool handBack = false;        // stages go back through empty barriers (no per-iteration barrier)
   bool byProducer = false;      // the producer warpgroup issues the copies (warp specialisation)
   mlir::Value map;              // i64 global address of this block's tensor map (TMA version)
-
-  int64_t mapOffset() const { return buffers + stages * stageBytes; }
+  int64_t extra = 0;            // offset of the map staging and barriers (KernelEmitter::tmaExtraOffset)
+  bool atEntry = false;         // barriers initialised at the kernel's entry (KernelEmitter::barriersAtEntry)
+  int64_t mapOffset() const { return extra; }
   int64_t fullOffset() const { return mapOffset() + 128; }
   int64_t emptyOffset() const { return fullOffset() + 8 * stages; }
 };
@@ -46,9 +47,9 @@ struct TmaPipe {
 // loop) are `ptr`, `shape` and `strides`.
 mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                       llvm::ArrayRef<mlir::Value> strides);
-// Builds the block's tensor map and initialises the barriers (thread 0, which also acquires
-// the map unless the producer warpgroup issues the copies). Callers emit one block-wide
-// barrier after all their pipes' setups.
+// Builds the block's tensor map and initialises the barriers unless p.atEntry (thread 0, which
+// also acquires the map unless the producer warpgroup issues the copies). Callers emit one
+// block-wide barrier after all their pipes' setups.
 void emitTmaSetup(KernelEmitter& e, mlir::Location loc, TmaPipe& p, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                   llvm::ArrayRef<mlir::Value> strides);
 // The i64 global address of this block's tensor map of `p` in the workspace.
@@ -64,8 +65,12 @@ void emitTmaIssue(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::
 void emitTmaWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value use);
 // Every warp, done with stage `slot`: one arrival on its empty barrier.
 void emitTmaHandBack(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
-// After the loop (a block-wide barrier first): thread 0 invalidates the barriers, so the bytes
-// can serve other loops' buffers.
+// After the loop (a block-wide barrier first): thread 0 invalidates the barriers, so that the
+// loop may initialise them again when it runs again; not p.atEntry ones (initialised once).
 void emitTmaRelease(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
+// At the kernel's entry, before the warp roles split: thread 0 initialises the barriers of
+// every load in KernelEmitter::barriersAtEntry, then a fence and one block barrier that every
+// thread reaches at the same instruction.
+void emitEntryBarrierInit(KernelEmitter& e, mlir::Location loc);
 
 }  // namespace tile::lowering

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 
 #include "lowering/layout/linear_layout.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -67,6 +68,13 @@ class KernelEmitter {
   // Software pipelining (emit_pipeline.cc): loads whose data goes straight to shared memory,
   // and the shared tile a pipelined operand's convert_layout reads.
   llvm::DenseMap<mlir::Operation*, int64_t> pipelineOffset;  // load_block -> buffer offset
+  // TMA-capable pipelined load_block -> its tensor-map staging and stage barriers (emit_tma.h),
+  // in one region live over the whole kernel: an initialised mbarrier must not share bytes.
+  llvm::DenseMap<mlir::Operation*, int64_t> tmaExtraOffset;
+  // Pipelined loads whose stage barriers are initialised once at the kernel's entry, before
+  // the warp roles split (producer-fed loops that run at most once): no role writes them
+  // after that, so producer and consumers only ever meet them through mbarrier operations.
+  llvm::SetVector<mlir::Operation*> barriersAtEntry;
   std::optional<SmemTile> pipelinedSource(mlir::Operation* convert);
   llvm::DenseMap<mlir::Operation*, std::shared_ptr<SmemTile>> pipelineReads;
   // Dot operands staged in shared memory and read by the dot per k-step: the convert_layouts
