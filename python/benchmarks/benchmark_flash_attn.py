@@ -7,7 +7,8 @@ tileattn.flash_attn_qkvpacked_func on a CUDA tensor, timed with CUDA events, the
 
 Measured like //bench:flash_attn (bench/README.md): fresh uniform(-1, 1) inputs, `--warmup`
 untimed iterations, a 256 MiB fill before each timed iteration to evict L2 (outside the timed
-region), CUDA events around each iteration, the median of `--iters`. Forward+backward is one
+region), then a 1 ms GPU-side wait (torch.cuda._sleep) that lets the host enqueue the iteration
+before the start event, CUDA events around each iteration, the median of `--iters`. Forward+backward is one
 forward and torch.autograd.grad of it. Peak memory: torch.cuda.max_memory_allocated during the
 case (MB = 2^20). TFLOPS = 4*B*S^2*H*D, x0.5 causal, x3.5 forward+backward. --profile writes a
 torch.profiler Chrome trace of one iteration to --out_dir and prints its kernels.
@@ -21,6 +22,7 @@ import sys
 TABLE_HEADER = ("| batch_size | seq_len | nheads | head_size | fwd_only | throughput(iters/s) | latency(ms/iter) "
                 "| peak memory(MB/device) | speed(TFLOPS) |")
 L2_FLUSH_BYTES = 256 << 20
+HOST_HEAD_START_CYCLES = 2_000_000  # about 1 ms at the H100's 1.98 GHz
 
 
 def parse_args(argv):
@@ -79,8 +81,15 @@ def main(argv):
         iteration()
     times = []
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    # A GPU-side wait after the flush, before the start event: the Python layer's host time
+    # (about 100 us a call on the GPU machine, against 16 us for the C++ API) would otherwise
+    # leave the GPU idle inside the timed region after the flush. The host enqueues the
+    # iteration during the wait, so the events time its kernels alone, as //bench:flash_attn's do.
+    sleep = getattr(torch.cuda, "_sleep", None)
     for _ in range(a.iters):
         flush.fill_(1)
+        if sleep is not None:
+            sleep(HOST_HEAD_START_CYCLES)
         start.record()
         iteration()
         end.record()

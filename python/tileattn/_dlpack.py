@@ -37,14 +37,14 @@ def _describe_torch(t, name):
     if code is None:
         raise TypeError(f"{name}: expected dtype float16 or bfloat16 (float32 for softmax_lse and "
                         f"alibi_slopes, int32 for cu_seqlens), got {t.dtype}")
-    dev = t.device
-    if dev.type == "cuda":
-        device = (kDLCUDA, dev.index or 0)
-    elif dev.type == "cpu":
+    # is_cuda / get_device: no torch.device object per tensor (host time per call counts).
+    if t.is_cuda:
+        device = (kDLCUDA, t.get_device())
+    elif t.device.type == "cpu":
         device = (kDLCPU, 0)
     else:
-        raise ValueError(f"{name}: expected a CPU or CUDA tensor, got device {dev}")
-    return t.data_ptr(), device, code, tuple(t.shape), t.stride()
+        raise ValueError(f"{name}: expected a CPU or CUDA tensor, got device {t.device}")
+    return t.data_ptr(), device, code, t.shape, t.stride()
 
 
 def _describe_numpy(a, name):

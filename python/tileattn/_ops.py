@@ -8,11 +8,25 @@ def is_torch(x):
     return type(x).__module__.split(".")[0] == "torch"
 
 
+_current_raw_stream = None
+
+
+def _cuda_stream(index):
+    """The handle of torch's current stream on device `index`. torch.cuda.current_stream builds a
+    Stream object per call (about 10 us on the GPU machine); torch's raw getter (what Triton's
+    launcher calls) returns the handle alone. Falls back where a torch lacks it."""
+    global _current_raw_stream
+    if _current_raw_stream is None:
+        import torch
+        raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+        _current_raw_stream = raw if raw is not None else (lambda i: torch.cuda.current_stream(i).cuda_stream)
+    return _current_raw_stream(index)
+
+
 def _device_and_stream(x, name):
     if is_torch(x):
-        if x.device.type == "cuda":
-            import torch
-            return "cuda", torch.cuda.current_stream(x.device).cuda_stream
+        if x.is_cuda:
+            return "cuda", _cuda_stream(x.get_device())
         return "cpu", None
     if type(x).__module__.split(".")[0] == "numpy":
         return "cpu", None
@@ -21,7 +35,7 @@ def _device_and_stream(x, name):
 
 def empty(like, shape, float32=False):
     """An uninitialised tensor/array of `shape` on `like`'s device, `like`'s dtype or float32."""
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(map(int, shape))
     if is_torch(like):
         import torch
         return torch.empty(shape, dtype=torch.float32 if float32 else like.dtype, device=like.device)
