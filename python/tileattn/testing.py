@@ -97,3 +97,30 @@ def check_lse(kernel_lse, ref_lse, tol=1e-3):
     err = max_abs_diff(kernel_lse[finite], ref[finite])
     if not err <= tol:
         raise AssertionError(f"softmax_lse: max diff {err:.3g} > {tol}")
+
+
+class TinyModel(torch.nn.Module):
+    """Two attention layers (q/k/v/out projections in float32, attention in `dtype`) and a head:
+    the training-step tests run one step of it with each attention to compare."""
+
+    def __init__(self, width=32, heads=2, dtype=torch.bfloat16):
+        super().__init__()
+        self.heads, self.dtype = heads, dtype
+        self.qkv = torch.nn.ModuleList(torch.nn.Linear(width, 3 * width) for _ in range(2))
+        self.proj = torch.nn.ModuleList(torch.nn.Linear(width, width) for _ in range(2))
+        self.head = torch.nn.Linear(width, 1)
+
+    def forward(self, x, attention):
+        b, s, w = x.shape
+        for qkv, proj in zip(self.qkv, self.proj):
+            q, k, v = qkv(x).reshape(b, s, 3, self.heads, w // self.heads).to(self.dtype).unbind(2)
+            x = x + proj(attention(q, k, v).reshape(b, s, w).float())
+        return self.head(x).mean()
+
+
+def step_gradients(model, x, attention):
+    """(loss, [each parameter's gradient]) of one forward and backward of `model` with `attention`."""
+    model.zero_grad()
+    loss = model(x, attention)
+    loss.backward()
+    return loss.detach(), [p.grad.detach().clone() for p in model.parameters()]

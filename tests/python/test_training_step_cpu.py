@@ -5,27 +5,9 @@ step's parameter gradients taken at the attention's dtype)."""
 import torch
 
 import tileattn
-from tileattn.testing import accuracy_bound, attention_ref, max_abs_diff
+from tileattn.testing import TinyModel, accuracy_bound, attention_ref, max_abs_diff, step_gradients
 
 DTYPE = torch.bfloat16
-
-
-class TinyModel(torch.nn.Module):
-    """Two attention layers (q/k/v/out projections in float32, attention in bf16) and a head."""
-
-    def __init__(self, width=32, heads=2):
-        super().__init__()
-        self.heads = heads
-        self.qkv = torch.nn.ModuleList(torch.nn.Linear(width, 3 * width) for _ in range(2))
-        self.proj = torch.nn.ModuleList(torch.nn.Linear(width, width) for _ in range(2))
-        self.head = torch.nn.Linear(width, 1)
-
-    def forward(self, x, attention):
-        b, s, w = x.shape
-        for qkv, proj in zip(self.qkv, self.proj):
-            q, k, v = qkv(x).reshape(b, s, 3, self.heads, w // self.heads).to(DTYPE).unbind(2)
-            x = x + proj(attention(q, k, v).reshape(b, s, w).float())
-        return self.head(x).mean()
 
 
 def tileattn_attention(q, k, v):
@@ -36,13 +18,6 @@ def plain_attention(dtype):
     def attend(q, k, v):
         return attention_ref(q, k, v, causal=True, dtype=dtype).__getitem__(0).to(q.dtype)
     return attend
-
-
-def step_gradients(model, x, attention):
-    model.zero_grad()
-    loss = model(x, attention)
-    loss.backward()
-    return loss.detach(), [p.grad.detach().clone() for p in model.parameters()]
 
 
 def test_training_step_matches_plain_attention():

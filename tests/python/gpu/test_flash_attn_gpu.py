@@ -130,31 +130,6 @@ def test_cpu_tensor_and_cuda_tensor_mixed_is_an_error():
         tileattn.flash_attn_func(q, q.cpu(), q)
 
 
-class TinyModel(torch.nn.Module):
-    """Two causal attention layers (projections in float32, attention in bf16) and a head."""
-
-    def __init__(self, width=256, heads=2):
-        super().__init__()
-        self.heads = heads
-        self.qkv = torch.nn.ModuleList(torch.nn.Linear(width, 3 * width) for _ in range(2))
-        self.proj = torch.nn.ModuleList(torch.nn.Linear(width, width) for _ in range(2))
-        self.head = torch.nn.Linear(width, 1)
-
-    def forward(self, x, attention):
-        b, s, w = x.shape
-        for qkv, proj in zip(self.qkv, self.proj):
-            q, k, v = qkv(x).reshape(b, s, 3, self.heads, w // self.heads).to(torch.bfloat16).unbind(2)
-            x = x + proj(attention(q, k, v).reshape(b, s, w).float())
-        return self.head(x).mean()
-
-
-def _step(model, x, attention):
-    model.zero_grad()
-    loss = model(x, attention)
-    loss.backward()
-    return loss.detach(), [p.grad.detach().clone() for p in model.parameters()]
-
-
 def _sdpa(q, k, v):
     # SDPA takes (batch, heads, seq, dim).
     t = lambda x: x.transpose(1, 2)
@@ -170,13 +145,13 @@ def test_training_step_matches_sdpa():
     """A training step with tileattn attention against the same step with SDPA: each parameter
     gradient within flash-attn's rule, where SDPA's own error against the float64 attention
     is the naive term."""
-    from tileattn.testing import accuracy_bound, max_abs_diff
+    from tileattn.testing import TinyModel, accuracy_bound, max_abs_diff, step_gradients
     torch.manual_seed(0)
-    model = TinyModel().to(DEVICE)
+    model = TinyModel(width=256).to(DEVICE)
     x = torch.randn(2, 333, 256, device=DEVICE)
-    loss_t, grads_t = _step(model, x, lambda q, k, v: tileattn.flash_attn_func(q, k, v, causal=True))
-    loss_s, grads_s = _step(model, x, _sdpa)
-    loss_r, grads_r = _step(model, x, _reference)
+    loss_t, grads_t = step_gradients(model, x, lambda q, k, v: tileattn.flash_attn_func(q, k, v, causal=True))
+    loss_s, grads_s = step_gradients(model, x, _sdpa)
+    loss_r, grads_r = step_gradients(model, x, _reference)
     assert abs(loss_t - loss_r) <= 2 * abs(loss_s - loss_r) + 1e-3
     for i, (gt, gs, gr) in enumerate(zip(grads_t, grads_s, grads_r)):
         err, bound = max_abs_diff(gt, gr), accuracy_bound(gs, gr, torch.bfloat16, 3)
