@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dsl/runtime/context.h"
+#include "dsl/runtime/override_meta.h"
 #include "dsl/runtime/stream.h"
 #include "dsl/runtime/tma_workspace.h"
 
@@ -53,7 +54,18 @@ std::vector<char> override_cubin(const KernelImage& image) {
   if (!in) return {};
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " is empty");
-  std::fprintf(stderr, "kernel %s: cubin from %s\n", image.name, path.c_str());
+  const std::string meta_path = std::string(dir) + "/" + image.name + ".meta";
+  std::ifstream meta(meta_path);
+  if (meta) {
+    const std::string text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+    const std::string why = override_mismatch(image, text);
+    if (!why.empty())
+      throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " " + why + " (" + meta_path + ")");
+    std::fprintf(stderr, "kernel %s: cubin from %s\n", image.name, path.c_str());
+  } else {
+    std::fprintf(stderr, "kernel %s: cubin from %s (no %s.meta beside it: shared memory and TMA templates unchecked)\n",
+                 image.name, path.c_str(), image.name);
+  }
   return bytes;
 }
 

@@ -1,0 +1,37 @@
+#include "dsl/runtime/override_meta.h"
+
+#include <sstream>
+
+namespace tile::rt {
+
+std::string override_mismatch(const KernelImage& image, const std::string& meta_text) {
+  std::istringstream lines(meta_text);
+  std::string line;
+  bool saw_smem = false;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    std::istringstream fields(line);
+    std::string key;
+    long long value = 0;
+    if (!(fields >> key >> value)) return "unreadable line '" + line + "' (expected: key number)";
+    if (key == "smem_bytes") {
+      saw_smem = true;
+      // Less than the image launches with is fine: the block gets more than it uses.
+      if (value > image.smem_bytes)
+        return "needs " + std::to_string(value) + " B of dynamic shared memory, the image it replaces launches with " +
+               std::to_string(image.smem_bytes) + " B";
+    } else if (key == "tma_templates") {
+      if (value != image.num_tma_templates)
+        return "reads " + std::to_string(value) + " TMA templates, the image it replaces provides " +
+               std::to_string(image.num_tma_templates);
+    } else if (key == "num_warps") {
+      if (value != image.num_warps)
+        return "runs " + std::to_string(value) + " warps, the image it replaces launches " + std::to_string(image.num_warps);
+    }
+    // Other keys: informational.
+  }
+  if (!saw_smem) return "has no smem_bytes line";
+  return "";
+}
+
+}  // namespace tile::rt

@@ -1,0 +1,24 @@
+// What a cubin in TILE_KERNEL_OVERRIDE_DIR must match to stand in for a built-in kernel image,
+// read from the `<instance>.meta` file beside it (tools/kernel_override_dir.py writes both from
+// a generator run). The cubin itself cannot say how much dynamic shared memory its kernel
+// addresses or how many TMA templates it reads; launched with less than it needs, it fails
+// with a bare CUDA error, or worse, reads past its shared memory.
+//
+// Format: one "key value" pair per line, e.g.
+//   smem_bytes 164864
+//   tma_templates 2
+//   num_warps 12
+#pragma once
+
+#include <string>
+
+#include "dsl/runtime/kernel_image.h"
+
+namespace tile::rt {
+
+// Empty when an override described by `meta_text` can launch as `image` does; otherwise a
+// sentence naming the field, the override's value and the image's. Malformed text is a
+// mismatch too (it names the line).
+std::string override_mismatch(const KernelImage& image, const std::string& meta_text);
+
+}  // namespace tile::rt
