@@ -3,10 +3,10 @@
 // A pipelined load_block qualifies (tmaCapable) when its tile is 2-D, 16-bit, held 128B-swizzled
 // in its stage buffers, at most 256 rows, and its pointer, shape and strides do not change
 // inside the loop. It then gets, in a region of its own that lives over the whole kernel, the
-// block's tensor map staging area (128 bytes), one "full" and one "empty" mbarrier per stage. At run time the pipeliner checks
-// what TMA needs (tmaUsable: 16-byte aligned base, unit inner stride, row stride a multiple of 16
-// bytes, non-empty extents) and runs a TMA version of the loop where it holds, the cp.async
-// version where it does not.
+// block's tensor map staging area (128 bytes), one "full" and one "empty" mbarrier per stage.
+// At run time the pipeliner checks what TMA needs (tmaUsable: 16-byte aligned base, unit inner
+// stride, row stride a multiple of 16 bytes, non-empty extents) and runs a TMA version of the
+// loop where it holds, the cp.async version where it does not.
 //
 // In the TMA version one thread per block issues a stage's copies (one per 128-byte column
 // chunk) after arming the stage's full barrier with the bytes to expect; every thread waits on
