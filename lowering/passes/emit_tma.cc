@@ -65,12 +65,13 @@ std::pair<Value, Value> globalSide(KernelEmitter& e, Location loc, Value ptr, Ar
   return {base, b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), e.i64(2))};
 }
 
-// Thread 0: one "full" barrier (one arrival: the issuer's expect_tx) and, with `handBack`, one
-// "empty" barrier (one arrival per consumer warp) per stage.
-void initStageBarriers(KernelEmitter& e, Location loc, int64_t full, int64_t empty, int64_t stages, bool handBack) {
-  for (int64_t s = 0; s < stages; ++s) {
-    inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, full + 8 * s), e.i32(1)});
-    if (handBack) inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, empty + 8 * s), e.i32(e.numWarps)});
+// Thread 0: per stage of `p`, one "full" barrier (one arrival: the issuer's expect_tx) and, with
+// p.handBack, one "empty" barrier (one arrival per consumer warp).
+void initStageBarriers(KernelEmitter& e, Location loc, const TmaPipe& p) {
+  for (int64_t s = 0; s < p.stages; ++s) {
+    inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(1)});
+    if (p.handBack)
+      inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(e.numWarps)});
   }
 }
 
@@ -152,11 +153,11 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
     inlineAsm(b, loc, ptx::kWarpSync, "", {});
     inlineAsm(b, loc, ptx::kTensorMapPublish, "l,r", {map, staged});
   });
-  if (p.byProducer && p.atEntry) return;
+  // Barriers initialised at the entry belong to producer-fed loops, whose issuer acquires the map.
+  if (p.atEntry) return;
   when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
     if (!p.byProducer) emitTmaAcquire(e, loc, p);
-    if (p.atEntry) return;
-    initStageBarriers(e, loc, p.fullOffset(), p.emptyOffset(), p.stages, p.handBack);
+    initStageBarriers(e, loc, p);
     inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
   });
 }
@@ -166,10 +167,12 @@ void emitEntryBarrierInit(KernelEmitter& e, Location loc) {
   OpBuilder& b = e.b;
   when(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0)), [&] {
     for (Operation* op : e.barriersAtEntry) {
-      int64_t stages = op->getAttrOfType<IntegerAttr>("tilegpu.pipeline").getInt();
-      int64_t full = e.tmaExtraOffset.lookup(op) + 128;
-      // Producer-fed loops hand stages back through empty barriers.
-      initStageBarriers(e, loc, full, full + 8 * stages, stages, /*handBack=*/true);
+      // The layout the loop's own TmaPipe has; producer-fed loops hand stages back.
+      TmaPipe p;
+      p.extra = e.tmaExtraOffset.lookup(op);
+      p.stages = op->getAttrOfType<IntegerAttr>("tilegpu.pipeline").getInt();
+      p.handBack = true;
+      initStageBarriers(e, loc, p);
     }
     inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
   });
