@@ -86,7 +86,10 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
     // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
     // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
     // that P V is still on the tensor cores (the lowering waits for a dot only where its result
-    // is read). The first iteration's P is zero; the last block's P V follows the loop.
+    // is read). The first iteration's P is zero; the last block's P V follows the loop, in a
+    // loop of at most one iteration of its own. Every loop here is pipelined: the lowering lets
+    // sibling loops that read one tensor share one ring of stages, so the producer fetches the
+    // next loop's K and V (the causal diagonal's, the last V) while this one computes.
     using State = std::tuple<Tile, Tile, Tile>;
     auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
       auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
@@ -98,14 +101,13 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       auto [acc, m_i, l_i] = state;
       auto [acc_mid, m_mid, l_mid, p_last] =
           for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
-      return State(dot(p_last, v_at(max(full_hi - BN, full_lo)), acc_mid), m_mid, l_mid);
+      auto last_pv = [&](Int n0, Tile acc_in) { return dot(p_last, v_at(n0), acc_in); };
+      return State(for_range(max(full_hi - BN, full_lo), full_hi, BN, acc_mid, last_pv, /*stages=*/2), m_mid, l_mid);
     };
     State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
-    // Only the long unmasked loop is software-pipelined: the masked boundary loops run a block
-    // or two (the causal diagonal, a window's edge), where a prologue would cost more than it
-    // hides, and each pipelined loop needs shared-memory buffers of its own. A variant with a
-    // mask evaluates it on every block: one masked loop over the whole range (not pipelined: at
-    // 128x128 its stage buffers and the mask's gathers pass the H100's shared memory).
+    // A variant with a mask evaluates it on every block: one masked loop over the whole range
+    // (not pipelined: at 128x128 its stage buffers and the mask's gathers pass the H100's
+    // shared memory).
     if (block_sparse) {
       // The block mask's row: its longest run of full blocks unmasked and pipelined like the
       // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
@@ -121,9 +123,9 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
     } else if (score_mod.has_mask()) {
       state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
-      state = for_range(r.lo, r.full_lo, BN, state, step(true));
+      state = for_range(r.lo, r.full_lo, BN, state, step(true), /*stages=*/2);
       state = unmasked_run(state, r.full_lo, r.full_hi);
-      state = for_range(r.full_hi, r.hi, BN, state, step(true));
+      state = for_range(r.full_hi, r.hi, BN, state, step(true), /*stages=*/2);
     }
     auto [acc, m_i, l_i] = state;
 

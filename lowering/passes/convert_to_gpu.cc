@@ -16,6 +16,7 @@
 #include "lowering/passes/pipeline_uses.h"
 #include "lowering/passes/smem_allocator.h"
 #include "lowering/passes/smem_tile.h"
+#include "lowering/passes/stage_rings.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -74,7 +75,7 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   e.barriersAtEntry.clear();
   f.walk([&](ti::LoadBlockOp load) {
     auto loop = dyn_cast<scf::ForOp>(load->getParentOp());
-    if (!loop || !e.producerLoops.count(loop) || !e.tmaExtraOffset.count(load)) return;
+    if (!loop || !e.producerLoops.count(loop) || !e.tmaExtraOffset.count(load) || e.ringHead(load) != load) return;
     if (!loop->getParentOfType<scf::ForOp>()) e.barriersAtEntry.insert(load);
   });
   emitEntryBarrierInit(e, loc);
@@ -128,10 +129,15 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
     else return f.emitOpError("kernel argument type ") << t << " is not supported (pointer, i32, f32)";
   }
   // Pipelined loads TMA may copy: each gets a tensor map, made in the kernel from a template
-  // in a workspace the runtime passes as a hidden last argument (async_ptx.h).
+  // in a workspace the runtime passes as a hidden last argument (async_ptx.h); the loads of a
+  // ring shared by sibling loops (stage_rings.h) get one, their head's.
+  bool anyTma = false;
+  f.walk([&](ti::LoadBlockOp load) { anyTma |= tmaCapable(load); });
+  StageRings rings = wantsWarpSpecialization(f, nw, anyTma) ? planStageRings(f) : StageRings{};
+  auto headOf = [&](Operation* load) { return rings.head.lookup(load) ? rings.head.lookup(load) : load; };
   SmallVector<ti::LoadBlockOp> tmaLoads;
   f.walk([&](ti::LoadBlockOp load) {
-    if (tmaCapable(load)) tmaLoads.push_back(load);
+    if (tmaCapable(load) && headOf(load) == load) tmaLoads.push_back(load);
   });
   if (!tmaLoads.empty()) argTypes.push_back(llvmPtr(ctx, 0));
   OpBuilder b(ctx);
@@ -165,6 +171,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
     e.tmaWorkspace = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), gf.getArguments().back());
     e.tmaCount = int(tmaLoads.size());
     for (auto [i, load] : llvm::enumerate(tmaLoads)) e.tmaIndex[load] = int(i);
+    for (auto [load, head] : rings.head) e.tmaIndex[load] = e.tmaIndex[head];
   }
   // Long-lived regions: pipelining buffers (all needed), then a region per dot operand staged
   // for per-k-step reads (not pipelined ones: those are read from their pipeline buffers), each
@@ -188,7 +195,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   int64_t extraBytes = 0;
   f.walk([&](ti::LoadBlockOp load) {
     auto stages = load->getAttrOfType<IntegerAttr>("tilegpu.pipeline");
-    if (!stages || !tmaCapable(load)) return;
+    if (!stages || !tmaCapable(load) || headOf(load) != load) return;
     e.tmaExtraOffset[load] = extraBytes;
     extraBytes += llvm::alignTo(tmaExtraBytes(load, stages.getInt()), 128);  // tensor maps are 128-byte aligned
   });
@@ -196,16 +203,28 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
     int64_t base = plan.place(extraBytes, 0, counter - 1, kSmemLimit);
     for (auto& [load, off] : e.tmaExtraOffset) off += base;
   }
+  // The stage buffers of a ring live over its whole group of loops; its loads share them.
+  auto loopSpan = [&](Operation* load) {
+    Operation* loop = load->getParentOp();
+    auto g = rings.group.find(loop);
+    if (g == rings.group.end()) return span[loop];
+    return std::make_pair(span[g->second.first].first, span[g->second.second].second);
+  };
   LogicalResult placed = success();
   f.walk([&](Operation* op) {
-    if (!op->hasAttr("tilegpu.pipeline")) return;
-    auto [first, last] = span[op->getParentOp()];  // the pipelined loop
+    if (!op->hasAttr("tilegpu.pipeline") || headOf(op) != op) return;
+    auto [first, last] = loopSpan(op);
     int64_t off = plan.place(pipelineBytes(op), first, last, kSmemLimit);
     if (off < 0) placed = f.emitOpError("software-pipelining buffers need more than the ") << kSmemLimit
                                         << " bytes of shared memory an H100 block can have (fewer stages or smaller tiles)";
     e.pipelineOffset[op] = off;
   });
   if (failed(placed)) return failure();
+  for (auto [load, head] : rings.head) {
+    e.pipelineOffset[load] = e.pipelineOffset[head];
+    if (e.tmaExtraOffset.count(head)) e.tmaExtraOffset[load] = e.tmaExtraOffset[head];
+  }
+  e.rings = rings;
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
     for (const PipelineUse& use : pipelinedConsumers(cast<ti::LoadBlockOp>(load))) pipelinedConverts.insert(use.convert);
@@ -269,6 +288,10 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
       staged[src.getAsOpaquePointer()].push_back({op, first, last});
     }
   });
+  // Buffers no earlier region used: the producer may start filling them without meeting the
+  // consumers (their barriers initialised at the entry).
+  for (auto& [op, off] : e.pipelineOffset)
+    if (e.ringHead(op) == op && !plan.usedBefore(off, pipelineBytes(op), loopSpan(op).first)) e.freshBuffers.insert(op);
   int64_t pipelineEnd = plan.end();
   e.setScratchBase(pipelineEnd);
   b.setInsertionPointToEnd(&entry);

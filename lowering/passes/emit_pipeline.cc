@@ -52,6 +52,9 @@ struct Piped {
   LinearLayout layout;
   int64_t offset = 0, stage = 0, vec = 0;
   std::optional<TmaPipe> tma;  // set when the load may be copied by TMA
+  // Uses of the load's ring before this loop's first (a ring shared by sibling loops), null
+  // for none; and, in the loop body, this iteration's stage and use number of the ring.
+  Value base, slot, use;
 };
 
 bool outside(scf::ForOp forOp, Value v) {
@@ -228,7 +231,7 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
     if (auto t = e.tmaIndex.find(load); t != e.tmaIndex.end()) {
       p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, false, Value()};
       p.tma->extra = e.tmaExtraOffset.lookup(load);
-      p.tma->atEntry = e.barriersAtEntry.count(load) > 0;
+      p.tma->atEntry = e.barriersAtEntry.count(e.ringHead(load)) > 0;
     }
     pipes.push_back(p);
   }
@@ -284,6 +287,70 @@ bool producerCanFeed(KernelEmitter& e, Operation* op) {
   return llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
 }
 
+namespace {
+
+// Trip count of `loop` (i32 bounds, positive step).
+Value tripCount(KernelEmitter& e, Location loc, scf::ForOp loop) {
+  OpBuilder& b = e.b;
+  Value lb = e.scalar(loop.getLowerBound()), ub = e.scalar(loop.getUpperBound()), step = e.scalar(loop.getStep());
+  Value span = b.create<arith::SubIOp>(loc, ub, lb);
+  Value trips = b.create<arith::DivSIOp>(loc, b.create<arith::AddIOp>(loc, span, b.create<arith::SubIOp>(loc, step, e.i32(1))), step);
+  return b.create<arith::SelectOp>(loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, ub, lb), trips, e.i32(0));
+}
+
+// Sets each pipe's ring base: the uses its ring had in the sibling loops before this one.
+void setRingBases(KernelEmitter& e, Location loc, std::vector<Piped>& pipes) {
+  for (Piped& p : pipes) {
+    Operation* head = e.ringHead(p.load);
+    if (head == p.load.getOperation()) continue;
+    Value base;
+    for (Operation* other : e.rings.loads.lookup(head)) {
+      if (other == p.load.getOperation()) break;
+      Value trips = tripCount(e, loc, cast<scf::ForOp>(other->getParentOp()));
+      base = base ? e.b.create<arith::AddIOp>(loc, base, trips).getResult() : trips;
+    }
+    p.base = base;
+  }
+}
+
+// Each pipe's stage and use number in the iteration numbered `count` of this loop.
+void setSlots(KernelEmitter& e, Location loc, std::vector<Piped>& pipes, Value count, int64_t S) {
+  OpBuilder& b = e.b;
+  Value slot = b.create<arith::RemUIOp>(loc, count, e.i32(S)), use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
+  for (Piped& p : pipes) {
+    if (!p.base) {
+      p.slot = slot, p.use = use;
+      continue;
+    }
+    Value c = b.create<arith::AddIOp>(loc, count, p.base);
+    p.slot = b.create<arith::RemUIOp>(loc, c, e.i32(S)), p.use = b.create<arith::DivUIOp>(loc, c, e.i32(S));
+  }
+}
+
+// Whether the producer and the consumers meet before a producer-fed loop: when the consumers
+// initialise its barriers (not at the entry) or its buffers' bytes served another region
+// before. A loop of a group after the first never does: the group met before its first loop.
+bool meetsBefore(KernelEmitter& e, Operation* loop) {
+  auto g = e.rings.group.find(loop);
+  if (g != e.rings.group.end() && g->second.first != loop) return false;
+  for (auto& [load, off] : e.pipelineOffset) {
+    Operation* l = load->getParentOp();
+    bool inGroup = l == loop || (g != e.rings.group.end() && e.rings.group.lookup(l) == g->second);
+    if (!inGroup) continue;
+    Operation* head = e.ringHead(load);
+    if (!e.barriersAtEntry.count(head) || !e.freshBuffers.count(head)) return true;
+  }
+  return false;
+}
+
+// Whether they meet after it: after a group's last loop only.
+bool meetsAfter(KernelEmitter& e, Operation* loop) {
+  auto g = e.rings.group.find(loop);
+  return g == e.rings.group.end() || g->second.second == loop;
+}
+
+}  // namespace
+
 // The producer's side of a loop the producer warpgroup feeds. It makes the consumers' choice
 // between the TMA and the cp.async version from the same operands; in the TMA version it meets
 // them at a block barrier once they have set up the tensor maps and the stage barriers, then one
@@ -303,8 +370,16 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   SmallVector<unsigned> needed = addressIterArgs(forOp, pipes, /*offsetsOnly=*/true);
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
+  setRingBases(e, loc, pipes);
   when(b, loc, usable, [&] {
-    emitBlockBarrier(e, loc);  // maps published, earlier users of the buffers done (barriers: at the entry)
+    // The producer's first warp builds the maps of the rings this loop starts; a ring's later
+    // loops use its head's.
+    for (auto [i, p] : llvm::enumerate(pipes)) {
+      if (e.ringHead(p.load) == p.load.getOperation())
+        emitTmaMapBuild(e, loc, *p.tma, operands[i].ptr, operands[i].shape, operands[i].strides, e.tmaIssuer);
+    }
+    // Barriers the consumers initialise, or buffers an earlier region used: wait for them.
+    if (meetsBefore(e, op)) emitBlockBarrier(e, loc);
     when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer)), [&] {
       for (auto& p : pipes) {
         p.tma->map = tmaMapAddress(e, loc, *p.tma);
@@ -322,23 +397,23 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
       IRMapping m;
       m.map(forOp.getInductionVar(), loop.getInductionVar());
       for (auto [k, idx] : llvm::enumerate(needed)) m.map(iterArgs[idx], loop.getRegionIterArgs()[k]);
-      Value slot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
-      Value use = b.create<arith::DivUIOp>(loc, count, e.i32(S));
-      // Use `use` of the stage refills it once the consumers handed back use - 1.
-      Value refill = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, count, e.i32(S));
-      Value previousUse = b.create<arith::SubIOp>(loc, use, e.i32(1));
+      setSlots(e, loc, pipes, count, S);
       Value always = b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1);
       for (auto& p : pipes) {
         SmallVector<Value> offsets;
         for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
-        emitTmaIssue(e, loc, *p.tma, slot, offsets, always, refill, previousUse);
+        // Use `use` of the stage refills it once the consumers handed back use - 1.
+        Value refill = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, p.use, e.i32(1));
+        Value previousUse = b.create<arith::SubIOp>(loc, p.use, e.i32(1));
+        emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always, refill, previousUse);
       }
       SmallVector<Value> next;
       for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
       next.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
       b.create<scf::YieldOp>(loc, next);
     });
-    emitBlockBarrier(e, loc);  // every consumer past its last wait and arrival before the buffers serve others
+    // Every consumer past its last wait and arrival before the buffers serve others.
+    if (meetsAfter(e, op)) emitBlockBarrier(e, loc);
   });
   return success();
 }
@@ -393,15 +468,25 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     // Stages go back to the producer through empty barriers instead of a per-iteration barrier.
     const bool handBack = tma && allTma;
     const bool cpAsync = !tma || !allTma;
-    if (tma) {
+    for (auto& p : pipes) p.base = Value();  // ring bases: the producer-fed TMA version only
+    if (tma && byProducer) {
+      // The producer builds the maps. The consumers initialise the barriers not initialised at
+      // the entry, and make earlier writes to the buffers' bytes (another region's, through
+      // the generic proxy) visible to TMA's async proxy, before they meet it.
+      if (meetsBefore(e, op)) {
+        for (auto& p : pipes)
+          if (!p.tma->atEntry) emitStageBarrierInit(e, loc, *p.tma);
+        emitAsyncProxyFence(b, loc);
+        emitBlockBarrier(e, loc);
+      }
+      setRingBases(e, loc, pipes);
+    } else if (tma) {
       for (auto [i, p] : llvm::enumerate(pipes))
         if (p.tma) emitTmaSetup(e, loc, *p.tma, operands[i].ptr, operands[i].shape, operands[i].strides);
       // The buffers' bytes may have been written through the generic proxy (another loop's
       // staging); TMA writes them through the async proxy.
       emitAsyncProxyFence(b, loc);
-      // Barriers initialised, maps published (to the producer warpgroup too, when it issues).
-      if (handBack && byProducer) emitBlockBarrier(e, loc);
-      else b.create<mlir::gpu::BarrierOp>(loc);
+      b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
     }
     const Turns turns = handBack ? turnsOf(e, forOp) : Turns{};
     Value group, myTurn, nextTurn;
@@ -450,16 +535,15 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToEnd(body);
-      Value readSlot = b.create<arith::RemUIOp>(loc, count, e.i32(S));
+      setSlots(e, loc, pipes, count, S);
       if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
-      Value use = tma ? b.create<arith::DivUIOp>(loc, count, e.i32(S)).getResult() : Value();
       // With empty-barrier hand-over each stage is waited for just before the body op that
       // first reads it and handed back just after the op that last reads it: V's copy may land
       // while the scores' softmax runs, and K's stage is refilled without waiting for P @ V.
       // Otherwise the block-wide barrier below publishes every stage at the top.
       if (tma && !handBack)
         for (auto& p : pipes)
-          if (p.tma) emitTmaWait(e, loc, *p.tma, readSlot, use);
+          if (p.tma) emitTmaWait(e, loc, *p.tma, p.slot, p.use);
       if (!handBack) {
         // wgmma reads shared memory through the async proxy: make this thread's copies visible
         // to it before the barrier publishes them (only swizzled buffers can be read by wgmma).
@@ -484,7 +568,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       for (auto& p : pipes) {
         if (!(tma && byProducer)) issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
         auto shape = p.load.getResult().getType().getShape();
-        Value slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, readSlot, e.i32(p.stage)));
+        Value slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, p.slot, e.i32(p.stage)));
         skip.insert(p.load);
         for (const PipelineUse& use : p.uses) {
           // The same bytes seen as the tile, or as its transpose (rows and columns swapped).
@@ -508,7 +592,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       e.deferDotsIn = forOp.getOperation();
       for (Operation& inner : forOp.getBody()->without_terminator()) {
         if (skip.count(&inner)) continue;
-        for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, readSlot, use);
+        for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, p->slot, p->use);
         e.settleDotsReadBy(&inner);
         if (&inner == turns.first) namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);
         if (failed(e.emitOp(&inner))) {
@@ -518,7 +602,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         if (&inner == turns.last) namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
         for (Piped* p : handBackAfter.lookup(&inner)) {
           TmaPipe pipe = *p->tma;
-          auto handBackStage = [&e, loc, pipe, readSlot] { emitTmaHandBack(e, loc, pipe, readSlot); };
+          Value slot = p->slot;
+          auto handBackStage = [&e, loc, pipe, slot] { emitTmaHandBack(e, loc, pipe, slot); };
           if (!e.inflightDots.empty() && inner.isAncestor(e.inflightDots.back().dot))
             e.inflightDots.back().onComplete.push_back(handBackStage);
           else
@@ -537,10 +622,14 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     if (turns.groups)
       when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0)),
            [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
-    if (tma) {
+    if (tma && byProducer) {
+      // Every consumer past its last wait and arrival before the buffers serve others (or
+      // the barriers are invalidated).
+      if (meetsAfter(e, op)) emitBlockBarrier(e, loc);
+      for (auto& p : pipes) emitTmaRelease(e, loc, *p.tma);
+    } else if (tma) {
       // Every thread is past its last wait and arrival before the barriers are invalidated.
-      if (byProducer) emitBlockBarrier(e, loc);
-      else b.create<mlir::gpu::BarrierOp>(loc);
+      b.create<mlir::gpu::BarrierOp>(loc);
       for (auto& p : pipes)
         if (p.tma) emitTmaRelease(e, loc, *p.tma);
     }

@@ -128,23 +128,24 @@ void emitTmaAcquire(KernelEmitter& e, Location loc, const TmaPipe& p) {
   inlineAsm(e.b, loc, ptx::kTensorMapAcquire, "l", {p.map});
 }
 
-void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+void emitTmaMapBuild(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape,
+                     ArrayRef<Value> strides, int firstThread) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
   auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);
   p.map = tmaMapAddress(e, loc, p);
-  Value tid = e.threadId();
+  Value lane = firstThread ? b.create<arith::SubIOp>(loc, e.threadId(), e.i32(firstThread)).getResult() : e.threadId();
   Value map = p.map;
-  when(b, loc, cmpI(b, loc, P::ult, tid, e.i32(32)), [&] {
+  when(b, loc, cmpI(b, loc, P::ult, lane, e.i32(32)), [&] {
     Value staged = sharedAddress(e, loc, p.mapOffset());
     // The template, 4 bytes per lane; then lane 0 writes this block's base, extents (innermost
     // first) and row stride.
     Value tmpl = b.create<arith::AddIOp>(loc, e.tmaWorkspace, e.i64(int64_t(p.index) * ptx::kTensorMapBytes));
     Value src = b.create<LLVM::IntToPtrOp>(loc, llvmPtr(b.getContext(), 1), tmpl);
-    Value word = b.create<LLVM::LoadOp>(loc, b.getI32Type(), elemPtr(b, loc, src, b.getI32Type(), tid), 4);
-    b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(b.create<arith::AddIOp>(loc, e.i32(p.mapOffset()), b.create<arith::MulIOp>(loc, tid, e.i32(4)))), 4);
+    Value word = b.create<LLVM::LoadOp>(loc, b.getI32Type(), elemPtr(b, loc, src, b.getI32Type(), lane), 4);
+    b.create<LLVM::StoreOp>(loc, word, e.smemAbsolute(b.create<arith::AddIOp>(loc, e.i32(p.mapOffset()), b.create<arith::MulIOp>(loc, lane, e.i32(4)))), 4);
     inlineAsm(b, loc, ptx::kWarpSync, "", {});
-    when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
+    when(b, loc, cmpI(b, loc, P::eq, lane, e.i32(0)), [&] {
       inlineAsm(b, loc, ptx::kTensorMapSetAddress, "r,l", {staged, base});
       inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, shape[1]});
       inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, shape[0]});
@@ -153,10 +154,21 @@ void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRe
     inlineAsm(b, loc, ptx::kWarpSync, "", {});
     inlineAsm(b, loc, ptx::kTensorMapPublish, "l,r", {map, staged});
   });
-  // Barriers initialised at the entry belong to producer-fed loops, whose issuer acquires the map.
+}
+
+void emitStageBarrierInit(KernelEmitter& e, Location loc, const TmaPipe& p) {
+  when(e.b, loc, cmpI(e.b, loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0)), [&] {
+    initStageBarriers(e, loc, p);
+    inlineAsm(e.b, loc, ptx::kMbarrierInitFence, "", {});
+  });
+}
+
+void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+  OpBuilder& b = e.b;
+  emitTmaMapBuild(e, loc, p, ptr, shape, strides, /*firstThread=*/0);
   if (p.atEntry) return;
-  when(b, loc, cmpI(b, loc, P::eq, tid, e.i32(0)), [&] {
-    if (!p.byProducer) emitTmaAcquire(e, loc, p);
+  when(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0)), [&] {
+    emitTmaAcquire(e, loc, p);
     initStageBarriers(e, loc, p);
     inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
   });

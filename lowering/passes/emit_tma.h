@@ -48,10 +48,17 @@ struct TmaPipe {
 mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                       llvm::ArrayRef<mlir::Value> strides);
 // Builds the block's tensor map and initialises the barriers unless p.atEntry (thread 0, which
-// also acquires the map unless the producer warpgroup issues the copies). Callers emit one
-// block-wide barrier after all their pipes' setups.
+// also acquires the map). Callers emit one block-wide barrier after all their pipes' setups.
+// Loops without a producer warpgroup.
 void emitTmaSetup(KernelEmitter& e, mlir::Location loc, TmaPipe& p, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                   llvm::ArrayRef<mlir::Value> strides);
+// The warp of threads [firstThread, firstThread + 32) builds the block's tensor map of `p` in
+// its staging bytes and publishes it to the workspace (sets p.map). The producer warpgroup
+// builds the maps of the loops it feeds itself, so that it need not wait for the consumers.
+void emitTmaMapBuild(KernelEmitter& e, mlir::Location loc, TmaPipe& p, mlir::Value ptr,
+                     llvm::ArrayRef<mlir::Value> shape, llvm::ArrayRef<mlir::Value> strides, int firstThread);
+// Thread 0 initialises p's stage barriers (and fences the inits); a block barrier must follow.
+void emitStageBarrierInit(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
 // The i64 global address of this block's tensor map of `p` in the workspace.
 mlir::Value tmaMapAddress(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
 // The issuing thread's acquire of p.map (after the map was published).

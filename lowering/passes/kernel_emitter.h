@@ -18,6 +18,7 @@
 #include "llvm/ADT/SetVector.h"
 
 #include "lowering/layout/linear_layout.h"
+#include "lowering/passes/stage_rings.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -75,6 +76,16 @@ class KernelEmitter {
   // the warp roles split (producer-fed loops that run at most once): no role writes them
   // after that, so producer and consumers only ever meet them through mbarrier operations.
   llvm::SetVector<mlir::Operation*> barriersAtEntry;
+  // Loads of sibling loops sharing one ring of stages (stage_rings.h): a member's buffers,
+  // barriers and tensor map are its head's.
+  StageRings rings;
+  mlir::Operation* ringHead(mlir::Operation* load) const {
+    auto it = rings.head.find(load);
+    return it == rings.head.end() ? load : it->second;
+  }
+  // Ring heads (and loads of no shared ring) whose stage buffers no region used before their
+  // loops: the producer may fill them without meeting the consumers first.
+  llvm::DenseSet<mlir::Operation*> freshBuffers;
   std::optional<SmemTile> pipelinedSource(mlir::Operation* convert);
   llvm::DenseMap<mlir::Operation*, std::shared_ptr<SmemTile>> pipelineReads;
   // Dot operands staged in shared memory and read by the dot per k-step: the convert_layouts

@@ -24,6 +24,12 @@ int64_t SmemAllocator::place(int64_t bytes, int first, int last, int64_t limit) 
   return -1;
 }
 
+bool SmemAllocator::usedBefore(int64_t offset, int64_t bytes, int first) const {
+  return std::any_of(placed_.begin(), placed_.end(), [&](const Region& r) {
+    return r.first < first && offset < r.offset + r.bytes && r.offset < offset + bytes;
+  });
+}
+
 int64_t SmemAllocator::end() const {
   int64_t e = 0;
   for (const Region& r : placed_) e = std::max(e, r.offset + r.bytes);

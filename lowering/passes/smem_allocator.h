@@ -15,6 +15,9 @@ class SmemAllocator {
   // Lowest `align`-ed offset where `bytes` fit beside every placed region live at the same
   // time, with the region ending at or below `limit`; -1 (nothing placed) when there is none.
   int64_t place(int64_t bytes, int first, int last, int64_t limit);
+  // Whether a region live before op number `first` shares bytes with [offset, offset + bytes):
+  // whoever writes those bytes from `first` on must wait until that region's users are done.
+  bool usedBefore(int64_t offset, int64_t bytes, int first) const;
   // End of the highest placed region: where the short-lived scratch area starts.
   int64_t end() const;
 

@@ -32,3 +32,14 @@ TEST_CASE("a region that does not fit under the limit is refused and changes not
   CHECK(a.place(64 * 1024, 6, 8, 227 * 1024) == 0);  // not live with the first
   CHECK(a.end() == 200 * 1024);
 }
+
+TEST_CASE("usedBefore: bytes an earlier region held are not free to write at a loop's start") {
+  SmemAllocator a(1024);
+  CHECK(a.place(16 * 1024, 0, 9, 227 * 1024) == 0);          // staged before the loop
+  CHECK(a.place(64 * 1024, 10, 20, 227 * 1024) == 0);        // the loop's stages: same bytes
+  CHECK(a.place(8 * 1024, 0, 40, 227 * 1024) == 64 * 1024);  // live over everything, other bytes
+  CHECK(a.usedBefore(0, 64 * 1024, 10));                     // the first region's bytes
+  CHECK_FALSE(a.usedBefore(0, 64 * 1024, 0));                // nothing starts before op 0
+  CHECK_FALSE(a.usedBefore(16 * 1024, 48 * 1024, 10));       // above it: fresh
+  CHECK(a.usedBefore(64 * 1024, 1024, 10));                  // the long region started at op 0
+}

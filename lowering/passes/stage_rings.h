@@ -1,0 +1,38 @@
+// Stage rings shared by sibling loops of a warp-specialised kernel.
+//
+// A kernel often walks one tensor in several loops one after another: the FlashAttention
+// forward reads K and V in the masked loop of a window's left edge, in the long unmasked loop,
+// and in the masked loop of the causal diagonal. Each loop with its own stages would make the
+// producer stop at every loop's end, so the next loop's first tiles are fetched only once its
+// consumers ask for them. Instead, the TMA loads of one tensor (same pointer, shape, strides,
+// tile type and stage count) in sibling loops share one ring: one set of stage buffers, one
+// pair of barriers per stage and one tensor map, and the use count runs on from loop to loop
+// (a loop's first use is the trip counts of the ring's earlier loops added up). The producer
+// then issues the next loop's copies while the consumers still compute the current one.
+//
+// The loops of a group (every loop of a block with a load in a ring of several loops) meet
+// the producer before the first and after the last of them only; a ring's buffers live over the
+// whole group.
+#pragma once
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallVector.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace tile::lowering {
+
+struct StageRings {
+  // Every load of a ring of several loops -> the ring's first load (its head), itself included.
+  llvm::DenseMap<mlir::Operation*, mlir::Operation*> head;
+  // Ring head -> its loads in program order, one per loop.
+  llvm::DenseMap<mlir::Operation*, llvm::SmallVector<mlir::Operation*>> loads;
+  // Loop of a group -> the group's first and last loop.
+  llvm::DenseMap<mlir::Operation*, std::pair<mlir::Operation*, mlir::Operation*>> group;
+};
+
+// Rings of the TMA-capable pipelined loads of loops that are not inside another loop and whose
+// pipelined loads are all TMA-capable (the loops a producer warpgroup feeds).
+StageRings planStageRings(mlir::func::FuncOp f);
+
+}  // namespace tile::lowering
