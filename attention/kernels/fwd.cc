@@ -87,9 +87,9 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
     // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
     // that P V is still on the tensor cores (the lowering waits for a dot only where its result
     // is read). The first iteration's P is zero; the last block's P V follows the loop, in a
-    // loop of at most one iteration of its own. Every loop here is pipelined: the lowering lets
-    // sibling loops that read one tensor share one ring of stages, so the producer fetches the
-    // next loop's K and V (the causal diagonal's, the last V) while this one computes.
+    // pipelined loop of at most one iteration: the lowering lets sibling loops that read one
+    // tensor share one ring of stages, so the producer fetches that last V while the middle
+    // loop computes (3-6 % faster on the H100 than loading it after the loop, bench/RESULTS.md).
     using State = std::tuple<Tile, Tile, Tile>;
     auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
       auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
@@ -105,9 +105,11 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       return State(for_range(max(full_hi - BN, full_lo), full_hi, BN, acc_mid, last_pv, /*stages=*/2), m_mid, l_mid);
     };
     State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
-    // A variant with a mask evaluates it on every block: one masked loop over the whole range
-    // (not pipelined: at 128x128 its stage buffers and the mask's gathers pass the H100's
-    // shared memory).
+    // The masked boundary loops (the causal diagonal, a window's edge, the ragged end) load
+    // their own K and V: pipelined into the same rings they were no faster on the H100 and
+    // spilled 60-112 B at d <= 128 (bench/RESULTS.md). A variant with a mask evaluates it on
+    // every block: one masked loop over the whole range (not pipelined: at 128x128 its stage
+    // buffers and the mask's gathers pass the H100's shared memory).
     if (block_sparse) {
       // The block mask's row: its longest run of full blocks unmasked and pipelined like the
       // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
@@ -123,9 +125,9 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
     } else if (score_mod.has_mask()) {
       state = for_range(r.lo, r.hi, BN, state, step(true));
     } else {
-      state = for_range(r.lo, r.full_lo, BN, state, step(true), /*stages=*/2);
+      state = for_range(r.lo, r.full_lo, BN, state, step(true));
       state = unmasked_run(state, r.full_lo, r.full_hi);
-      state = for_range(r.full_hi, r.hi, BN, state, step(true), /*stages=*/2);
+      state = for_range(r.full_hi, r.hi, BN, state, step(true));
     }
     auto [acc, m_i, l_i] = state;
 
