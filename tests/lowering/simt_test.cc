@@ -188,14 +188,15 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
                                        std::make_tuple("attention_turns.mlir", "attn_fwd_turns", 128),
                                        std::make_tuple("attention_specialized.mlir", "attn_fwd_specialized", 128),
                                        std::make_tuple("attention_specialized_turns.mlir", "attn_fwd_specialized_turns", 128),
-                                       std::make_tuple("attention_ring.mlir", "attn_fwd_ring", 128));
+                                       std::make_tuple("attention_ring.mlir", "attn_fwd_ring", 128),
+                                       std::make_tuple("attention_reuse.mlir", "attn_fwd_reuse", 128));
   // attention_ring: K and V rings shared by sibling loops; at 100 keys its middle loops run no
-  // iteration.
+  // iteration. attention_reuse: the loop's stage buffers reuse a tile staged before it.
   const bool ring = std::string(kernel) == "attn_fwd_ring";
   const int S = ring ? GENERATE(230, 100) : 230;
   INFO(file << " S=" << S);
   Lowered k(file);
-  if (std::string(kernel).rfind("attn_fwd_specialized", 0) == 0 || ring) {
+  if (std::string(kernel).rfind("attn_fwd_specialized", 0) == 0 || ring || std::string(kernel) == "attn_fwd_reuse") {
     bool specialised = false;
     k.module->walk([&](mlir::gpu::GPUFuncOp f) { specialised |= f->hasAttr("tile.consumer_warps"); });
     REQUIRE(specialised);
