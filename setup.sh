@@ -4,9 +4,10 @@
 set -euo pipefail
 
 # python3-*: the Python package `tileattn` and its tests run on Debian's /usr/bin/python3 (the only
-# interpreter that sees these); libdlpack-dev: the DLPack header of the C ABI (attention/capi).
+# interpreter that sees these), python3-dev has the headers of its C extension;
+# libdlpack-dev: the DLPack header of the C ABI (attention/capi).
 PACKAGES=(bazel-bootstrap catch2 libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools libzstd-dev zlib1g-dev valgrind
-          python3-numpy python3-torch python3-pytest libdlpack-dev)
+          python3-numpy python3-torch python3-pytest python3-dev libdlpack-dev)
 
 # The CUDA toolkit is not a Debian package: it must already be at /usr/local/cuda.
 missing_cuda=()

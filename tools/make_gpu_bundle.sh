@@ -38,8 +38,12 @@ echo "make_gpu_bundle: ${targets[*]}"
 static_dir="$(bazel info output_base 2>/dev/null)/static_libstdcxx"
 mkdir -p "$static_dir"
 ln -sf "$(gcc -print-file-name=libstdc++.a)" "$static_dir/libstdc++.a"
+# The Python package's C extension (its fast path for torch tensors) travels with the GPU library.
+extension=//python:tileattn/lib/_fastpath.abi3.so
+extras=()
+if printf '%s\n' "${targets[@]}" | grep -qx '//attention/capi:libtileattn_gpu.so'; then extras=("$extension"); fi
 bazel build --dynamic_mode=off --linkopt=-static-libstdc++ --linkopt=-static-libgcc \
-  "--linkopt=-L$static_dir" "${targets[@]}"
+  "--linkopt=-L$static_dir" "${targets[@]}" "${extras[@]}"
 
 rm -rf "$BUNDLE"
 mkdir -p "$BUNDLE/bin"
@@ -75,6 +79,8 @@ done
 if [ -f "$BUNDLE/bin/attention/capi/libtileattn_gpu.so" ]; then
   mkdir -p "$BUNDLE/python/tileattn/lib" "$BUNDLE/python/tests" "$BUNDLE/python/benchmarks"
   cp python/tileattn/*.py "$BUNDLE/python/tileattn/"
+  # Built against Python's limited API (abi3): it loads on the GPU machine's own Python 3.
+  install -m 0755 bazel-bin/python/tileattn/lib/_fastpath.abi3.so "$BUNDLE/python/tileattn/lib/"
   mv "$BUNDLE/bin/attention/capi/libtileattn_gpu.so" "$BUNDLE/python/tileattn/lib/"  # once, not twice: it holds every cubin
   cp tests/python/gpu/*.py "$BUNDLE/python/tests/"
   cp python/benchmarks/*.py "$BUNDLE/python/benchmarks/"

@@ -40,9 +40,16 @@ def parse_args(argv):
     p.add_argument("--out_dir", default=".")
     p.add_argument("--python_overhead", action="store_true",
                    help="instead of the table: host time per call of tileattn.flash_attn_func at a tiny shape "
-                        "minus that of the same C call with its arguments prepared once (the C++ API's own cost)")
+                        "(fast path, then DLPack path) minus that of the same C call with its arguments prepared "
+                        "once (the C++ API's own cost)")
+    p.add_argument("--device", choices=["cuda", "cpu"], default="cuda",
+                   help="with --python_overhead: cpu times CPU tensors on the CPU library; point "
+                        "$TILEATTN_CPU_LIBRARY at libtileattn_noop.so (python/benchmarks) to time the Python layer alone")
+    p.add_argument("--calls", type=int, default=2000, help="with --python_overhead: calls per timed round")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="with --python_overhead: rounds, each variant in turn; the fastest round counts")
     a = p.parse_args(argv)
-    for name in ("batch_size", "seq_len", "nheads", "head_size", "iters"):
+    for name in ("batch_size", "seq_len", "nheads", "head_size", "iters", "calls", "rounds"):
         if getattr(a, name) < 1:
             p.error(f"--{name}: expected a positive integer, got {getattr(a, name)}")
     if a.warmup < 1:
@@ -59,13 +66,15 @@ def main(argv):
     a = parse_args(argv)
     import torch
     import tileattn
+    dtype = torch.bfloat16 if a.dtype == "bf16" else torch.float16
+    if a.python_overhead and a.device == "cpu":
+        return python_overhead(torch, tileattn, dtype, torch.device("cpu"), a.calls, a.rounds)
     if not torch.cuda.is_available():
         print("benchmark_flash_attn: no CUDA GPU (this benchmark times the GPU library)", file=sys.stderr)
         return 1
-    dtype = torch.bfloat16 if a.dtype == "bf16" else torch.float16
     dev = torch.device("cuda")
     if a.python_overhead:
-        return python_overhead(torch, tileattn, dtype, dev)
+        return python_overhead(torch, tileattn, dtype, dev, a.calls, a.rounds)
     qkv = torch.empty(a.batch_size, a.seq_len, 3, a.nheads, a.head_size, device=dev, dtype=dtype).uniform_(-1, 1)
     qkv.requires_grad_(not a.fwd_only)
     dout = torch.empty(a.batch_size, a.seq_len, a.nheads, a.head_size, device=dev, dtype=dtype).uniform_(-1, 1)
@@ -116,17 +125,28 @@ def main(argv):
     return 0
 
 
-def python_overhead(torch, tileattn, dtype, dev, calls=2000):
-    """Host microseconds per forward call at (1, 128, 1, 64): through the package, and straight
-    into the C ABI with DLTensors and options built once. Both enqueue on the current stream."""
+def python_overhead(torch, tileattn, dtype, dev, calls, rounds):
+    """Host microseconds per forward call at (1, 128, 1, 64): through the package (its fast path,
+    then its DLPack path), and straight into the C ABI with DLTensors and options built once.
+    All enqueue on the current stream. The variants take turns for `rounds` rounds of `calls`
+    calls; the fastest round of each counts (other work on the host only slows rounds down)."""
     import time
-    from tileattn import _dlpack, _library
+    from tileattn import _dlpack, _fast, _library
+    device_type = dev.type
     q = torch.randn(1, 128, 1, 64, device=dev, dtype=dtype)
     out, lse = torch.empty_like(q), torch.empty(1, 1, 128, device=dev, dtype=torch.float32)
-    lib = _library.library("cuda")
+    lib = _library.library(device_type)
     buf, addresses = _dlpack.pack([("q", q), ("k", q), ("v", q), ("out", out), ("softmax_lse", lse)])
     options = _library.make_options(None, False, (-1, -1), 0.0, None, False)
-    stream = torch.cuda.current_stream(dev).cuda_stream
+    stream = torch.cuda.current_stream(dev).cuda_stream if device_type == "cuda" else None
+    synchronize = torch.cuda.synchronize if device_type == "cuda" else (lambda: None)
+    backend = lib.tileattn_backend_name().decode()
+    print(f"library: {lib.path} ({backend})")
+    fast = _fast.available(device_type)
+    print(f"fast path: {_fast.extension().path if fast else 'not available (DLPack path only)'}")
+    if backend == "interp":
+        print("note: the interpreter's time per call varies by more than the Python layer costs; set "
+              "TILEATTN_CPU_LIBRARY to libtileattn_noop.so to time the layer alone", file=sys.stderr)
 
     def direct():
         _library.call(lib, "tileattn_fwd", *addresses, options, stream)
@@ -134,18 +154,29 @@ def python_overhead(torch, tileattn, dtype, dev, calls=2000):
     def package():
         tileattn.flash_attn_func(q, q, q)
 
-    per_call = {}
-    for name, fn in (("C ABI, arguments prepared once", direct), ("tileattn.flash_attn_func", package)):
-        for _ in range(100):
-            fn()
-        torch.cuda.synchronize()
-        t = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        per_call[name] = (time.perf_counter() - t) / calls * 1e6
-        torch.cuda.synchronize()
-        print(f"{name}: {per_call[name]:.1f} us/call (host)")
-    print(f"python overhead: {per_call['tileattn.flash_attn_func'] - per_call['C ABI, arguments prepared once']:.1f} us/call")
+    variants = [("C ABI, arguments prepared once", direct, True), ("tileattn.flash_attn_func", package, True)]
+    if fast:
+        variants.append(("tileattn.flash_attn_func, DLPack path", package, False))
+    best = {}
+    for _ in range(rounds):
+        for name, fn, fast_path in variants:
+            _fast.enabled = fast_path
+            for _ in range(min(calls, 100)):
+                fn()
+            synchronize()
+            t = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            us = (time.perf_counter() - t) / calls * 1e6
+            synchronize()
+            best[name] = min(best.get(name, us), us)
+    _fast.enabled = True
+    for name, _, _ in variants:
+        print(f"{name}: {best[name]:.1f} us/call (host)")
+    base = best["C ABI, arguments prepared once"]
+    print(f"python overhead: {best['tileattn.flash_attn_func'] - base:.1f} us/call")
+    if fast:
+        print(f"python overhead, DLPack path: {best['tileattn.flash_attn_func, DLPack path'] - base:.1f} us/call")
     return 0
 
 

@@ -39,19 +39,23 @@ class Options(ctypes.Structure):
     ]
 
 
-# Argument lists of the entry points, after tileattn.h (the last two are options and stream).
-_SIGNATURES = {
-    "tileattn_fwd": [_P] * 5,
-    "tileattn_fwd_qkvpacked": [_P] * 3,
-    "tileattn_fwd_kvpacked": [_P] * 4,
-    "tileattn_fwd_varlen": [_P] * 5 + [_I, _I, _P, _P],
-    "tileattn_fwd_varlen_qkvpacked": [_P, _P, _I, _P, _P],
-    "tileattn_bwd": [_P] * 9,
-    "tileattn_bwd_qkvpacked": [_P] * 5,
-    "tileattn_bwd_kvpacked": [_P] * 7,
-    "tileattn_bwd_varlen": [_P] * 8 + [_I, _I, _P, _P, _P],
-    "tileattn_bwd_varlen_qkvpacked": [_P] * 5 + [_I, _P],
+# The arguments of each entry point before options and stream, after tileattn.h: tensors by
+# name (the name in error messages), the int32 ones listed in INT32_ARGS.
+ENTRY_POINTS = {
+    "tileattn_fwd": ("q", "k", "v", "out", "softmax_lse"),
+    "tileattn_fwd_qkvpacked": ("qkv", "out", "softmax_lse"),
+    "tileattn_fwd_kvpacked": ("q", "kv", "out", "softmax_lse"),
+    "tileattn_fwd_varlen": ("q", "k", "v", "cu_seqlens_q", "cu_seqlens_k", "max_seqlen_q", "max_seqlen_k", "out",
+                            "softmax_lse"),
+    "tileattn_fwd_varlen_qkvpacked": ("qkv", "cu_seqlens", "max_seqlen", "out", "softmax_lse"),
+    "tileattn_bwd": ("dout", "q", "k", "v", "out", "softmax_lse", "dq", "dk", "dv"),
+    "tileattn_bwd_qkvpacked": ("dout", "qkv", "out", "softmax_lse", "dqkv"),
+    "tileattn_bwd_kvpacked": ("dout", "q", "kv", "out", "softmax_lse", "dq", "dkv"),
+    "tileattn_bwd_varlen": ("dout", "q", "k", "v", "out", "softmax_lse", "cu_seqlens_q", "cu_seqlens_k",
+                            "max_seqlen_q", "max_seqlen_k", "dq", "dk", "dv"),
+    "tileattn_bwd_varlen_qkvpacked": ("dout", "qkv", "out", "softmax_lse", "cu_seqlens", "max_seqlen", "dqkv"),
 }
+INT32_ARGS = frozenset({"max_seqlen_q", "max_seqlen_k", "max_seqlen"})
 
 _loaded = {}
 _lock = threading.Lock()
@@ -87,9 +91,9 @@ def _load(device_type):
     lib.tileattn_last_error.restype = ctypes.c_char_p
     lib.tileattn_backend_name.restype = ctypes.c_char_p
     lib.tileattn_default_options.restype = Options
-    for fn, args in _SIGNATURES.items():
+    for fn, names in ENTRY_POINTS.items():
         f = getattr(lib, fn)
-        f.argtypes = args + [ctypes.POINTER(Options), ctypes.c_void_p]
+        f.argtypes = [_I if n in INT32_ARGS else _P for n in names] + [ctypes.POINTER(Options), ctypes.c_void_p]
         f.restype = ctypes.c_int
     lib.path = path
     return lib

@@ -1,11 +1,22 @@
 """One forward or backward C call on torch tensors or NumPy arrays: picks the library from the
-device, passes the current CUDA stream, allocates the outputs. No autograd here."""
+device, passes the current CUDA stream, allocates the outputs. torch tensors take the fast path
+(_fast: the C extension) where it is built, everything else the DLPack path (_dlpack + ctypes).
+No autograd here."""
 
-from . import _dlpack, _library
+from . import _dlpack, _fast, _library
+
+
+_torch_types = set()  # the torch tensor types seen: one set lookup per call, not a module name
 
 
 def is_torch(x):
-    return type(x).__module__.split(".")[0] == "torch"
+    t = type(x)
+    if t in _torch_types:
+        return True
+    if t.__module__.split(".")[0] == "torch":
+        _torch_types.add(t)
+        return True
+    return False
 
 
 _current_raw_stream = None
@@ -33,14 +44,22 @@ def _device_and_stream(x, name):
     raise TypeError(f"{name}: expected a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
 
 
+_float32 = None
+
+
 def empty(like, shape, float32=False):
     """An uninitialised tensor/array of `shape` on `like`'s device, `like`'s dtype or float32."""
-    shape = tuple(map(int, shape))
     if is_torch(like):
-        import torch
-        return torch.empty(shape, dtype=torch.float32 if float32 else like.dtype, device=like.device)
+        # new_empty: no torch.device object per call (host time per call counts).
+        if not float32:
+            return like.new_empty(shape)
+        global _float32
+        if _float32 is None:
+            import torch
+            _float32 = torch.float32
+        return like.new_empty(shape, dtype=_float32)
     import numpy as np
-    return np.empty(shape, dtype=np.float32 if float32 else like.dtype)
+    return np.empty(tuple(map(int, shape)), dtype=np.float32 if float32 else like.dtype)
 
 
 def contiguous_last_dim(x):
@@ -50,20 +69,31 @@ def contiguous_last_dim(x):
     return x.contiguous()
 
 
-def run(fn, first, args, options):
-    """Calls `fn` with `args`: a list of (name, value) where value is a tensor/array (or None)
-    passed as a DLTensor, or an int passed as int32. `first` decides the library and stream."""
-    device_type, stream = _device_and_stream(first[1], first[0])
+def run(fn, first, values, options):
+    """Calls entry point `fn` of tileattn.h with `values` in its order (_library.ENTRY_POINTS):
+    tensors/arrays (or None) as DLTensors, ints as int32. `first` decides the library and
+    stream; `options` is (softmax_scale, causal, window_size, softcap, alibi_slopes,
+    deterministic). Raises ValueError (bad input: nothing was written) or RuntimeError."""
+    if is_torch(first):
+        device_type, stream = ("cuda", _cuda_stream(first.get_device())) if first.is_cuda else ("cpu", None)
+        if _fast.call(device_type, fn, values, options, stream) is not NotImplemented:
+            return
+    else:
+        name = next((n for n, v in zip(_library.ENTRY_POINTS[fn], values) if v is first), "tensor")
+        device_type, stream = _device_and_stream(first, name)
+    run_dlpack(fn, device_type, values, options, stream)
+
+
+def run_dlpack(fn, device_type, values, options, stream):
+    """run's DLPack path: DLTensors packed in Python, the entry point called through ctypes."""
     lib = _library.library(device_type)
-    tensors = [(name, value) for name, value in args if not isinstance(value, int)]
-    tensors.append(("alibi_slopes", options.get("alibi_slopes")))
-    buf, addresses = _dlpack.pack(tensors)
-    c_args, it = [], iter(addresses)
-    for name, value in args:
-        c_args.append(value if isinstance(value, int) else next(it))
-    o = _library.make_options(options.get("softmax_scale"), options.get("causal", False),
-                              options.get("window_size", (-1, -1)), options.get("softcap", 0.0), next(it),
-                              options.get("deterministic", False))
+    names = _library.ENTRY_POINTS[fn]
+    softmax_scale, causal, window_size, softcap, alibi_slopes, deterministic = options
+    tensors = [(n, v) for n, v in zip(names, values) if n not in _library.INT32_ARGS]
+    buf, addresses = _dlpack.pack(tensors + [("alibi_slopes", alibi_slopes)])
+    it = iter(addresses)
+    c_args = [v if n in _library.INT32_ARGS else next(it) for n, v in zip(names, values)]
+    o = _library.make_options(softmax_scale, causal, window_size, softcap, next(it), deterministic)
     _library.call(lib, fn, *c_args, o, stream)
     del buf  # kept alive until here: the C call reads the DLTensors in it
 
@@ -78,4 +108,5 @@ def lse_shape(q, varlen):
 
 def out_shape(q, v):
     """out is q's shape with v's head_dim."""
-    return tuple(q.shape[:-1]) + (v.shape[-1],) if len(q.shape) and len(v.shape) else tuple(q.shape)
+    q_shape, v_shape = tuple(q.shape), tuple(v.shape)
+    return q_shape[:-1] + v_shape[-1:] if q_shape and v_shape else q_shape
