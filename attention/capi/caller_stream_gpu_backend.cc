@@ -19,6 +19,21 @@ void CallerStreamGpuBackend::use_stream(void* stream) {
 
 void* CallerStreamGpuBackend::alloc_zeroed(size_t bytes) {
   const size_t size = bytes ? (bytes + 3) / 4 * 4 : 4;
+  CUstreamCaptureStatus capture = CU_STREAM_CAPTURE_STATUS_NONE;
+  TILE_CU_CHECK(cuStreamIsCapturing(stream_.handle(), &capture));
+  if (capture == CU_STREAM_CAPTURE_STATUS_ACTIVE) {
+    // The allocation is no work of the captured stream: step out of the capture's "global"
+    // mode for it. The zeroing is captured: every replay starts from zeros.
+    CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_RELAXED;
+    TILE_CU_CHECK(cuThreadExchangeStreamCaptureMode(&mode));
+    rt::DeviceBuffer buf(size);
+    TILE_CU_CHECK(cuThreadExchangeStreamCaptureMode(&mode));
+    TILE_CU_CHECK(cuMemsetD8Async(buf.address(), 0, size, stream_.handle()));
+    void* p = buf.data();
+    captured_.insert(p);
+    graph_owned_.push_back(std::move(buf));
+    return p;
+  }
   StreamPool& pool = pools_[stream_.handle()];
   // The smallest idle buffer that fits, if it is not more than twice the size asked for.
   auto it = pool.idle.lower_bound(size);
@@ -37,6 +52,7 @@ void* CallerStreamGpuBackend::alloc_zeroed(size_t bytes) {
 }
 
 void CallerStreamGpuBackend::free(void* p) {
+  if (captured_.count(p)) return;  // the graph keeps it
   StreamPool& pool = pools_[stream_.handle()];
   auto it = pool.in_use.find(p);
   if (it == pool.in_use.end()) return;

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "attention/host/backend.h"
@@ -43,6 +44,11 @@ class CallerStreamGpuBackend : public Backend {
     std::map<void*, rt::DeviceBuffer> in_use;
     std::multimap<size_t, rt::DeviceBuffer> idle;  // by size
   };
+  // Buffers allocated while the caller's stream was being captured into a CUDA graph: the
+  // graph's replays use them whenever they run, so they never go back to a pool (kept for the
+  // life of the process).
+  std::vector<rt::DeviceBuffer> graph_owned_;
+  std::set<void*> captured_;
 
   int ordinal_;
   rt::Stream stream_;

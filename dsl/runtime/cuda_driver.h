@@ -43,6 +43,7 @@ class CudaError : public std::runtime_error {
   X(cuMemcpyHtoDAsync) X(cuMemcpyDtoHAsync) X(cuMemcpyDtoDAsync)                          \
   X(cuMemsetD8) X(cuMemsetD32) X(cuMemsetD8Async) X(cuMemsetD32Async)                     \
   X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize)                             \
+  X(cuThreadExchangeStreamCaptureMode) X(cuStreamIsCapturing)                             \
   X(cuEventCreate) X(cuEventDestroy) X(cuEventRecord) X(cuEventSynchronize)               \
   X(cuEventElapsedTime) X(cuTensorMapEncodeTiled)
 

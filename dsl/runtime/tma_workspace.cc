@@ -62,13 +62,25 @@ CUdeviceptr tma_workspace(const KernelImage& image, Stream& stream, Dim3 grid) {
   // Grow to a power of two of blocks so that a sweep of sizes allocates a few times only.
   uint64_t room = 1;
   while (room < blocks) room *= 2;
+  // A stream being captured into a CUDA graph (torch.cuda.graph captures on a stream of its
+  // own) may meet this first: the allocation and the templates' upload are no work of that
+  // stream, so this thread steps out of the capture's "global" mode for them and uploads on a
+  // private stream; the graph then launches with this workspace, which is never freed.
+  CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_RELAXED;
+  TILE_CU_CHECK(cuThreadExchangeStreamCaptureMode(&mode));
+  struct RestoreMode {
+    CUstreamCaptureMode mode;
+    ~RestoreMode() { driver().cuThreadExchangeStreamCaptureMode(&mode); }
+  } restore{mode};
   auto buffer = std::make_unique<DeviceBuffer>(tma_workspace_bytes(image.num_tma_templates, room));
   std::vector<CUtensorMap> templates;
   for (int k = 0; k < image.num_tma_templates; ++k) {
     templates.push_back(encode_template(image.tma_templates[k], buffer->address()));
   }
   static_assert(sizeof(CUtensorMap) == kTensorMapBytes, "a tensor map is 128 bytes");
-  buffer->copy_from_host(templates.data(), templates.size() * kTensorMapBytes);
+  Stream upload;
+  buffer->copy_from_host_async(templates.data(), templates.size() * kTensorMapBytes, upload);
+  upload.synchronize();
   if (ws.buffer) ws.retired.push_back(std::move(ws.buffer));
   ws.buffer = std::move(buffer);
   return ws.buffer->address();
