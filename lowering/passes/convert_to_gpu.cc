@@ -134,10 +134,9 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   bool anyTma = false;
   f.walk([&](ti::LoadBlockOp load) { anyTma |= tmaCapable(load); });
   StageRings rings = wantsWarpSpecialization(f, nw, anyTma) ? planStageRings(f) : StageRings{};
-  auto headOf = [&](Operation* load) { return rings.head.lookup(load) ? rings.head.lookup(load) : load; };
   SmallVector<ti::LoadBlockOp> tmaLoads;
   f.walk([&](ti::LoadBlockOp load) {
-    if (tmaCapable(load) && headOf(load) == load) tmaLoads.push_back(load);
+    if (tmaCapable(load) && rings.headOf(load) == load) tmaLoads.push_back(load);
   });
   if (!tmaLoads.empty()) argTypes.push_back(llvmPtr(ctx, 0));
   OpBuilder b(ctx);
@@ -195,7 +194,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   int64_t extraBytes = 0;
   f.walk([&](ti::LoadBlockOp load) {
     auto stages = load->getAttrOfType<IntegerAttr>("tilegpu.pipeline");
-    if (!stages || !tmaCapable(load) || headOf(load) != load) return;
+    if (!stages || !tmaCapable(load) || rings.headOf(load) != load) return;
     e.tmaExtraOffset[load] = extraBytes;
     extraBytes += llvm::alignTo(tmaExtraBytes(load, stages.getInt()), 128);  // tensor maps are 128-byte aligned
   });
@@ -212,7 +211,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   };
   LogicalResult placed = success();
   f.walk([&](Operation* op) {
-    if (!op->hasAttr("tilegpu.pipeline") || headOf(op) != op) return;
+    if (!op->hasAttr("tilegpu.pipeline") || rings.headOf(op) != op) return;
     auto [first, last] = loopSpan(op);
     int64_t off = plan.place(pipelineBytes(op), first, last, kSmemLimit);
     if (off < 0) placed = f.emitOpError("software-pipelining buffers need more than the ") << kSmemLimit

@@ -229,7 +229,7 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
     p.vec = std::min<int64_t>(contiguityAlong(*l, 1), 8);
     S = attr.getInt();
     if (auto t = e.tmaIndex.find(load); t != e.tmaIndex.end()) {
-      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, false, Value()};
+      p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, Value()};
       p.tma->extra = e.tmaExtraOffset.lookup(load);
       p.tma->atEntry = e.barriersAtEntry.count(e.ringHead(load)) > 0;
     }
@@ -352,11 +352,12 @@ bool meetsAfter(KernelEmitter& e, Operation* loop) {
 }  // namespace
 
 // The producer's side of a loop the producer warpgroup feeds. It makes the consumers' choice
-// between the TMA and the cp.async version from the same operands; in the TMA version it meets
-// them at a block barrier once they have set up the tensor maps and the stage barriers, then one
-// thread issues every iteration's copies, waiting for a stage's empty barrier before each
-// refill (so it runs up to S iterations ahead), and meets them again after the loop, before the
-// barriers are invalidated. The cp.async version is the consumers' alone.
+// between the TMA and the cp.async version from the same operands; in the TMA version its first
+// warp builds the tensor maps of the rings the loop starts, it meets the consumers only where
+// meetsBefore says so, then one thread issues every iteration's copies, waiting for a stage's
+// empty barrier before each refill (so it runs up to S iterations ahead, into the ring's next
+// loop too), and it meets them after a group's last loop. The cp.async version is the
+// consumers' alone.
 LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   auto forOp = cast<scf::ForOp>(op);
   std::vector<Piped> pipes;
@@ -370,8 +371,8 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   SmallVector<unsigned> needed = addressIterArgs(forOp, pipes, /*offsetsOnly=*/true);
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
-  setRingBases(e, loc, pipes);
   when(b, loc, usable, [&] {
+    setRingBases(e, loc, pipes);
     // The producer's first warp builds the maps of the rings this loop starts; a ring's later
     // loops use its head's.
     for (auto [i, p] : llvm::enumerate(pipes)) {
@@ -459,7 +460,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
   for (auto& p : pipes)
-    if (p.tma) p.tma->handBack = allTma, p.tma->byProducer = byProducer;
+    if (p.tma) p.tma->handBack = allTma;
 
   // One version of the loop: with TMA for the loads that qualify, or all on cp.async. Two
   // versions instead of a choice per copy keep the other path's addresses out of the loop's

@@ -166,7 +166,6 @@ void emitStageBarrierInit(KernelEmitter& e, Location loc, const TmaPipe& p) {
 void emitTmaSetup(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   emitTmaMapBuild(e, loc, p, ptr, shape, strides, /*firstThread=*/0);
-  if (p.atEntry) return;
   when(b, loc, cmpI(b, loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(0)), [&] {
     emitTmaAcquire(e, loc, p);
     initStageBarriers(e, loc, p);

@@ -34,7 +34,6 @@ struct TmaPipe {
   int64_t buffers = 0;          // offset of stage 0 in shared memory
   int64_t stageBytes = 0, stages = 0;
   bool handBack = false;        // stages go back through empty barriers (no per-iteration barrier)
-  bool byProducer = false;      // the producer warpgroup issues the copies (warp specialisation)
   mlir::Value map;              // i64 global address of this block's tensor map (TMA version)
   int64_t extra = 0;            // offset of the map staging and barriers (KernelEmitter::tmaExtraOffset)
   bool atEntry = false;         // barriers initialised at the kernel's entry (KernelEmitter::barriersAtEntry)
@@ -47,9 +46,9 @@ struct TmaPipe {
 // loop) are `ptr`, `shape` and `strides`.
 mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                       llvm::ArrayRef<mlir::Value> strides);
-// Builds the block's tensor map and initialises the barriers unless p.atEntry (thread 0, which
-// also acquires the map). Callers emit one block-wide barrier after all their pipes' setups.
-// Loops without a producer warpgroup.
+// Loops without a producer warpgroup (whose barriers are never initialised at the entry):
+// builds the block's tensor map, and thread 0 acquires it and initialises the barriers. Callers
+// emit one block-wide barrier after all their pipes' setups.
 void emitTmaSetup(KernelEmitter& e, mlir::Location loc, TmaPipe& p, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
                   llvm::ArrayRef<mlir::Value> strides);
 // The warp of threads [firstThread, firstThread + 32) builds the block's tensor map of `p` in

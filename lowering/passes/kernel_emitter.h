@@ -79,10 +79,7 @@ class KernelEmitter {
   // Loads of sibling loops sharing one ring of stages (stage_rings.h): a member's buffers,
   // barriers and tensor map are its head's.
   StageRings rings;
-  mlir::Operation* ringHead(mlir::Operation* load) const {
-    auto it = rings.head.find(load);
-    return it == rings.head.end() ? load : it->second;
-  }
+  mlir::Operation* ringHead(mlir::Operation* load) const { return rings.headOf(load); }
   // Ring heads (and loads of no shared ring) whose stage buffers no region used before their
   // loops: the producer may fill them without meeting the consumers first.
   llvm::DenseSet<mlir::Operation*> freshBuffers;

@@ -29,6 +29,12 @@ struct StageRings {
   llvm::DenseMap<mlir::Operation*, llvm::SmallVector<mlir::Operation*>> loads;
   // Loop of a group -> the group's first and last loop.
   llvm::DenseMap<mlir::Operation*, std::pair<mlir::Operation*, mlir::Operation*>> group;
+
+  // The head of `load`'s ring; `load` itself when it is in no shared ring.
+  mlir::Operation* headOf(mlir::Operation* load) const {
+    auto it = head.find(load);
+    return it == head.end() ? load : it->second;
+  }
 };
 
 // Rings of the TMA-capable pipelined loads of loops that are not inside another loop and whose
