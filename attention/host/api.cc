@@ -242,6 +242,7 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
     dq_accum.extent = unused.numel;
   }
   void* delta = scratch.get(size_t(p.lse.numel()) * sizeof(float));
+  void* lse_log2 = scratch.get(size_t(p.lse.numel()) * sizeof(float));  // written by the preprocess
 
   Args shared;
   const std::pair<const char*, const HeadOperand*> heads[] = {{"q", &p.q},    {"k", &p.k},   {"v", &p.v},
@@ -250,6 +251,7 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
   for (auto [name, t] : heads) push_head(shared, name, *t);
   shared.push_back(LaunchArg::buffer(p.lse.data, DType::f32, p.lse.numel()).named("lse"));
   shared.push_back(LaunchArg::buffer(delta, DType::f32, p.lse.numel()).named("delta"));
+  shared.push_back(LaunchArg::buffer(lse_log2, DType::f32, p.lse.numel()).named("lse_log2"));
   push_scalars(shared, p);
   Args with_variant = shared;
   push_variant_args(with_variant, p);

@@ -1,17 +1,20 @@
 // FlashAttention backward (FlashAttention-2's algorithm 2) as tile programs:
-//   attn_bwd_preprocess  delta = rowsum(dO ∘ O)
+//   attn_bwd_preprocess  delta = rowsum(dO ∘ O), and the LSE in log2 (+inf for rows that saw no
+//                        key, so their probabilities come out exp2(-inf) = 0 with no test).
 //   attn_bwd_dkdv        one program per key block of one k/v head: walks the query blocks (of
 //                        every q head sharing that k/v head, so GQA needs no reduction pass),
-//                        recomputing P from the saved LSE; dK, dV accumulate in f32 registers
-//                        (128 keys over two warpgroups), Pᵀ and dSᵀ reach their dots through
-//                        shared memory, and 64-query dots split their columns between the
-//                        warpgroups, so every dot runs on wgmma.
-//                        With ATOMIC_DQ it also adds each dQ contribution into an f32 buffer.
+//                        recomputing P from the saved LSE; dK, dV accumulate in f32 registers.
+//                        Key-major, as FlashAttention-3's: Sᵀ, Pᵀ and dSᵀ are [keys, queries]
+//                        tiles, each warpgroup owns 64 of the 128 key rows of every dot but
+//                        dQ's, and Pᵀ and dSᵀ feed the dV and dK dots from registers.
+//                        With ATOMIC_DQ it also adds each dQ = dS·K into an f32 buffer (dS goes
+//                        through shared memory once, as that dot's A operand).
 //   attn_bwd_dq          deterministic dQ: one program per query block walks the key blocks.
 //   attn_dq_convert      the atomic path's f32 dQ buffer -> the output dtype.
 // Gradients w.r.t. the scores: dS = P ∘ (dP − delta) with dP = dO·Vᵀ, then through the score
 // modification, the softcap (1 − tanh²) and the softmax scale.
 #include <cmath>
+#include <functional>
 
 #include "attention/kernels/attention_kernel.h"
 #include "attention/kernels/block_mask_args.h"
@@ -20,12 +23,16 @@ namespace tile::attention {
 
 namespace {
 
-// Everything a backward program reads for one query block of head h.
+// Everything a backward program reads for one query block of head h. The per-query LSE and
+// delta are loaded where they are used (`lse_log2()`, `delta()`): the dK/dV program needs them
+// as [1, BM] rows broadcast over its key rows, 16 registers a thread each, so they are loaded
+// after the dots that produce the scores are issued, not alongside Q and dO.
 struct QueryBlock {
-  Tile q, dout, lse_log2, delta, rows;
+  Tile q, dout, rows;
+  std::function<Tile()> lse_log2, delta;
 };
 
-QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const Ptr& lse,
+QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const Ptr& lse_log2,
                             const Ptr& delta, const AttnScalars& s, const AttnConfig& c,
                             const SeqBounds& seq, const Int& b, const Int& h, const Int& m0) {
   const int BM = c.block_m, DT = c.head_dim, DVT = c.head_dim_v;
@@ -34,16 +41,30 @@ QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const P
   QueryBlock blk;
   blk.q = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
   blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, DV}, {dout.row_stride, 1}, {m0, 0}, {BM, DVT});
-  Int row0 = b * s.lse_batch + h * s.lse_head + seq.q_row0;
-  Tile lse_rows = load_block(lse + row0, {seq.len_q}, {1}, {m0}, {BM});
-  // Rows that saw no key have LSE = -inf; +inf makes their probabilities exp2(-inf) = 0.
-  blk.lse_log2 = where(lse_rows == -INFINITY, INFINITY, lse_rows * kLog2e);
-  blk.delta = load_block(delta + row0, {seq.len_q}, {1}, {m0}, {BM});
   blk.rows = (m0 + arange(0, BM)).col();
+  Int row0 = b * s.lse_batch + h * s.lse_head + seq.q_row0;
+  Int len_q = seq.len_q;
+  auto per_row = [row0, len_q, m0, BM](Ptr base) {
+    return [base, row0, len_q, m0, BM] { return load_block(base + row0, {len_q}, {1}, {m0}, {BM}); };
+  };
+  blk.lse_log2 = per_row(lse_log2);
+  blk.delta = per_row(delta);
   return blk;
 }
 
-// P and dS (w.r.t. the raw q·kᵀ products, before the softmax scale) of one (query, key) block.
+// The same block with its LSE and delta loaded now, for a program that holds one query block
+// over its whole loop.
+QueryBlock hold_query_rows(QueryBlock blk) {
+  Tile lse_log2 = blk.lse_log2(), delta = blk.delta();
+  blk.lse_log2 = [lse_log2] { return lse_log2; };
+  blk.delta = [delta] { return delta; };
+  return blk;
+}
+
+// P and dS (w.r.t. the raw q·kᵀ products, before the softmax scale) of one (query, key) block:
+// [queries, keys] tiles, or [keys, queries] ones when `key_major` (then ctx.rows holds the
+// queries as a [1, BM] row and ctx.cols the keys as a [BN, 1] column; score mods and masks
+// broadcast either way).
 struct ScoreGrads {
   Tile probs, dscores;
   Tile dscores_out, scores_in;  // d loss / d (the mod's output scores), and its input scores
@@ -51,14 +72,18 @@ struct ScoreGrads {
 
 ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
                        const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
-                       ScoreMod& mod, bool masked) {
+                       ScoreMod& mod, bool masked, bool key_major) {
+  auto per_query = [&](const Tile& t) { return key_major ? t.row() : t.col(); };
+  // Both dots are issued before either result is read, so the second runs under the first's
+  // wait and the scaling after it.
+  Tile raw = key_major ? dot(k_blk, trans(qb.q)) : dot(qb.q, trans(k_blk));
+  Tile dprobs = key_major ? dot(v_blk, trans(qb.dout)) : dot(qb.dout, trans(v_blk));
   Tile tanh_t;
-  Tile scores_in = scale_scores(dot(qb.q, trans(k_blk)), c, s, &tanh_t);
+  Tile scores_in = scale_scores(raw, c, s, &tanh_t);
   Tile scores = mod.apply(scores_in, ctx);
   if (masked) scores = where(visible_to(mod, ctx, s), scores, -INFINITY);
-  Tile probs = exp2(scores - qb.lse_log2.col());
-  Tile dprobs = dot(qb.dout, trans(v_blk));
-  Tile ds_out = probs * (dprobs - qb.delta.col());
+  Tile probs = exp2(scores - per_query(qb.lse_log2()));
+  Tile ds_out = probs * (dprobs - per_query(qb.delta()));
   Tile ds = mod.grad(ds_out, scores_in, ctx);
   if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
   return ScoreGrads{probs, ds, ds_out, scores_in};
@@ -66,7 +91,7 @@ ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_bl
 
 struct BwdArgs {
   HeadTensor q, k, v, o, dout, dq, dk, dv, dq_accum;
-  Ptr lse, delta;
+  Ptr lse, delta, lse_log2;
   AttnScalars s;
 
   static BwdArgs declare(KernelBuilder& k, DType t) {
@@ -82,6 +107,7 @@ struct BwdArgs {
     a.dq_accum = HeadTensor::declare(k, "dq_accum", DType::f32);
     a.lse = k.arg_ptr("lse", DType::f32);
     a.delta = k.arg_ptr("delta", DType::f32);
+    a.lse_log2 = k.arg_ptr("lse_log2", DType::f32);
     a.s = AttnScalars::declare(k);
     return a;
   }
@@ -104,7 +130,10 @@ void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
     Tile o = load_block(a.o.head(b, seq.q_row0, h), {seq.len_q, DV}, {a.o.row_stride, 1}, {m0, 0}, blk);
     Tile d = load_block(a.dout.head(b, seq.q_row0, h), {seq.len_q, DV}, {a.dout.row_stride, 1}, {m0, 0}, blk);
     Tile delta = sum(o.to<f32>() * d.to<f32>(), 1);
-    store_block(a.delta + (b * a.s.lse_batch + h * a.s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, delta);
+    Int row0 = b * a.s.lse_batch + h * a.s.lse_head + seq.q_row0;
+    store_block(a.delta + row0, {seq.len_q}, {1}, {m0}, delta);
+    Tile lse = load_block(a.lse + row0, {seq.len_q}, {1}, {m0}, {c.block_m});
+    store_block(a.lse_log2 + row0, {seq.len_q}, {1}, {m0}, where(lse == -INFINITY, INFINITY, lse * kLog2e));
   });
 }
 
@@ -131,34 +160,25 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   if_(n0 < seq.len_k, [&] {
     Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
     Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
-    Tile keys = (n0 + arange(0, BN)).row();
+    Tile keys = (n0 + arange(0, BN)).col();  // key-major: the keys run down the rows
     score_mod.setup_keys(KeySide{keys, b, hk, seq});
     QueryRange qr = query_range(n0, seq, s, BM, BN);
-    // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (Pᵀ and dSᵀ go through shared
-    // memory as the A operands), and with atomic dQ, dQ += dS K.
+    // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (Pᵀ and dSᵀ as A operands in
+    // registers), and with atomic dQ, dQ += dS K.
     auto step = [&](Int h, bool masked) {
       return [&, h, masked](Int m0, Tile dk, Tile dv) {
-        QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
-        ScoreContext ctx{qb.rows, keys, b, h, seq};
-        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked);
+        QueryBlock qb = load_query_block(a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0);
+        ScoreContext ctx{(m0 + arange(0, BM)).row(), keys, b, h, seq};
+        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, /*key_major=*/true);
         // Trainable variant arguments: every (query, key) pair is visited here exactly once.
         if (score_mod.has_arg_grads()) score_mod.accumulate_arg_grads(sg.dscores_out, sg.scores_in, ctx);
-        Tile p = sg.probs.to(c.dtype), ds = sg.dscores.to(c.dtype);  // [BM, BN]
-        dv = dot(trans(p), qb.dout, dv);
-        dk = dot(trans(ds), qb.q, dk);
+        Tile p_t = sg.probs.to(c.dtype), ds_t = sg.dscores.to(c.dtype);  // [BN, BM]
+        dv = dot(p_t, qb.dout, dv);
+        dk = dot(ds_t, qb.q, dk);
         if (atomic_dq) {
-          Tile dq = dot(ds, k_blk) * s.softmax_scale;
-          Ptr dq_head = a.dq_accum.head(b, seq.q_row0, h);
-          // Both forms add the same values; which is faster depends on the head dim (H100,
-          // bench/RESULTS.md 2026-12-05): the block form's addresses cost no registers over the
-          // loop and gained 8% at d=64, while at d=128, where dK and dV fill the registers, the
-          // gather form measured 2-6% faster (its masked loops spill less).
-          if (DT <= 64) {
-            atomic_add_block(dq_head, {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, dq);
-          } else {
-            Tile cols_d = arange(0, DT).row();
-            atomic_add(dq_head, qb.rows * a.dq_accum.row_stride + cols_d, dq, (qb.rows < seq.len_q) & (cols_d < D));
-          }
+          // Block addressing (store_block's): base + constant offsets, no address registers.
+          Tile dq = dot(trans(ds_t), k_blk) * s.softmax_scale;
+          atomic_add_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, dq);
         }
         return carry(dk, dv);
       };
@@ -212,7 +232,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
   Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
-    QueryBlock qb = load_query_block(a.q, a.dout, a.lse, a.delta, s, c, seq, b, h, m0);
+    QueryBlock qb = hold_query_rows(load_query_block(a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0));
     score_mod.setup_queries(QuerySide{qb.rows, b, h, seq});
     Ptr k_head = a.k.head(b, seq.k_row0, hk), v_head = a.v.head(b, seq.k_row0, hk);
     KeyRange r = key_range(m0, seq, s, BM, BN);
@@ -221,7 +241,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
         Tile k_blk = load_block(k_head, {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
         Tile v_blk = load_block(v_head, {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
         ScoreContext ctx{qb.rows, (n0 + arange(0, BN)).row(), b, h, seq};
-        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked);
+        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, /*key_major=*/false);
         return dot(sg.dscores.to(c.dtype), k_blk, dq);
       };
     };
