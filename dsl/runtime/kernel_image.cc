@@ -46,13 +46,21 @@ namespace {
 // memory: what the generator writes for the same instance after a change to the lowering), so
 // a kernel change can be timed against the built-in one in the same process. Empty when
 // TILE_KERNEL_OVERRIDE_DIR is unset or holds no <instance name>.cubin.
-std::vector<char> override_cubin(const KernelImage& image) {
+struct OverrideCubin {
+  std::vector<char> bytes;  // empty: no override
+  int smem_bytes = 0;       // what it launches with
+};
+
+OverrideCubin override_cubin(const KernelImage& image) {
   const char* dir = std::getenv("TILE_KERNEL_OVERRIDE_DIR");
   if (dir == nullptr || *dir == '\0') return {};
   const std::string path = std::string(dir) + "/" + image.name + ".cubin";
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  OverrideCubin found;
+  found.smem_bytes = image.smem_bytes;
+  std::vector<char>& bytes = found.bytes;
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (bytes.empty()) throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " is empty");
   const std::string meta_path = std::string(dir) + "/" + image.name + ".meta";
   std::ifstream meta(meta_path);
@@ -61,12 +69,13 @@ std::vector<char> override_cubin(const KernelImage& image) {
     const std::string why = override_mismatch(image, text);
     if (!why.empty())
       throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " " + why + " (" + meta_path + ")");
-    std::fprintf(stderr, "kernel %s: cubin from %s\n", image.name, path.c_str());
+    found.smem_bytes = override_smem_bytes(image, text);
+    std::fprintf(stderr, "kernel %s: cubin from %s (%d B dynamic smem)\n", image.name, path.c_str(), found.smem_bytes);
   } else {
     std::fprintf(stderr, "kernel %s: cubin from %s (no %s.meta beside it: shared memory and TMA templates unchecked)\n",
                  image.name, path.c_str(), image.name);
   }
-  return bytes;
+  return found;
 }
 
 // The overriding cubin must launch like the image. The generator gives every entry a .maxntid
@@ -79,33 +88,42 @@ void check_override(const KernelImage& image, CUfunction function) {
                              std::to_string(max_threads) + " threads per block, the image launches exactly " +
                              std::to_string(block_threads(image)));
 }
-}  // namespace
 
-CUfunction load_kernel(const KernelImage& image) {
+// A loaded kernel and the dynamic shared memory it launches with (an override's may differ).
+struct LoadedKernel {
+  CUfunction function;
+  int smem_bytes;
+};
+
+const LoadedKernel& load(const KernelImage& image) {
   CUcontext context = ensure_current_context();
   static std::mutex mutex;
   // Modules stay loaded for the life of the process (leaked on purpose: unloading at exit
   // would race with the driver's own teardown).
-  static auto* loaded = new std::map<std::pair<CUcontext, const KernelImage*>, CUfunction>();
+  static auto* loaded = new std::map<std::pair<CUcontext, const KernelImage*>, LoadedKernel>();
   std::lock_guard<std::mutex> lock(mutex);
   auto key = std::make_pair(context, &image);
   auto it = loaded->find(key);
   if (it != loaded->end()) return it->second;
 
-  const std::vector<char> replacement = override_cubin(image);
-  auto* module = replacement.empty() ? new Module(Module::load(image.cubin, image.cubin_size, image.ptx))
-                                     : new Module(Module::load(replacement.data(), replacement.size(), nullptr));
+  const OverrideCubin replacement = override_cubin(image);
+  const bool replaced = !replacement.bytes.empty();
+  auto* module = replaced ? new Module(Module::load(replacement.bytes.data(), replacement.bytes.size(), nullptr))
+                          : new Module(Module::load(image.cubin, image.cubin_size, image.ptx));
   CUfunction function = module->function(image.entry);
-  if (!replacement.empty()) check_override(image, function);
-  if (image.smem_bytes > kDefaultDynamicSmemLimit) {
-    set_max_dynamic_shared_memory(function, image.smem_bytes);
-  }
-  loaded->emplace(key, function);
-  return function;
+  if (replaced) check_override(image, function);
+  const int smem_bytes = replaced ? replacement.smem_bytes : image.smem_bytes;
+  if (smem_bytes > kDefaultDynamicSmemLimit) set_max_dynamic_shared_memory(function, smem_bytes);
+  return loaded->emplace(key, LoadedKernel{function, smem_bytes}).first->second;
 }
 
+}  // namespace
+
+CUfunction load_kernel(const KernelImage& image) { return load(image).function; }
+
 void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** args) {
-  CUfunction function = load_kernel(image);
+  const LoadedKernel& kernel = load(image);
+  const unsigned smem_bytes = static_cast<unsigned>(kernel.smem_bytes);
   if (image.num_tma_templates > 0) {
     // The hidden last parameter: the TMA workspace.
     CUdeviceptr workspace = tma_workspace(image, stream, grid);
@@ -120,12 +138,10 @@ void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** a
     }
     std::copy(args, args + image.num_params, with_workspace);
     with_workspace[image.num_params] = &workspace;
-    launch(function, grid, Dim3(block_threads(image)), static_cast<unsigned>(image.smem_bytes), stream,
-           with_workspace);
+    launch(kernel.function, grid, Dim3(block_threads(image)), smem_bytes, stream, with_workspace);
     return;
   }
-  launch(function, grid, Dim3(block_threads(image)), static_cast<unsigned>(image.smem_bytes),
-         stream, args);
+  launch(kernel.function, grid, Dim3(block_threads(image)), smem_bytes, stream, args);
 }
 
 std::string describe(const KernelImage& image) {

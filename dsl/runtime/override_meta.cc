@@ -1,5 +1,7 @@
 #include "dsl/runtime/override_meta.h"
 
+#include <algorithm>
+
 #include <sstream>
 
 namespace tile::rt {
@@ -16,10 +18,12 @@ std::string override_mismatch(const KernelImage& image, const std::string& meta_
     if (!(fields >> key >> value)) return "unreadable line '" + line + "' (expected: key number)";
     if (key == "smem_bytes") {
       saw_smem = true;
-      // Less than the image launches with is fine: the block gets more than it uses.
-      if (value > image.smem_bytes)
-        return "needs " + std::to_string(value) + " B of dynamic shared memory, the image it replaces launches with " +
-               std::to_string(image.smem_bytes) + " B";
+      // Less than the image launches with is fine: the block gets more than it uses. More is
+      // given to it at launch, up to what a block can have.
+      if (value > kMaxDynamicSmemBytes)
+        return "needs " + std::to_string(value) + " B of dynamic shared memory, more than a block can have (" +
+               std::to_string(kMaxDynamicSmemBytes) + " B; the image it replaces launches with " +
+               std::to_string(image.smem_bytes) + " B)";
     } else if (key == "tma_templates") {
       if (value != image.num_tma_templates)
         return "reads " + std::to_string(value) + " TMA templates, the image it replaces provides " +
@@ -32,6 +36,18 @@ std::string override_mismatch(const KernelImage& image, const std::string& meta_
   }
   if (!saw_smem) return "has no smem_bytes line";
   return "";
+}
+
+int override_smem_bytes(const KernelImage& image, const std::string& meta_text) {
+  std::istringstream lines(meta_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    long long value = 0;
+    if (fields >> key >> value && key == "smem_bytes") return std::max(image.smem_bytes, int(value));
+  }
+  return image.smem_bytes;
 }
 
 }  // namespace tile::rt

@@ -16,9 +16,18 @@
 
 namespace tile::rt {
 
-// Empty when an override described by `meta_text` can launch as `image` does; otherwise a
-// sentence naming the field, the override's value and the image's. Malformed text is a
-// mismatch too (it names the line).
+// The most dynamic shared memory one block may have on sm_90 (227 KiB).
+inline constexpr int kMaxDynamicSmemBytes = 227 * 1024;
+
+// Empty when an override described by `meta_text` can launch in place of `image`; otherwise a
+// sentence naming the field, the override's value and the image's. An override may need more
+// shared memory than the image (a kernel change that stages more), up to kMaxDynamicSmemBytes:
+// it is then launched with its own amount (override_smem_bytes). Malformed text is a mismatch
+// too (it names the line).
 std::string override_mismatch(const KernelImage& image, const std::string& meta_text);
+
+// The dynamic shared memory to launch an override with: its meta's smem_bytes where that is
+// more than the image's, else the image's. Call after override_mismatch returned empty.
+int override_smem_bytes(const KernelImage& image, const std::string& meta_text);
 
 }  // namespace tile::rt

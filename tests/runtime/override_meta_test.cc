@@ -6,6 +6,7 @@
 
 using tile::rt::KernelImage;
 using tile::rt::override_mismatch;
+using tile::rt::override_smem_bytes;
 
 namespace {
 KernelImage image(int smem, int templates, int warps) {
@@ -26,10 +27,18 @@ TEST_CASE("an override that fits the image's launch is accepted", "[runtime][ove
   REQUIRE(override_mismatch(image(1024, 0, 4), "ir_hash 17\nsmem_bytes 1024\n") == "");
 }
 
-TEST_CASE("an override that needs more than the image launches with is refused, naming why", "[runtime][override]") {
-  std::string why = override_mismatch(image(164864, 2, 12), "smem_bytes 165888\ntma_templates 2\n");
-  REQUIRE(why.find("165888 B") != std::string::npos);
-  REQUIRE(why.find("164864 B") != std::string::npos);
+TEST_CASE("an override that needs more shared memory launches with its own amount", "[runtime][override]") {
+  const std::string meta = "smem_bytes 165888\ntma_templates 2\n";
+  REQUIRE(override_mismatch(image(164864, 2, 12), meta) == "");
+  REQUIRE(override_smem_bytes(image(164864, 2, 12), meta) == 165888);
+  // Less than the image's: the image's amount.
+  REQUIRE(override_smem_bytes(image(200000, 2, 12), meta) == 200000);
+}
+
+TEST_CASE("an override that cannot launch as the image does is refused, naming why", "[runtime][override]") {
+  std::string why = override_mismatch(image(164864, 2, 12), "smem_bytes 240000\ntma_templates 2\n");
+  REQUIRE(why.find("240000 B") != std::string::npos);
+  REQUIRE(why.find("232448 B") != std::string::npos);
   why = override_mismatch(image(165888, 2, 12), "smem_bytes 165888\ntma_templates 6\n");
   REQUIRE(why.find("6 TMA templates") != std::string::npos);
   why = override_mismatch(image(165888, 2, 12), "smem_bytes 165888\nnum_warps 8\n");
