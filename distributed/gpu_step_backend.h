@@ -7,7 +7,8 @@
 // in-process transport's device-to-device copies (TensorOps::copy_bytes) — on one stream, whose
 // order alone keeps a block from being read before it arrived or overwritten before it left.
 // API calls are serialised with a lock (one stream: they would run one after the other anyway,
-// and each ends by synchronising it, as the API does).
+// and the backend's workspace bookkeeping is not made for concurrent callers). A call returns
+// without waiting for the GPU; the tensor ops read results back on the same stream.
 #pragma once
 
 #include <memory>

@@ -1,12 +1,15 @@
-// The GPU library: one backend per thread and device (each holds the stream of the current call,
-// so threads on different streams do not share one), created on first use.
+// The GPU library: one GpuBackend per thread and device, on the caller's stream (PyTorch's
+// current stream) instead of a stream of its own, so the work is ordered with the caller's; each
+// holds the stream of the current call, so threads on different streams do not share one.
+// Created on first use. Asynchronous like flash-attn (gpu_backend.h): a call queues its kernels
+// and returns; workspace is reused per stream.
 #include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "attention/capi/backend_provider.h"
-#include "attention/capi/caller_stream_gpu_backend.h"
+#include "attention/gpu/gpu_backend.h"
 
 namespace tile::attention::capi {
 
@@ -14,9 +17,9 @@ BackendLease backend_for(const Device& device, void* stream) {
   if (device.kind != DeviceKind::cuda)
     throw std::invalid_argument("tensors: the GPU library expects CUDA tensors, got " + device.str() +
                                 " (use libtileattn_cpu.so for CPU tensors)");
-  thread_local std::map<int, std::unique_ptr<CallerStreamGpuBackend>> backends;
-  std::unique_ptr<CallerStreamGpuBackend>& be = backends[device.index];
-  if (!be) be = std::make_unique<CallerStreamGpuBackend>(device.index);
+  thread_local std::map<int, std::unique_ptr<GpuBackend>> backends;
+  std::unique_ptr<GpuBackend>& be = backends[device.index];
+  if (!be) be = std::make_unique<GpuBackend>(device.index, static_cast<CUstream>(stream));
   be->use_stream(stream);
   BackendLease lease;
   lease.backend = be.get();

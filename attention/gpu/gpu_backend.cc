@@ -4,10 +4,8 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "dsl/runtime/arg_pack.h"
 #include "dsl/runtime/context.h"
 #include "dsl/runtime/cuda_driver.h"
-#include "dsl/runtime/memory.h"
 #include "dsl/runtime/module.h"
 
 namespace tile::attention {
@@ -21,44 +19,43 @@ std::string instance_name(const std::string& kernel, const Params& params) {
   return name;
 }
 
-GpuBackend::GpuBackend(int ordinal) : ordinal_(ordinal) {
+GpuBackend::GpuBackend(int ordinal) : ordinal_(ordinal), stream_(rt::Stream::borrow(nullptr)) {
   rt::Context::primary(ordinal).make_current();
-  stream_ = std::make_unique<rt::Stream>();
+  own_stream_ = std::make_unique<rt::Stream>();
+  stream_ = rt::Stream::borrow(own_stream_->handle());
 }
 
-GpuBackend::~GpuBackend() = default;
-
-// Device allocations are owned by DeviceBuffers kept in a map keyed by address.
-namespace {
-std::map<void*, rt::DeviceBuffer>& live_buffers() {
-  static std::map<void*, rt::DeviceBuffer> buffers;
-  return buffers;
-}
-}  // namespace
-
-void* GpuBackend::alloc_zeroed(size_t bytes) {
-  rt::DeviceBuffer buf(bytes ? (bytes + 3) / 4 * 4 : 4);
-  // Zeroed on this backend's stream: a plain cuMemset runs on the legacy default stream, which a
-  // non-blocking stream does not wait for, so a kernel could read the memory before it is zero.
-  TILE_CU_CHECK(cuMemsetD8Async(buf.address(), 0, buf.size(), stream_->handle()));
-  void* p = buf.data();
-  live_buffers().emplace(p, std::move(buf));
-  return p;
+GpuBackend::GpuBackend(int ordinal, CUstream stream) : ordinal_(ordinal), stream_(rt::Stream::borrow(stream)) {
+  rt::Context::primary(ordinal).make_current();
 }
 
-void GpuBackend::free(void* p) {
-  synchronize();  // kernels queued on the stream may still use it
-  live_buffers().erase(p);
+GpuBackend::~GpuBackend() {
+  // Kernels still queued (on our stream or a caller's) may use the workspace.
+  const StreamWorkspacePool::Stats s = workspace_.stats();
+  if (s.in_use + s.idle + s.graph_owned > 0) rt::driver().cuCtxSynchronize();  // no throw from here
 }
+
+void GpuBackend::use_stream(void* stream) {
+  rt::Context::primary(ordinal_).make_current();  // the caller's thread may have none current
+  stream_ = rt::Stream::borrow(static_cast<CUstream>(stream));
+}
+
+void* GpuBackend::alloc_zeroed(size_t bytes) { return workspace_.alloc_zeroed(bytes, stream_.handle()); }
+
+void GpuBackend::free(void* p) { workspace_.free(p); }
 
 void GpuBackend::read(void* host_dst, const void* src, size_t bytes) {
-  synchronize();
-  TILE_CU_CHECK(cuMemcpyDtoH(host_dst, CUdeviceptr(reinterpret_cast<uintptr_t>(src)), bytes));
+  // Earlier work on the stream may still be writing `src`: copy in stream order (a cuMemcpyDtoH
+  // runs on the legacy default stream, which a non-blocking stream does not wait for), then
+  // wait, since the host reads the copy when this returns.
+  TILE_CU_CHECK(cuMemcpyDtoHAsync(host_dst, CUdeviceptr(reinterpret_cast<uintptr_t>(src)), bytes, stream_.handle()));
+  stream_.synchronize();
 }
 
 void GpuBackend::write(void* dst, const void* host_src, size_t bytes) {
-  synchronize();
-  TILE_CU_CHECK(cuMemcpyHtoD(CUdeviceptr(reinterpret_cast<uintptr_t>(dst)), host_src, bytes));
+  // In stream order: earlier work on the stream may still read `dst`.
+  TILE_CU_CHECK(cuMemcpyHtoDAsync(CUdeviceptr(reinterpret_cast<uintptr_t>(dst)), host_src, bytes, stream_.handle()));
+  stream_.synchronize();  // host_src may go away when we return
 }
 
 const rt::KernelImage& GpuBackend::image_for(const KernelCall& call) const {
@@ -77,9 +74,7 @@ const std::vector<std::string>& GpuBackend::param_names(const rt::KernelImage& i
   return param_names_.emplace(&image, std::move(names)).first->second;
 }
 
-void GpuBackend::launch(const KernelCall& call) {
-  const rt::KernelImage& image = image_for(call);
-  if (std::find(launched_.begin(), launched_.end(), &image) == launched_.end()) launched_.push_back(&image);
+rt::ArgPack GpuBackend::pack_arguments(const KernelCall& call, const rt::KernelImage& image) {
   rt::ArgPack pack;
   for (const LaunchArg& a : bind_arguments(call, param_names(image))) {
     switch (a.kind) {
@@ -88,9 +83,16 @@ void GpuBackend::launch(const KernelCall& call) {
       case LaunchArg::Kind::f32: pack.f32(a.f); break;
     }
   }
-  rt::launch_kernel(image, *stream_, rt::Dim3{unsigned(call.grid[0]), unsigned(call.grid[1]), unsigned(call.grid[2])}, pack);
+  return pack;
 }
 
-void GpuBackend::synchronize() { stream_->synchronize(); }
+void GpuBackend::launch(const KernelCall& call) {
+  const rt::KernelImage& image = image_for(call);
+  if (std::find(launched_.begin(), launched_.end(), &image) == launched_.end()) launched_.push_back(&image);
+  rt::ArgPack pack = pack_arguments(call, image);
+  rt::launch_kernel(image, stream_, rt::Dim3{unsigned(call.grid[0]), unsigned(call.grid[1]), unsigned(call.grid[2])}, pack);
+}
+
+void GpuBackend::synchronize() { stream_.synchronize(); }
 
 }  // namespace tile::attention

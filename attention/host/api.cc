@@ -200,7 +200,6 @@ void run_forward(Backend& be, const AttnProblem& p) {
   push_variant_args(call.args, p);
   if (p.block_mask) push_block_mask(call.args, p.block_mask->fwd, p.block_mask->heads);
   launch_nonempty(be, call);
-  be.synchronize();
 }
 
 void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, const AttnGradViews& g,
@@ -268,7 +267,6 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
     launch_nonempty(be, KernelCall{kDqConvertKernel, params, q_grid, shared});
   else
     launch_nonempty(be, KernelCall{dq_kernel_name(var), params, q_grid, with_variant});
-  be.synchronize();
 }
 
 // (batch, seqlen, n, nheads, head_dim) packed tensor -> the view of slot `i`.
@@ -372,7 +370,6 @@ BlockMask create_block_mask(Backend& be, const TensorView& q, const TensorView& 
     launch_nonempty(be, KernelCall{kBlockMaskKernel + kernel_suffix(p.variant), params, {l->m_blocks, p.batch * m.heads, 1}, rows});
     launch_nonempty(be, KernelCall{kBlockMaskColumnsKernel, params, {l->n_blocks, p.batch * m.heads, 1}, columns});
   }
-  be.synchronize();
   return m;
 }
 

@@ -9,6 +9,11 @@
 // given, and nothing is written. Outputs (out, softmax_lse, dq, dk, dv) may not share memory
 // with any input, with each other, or with themselves (two indices on one element).
 //
+// Asynchronous like flash-attn: on the GPU a call returns once its kernels are queued on the
+// backend's stream, without waiting for them; its outputs are complete in that stream's order
+// (Backend::read copies in it; anything else reading them calls Backend::synchronize() first).
+// Inputs and outputs must stay allocated until the work is done.
+//
 // Edge cases (README, "Edge cases"): empty batches and sequences are valid (out = 0 where a
 // query has no key, gradients of an empty side are 0); a row that sees no key gets out = 0 and
 // softmax_lse = -inf (flash-attn writes +inf); any finite softmax_scale, 0 included, is valid.

@@ -73,12 +73,16 @@ class Backend {
   // Workspace memory (zero-filled) for intermediate buffers such as delta or the dQ accumulator.
   virtual void* alloc_zeroed(size_t bytes) = 0;
   virtual void free(void* p) = 0;
-  // Copies `bytes` from backend memory to the host (used to validate cu_seqlens).
+  // Copies `bytes` from backend memory to the host (used to validate cu_seqlens), after the work
+  // launched before it; the copy is complete when this returns.
   virtual void read(void* host_dst, const void* src, size_t bytes) = 0;
-  // Copies `bytes` from the host into backend memory.
+  // Copies `bytes` from the host into backend memory, after the work launched before it; the
+  // host memory may be reused when this returns.
   virtual void write(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void launch(const KernelCall& call) = 0;
-  // Waits for launched work (no-op for synchronous backends).
+  // Waits for launched work (no-op for synchronous backends). The API's calls never call it:
+  // like flash-attn's they return once their work is queued, and read() is in order with it.
+  // A caller that gets at results in any other way calls it first.
   virtual void synchronize() {}
   // True when any specialisation of a kernel can be built on demand (the interpreter); false
   // when only the compiled table exists (the GPU).

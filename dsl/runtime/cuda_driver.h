@@ -44,6 +44,8 @@ class CudaError : public std::runtime_error {
   X(cuMemsetD8) X(cuMemsetD32) X(cuMemsetD8Async) X(cuMemsetD32Async)                     \
   X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize)                             \
   X(cuThreadExchangeStreamCaptureMode) X(cuStreamIsCapturing)                             \
+  X(cuStreamBeginCapture) X(cuStreamEndCapture) X(cuGraphInstantiate) X(cuGraphLaunch)    \
+  X(cuGraphDestroy) X(cuGraphExecDestroy)                                                 \
   X(cuEventCreate) X(cuEventDestroy) X(cuEventRecord) X(cuEventSynchronize)               \
   X(cuEventElapsedTime) X(cuTensorMapEncodeTiled)
 
