@@ -81,7 +81,9 @@ HeadDimsIn head_dims(const AttnConfig& c, const AttnScalars& s);
 
 // What a variant's hooks see of one score tile: query indices `rows` [BM,1] and key indices
 // `cols` [1,BN] (i32, 0-based within the sequence), the batch index, the q head, and the
-// sequence bounds. Hooks must only combine rows and cols elementwise (broadcasting).
+// sequence bounds. The dK/dV program works key-major: there the tile is [BN, BM], `rows` a
+// [1,BM] row and `cols` a [BN,1] column. Hooks must only combine rows and cols elementwise
+// (broadcasting), so they serve both orders.
 struct ScoreContext {
   Tile rows, cols;
   Int b, h;
@@ -93,8 +95,8 @@ struct ScoreContext {
 };
 
 // A program's fixed side, for per-program set-up: a query-major program (forward, dQ) fixes
-// its query rows [BM,1] and head h; the dK/dV program fixes its key columns [1,BN] and k/v
-// head hk (it walks the q heads of hk's group).
+// its query rows [BM,1] and head h; the dK/dV program fixes its keys (a [BN,1] column when it
+// runs key-major, else a [1,BN] row) and k/v head hk (it walks the q heads of hk's group).
 struct QuerySide {
   Tile rows;
   Int b, h;

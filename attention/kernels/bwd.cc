@@ -141,6 +141,10 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   const bool atomic_dq = p.get_bool("ATOMIC_DQ");
+  // Key-major where the key block gives every warpgroup the 64 rows of a wgmma; narrower key
+  // blocks (d=256) keep the query-major order, whose Pᵀ and dSᵀ reach the dV/dK dots through
+  // shared memory (key-major spilled 844 B there, query-major none: ptxas, bf16).
+  const bool key_major = BN >= 64 * (c.num_warps / 4);
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype);
   ScoreMod plain;
@@ -160,24 +164,26 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   if_(n0 < seq.len_k, [&] {
     Tile k_blk = load_block(a.k.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.k.row_stride, 1}, {n0, 0}, {BN, DT});
     Tile v_blk = load_block(a.v.head(b, seq.k_row0, hk), {seq.len_k, DV}, {a.v.row_stride, 1}, {n0, 0}, {BN, DVT});
-    Tile keys = (n0 + arange(0, BN)).col();  // key-major: the keys run down the rows
+    Tile key_index = n0 + arange(0, BN);
+    Tile keys = key_major ? key_index.col() : key_index.row();
     score_mod.setup_keys(KeySide{keys, b, hk, seq});
     QueryRange qr = query_range(n0, seq, s, BM, BN);
-    // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (Pᵀ and dSᵀ as A operands in
-    // registers), and with atomic dQ, dQ += dS K.
+    // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (key-major: Pᵀ and dSᵀ as A
+    // operands in registers), and with atomic dQ, dQ += dS K.
     auto step = [&](Int h, bool masked) {
       return [&, h, masked](Int m0, Tile dk, Tile dv) {
         QueryBlock qb = load_query_block(a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0);
-        ScoreContext ctx{(m0 + arange(0, BM)).row(), keys, b, h, seq};
-        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, /*key_major=*/true);
+        ScoreContext ctx{key_major ? (m0 + arange(0, BM)).row() : qb.rows, keys, b, h, seq};
+        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, key_major);
         // Trainable variant arguments: every (query, key) pair is visited here exactly once.
         if (score_mod.has_arg_grads()) score_mod.accumulate_arg_grads(sg.dscores_out, sg.scores_in, ctx);
-        Tile p_t = sg.probs.to(c.dtype), ds_t = sg.dscores.to(c.dtype);  // [BN, BM]
+        Tile p = sg.probs.to(c.dtype), ds = sg.dscores.to(c.dtype);
+        Tile p_t = key_major ? p : trans(p), ds_t = key_major ? ds : trans(ds);  // [BN, BM]
         dv = dot(p_t, qb.dout, dv);
         dk = dot(ds_t, qb.q, dk);
         if (atomic_dq) {
           // Block addressing (store_block's): base + constant offsets, no address registers.
-          Tile dq = dot(trans(ds_t), k_blk) * s.softmax_scale;
+          Tile dq = dot(key_major ? trans(ds) : ds, k_blk) * s.softmax_scale;  // [BM, D]
           atomic_add_block(a.dq_accum.head(b, seq.q_row0, h), {seq.len_q, D}, {a.dq_accum.row_stride, 1}, {m0, 0}, dq);
         }
         return carry(dk, dv);

@@ -1,4 +1,6 @@
-// The dK/dV program of the backward in key-major order, as attention/kernels/bwd.cc writes it:
+// The dK/dV program of the backward in key-major order, as attention/kernels/bwd.cc writes it at
+// head dims <= 128 (there the LSE comes already in log2 from the preprocess, and dQ is added by
+// atomic_add_block):
 // one program owns 128 keys over 8 warps and walks 64-query blocks in a 2-stage pipelined loop.
 // Sᵀ = K Qᵀ and dPᵀ = V dOᵀ, Pᵀ = exp2(Sᵀ * scale - lse), dSᵀ = Pᵀ ∘ (dPᵀ - delta);
 // dV += Pᵀ dO, dK += dSᵀ Q, and dQ = dS K (a 64-row dot: two warpgroups split its 128 columns)

@@ -1,4 +1,5 @@
-// The dK/dV program of the backward as attention/kernels/bwd.cc writes it: one program owns 128
+// The dK/dV program of the backward in query-major order (attention/kernels/bwd.cc takes it for
+// key blocks narrower than its warpgroups' rows, and took it at every head dim before): one program owns 128
 // keys over 8 warps and walks 64-query blocks in a 2-stage pipelined loop. S = Q Kᵀ and
 // dP = dO Vᵀ are 64-row dots whose two warpgroups split the 128 key columns; P = exp2(S * scale
 // - lse), dS = P ∘ (dP - delta); dV += Pᵀ dO and dK += dSᵀ Q take Pᵀ and dSᵀ from shared memory
