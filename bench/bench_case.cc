@@ -15,6 +15,7 @@ std::string BenchCase::describe() const {
                   std::to_string(nheads);
   if (nheads_k != nheads) s += " heads_k " + std::to_string(nheads_k);
   s += " d " + std::to_string(head_size) + (dv() != head_size ? " dv " + std::to_string(dv()) : "") + " " + elem_type_name(dtype) + (causal ? " causal" : "") + (variant.empty() ? "" : " " + variant + (block_mask ? " block_mask" : "")) +
+       (deterministic ? " deterministic" : "") +
        " fwd_only " + (fwd_only ? "True" : "False");
   return s;
 }
@@ -54,6 +55,7 @@ std::vector<BenchCase> cases_from_flags(const BenchFlags& f) {
   c.head_size_v = f.head_size_v == f.head_size ? 0 : f.head_size_v;
   c.causal = f.causal;
   c.fwd_only = f.fwd_only;
+  c.deterministic = f.deterministic;
   c.variant = f.variant;
   c.block_mask = f.block_mask;
   return {c};

@@ -14,7 +14,7 @@ struct BenchCase {
   ElemType dtype = ElemType::bf16;
   int batch_size = 2, seq_len = 4096, nheads = 16, nheads_k = 16, head_size = 128;
   int head_size_v = 0;  // 0: head_size
-  bool causal = false, fwd_only = false;
+  bool causal = false, fwd_only = false, deterministic = false;
   std::string variant;  // empty: plain attention
   bool block_mask = false;  // the variant's block-sparse kernels, with a block mask built once
 

@@ -62,6 +62,7 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
     else if (flag == "--iters") f.iters = int_flag(r, 1, 100000);
     else if (flag == "--fwd_only") f.fwd_only = r.boolean(no_value);
     else if (flag == "--causal") f.causal = r.boolean(no_value);
+    else if (flag == "--deterministic") f.deterministic = r.boolean(no_value);
     else if (flag == "--block_mask") f.block_mask = r.boolean(no_value);
     else if (flag == "--variant") {
       f.variant = text_flag(r);
@@ -227,6 +228,7 @@ std::string usage_text() {
   s += "                      arguments its bench_args (realistic ones); FLOPs count the dense (or causal) work\n";
   s += "  --block_mask        with a masked variant: build its block mask once, run the block-sparse kernels\n";
   s += "  --fwd_only          forward only (default off: forward + backward)\n";
+  s += "  --deterministic     the backward without atomics (flash-attn's deterministic=True; default off)\n";
   s += "  --warmup N          untimed iterations first (default 5; one always runs: it loads the kernels)\n";
   s += "  --iters N           timed iterations; the median is reported (default 30)\n";
   s += "  --profile           also time each kernel of one more iteration (CUDA events around every\n";

@@ -23,6 +23,7 @@ struct BenchFlags {
   int nheads_k = 0;  // 0: same as nheads (resolved by parse_bench_flags)
   int head_size_v = 0;  // v/out head dim; 0: same as head_size (resolved by parse_bench_flags)
   bool fwd_only = false, causal = false, profile = false;  // booleans default off
+  bool deterministic = false;  // the backward's deterministic dQ (flash-attn's deterministic=True)
   ElemType dtype = ElemType::bf16;
   AttnFunc func = AttnFunc::qkvpacked;
   int warmup = 5, iters = 30;

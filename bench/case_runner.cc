@@ -142,6 +142,7 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   if (!grads.empty()) dqkv = split(grads);
   attention::FlashAttnOptions opts;
   opts.causal = c.causal;
+  opts.deterministic = c.deterministic;
   // A variant's arguments: drawn by its generator on the host, copied to the device.
   std::vector<std::unique_ptr<CaseTensor>> variant_tensors;
   if (!c.variant.empty()) {

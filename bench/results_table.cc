@@ -55,6 +55,7 @@ std::string format_results_json(const std::vector<CaseResult>& results, const st
          ", \"nheads\": " + std::to_string(c.nheads) + ", \"nheads_k\": " + std::to_string(c.nheads_k) +
          ", \"head_size\": " + std::to_string(c.head_size) + ", \"head_size_v\": " + std::to_string(c.dv()) + ", \"causal\": " + (c.causal ? "true" : "false") +
          ", \"fwd_only\": " + (c.fwd_only ? "true" : "false") +
+         (c.deterministic ? std::string(", \"deterministic\": true") : std::string()) +
          (c.variant.empty() ? std::string() : ", \"variant\": " + json_string(c.variant) + ", \"block_mask\": " + (c.block_mask ? "true" : "false")) +
          ", \"warmup\": " + std::to_string(r.warmup) +
          ", \"iters\": " + std::to_string(r.iters) + ", \"median_ms\": " + json_number(r.median_ms) +

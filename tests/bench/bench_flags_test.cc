@@ -21,6 +21,7 @@ TEST_CASE("defaults: the seed's case, booleans off", "[bench][flags]") {
   CHECK(f.head_size == 128);
   CHECK_FALSE(f.fwd_only);
   CHECK_FALSE(f.causal);
+  CHECK_FALSE(f.deterministic);
   CHECK_FALSE(f.profile);
   CHECK(f.dtype == ElemType::bf16);
   CHECK(f.func == AttnFunc::qkvpacked);
@@ -30,7 +31,7 @@ TEST_CASE("defaults: the seed's case, booleans off", "[bench][flags]") {
 
 TEST_CASE("every flag is read", "[bench][flags]") {
   ParseResult r = parse(
-      "--batch_size 3 --seq_len 1000 --nheads 8 --nheads_k 2 --head_size 64 --fwd_only --causal --profile "
+      "--batch_size 3 --seq_len 1000 --nheads 8 --nheads_k 2 --head_size 64 --fwd_only --causal --deterministic --profile "
       "--dtype fp16 --func flash_attn_func --warmup 0 --iters 7 --json /tmp/r.json --out_dir /tmp/o");
   REQUIRE(r.ok);
   const BenchFlags& f = r.flags;
@@ -41,6 +42,7 @@ TEST_CASE("every flag is read", "[bench][flags]") {
   CHECK(f.head_size == 64);
   CHECK(f.fwd_only);
   CHECK(f.causal);
+  CHECK(f.deterministic);
   CHECK(f.profile);
   CHECK(f.dtype == ElemType::fp16);
   CHECK(f.func == AttnFunc::func);
