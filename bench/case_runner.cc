@@ -84,6 +84,9 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
   rt::Stream& stream = gpu.stream();
   rt::DeviceBuffer l2_flush(kL2FlushBytes);
   gpu.synchronize();
+  // The backend keeps idle workspace between calls: an earlier case's would hide this one's
+  // from device_used_mb.
+  gpu.release_idle_workspace();
   const double used_before_mb = used_device_mb();
 
   PooledMemoryBackend pool(gpu, [&](void* p, size_t bytes) {
@@ -201,9 +204,10 @@ CaseRun run_case(attention::GpuBackend& gpu, const BenchCase& c, const RunOption
     TILE_CU_CHECK(cuMemsetD32Async(l2_flush.address(), ++flush_value, kL2FlushBytes / 4, stream.handle()));
   };
 
-  // The first iteration runs with host synchronisation (as a user's call would), which also
-  // surfaces launch errors at the call that caused them; the rest queue back to back.
+  // The first iteration is waited for, so a kernel fault surfaces before anything is timed;
+  // the rest queue back to back, as a user's calls do (the API never waits).
   step();
+  gpu.synchronize();
   pool.set_host_sync(false);
   for (int i = 1; i < o.warmup; ++i) step();
 

@@ -1,14 +1,14 @@
 // A Backend decorator that keeps freed buffers for reuse and counts the device memory a case
-// holds. Why: the API allocates its workspace (dQ accumulator, delta) on every call; without a
-// cache each timed iteration would include cuMemAlloc/cuMemFree and a host synchronisation,
-// which PyTorch's caching allocator spares the SDPA baselines. Reused buffers are zeroed by
+// holds. Why: the API asks for its workspace (dQ accumulator, delta, LSE in log2) on every
+// call; this keeps it per case, with a count of the bytes held (the GPU backend's own pool
+// reuses buffers too, but counts nothing), as PyTorch's caching allocator does for SDPA. Reused buffers are zeroed by
 // `zero_reused` (on the GPU: a memset queued on the launch stream, so the cost of zeroing the
 // dQ accumulator stays in the timing, as it does for flash-attn).
 //
-// Host synchronisation: the API waits for the device after each call; that is needed when a
-// buffer is really freed, not here (one stream, buffers only reused in stream order). With
-// set_host_sync(false) synchronize() is a no-op, so iterations queue back to back as PyTorch's
-// do; reads and writes still wait (the inner backend synchronises there).
+// Host synchronisation: the API itself never waits (Backend::synchronize is the caller's). With
+// set_host_sync(false) a synchronize() through this decorator is a no-op too (one stream,
+// buffers only reused in stream order); reads and writes still wait for the stream (the inner
+// backend copies in stream order).
 #pragma once
 
 #include <cstddef>
