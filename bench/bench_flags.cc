@@ -58,6 +58,7 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
     else if (flag == "--head_size") f.head_size = int_flag(r, 1, 1024);
     else if (flag == "--head_size_v") f.head_size_v = int_flag(r, 1, 1024);
     else if (flag == "--nproc_per_node") f.nproc_per_node = int_flag(r, 1, 64);
+    else if (flag == "--virtual_ranks") f.virtual_ranks = int_flag(r, 1, 64);
     else if (flag == "--warmup") f.warmup = int_flag(r, 0, 100000);
     else if (flag == "--iters") f.iters = int_flag(r, 1, 100000);
     else if (flag == "--fwd_only") f.fwd_only = r.boolean(no_value);
@@ -108,7 +109,12 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
   if (f.help) return;
   if (f.block_mask && (f.variant.empty() || !attention::parse_variant(f.variant, "--variant").has_mask()))
     throw FlagError("--block_mask: needs a --variant with a mask (" + std::string(f.variant.empty() ? "none given" : f.variant) + ")");
-  if (!f.variant.empty() && (f.nproc_per_node > 0 || f.launched_world > 0))
+  if (f.virtual_ranks > 0 && f.nproc_per_node > 0)
+    throw FlagError("--virtual_ranks: not with --nproc_per_node (threads on one GPU, or one process per GPU)");
+  if (f.virtual_ranks > 0 && f.mode.empty())
+    throw FlagError("--virtual_ranks: needs --mode (virtual ranks share one GPU: each timing the whole case alone "
+                    "would measure nothing)");
+  if (!f.variant.empty() && (f.nproc_per_node > 0 || f.virtual_ranks > 0 || f.launched_world > 0))
     throw FlagError("--variant: single-GPU runs only (the distributed benchmark runs plain attention)");
   if (!f.sweep.empty()) {
     // The sweep fixes the shapes, dtype and masking; --fwd_only keeps only its forward rows.
@@ -117,11 +123,11 @@ void parse_into(const std::vector<std::string>& args, const dist::LaunchEnv* lau
         throw FlagError(std::string(fixed) +
                         ": not allowed with --sweep seed (the sweep fixes causal, bf16, H=16, D=128 and B x S)");
   }
-  if (f.nproc_per_node == 0 && launch != nullptr) f.launched_world = launch->world_size;
+  if (f.nproc_per_node == 0 && f.virtual_ranks == 0 && launch != nullptr) f.launched_world = launch->world_size;
   if (!f.mode.empty() && f.world() == 0)
-    throw FlagError("--mode: needs --nproc_per_node N (the ring runs over N ranks, one per GPU)");
+    throw FlagError("--mode: needs --nproc_per_node N (the ring runs over N ranks, one per GPU) or --virtual_ranks N");
   if (f.world() > 0 && !f.sweep.empty())
-    throw FlagError("--sweep: not allowed with --nproc_per_node (one case per distributed run)");
+    throw FlagError("--sweep: not allowed with --nproc_per_node or --virtual_ranks (one case per distributed run)");
   if (f.nheads_k == 0) f.nheads_k = f.nheads;
   if (f.head_size_v == 0) f.head_size_v = f.head_size;
   if (f.func != AttnFunc::func && f.head_size_v != f.head_size)
@@ -159,7 +165,7 @@ void check_sequence_parallel_flags(BenchFlags& f) {
   } else if (f.mode == "usp") {
     if (f.ulysses_degree == 0) throw FlagError("--ulysses_degree: required with --mode usp");
     if (n % f.ulysses_degree != 0)
-      throw FlagError("--ulysses_degree: expected a divisor of --nproc_per_node " + std::to_string(n) + ", got " +
+      throw FlagError("--ulysses_degree: expected a divisor of the " + std::to_string(n) + " ranks, got " +
                       std::to_string(f.ulysses_degree));
   } else {
     if (f.ulysses_degree > 1) throw FlagError("--ulysses_degree: only with --mode ulysses or usp");
@@ -177,8 +183,8 @@ void check_sequence_parallel_flags(BenchFlags& f) {
     const int parts = f.mode == "zigzag" ? 2 * n : n;
     if (f.seq_len % parts != 0)
       throw FlagError("--seq_len: " + std::to_string(f.seq_len) + " does not divide into " + std::to_string(parts) +
-                      (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * nproc_per_node) == 0)"
-                                          : " shards (ring needs seq_len % nproc_per_node == 0)"));
+                      (f.mode == "zigzag" ? " chunks (zigzag needs seq_len % (2 * ranks) == 0)"
+                                          : " shards (ring needs seq_len % ranks == 0)"));
   }
   try {
     dist::check_sequence_split(sequence_layout(f), f.seq_len);
@@ -249,6 +255,12 @@ std::string usage_text() {
   s += "                      the whole case / N (its share with free communication); ratio = time /\n";
   s += "                      ideal. Without --mode, ideal = the rank's GPU timing the case while the\n";
   s += "                      other ranks wait. --profile writes one trace per rank (rank_R in the name)\n";
+  s += "                      with its compute and comm (NCCL) lanes\n";
+  s += "  --virtual_ranks N   with --mode: N ranks as threads on GPU 0 (in-process transport), each with\n";
+  s += "                      its own streams; blocks move as copies on each rank's copy stream, ordered\n";
+  s += "                      by events. --profile writes one trace with a lane per rank and stream\n";
+  s += "                      (compute, comm) and prints whether each rank's next-step copies overlapped\n";
+  s += "                      its compute\n";
   s += "  --ulysses_degree U  with --mode usp: the Ulysses group size (N % U == 0)\n";
   s += "                      Under torchrun / srun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)\n";
   s += "                      without --nproc_per_node, this process is one of WORLD_SIZE ranks on GPU\n";

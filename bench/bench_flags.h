@@ -36,14 +36,20 @@ struct BenchFlags {
   // whole case on its own GPU (the seed's benchmark under torchrun), with it the ring over seq_len
   // (each rank holds seq_len / N tokens).
   int nproc_per_node = 0;
-  // empty, "ring", "zigzag", "stripe", "ulysses" or "usp"; needs nproc_per_node. ulysses: the
-  // all-to-all over all N ranks; usp: Ulysses in groups of ulysses_degree, zigzag across.
+  // N > 0: N virtual ranks (threads) on GPU 0 with the in-process transport, each on its own
+  // streams, their blocks moved by copies on each rank's copy stream; needs a --mode.
+  int virtual_ranks = 0;
+  // empty, "ring", "zigzag", "stripe", "ulysses" or "usp"; needs nproc_per_node (or
+  // virtual_ranks). ulysses: the all-to-all over all N ranks; usp: Ulysses in groups of
+  // ulysses_degree, zigzag across.
   std::string mode;
   int ulysses_degree = 0;  // ulysses: N; usp: --ulysses_degree U (N % U == 0); else 1
   // > 0: this process is one rank of a torchrun / srun launch of that many ranks (no
   // --nproc_per_node; distributed/launch_env.h), on GPU LOCAL_RANK.
   int launched_world = 0;
-  int world() const { return nproc_per_node > 0 ? nproc_per_node : launched_world; }
+  int world() const {
+    return nproc_per_node > 0 ? nproc_per_node : virtual_ranks > 0 ? virtual_ranks : launched_world;
+  }
   bool help = false;
 };
 

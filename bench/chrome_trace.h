@@ -1,5 +1,8 @@
 // The per-kernel timeline of one iteration as a Chrome-trace JSON (the "Trace Event Format"
 // that chrome://tracing and Perfetto open), its file name, and a one-line summary per kernel.
+// A distributed run's trace has one lane per (rank, stream): the rank is the trace's process,
+// its streams ("compute", "comm") the process's threads, so communication overlapping compute
+// shows as spans side by side.
 #pragma once
 
 #include <string>
@@ -15,10 +18,19 @@ struct KernelSpan {
   double start_us = 0;   // from the start of the iteration
   double duration_us = 0;
   int grid[3] = {1, 1, 1};
+  // Where it ran, for traces of several ranks and streams.
+  int rank = 0;
+  std::string stream = "stream";  // the lane within the rank: "stream" (one GPU), "compute", "comm"
+  bool comm = false;              // communication (a copy between ranks, NCCL) rather than a kernel
+  int step = -1;                  // the ring step it belongs to; -1: none
 };
 
 // {"traceEvents": [...], "displayTimeUnit": "ms"}: process/thread names as metadata events,
-// then one complete ("ph": "X") event per span with microsecond ts/dur and its grid as args.
+// then one complete ("ph": "X") event per span with microsecond ts/dur. pid is the span's rank
+// and tid its stream's lane within the rank (in order of first appearance); each process is
+// named `process_name` (plus " rank R" when the trace holds several ranks), each thread its
+// stream. Kernels ("cat": "kernel") carry their instance and grid as args, communication
+// ("cat": "comm") its detail; both their step when they have one.
 std::string chrome_trace_json(const std::vector<KernelSpan>& spans, const std::string& process_name);
 
 // Named like the seed's traces:

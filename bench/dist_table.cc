@@ -11,9 +11,10 @@ double RankResult::tflops() const {
   return bench::tflops(share, result.median_ms);
 }
 
-std::string format_dist_title(const std::string& mode, int world_size, const BenchCase& c) {
+std::string format_dist_title(const std::string& mode, int world_size, const BenchCase& c,
+                              const std::string& transport) {
   std::string s = "mode " + (mode.empty() ? std::string("none (each rank runs the whole case)") : mode) + ", " +
-                  std::to_string(world_size) + (world_size == 1 ? " rank" : " ranks") + " (nccl), seq_len " +
+                  std::to_string(world_size) + (world_size == 1 ? " rank" : " ranks") + " (" + transport + "), seq_len " +
                   std::to_string(c.seq_len);
   if (!mode.empty())
     s += " = " + std::to_string(world_size) + " x " + std::to_string(c.seq_len / world_size) + " tokens per rank";
@@ -31,9 +32,10 @@ std::string format_dist_row(const RankResult& r) {
   return buf;
 }
 
-std::string format_dist_table(const std::string& mode, const std::vector<RankResult>& ranks) {
+std::string format_dist_table(const std::string& mode, const std::vector<RankResult>& ranks,
+                              const std::string& transport) {
   if (ranks.empty()) return "";
-  std::string s = format_dist_title(mode, ranks.front().world_size, ranks.front().result.c) + "\n";
+  std::string s = format_dist_title(mode, ranks.front().world_size, ranks.front().result.c, transport) + "\n";
   s += std::string(kDistTableHeader) + "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const RankResult& r : ranks) s += format_dist_row(r) + "\n";
   s += std::string(kDistTableIdeal) + "\n";

@@ -33,13 +33,16 @@ inline constexpr const char* kDistTableIdeal =
     "free communication); without --mode = this rank's GPU timing the case while the other ranks wait. "
     "ratio = latency / ideal.";
 
-// "mode zigzag, 8 ranks (nccl), seq_len 4096 = 8 x 512 tokens per rank, causal, bf16, flash_attn_qkvpacked_func"
-std::string format_dist_title(const std::string& mode, int world_size, const BenchCase& c);
+// "mode zigzag, 8 ranks (nccl), seq_len 4096 = 8 x 512 tokens per rank, causal, bf16, flash_attn_qkvpacked_func";
+// `transport` names how the ranks talk ("nccl", "virtual ranks on GPU 0, in-process").
+std::string format_dist_title(const std::string& mode, int world_size, const BenchCase& c,
+                              const std::string& transport = "nccl");
 
 // "| 0 | 1 | 4096 | 16 | 128 | False | 12.34 | 81.037 | 300 | 12.3 | 40.100 | 2.02 |"
 std::string format_dist_row(const RankResult& r);
 
 // Title, header, separator, one row per rank (in rank order as given), the ideal note.
-std::string format_dist_table(const std::string& mode, const std::vector<RankResult>& ranks);
+std::string format_dist_table(const std::string& mode, const std::vector<RankResult>& ranks,
+                              const std::string& transport = "nccl");
 
 }  // namespace tile::bench

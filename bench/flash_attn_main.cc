@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
               << "); without one, bazel run //tests:accuracy checks the kernels on the CPU interpreter\n";
     return 1;
   }
+  // Threads on GPU 0, no fork: the driver may be initialised here.
+  if (flags.virtual_ranks > 0) return run_virtual_bench(flags, caller_path(flags.out_dir));
 
   std::vector<CaseResult> results;
   std::vector<std::string> not_measured;

@@ -4,11 +4,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 
-#include "bench/launch_timeline_backend.h"
 #include "bench/random_fill.h"
-#include "distributed/api_step_backend.h"
-#include "distributed/gpu_tensor_ops.h"
+#include "distributed/gpu_step_backend.h"
 #include "distributed/ring_attention.h"
 #include "distributed/usp_attention.h"
 #include "dsl/runtime/memory.h"
@@ -34,18 +33,32 @@ dist::DeviceTensor random_tensor(dist::TensorOps& ops, ElemType type, const std:
 
 }  // namespace
 
-CaseRun time_ring(attention::GpuBackend& gpu, int device, const dist::SequenceLayout& layout,
-                  dist::Transport& transport, const BenchCase& c, const RunOptions& options) {
+std::vector<KernelSpan> kernel_spans(const std::vector<dist::TimelineSpan>& spans) {
+  std::vector<KernelSpan> out;
+  for (const dist::TimelineSpan& t : spans) {
+    KernelSpan k;
+    k.name = t.name;
+    k.instance = t.detail;
+    k.start_us = t.start_us;
+    k.duration_us = t.duration_us;
+    for (int i = 0; i < 3; ++i) k.grid[i] = t.grid[size_t(i)];
+    k.rank = t.rank;
+    k.stream = t.stream;
+    k.comm = t.comm;
+    k.step = t.step;
+    out.push_back(k);
+  }
+  return out;
+}
+
+CaseRun time_ring(const std::shared_ptr<dist::GpuRank>& gpu, const dist::SequenceLayout& layout,
+                  dist::Transport& transport, const BenchCase& c, const RunOptions& options, bool starts_timeline) {
+  if (options.profile && !gpu->timeline())
+    throw std::invalid_argument("time_ring: profiling needs the GpuRank made with a StreamTimeline");
   const dist::RingMode mode = layout.ring_split;
   const int world = transport.world_size();
-  rt::Stream& stream = gpu.stream();
-  LaunchTimelineBackend timeline(gpu, stream, [](const attention::KernelCall& k) {
-    return attention::instance_name(k.kernel, k.params);
-  });
-  // The step backend borrows the timeline decorator (it outlives every call below).
-  dist::ApiStepBackend step("gpu", std::shared_ptr<attention::Backend>(&timeline, [](attention::Backend*) {}),
-                            std::make_unique<dist::GpuTensorOps>(device, stream), nullptr,
-                            static_cast<void*>(stream.handle()));
+  std::unique_ptr<dist::AttentionStepBackend> step_backend = dist::make_gpu_step_backend(gpu);
+  dist::AttentionStepBackend& step = *step_backend;
   dist::TensorOps& ops = step.ops();
   dist::RankContext ctx{transport, step};
   const bool usp = layout.ulysses_degree > 1;
@@ -54,7 +67,7 @@ CaseRun time_ring(attention::GpuBackend& gpu, int device, const dist::SequenceLa
   dist::RingAttnOptions ro;
   ro.causal = c.causal;
 
-  gpu.synchronize();
+  gpu->synchronize();
   const double used_before = used_mb();
   const int64_t B = c.batch_size, S = c.seq_len / world, H = c.nheads, Hk = c.nheads_k, D = c.head_size;
   const uint64_t seed = options.seed * 1000 + uint64_t(transport.rank());
@@ -113,10 +126,13 @@ CaseRun time_ring(attention::GpuBackend& gpu, int device, const dist::SequenceLa
   }
   CaseRun run;
   if (options.profile) {
+    // Every rank is idle (its iteration ended waiting for its streams) when the origin is taken.
     transport.barrier();
-    timeline.begin();
+    if (starts_timeline) gpu->timeline()->start(gpu->compute_stream());
+    transport.barrier();
     iteration();
-    run.spans = timeline.end();
+    transport.barrier();  // every rank's work is queued (and waited for) before the spans are read
+    if (starts_timeline) run.spans = kernel_spans(gpu->timeline()->finish());
   }
   std::sort(ms.begin(), ms.end());
   CaseResult& r = run.result;

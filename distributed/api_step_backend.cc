@@ -29,16 +29,8 @@ attention::VarlenSeqs varlen_seqs(const StepVarlen& v) {
 }  // namespace
 
 ApiStepBackend::ApiStepBackend(std::string name, std::shared_ptr<attention::Backend> backend,
-                               std::unique_ptr<TensorOps> ops, std::shared_ptr<std::mutex> api_lock, void* stream)
-    : name_(std::move(name)),
-      backend_(std::move(backend)),
-      ops_(std::move(ops)),
-      api_lock_(std::move(api_lock)),
-      stream_(stream) {}
-
-std::unique_lock<std::mutex> ApiStepBackend::lock_api() {
-  return api_lock_ ? std::unique_lock<std::mutex>(*api_lock_) : std::unique_lock<std::mutex>();
-}
+                               std::unique_ptr<TensorOps> ops, void* stream)
+    : name_(std::move(name)), backend_(std::move(backend)), ops_(std::move(ops)), stream_(stream) {}
 
 void ApiStepBackend::forward(const StepForwardArgs& a) {
   DeviceTensor scratch;
@@ -47,14 +39,11 @@ void ApiStepBackend::forward(const StepForwardArgs& a) {
     scratch = ops_->empty(DType::f32, a.lse.sizes());
     lse = scratch.view;
   }
-  {
-    auto lock = lock_api();
-    if (a.varlen.defined())
-      attention::flash_attn_varlen_func(*backend_, a.q, a.k, a.v, varlen_seqs(a.varlen), a.out, lse,
-                                        api_options(a.causal, a.softmax_scale, a.variant));
-    else
-      attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale, a.variant));
-  }
+  if (a.varlen.defined())
+    attention::flash_attn_varlen_func(*backend_, a.q, a.k, a.v, varlen_seqs(a.varlen), a.out, lse,
+                                      api_options(a.causal, a.softmax_scale, a.variant));
+  else
+    attention::flash_attn_func(*backend_, a.q, a.k, a.v, a.out, lse, api_options(a.causal, a.softmax_scale, a.variant));
   if (scratch.defined()) ops_->copy(a.lse, lse);
 }
 
@@ -66,7 +55,6 @@ void ApiStepBackend::backward(const StepBackwardArgs& a) {
     ops_->copy(scratch.view, a.lse);
     lse = scratch.view;
   }
-  auto lock = lock_api();
   if (a.varlen.defined())
     attention::flash_attn_varlen_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, varlen_seqs(a.varlen),
                                           {a.dq, a.dk, a.dv}, api_options(a.causal, a.softmax_scale, a.variant));

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "attention/host/backend.h"
@@ -19,12 +18,11 @@ namespace dist {
 
 class ApiStepBackend : public AttentionStepBackend {
  public:
-  // `ops` works on the memory `backend` computes on. When `api_lock` is given it is held around
-  // every API call: virtual ranks that share one attention::Backend (one GPU) pass the same lock,
-  // since a Backend's workspace bookkeeping is not made for concurrent callers. `stream` is the
-  // backend's native stream, if any (compute_stream()).
+  // `ops` works on the memory `backend` computes on. `stream` is the backend's native stream, if
+  // any (compute_stream()). A Backend's workspace bookkeeping is not made for concurrent
+  // callers: each rank (thread) needs its own backend (gpu_rank.h gives each GPU rank one).
   ApiStepBackend(std::string name, std::shared_ptr<attention::Backend> backend, std::unique_ptr<TensorOps> ops,
-                 std::shared_ptr<std::mutex> api_lock = nullptr, void* stream = nullptr);
+                 void* stream = nullptr);
 
   std::string name() const override { return name_; }
   TensorOps& ops() override { return *ops_; }
@@ -35,12 +33,9 @@ class ApiStepBackend : public AttentionStepBackend {
   attention::Backend& attention_backend() { return *backend_; }
 
  private:
-  std::unique_lock<std::mutex> lock_api();
-
   std::string name_;
   std::shared_ptr<attention::Backend> backend_;
   std::unique_ptr<TensorOps> ops_;
-  std::shared_ptr<std::mutex> api_lock_;
   void* stream_;
 };
 

@@ -1,45 +1,51 @@
 #include "distributed/gpu_step_backend.h"
 
-#include <map>
-#include <mutex>
-
 #include "distributed/api_step_backend.h"
 #include "distributed/backend_factory.h"
-#include "attention/gpu/gpu_backend.h"
 #include "distributed/gpu_tensor_ops.h"
-#include "dsl/runtime/context.h"
 
 namespace tile {
 namespace dist {
 namespace {
 
-struct SharedGpu {
-  std::shared_ptr<attention::GpuBackend> backend;
-  std::shared_ptr<std::mutex> api_lock;
-};
+// The API step backend on one rank's GPU; tells the rank which ring step it queues, so the
+// step's attention kernels carry it on the timeline. Only those: element-wise work between steps
+// stays unlabelled, so a label never outlives its step.
+class GpuStepBackend : public ApiStepBackend {
+ public:
+  explicit GpuStepBackend(std::shared_ptr<GpuRank> rank)
+      : ApiStepBackend("gpu", std::shared_ptr<attention::Backend>(rank, &rank->timed_gpu()),
+                       std::make_unique<GpuTensorOps>(rank), static_cast<void*>(rank->compute_stream().handle())),
+        rank_(std::move(rank)) {}
 
-// Kept for the life of the process (tensors free memory after waiting on its stream, and a
-// stream destroyed during static destruction could outlive the driver).
-SharedGpu shared_gpu(int ordinal) {
-  static std::mutex mutex;
-  static auto* gpus = new std::map<int, SharedGpu>();
-  std::lock_guard<std::mutex> lock(mutex);
-  SharedGpu& g = (*gpus)[ordinal];
-  if (!g.backend) {
-    g.backend = std::shared_ptr<attention::GpuBackend>(new attention::GpuBackend(ordinal), [](attention::GpuBackend*) {});
-    g.api_lock = std::make_shared<std::mutex>();
+  void forward(const StepForwardArgs& args) override {
+    Labelled label(*rank_, args.step);
+    ApiStepBackend::forward(args);
   }
-  return g;
-}
+  void backward(const StepBackwardArgs& args) override {
+    Labelled label(*rank_, args.step);
+    ApiStepBackend::backward(args);
+  }
+
+ private:
+  struct Labelled {
+    Labelled(GpuRank& r, int step) : rank(r) { rank.set_step(step); }
+    ~Labelled() { rank.set_step(-1); }
+    GpuRank& rank;
+  };
+
+  std::shared_ptr<GpuRank> rank_;
+};
 
 }  // namespace
 
+std::unique_ptr<AttentionStepBackend> make_gpu_step_backend(std::shared_ptr<GpuRank> rank) {
+  if (!rank) throw std::invalid_argument("make_gpu_step_backend: no GpuRank");
+  return std::make_unique<GpuStepBackend>(std::move(rank));
+}
+
 std::unique_ptr<AttentionStepBackend> make_gpu_step_backend(int ordinal) {
-  rt::Context::primary(ordinal).make_current();
-  SharedGpu g = shared_gpu(ordinal);
-  rt::Stream& stream = g.backend->stream();
-  return std::make_unique<ApiStepBackend>("gpu", g.backend, std::make_unique<GpuTensorOps>(ordinal, stream), g.api_lock,
-                                          static_cast<void*>(stream.handle()));
+  return make_gpu_step_backend(std::make_shared<GpuRank>(ordinal));
 }
 
 namespace {

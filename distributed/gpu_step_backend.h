@@ -1,25 +1,29 @@
 // The flash-attn API on the GPU as a ring step backend, with GpuTensorOps on the same stream.
-// The API runs on attention::GpuBackend (the DSL attention kernels compiled ahead of time). Registered as "gpu" in backend_factory.h by linking this library.
-// MLIR-free.
+// The API runs on attention::GpuBackend (the DSL attention kernels compiled ahead of time).
+// Registered as "gpu" in backend_factory.h by linking this library. MLIR-free.
 //
-// One GpuBackend per GPU per process, shared by every step backend made for that GPU: virtual
-// ranks on one GPU then queue all their work — attention, element-wise kernels and the
-// in-process transport's device-to-device copies (TensorOps::copy_bytes) — on one stream, whose
-// order alone keeps a block from being read before it arrived or overwritten before it left.
-// API calls are serialised with a lock (one stream: they would run one after the other anyway,
-// and the backend's workspace bookkeeping is not made for concurrent callers). A call returns
-// without waiting for the GPU; the tensor ops read results back on the same stream.
+// Each backend made here is one rank's own GpuRank (gpu_rank.h): its own compute stream, API
+// workspace pool, tensor pool and communication stream. Virtual ranks on one GPU therefore run
+// their API calls concurrently (no lock between them) and their work overlaps on the device;
+// the in-process transport orders their messages with events (TensorOps::stream_order()).
+// A call returns without waiting for the GPU.
 #pragma once
 
 #include <memory>
 
+#include "distributed/gpu_rank.h"
 #include "distributed/step_backend.h"
 
 namespace tile {
 namespace dist {
 
-// Makes device `ordinal`'s primary context current on the calling thread (each rank's thread
-// calls this). Throws rt::DriverUnavailable without a driver or GPU.
+// A step backend on `rank`: the API on its (timed) GpuBackend, GpuTensorOps on its pool and
+// streams, compute_stream() its compute stream; each step's work is labelled with args.step on
+// the rank's timeline.
+std::unique_ptr<AttentionStepBackend> make_gpu_step_backend(std::shared_ptr<GpuRank> rank);
+
+// The same on a fresh GpuRank of device `ordinal` (made current on the calling thread). Throws
+// rt::DriverUnavailable without a driver or GPU.
 std::unique_ptr<AttentionStepBackend> make_gpu_step_backend(int ordinal = 0);
 
 }  // namespace dist

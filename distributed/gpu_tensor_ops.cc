@@ -6,6 +6,7 @@
 
 #include "distributed/cpu_tensor_ops.h"
 #include "distributed/elementwise_calls.h"
+#include "distributed/gpu_stream_order.h"
 #include "distributed/kernels/elementwise_kernels.h"
 #include "dsl/runtime/arg_pack.h"
 #include "dsl/runtime/context.h"
@@ -31,7 +32,7 @@ const rt::KernelImage& image_for(const attention::KernelCall& call) {
   return *it->second;
 }
 
-void run(const attention::KernelCall& call, rt::Stream& stream) {
+void launch(const attention::KernelCall& call, rt::Stream& stream) {
   rt::ArgPack pack;
   for (const attention::LaunchArg& a : call.args) {
     switch (a.kind) {
@@ -54,27 +55,38 @@ CUdeviceptr address(const void* p) { return CUdeviceptr(reinterpret_cast<uintptr
 
 }  // namespace
 
-GpuTensorOps::GpuTensorOps(int ordinal, rt::Stream& stream) : ordinal_(ordinal), stream_(stream) {
-  rt::Context::primary(ordinal).make_current();
+GpuTensorOps::GpuTensorOps(std::shared_ptr<GpuRank> rank) : rank_(std::move(rank)) {
+  if (!rank_) throw std::invalid_argument("GpuTensorOps: no GpuRank");
+  rt::Context::primary(rank_->ordinal()).make_current();
+  order_ = std::make_shared<GpuStreamOrder>(rank_);
+}
+
+void GpuTensorOps::run(const attention::KernelCall& call) {
+  auto describe = [&] {
+    TimelineSpan s;
+    s.name = call.kernel;
+    s.detail = elementwise_instance_name(call);
+    s.step = rank_->step();
+    s.grid = call.grid;
+    return s;
+  };
+  rank_->timed(stream(), describe, [&] { launch(call, stream()); });
 }
 
 DeviceTensor GpuTensorOps::empty(DType dtype, const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
-  auto buffer = std::make_shared<rt::DeviceBuffer>(std::max<size_t>(4, static_cast<size_t>(n) * dtype_size(dtype)));
-  rt::Stream* stream = &stream_;
+  void* data = rank_->alloc(static_cast<size_t>(n) * dtype_size(dtype));
+  std::shared_ptr<GpuRank> rank = rank_;  // the pool outlives its tensors
   DeviceTensor t;
-  t.storage = std::shared_ptr<void>(buffer->data(), [buffer, stream](void*) mutable {
-    stream->synchronize();
-    buffer.reset();
-  });
-  t.view = TensorView::contiguous(buffer->data(), dtype, shape, device());
+  t.storage = std::shared_ptr<void>(data, [rank](void* p) { rank->free(p); });
+  t.view = TensorView::contiguous(data, dtype, shape, device());
   return t;
 }
 
 void GpuTensorOps::fill(const TensorView& dst, double value) {
   check_on(dst, device(), "fill");
-  if (dst.numel() > 0) run(fill_call(dst, static_cast<float>(value)), stream_);
+  if (dst.numel() > 0) run(fill_call(dst, static_cast<float>(value)));
 }
 
 void GpuTensorOps::copy(const TensorView& dst, const TensorView& src) {
@@ -86,19 +98,19 @@ void GpuTensorOps::copy(const TensorView& dst, const TensorView& src) {
     copy_bytes(dst.data, src.data, contiguous_bytes(dst, "copy"));
     return;
   }
-  run(copy_call(dst, src), stream_);
+  run(copy_call(dst, src));
 }
 
 void GpuTensorOps::accumulate(const TensorView& acc, const TensorView& src) {
   check_on(acc, device(), "accumulate acc");
   check_on(src, device(), "accumulate src");
-  if (acc.numel() > 0) run(accumulate_call(acc, src), stream_);
+  if (acc.numel() > 0) run(accumulate_call(acc, src));
 }
 
 void GpuTensorOps::merge_partial(const TensorView& out, const TensorView& lse, const TensorView& block_out,
                                  const TensorView& block_lse) {
   for (const TensorView* v : {&out, &lse, &block_out, &block_lse}) check_on(*v, device(), "merge_partial");
-  if (out.numel() > 0) run(merge_call(out, lse, block_out, block_lse), stream_);
+  if (out.numel() > 0) run(merge_call(out, lse, block_out, block_lse));
 }
 
 void GpuTensorOps::upload(const TensorView& dst, const TensorView& host_src) {
@@ -108,8 +120,8 @@ void GpuTensorOps::upload(const TensorView& dst, const TensorView& host_src) {
   if (dst.dtype != host_src.dtype) throw std::invalid_argument("upload: dtypes differ, " + describe(dst) + " vs " + describe(host_src));
   const size_t bytes = contiguous_bytes(dst, "upload dst");
   contiguous_bytes(host_src, "upload src");
-  TILE_CU_CHECK(cuMemcpyHtoDAsync(address(dst.data), host_src.data, bytes, stream_.handle()));
-  stream_.synchronize();  // the host buffer may go away after this returns
+  TILE_CU_CHECK(cuMemcpyHtoDAsync(address(dst.data), host_src.data, bytes, stream().handle()));
+  stream().synchronize();  // the host buffer may go away after this returns
 }
 
 void GpuTensorOps::download(const TensorView& host_dst, const TensorView& src) {
@@ -119,14 +131,24 @@ void GpuTensorOps::download(const TensorView& host_dst, const TensorView& src) {
   if (host_dst.dtype != src.dtype) throw std::invalid_argument("download: dtypes differ, " + describe(host_dst) + " vs " + describe(src));
   const size_t bytes = contiguous_bytes(src, "download src");
   contiguous_bytes(host_dst, "download dst");
-  TILE_CU_CHECK(cuMemcpyDtoHAsync(host_dst.data, address(src.data), bytes, stream_.handle()));
-  stream_.synchronize();
+  TILE_CU_CHECK(cuMemcpyDtoHAsync(host_dst.data, address(src.data), bytes, stream().handle()));
+  stream().synchronize();
 }
 
-void GpuTensorOps::synchronize() { stream_.synchronize(); }
+void GpuTensorOps::synchronize() { rank_->synchronize(); }
 
 void GpuTensorOps::copy_bytes(void* dst, const void* src, size_t bytes) {
-  if (bytes > 0) TILE_CU_CHECK(cuMemcpyDtoDAsync(address(dst), address(src), bytes, stream_.handle()));
+  if (bytes == 0) return;
+  auto describe = [&] {
+    TimelineSpan s;
+    s.name = "memcpy";
+    s.detail = std::to_string(bytes) + " bytes";
+    s.step = rank_->step();
+    return s;
+  };
+  rank_->timed(stream(), describe, [&] {
+    TILE_CU_CHECK(cuMemcpyDtoDAsync(address(dst), address(src), bytes, stream().handle()));
+  });
 }
 
 }  // namespace dist

@@ -1,23 +1,25 @@
-// TensorOps on one GPU's memory: element-wise work runs as the tile-DSL kernels of
-// distributed/kernels (compiled ahead of time), queued on the given stream in order with the
-// attention steps, so the ring loop never waits on the host except to free memory or to move data
-// to and from the host. MLIR-free.
+// TensorOps on one GPU rank's memory (gpu_rank.h): element-wise work runs as the tile-DSL
+// kernels of distributed/kernels (compiled ahead of time), queued on the rank's compute stream in
+// order with the attention steps; tensors come from the rank's stream-ordered pool, so neither
+// allocating nor freeing waits for the device. The ring loop never waits on the host; only
+// upload/download (host memory) and synchronize() do. MLIR-free.
 #pragma once
 
+#include <memory>
+
+#include "distributed/gpu_rank.h"
 #include "distributed/tensor_ops.h"
-#include "dsl/runtime/stream.h"
 
 namespace tile {
 namespace dist {
 
 class GpuTensorOps : public TensorOps {
  public:
-  // Works in device `ordinal`'s primary context (made current on the calling thread) and queues
-  // on `stream`, which must outlive this object and every tensor it allocates.
-  GpuTensorOps(int ordinal, rt::Stream& stream);
+  // Queues on `rank`'s compute stream; tensors keep the rank alive.
+  explicit GpuTensorOps(std::shared_ptr<GpuRank> rank);
 
-  Device device() const override { return Device::cuda(ordinal_); }
-  // Device memory; freeing it first waits for the stream (queued kernels may still use it).
+  Device device() const override { return Device::cuda(rank_->ordinal()); }
+  // Device memory of the rank's pool, returned to it in stream order when the last view goes.
   DeviceTensor empty(DType dtype, const std::vector<int64_t>& shape) override;
   void fill(const TensorView& dst, double value) override;
   void copy(const TensorView& dst, const TensorView& src) override;
@@ -28,10 +30,16 @@ class GpuTensorOps : public TensorOps {
   void download(const TensorView& host_dst, const TensorView& src) override;
   void synchronize() override;
   void copy_bytes(void* dst, const void* src, size_t bytes) override;
+  // Copies between virtual ranks on the rank's communication stream, ordered by events
+  // (gpu_stream_order.h).
+  std::shared_ptr<StreamOrder> stream_order() override { return order_; }
 
  private:
-  int ordinal_;
-  rt::Stream& stream_;
+  rt::Stream& stream() { return rank_->compute_stream(); }
+  void run(const attention::KernelCall& call);
+
+  std::shared_ptr<GpuRank> rank_;
+  std::shared_ptr<StreamOrder> order_;
 };
 
 }  // namespace dist

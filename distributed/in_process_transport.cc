@@ -11,16 +11,28 @@ namespace tile {
 namespace dist {
 namespace {
 
-struct SendSlot {
-  const void* data = nullptr;
-  size_t bytes = 0;
-  bool consumed = false;
+// One message, from the first post of either side until both requests are done with it.
+struct Transfer {
+  int from = 0, to = 0;
+  bool sent = false, received = false;  // which sides posted
+  const void* src = nullptr;
+  size_t send_bytes = 0;
+  void* dst = nullptr;
+  size_t recv_bytes = 0;
+  int step = -1;  // the receiver's label (P2POp::step)
+  StreamOrder::Fence send_fence, recv_fence;  // device streams: each side's compute at its post
+  // Host memory: the receiver copied (or gave up on a size mismatch). Device streams: the copy
+  // was queued (its fence in `copied`; none for an empty message) or could not be.
+  bool done = false;
+  StreamOrder::Fence copied;
+  std::string error;           // set when the message cannot move
+  bool error_for_sender = true;  // a size mismatch is reported by the receiver only
 };
 
-// Sends from one rank to another, by sequence number.
+// Messages from one rank to another, by sequence number: the n-th send meets the n-th receive.
 struct Channel {
   uint64_t sends_posted = 0, recvs_posted = 0;
-  std::map<uint64_t, std::shared_ptr<SendSlot>> pending;
+  std::map<uint64_t, std::shared_ptr<Transfer>> open;  // posted by one side only so far
 };
 
 // One collective split() call: every rank's (color, key), then the groups' worlds.
@@ -32,6 +44,12 @@ struct SplitRound {
   std::map<int, int> sub_rank;                            // parent rank -> rank in its group
 };
 
+std::string size_mismatch(const Transfer& t) {
+  return "in-process transport: rank " + std::to_string(t.to) + " posted a receive of " +
+         std::to_string(t.recv_bytes) + " bytes from rank " + std::to_string(t.from) + ", which sent " +
+         std::to_string(t.send_bytes);
+}
+
 }  // namespace
 
 struct InProcessWorld::State {
@@ -41,6 +59,7 @@ struct InProcessWorld::State {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Channel> channels;  // [src * world + dst]
+  std::vector<std::shared_ptr<StreamOrder>> orders;  // per rank; null: host memory
   std::string abort_reason;       // non-empty once aborted
   std::vector<std::unique_ptr<Transport>> transports;
   std::map<uint64_t, SplitRound> splits;               // by split call number
@@ -55,60 +74,88 @@ struct InProcessWorld::State {
     if (!abort_reason.empty()) throw TransportError("in-process transport: " + what + " aborted: " + abort_reason);
     if (!ok) throw TransportError("in-process transport: timed out " + what);
   }
+
+  // Device streams, with mu held, once both sides posted: queue the copy on the receiver's
+  // communication stream after both sides' compute fences. Errors stay in the transfer, for
+  // both requests to report.
+  void issue(Transfer& t) {
+    StreamOrder* sender = orders[static_cast<size_t>(t.from)].get();
+    StreamOrder* receiver = orders[static_cast<size_t>(t.to)].get();
+    t.done = true;
+    if (!sender || !receiver) {
+      const int with = sender ? t.from : t.to, without = sender ? t.to : t.from;
+      t.error = "in-process transport: rank " + std::to_string(with) +
+                " moves messages on device streams (a stream order) but rank " + std::to_string(without) +
+                " has none; every rank of a world needs one, or none does";
+      return;
+    }
+    if (t.send_bytes != t.recv_bytes) {
+      t.error = size_mismatch(t);
+      t.error_for_sender = false;
+      return;
+    }
+    if (t.send_bytes == 0) return;  // nothing to order after (a barrier's token)
+    try {
+      t.copied = receiver->copy_after(t.dst, t.src, t.send_bytes, {t.send_fence, t.recv_fence},
+                                      StreamOrder::CopyInfo{t.from, t.to, t.step});
+    } catch (const std::exception& e) {
+      t.error = "in-process transport: copy from rank " + std::to_string(t.from) + " to rank " + std::to_string(t.to) +
+                " failed: " + e.what();
+    }
+  }
 };
 
 namespace {
 
 class InProcessRequest : public CommRequest {
  public:
-  struct Recv {
-    void* data;
-    size_t bytes;
-    int peer;
-    uint64_t seq;
-  };
-  InProcessRequest(InProcessWorld::State* s, int rank) : s_(s), rank_(rank) {}
+  InProcessRequest(InProcessWorld::State* s, int rank, std::shared_ptr<StreamOrder> order)
+      : s_(s), rank_(rank), order_(std::move(order)) {}
 
+  // Receives first (a rank's own send may be among them), then sends.
   void wait() override {
     if (done_) return;
-    for (const Recv& r : recvs_) {
-      std::shared_ptr<SendSlot> slot;
-      {
-        std::unique_lock<std::mutex> lock(s_->mu);
-        Channel& ch = s_->channel(r.peer, rank_);
-        s_->wait_for(lock, [&] { return ch.pending.count(r.seq) > 0; },
-                     "rank " + std::to_string(rank_) + " waiting for a send from rank " + std::to_string(r.peer));
-        slot = ch.pending[r.seq];
-        ch.pending.erase(r.seq);
-      }
-      if (slot->bytes != r.bytes) {
-        std::lock_guard<std::mutex> lock(s_->mu);
-        slot->consumed = true;  // let the sender go; the mismatch is reported here
-        s_->cv.notify_all();
-        throw TransportError("in-process transport: rank " + std::to_string(rank_) + " posted a receive of " +
-                             std::to_string(r.bytes) + " bytes from rank " + std::to_string(r.peer) +
-                             ", which sent " + std::to_string(slot->bytes));
-      }
-      s_->copy(r.data, slot->data, r.bytes);
-      std::lock_guard<std::mutex> lock(s_->mu);
-      slot->consumed = true;
-      s_->cv.notify_all();
-    }
-    for (auto& slot : sends_) {
+    for (const auto& t : recvs_) receive(*t);
+    for (const auto& t : sends_) {
       std::unique_lock<std::mutex> lock(s_->mu);
-      s_->wait_for(lock, [&] { return slot.first->consumed; },
-                   "rank " + std::to_string(rank_) + " waiting for rank " + std::to_string(slot.second) +
-                       " to receive");
+      s_->wait_for(lock, [&] { return t->done; },
+                   "rank " + std::to_string(rank_) + " waiting for rank " + std::to_string(t->to) + " to receive");
+      if (!t->error.empty() && t->error_for_sender) throw TransportError(t->error);
+      // Device streams: the send buffer may be written again only after the copy read it.
+      if (t->copied) order_->compute_waits(t->copied);
     }
     done_ = true;
   }
 
-  std::vector<Recv> recvs_;
-  std::vector<std::pair<std::shared_ptr<SendSlot>, int>> sends_;
+  std::vector<std::shared_ptr<Transfer>> recvs_, sends_;
 
  private:
+  void receive(Transfer& t) {
+    const std::string what = "rank " + std::to_string(rank_) + " waiting for a send from rank " + std::to_string(t.from);
+    std::unique_lock<std::mutex> lock(s_->mu);
+    s_->wait_for(lock, [&] { return t.sent; }, what);
+    if (t.send_fence || t.recv_fence) {  // device streams: the last side to post queued the copy
+      if (!t.error.empty()) throw TransportError(t.error);
+      if (t.copied) order_->compute_waits(t.copied);
+      return;
+    }
+    if (t.send_bytes != t.recv_bytes) {
+      t.done = true;  // let the sender go; the mismatch is reported here
+      t.error_for_sender = false;
+      t.error = size_mismatch(t);
+      s_->cv.notify_all();
+      throw TransportError(t.error);
+    }
+    lock.unlock();
+    s_->copy(t.dst, t.src, t.recv_bytes);
+    lock.lock();
+    t.done = true;
+    s_->cv.notify_all();
+  }
+
   InProcessWorld::State* s_;
   int rank_;
+  std::shared_ptr<StreamOrder> order_;  // this rank's at the post; null: host memory
   bool done_ = false;
 };
 
@@ -120,22 +167,49 @@ class InProcessTransport : public Transport {
   std::string name() const override { return "in-process"; }
 
   std::unique_ptr<CommRequest> post(const std::vector<P2POp>& ops) override {
-    auto req = std::make_unique<InProcessRequest>(s_, rank_);
+    std::shared_ptr<StreamOrder> order;
+    {
+      std::lock_guard<std::mutex> lock(s_->mu);
+      order = s_->orders[static_cast<size_t>(rank_)];
+    }
+    auto req = std::make_unique<InProcessRequest>(s_, rank_, order);
+    // Device streams: one fence after this rank's compute so far orders every copy of the batch
+    // (the host does not wait for it).
+    const StreamOrder::Fence fence = order && !ops.empty() ? order->compute_fence() : nullptr;
     std::lock_guard<std::mutex> lock(s_->mu);
-    for (const P2POp& op : ops) {
+    for (const P2POp& op : ops)
       if (op.peer < 0 || op.peer >= s_->world)
         throw TransportError("in-process transport: peer " + std::to_string(op.peer) + " outside world of " +
                              std::to_string(s_->world));
-      if (op.kind == P2POp::Kind::send) {
-        Channel& ch = s_->channel(rank_, op.peer);
-        auto slot = std::make_shared<SendSlot>();
-        slot->data = op.data;
-        slot->bytes = op.bytes;
-        ch.pending[ch.sends_posted++] = slot;
-        req->sends_.emplace_back(slot, op.peer);
+    for (const P2POp& op : ops) {
+      const bool send = op.kind == P2POp::Kind::send;
+      Channel& ch = send ? s_->channel(rank_, op.peer) : s_->channel(op.peer, rank_);
+      const uint64_t seq = send ? ch.sends_posted++ : ch.recvs_posted++;
+      std::shared_ptr<Transfer>& slot = ch.open[seq];
+      if (!slot) {
+        slot = std::make_shared<Transfer>();
+        slot->from = send ? rank_ : op.peer;
+        slot->to = send ? op.peer : rank_;
+      }
+      std::shared_ptr<Transfer> t = slot;
+      if (send) {
+        t->sent = true;
+        t->src = op.data;
+        t->send_bytes = op.bytes;
+        t->send_fence = fence;
+        req->sends_.push_back(t);
       } else {
-        Channel& ch = s_->channel(op.peer, rank_);
-        req->recvs_.push_back({op.data, op.bytes, op.peer, ch.recvs_posted++});
+        t->received = true;
+        t->dst = op.data;
+        t->recv_bytes = op.bytes;
+        t->recv_fence = fence;
+        t->step = op.step;
+        req->recvs_.push_back(t);
+      }
+      if (t->sent && t->received) {
+        ch.open.erase(seq);
+        // Device streams on either side: queue the copy now, before this rank's next compute.
+        if (t->send_fence || t->recv_fence) s_->issue(*t);
       }
     }
     s_->cv.notify_all();
@@ -165,14 +239,14 @@ class InProcessTransport : public Transport {
   }
 
   void all_gather(const void* send, void* recv, size_t bytes) override {
+    // Every rank's block, this rank's own included (a message to itself: on device streams it is
+    // a copy ordered like the others).
     std::vector<P2POp> ops;
     char* out = static_cast<char*>(recv);
-    for (int p = 0; p < s_->world; ++p)
-      if (p != rank_) {
-        ops.push_back(P2POp::send(send, bytes, p));
-        ops.push_back(P2POp::recv(out + static_cast<size_t>(p) * bytes, bytes, p));
-      }
-    s_->copy(out + static_cast<size_t>(rank_) * bytes, send, bytes);
+    for (int p = 0; p < s_->world; ++p) {
+      ops.push_back(P2POp::send(send, bytes, p));
+      ops.push_back(P2POp::recv(out + static_cast<size_t>(p) * bytes, bytes, p));
+    }
     post(ops)->wait();
   }
 
@@ -225,7 +299,11 @@ std::unique_ptr<Transport> InProcessTransport::split(int color, int key) {
     for (auto& m : members) {
       std::sort(m.second.begin(), m.second.end());
       auto world = std::make_shared<InProcessWorld>(static_cast<int>(m.second.size()), s_->copy, s_->timeout);
-      for (size_t i = 0; i < m.second.size(); ++i) round.sub_rank[m.second[i].second] = static_cast<int>(i);
+      for (size_t i = 0; i < m.second.size(); ++i) {
+        const int parent = m.second[i].second;
+        round.sub_rank[parent] = static_cast<int>(i);
+        world->use_stream_order(static_cast<int>(i), s_->orders[static_cast<size_t>(parent)]);
+      }
       round.worlds[m.first] = world;
       s_->groups.push_back(world);
     }
@@ -248,6 +326,7 @@ InProcessWorld::InProcessWorld(int world_size, ByteCopy copy, std::chrono::milli
   state_->copy = std::move(copy);
   state_->timeout = timeout;
   state_->channels.resize(static_cast<size_t>(world_size * world_size));
+  state_->orders.resize(static_cast<size_t>(world_size));
   for (int r = 0; r < world_size; ++r) state_->transports.push_back(std::make_unique<InProcessTransport>(state_.get(), r));
 }
 
@@ -260,6 +339,12 @@ Transport& InProcessWorld::rank(int r) {
     throw std::invalid_argument("InProcessWorld: rank " + std::to_string(r) + " outside world of " +
                                 std::to_string(state_->world));
   return *state_->transports[static_cast<size_t>(r)];
+}
+
+void InProcessWorld::use_stream_order(int r, std::shared_ptr<StreamOrder> order) {
+  rank(r);  // range check
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->orders[static_cast<size_t>(r)] = std::move(order);
 }
 
 void InProcessWorld::abort(const std::string& reason) {

@@ -1,7 +1,5 @@
 #include "distributed/nccl_transport.h"
 
-#include <dlfcn.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -17,23 +15,14 @@ namespace tile {
 namespace dist {
 namespace {
 
-// cuStreamWaitEvent is not (yet) in dsl/runtime's driver table: resolve it from the libcuda that
-// table already loaded. (Moves into dsl/runtime once it offers stream-on-event waits.)
-using StreamWaitEventFn = CUresult (*)(CUstream, CUevent, unsigned int);
-StreamWaitEventFn stream_wait_event() {
-  static StreamWaitEventFn fn = [] {
-    rt::driver();  // throws DriverUnavailable without a GPU
-    void* handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
-    void* sym = handle ? dlsym(handle, "cuStreamWaitEvent") : nullptr;
-    if (sym == nullptr) throw TransportError("libcuda.so.1 has no cuStreamWaitEvent");
-    return reinterpret_cast<StreamWaitEventFn>(sym);
-  }();
-  return fn;
+void wait_on(CUstream stream, const rt::Event& event) {
+  TILE_CU_CHECK(cuStreamWaitEvent(stream, event.handle(), 0));
 }
 
-void wait_on(CUstream stream, const rt::Event& event) {
-  const CUresult r = stream_wait_event()(stream, event.handle(), 0);
-  if (r != CUDA_SUCCESS) rt::detail::throw_cuda_error(r, "cuStreamWaitEvent", __FILE__, __LINE__);
+size_t total_bytes(const std::vector<P2POp>& ops) {
+  size_t n = 0;
+  for (const P2POp& op : ops) n += op.bytes;
+  return n;
 }
 
 }  // namespace
@@ -69,7 +58,7 @@ class NcclRequest : public CommRequest {
 
 }  // namespace
 
-NcclTransport::NcclTransport(const NcclTransportConfig& config) : config_(config) {
+NcclTransport::NcclTransport(const NcclTransportConfig& config) : config_(config), lane_rank_(config.rank) {
   if (config.world_size < 1 || config.rank < 0 || config.rank >= config.world_size)
     throw std::invalid_argument("NcclTransport: rank " + std::to_string(config.rank) + " outside world of " +
                                 std::to_string(config.world_size));
@@ -103,7 +92,8 @@ NcclTransport::NcclTransport(const NcclTransportConfig& config) : config_(config
   TILE_NCCL_CHECK(ncclCommInitRank(&impl_->comm, config.world_size, id, config.rank));
 }
 
-NcclTransport::NcclTransport(const NcclTransportConfig& config, ncclComm_t comm) : config_(config) {
+NcclTransport::NcclTransport(const NcclTransportConfig& config, ncclComm_t comm)
+    : config_(config), lane_rank_(config.rank) {
   impl_ = std::make_unique<Impl>(config.compute_stream);
   impl_->comm = comm;
 }
@@ -118,7 +108,9 @@ std::unique_ptr<Transport> NcclTransport::split(int color, int key) {
   NcclTransportConfig c = config_;
   TILE_NCCL_CHECK(ncclCommCount(sub, &c.world_size));
   TILE_NCCL_CHECK(ncclCommUserRank(sub, &c.rank));
-  return std::unique_ptr<Transport>(new NcclTransport(c, sub));
+  std::unique_ptr<NcclTransport> t(new NcclTransport(c, sub));
+  t->lane_rank_ = lane_rank_;
+  return t;
 }
 
 NcclTransport::~NcclTransport() {
@@ -136,6 +128,19 @@ std::unique_ptr<CommRequest> NcclTransport::post(const std::vector<P2POp>& ops) 
   rt::Event ready;
   ready.record(impl_->compute_stream);
   wait_on(impl_->comm_stream.handle(), ready);
+  // With a timeline (--profile) the group is one span on this rank's "comm" lane.
+  StreamTimeline* timeline = config_.timeline;
+  long span = -1;
+  if (timeline) {
+    TimelineSpan t;
+    t.name = "nccl send/recv";
+    t.detail = std::to_string(total_bytes(ops)) + " bytes";
+    t.rank = lane_rank_;
+    t.stream = "comm";
+    t.comm = true;
+    t.step = ops.empty() ? -1 : ops.front().step;
+    span = timeline->begin(impl_->comm_stream, t);
+  }
   TILE_NCCL_CHECK(ncclGroupStart());
   for (const P2POp& op : ops) {
     if (op.kind == P2POp::Kind::send)
@@ -144,6 +149,7 @@ std::unique_ptr<CommRequest> NcclTransport::post(const std::vector<P2POp>& ops) 
       TILE_NCCL_CHECK(ncclRecv(op.data, op.bytes, ncclUint8, op.peer, impl_->comm, impl_->comm_stream.handle()));
   }
   TILE_NCCL_CHECK(ncclGroupEnd());
+  if (timeline) timeline->end(span, impl_->comm_stream);
   rt::Event done;
   done.record(impl_->comm_stream);
   return std::make_unique<NcclRequest>(impl_.get(), std::move(done));

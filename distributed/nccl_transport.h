@@ -13,6 +13,7 @@
 #include <string>
 
 #include "distributed/nccl_abi.h"
+#include "distributed/stream_timeline.h"
 #include "distributed/transport.h"
 #include "dsl/runtime/stream.h"
 
@@ -32,6 +33,8 @@ struct NcclTransportConfig {
   std::chrono::milliseconds bootstrap_timeout = std::chrono::minutes(2);
   // The stream the attention steps run on; nullptr means the legacy default stream.
   CUstream compute_stream = nullptr;
+  // --profile: each posted group is a span on this rank's "comm" lane (borrowed; may be null).
+  StreamTimeline* timeline = nullptr;
 };
 
 class NcclTransport : public Transport {
@@ -62,6 +65,7 @@ class NcclTransport : public Transport {
   NcclTransport(const NcclTransportConfig& config, ncclComm_t comm);
 
   NcclTransportConfig config_;
+  int lane_rank_;  // the rank the timeline's lanes name: the whole world's, also in a sub-group
   std::unique_ptr<Impl> impl_;
 };
 

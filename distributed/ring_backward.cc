@@ -49,7 +49,7 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
     std::unique_ptr<CommRequest> next_kv;
     if (step + 1 < world)
       next_kv = post_ring_exchange(ctx.transport, {k_buf[cur].view, v_buf[cur].view},
-                                   {k_buf[1 - cur].view, v_buf[1 - cur].view});
+                                   {k_buf[1 - cur].view, v_buf[1 - cur].view}, step + 1);
     const StepPlan plan = plan_ring_step(mode, options.causal, rank, step, world);
     if (plan.compute && step_has_rows(plan, s.seq)) {
       StepBackwardArgs a;
@@ -65,6 +65,7 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
       a.dq = shard_part(block_dq.view, 1, plan.q_part);
       a.dk = shard_part(block_dk.view, 1, plan.kv_part);
       a.dv = shard_part(block_dv.view, 1, plan.kv_part);
+      a.step = step;
       ctx.backend.backward(a);
       ops.accumulate(shard_part(dq_acc.view, 1, plan.q_part), a.dq);
     }
@@ -84,7 +85,7 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
     }
     // After the last step this hop brings every block's dK/dV home (W hops in all).
     next_dkv = post_ring_exchange(ctx.transport, {dk_buf[dcur].view, dv_buf[dcur].view},
-                                  {dk_buf[1 - dcur].view, dv_buf[1 - dcur].view});
+                                  {dk_buf[1 - dcur].view, dv_buf[1 - dcur].view}, step + 1);
   }
   next_dkv->wait();
   dcur = 1 - dcur;

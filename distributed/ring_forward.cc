@@ -34,7 +34,7 @@ RingForwardResult ring_attention_forward(RingMode mode, RankContext ctx, const T
     std::unique_ptr<CommRequest> next_kv;
     if (step + 1 < world)
       next_kv = post_ring_exchange(ctx.transport, {k_buf[cur].view, v_buf[cur].view},
-                                   {k_buf[1 - cur].view, v_buf[1 - cur].view});
+                                   {k_buf[1 - cur].view, v_buf[1 - cur].view}, step + 1);
     const StepPlan plan = plan_ring_step(mode, options.causal, rank, step, world);
     if (plan.compute && step_has_rows(plan, s.seq)) {
       StepForwardArgs a;
@@ -46,6 +46,7 @@ RingForwardResult ring_attention_forward(RingMode mode, RankContext ctx, const T
       a.softmax_scale = s.scale;
       a.out = shard_part(block_out.view, 1, plan.q_part);
       a.lse = shard_part(block_lse.view, 2, plan.q_part);
+      a.step = step;
       ctx.backend.forward(a);
       ops.merge_partial(shard_part(out_acc.view, 1, plan.q_part), shard_part(lse_acc.view, 2, plan.q_part), a.out,
                         a.lse);

@@ -47,6 +47,7 @@ struct StepForwardArgs {
   TensorView out;  // written: (b, s_q, h_q, d) in partial_dtype()
   TensorView lse;  // written: (b, h_q, s_q) f32; -inf for rows that see no key
   StepVarlen varlen;  // when defined, the varlen layouts above
+  int step = -1;      // the ring step (-1: not a ring step); traces label the step's work with it
 };
 
 struct StepBackwardArgs {
@@ -57,6 +58,7 @@ struct StepBackwardArgs {
   double softmax_scale = 1.0;
   TensorView dq, dk, dv;  // written (overwritten) in partial_dtype(), layouts of q, k, v
   StepVarlen varlen;      // when defined, the varlen layouts
+  int step = -1;          // the ring step (-1: not a ring step), for traces
 };
 
 class AttentionStepBackend {

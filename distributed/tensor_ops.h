@@ -5,9 +5,11 @@
 // attention steps, so the ring loop never synchronises the host).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "distributed/device_tensor.h"
+#include "distributed/stream_order.h"
 
 namespace tile {
 namespace dist {
@@ -37,6 +39,10 @@ class TensorOps {
   // Raw bytes between two buffers of this device, in order with the queued operations (what the
   // in-process transport moves for virtual ranks sharing this device's memory).
   virtual void copy_bytes(void* dst, const void* src, size_t bytes) = 0;
+  // How the in-process transport orders messages of virtual ranks sharing this device against
+  // the work queued here (stream_order.h): a GPU's copy stream and events. Null for memory whose
+  // operations are synchronous (host memory): copy_bytes then moves them at the receiver's wait.
+  virtual std::shared_ptr<StreamOrder> stream_order() { return nullptr; }
 
   DeviceTensor zeros(DType dtype, const std::vector<int64_t>& shape) {
     DeviceTensor t = empty(dtype, shape);

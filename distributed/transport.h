@@ -28,11 +28,16 @@ struct P2POp {
   void* data = nullptr;  // const for sends
   size_t bytes = 0;
   int peer = 0;
+  // The ring step whose compute needs this message (-1: none). Only traces read it: they label
+  // a transfer with the step it feeds, so its overlap with the step before can be checked.
+  int step = -1;
 
-  static P2POp send(const void* data, size_t bytes, int peer) {
-    return {Kind::send, const_cast<void*>(data), bytes, peer};
+  static P2POp send(const void* data, size_t bytes, int peer, int step = -1) {
+    return {Kind::send, const_cast<void*>(data), bytes, peer, step};
   }
-  static P2POp recv(void* data, size_t bytes, int peer) { return {Kind::recv, data, bytes, peer}; }
+  static P2POp recv(void* data, size_t bytes, int peer, int step = -1) {
+    return {Kind::recv, data, bytes, peer, step};
+  }
 };
 
 // A posted batch. wait() returns when every operation of the batch completed, as far as the

@@ -233,8 +233,9 @@ std::string format_rank(const RankResult& r, const CheckProblem& p) {
 
 int run_virtual_rank_check(const DistCheckConfig& c, const BackendFactory& make_backend, std::ostream& out) {
   const int world = c.virtual_ranks;
-  // This backend computes the non-distributed result and moves the ranks' blocks: virtual ranks
-  // share its memory (host memory, or one GPU whose ranks share one stream, gpu_step_backend.h).
+  // This backend computes the non-distributed result. On host memory its copy_bytes also moves
+  // the ranks' blocks; on a GPU each rank has its own streams, and its ops' stream order moves
+  // them as copies ordered by events (gpu_step_backend.h).
   std::unique_ptr<AttentionStepBackend> main_backend = make_backend(0);
   const CheckProblem problem = prepare_check_problem(c, *main_backend);
   out << format_header(c, problem) << std::flush;
@@ -245,6 +246,7 @@ int run_virtual_rank_check(const DistCheckConfig& c, const BackendFactory& make_
   });
   run_virtual_ranks(transports, [&](int rank, Transport& t) {
     std::unique_ptr<AttentionStepBackend> backend = make_backend(rank);
+    transports.use_stream_order(rank, backend->ops().stream_order());  // before the rank posts
     results[static_cast<size_t>(rank)] = run_check_rank(c, problem, t, *backend);
   });
   bool pass = true;

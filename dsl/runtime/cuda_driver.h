@@ -47,7 +47,7 @@ class CudaError : public std::runtime_error {
   X(cuStreamBeginCapture) X(cuStreamEndCapture) X(cuGraphInstantiate) X(cuGraphLaunch)    \
   X(cuGraphDestroy) X(cuGraphExecDestroy)                                                 \
   X(cuEventCreate) X(cuEventDestroy) X(cuEventRecord) X(cuEventSynchronize)               \
-  X(cuEventElapsedTime) X(cuTensorMapEncodeTiled)
+  X(cuEventElapsedTime) X(cuStreamWaitEvent) X(cuTensorMapEncodeTiled)
 
 // The table of resolved entry points.
 struct DriverApi {

@@ -1,6 +1,9 @@
 // --profile's Chrome-trace JSON: valid JSON, the Trace Event Format Perfetto opens, every
-// kernel named; the file name follows the seed's; one summary line per kernel.
+// kernel named, one lane per rank and stream; the file name follows the seed's; one summary line
+// per kernel.
 #include <catch2/catch.hpp>
+
+#include <map>
 
 #include "bench/chrome_trace.h"
 #include "tests/bench/mini_json.h"
@@ -73,4 +76,49 @@ TEST_CASE("one summary line per kernel, in launch order", "[bench][trace]") {
   CHECK(lines[1] == "attn_bwd_preprocess 0.021 ms");
   CHECK(lines[2] == "attn_bwd_dkdv 3.000 ms");
   CHECK(kernel_summary_lines({{"attn_fwd", "", 0, 1165.0, {1, 1, 1}}}) == std::vector<std::string>{"attn_fwd 1.165 ms"});
+}
+
+namespace {
+KernelSpan lane_span(const char* name, int rank, const char* stream, bool comm, int step, double start, double dur) {
+  KernelSpan k;
+  k.name = name;
+  k.instance = comm ? "4096 bytes, rank 0 -> 1" : "attn_fwd__x";
+  k.rank = rank;
+  k.stream = stream;
+  k.comm = comm;
+  k.step = step;
+  k.start_us = start;
+  k.duration_us = dur;
+  return k;
+}
+}  // namespace
+
+TEST_CASE("a distributed trace has one lane per rank and stream", "[bench][trace]") {
+  const std::vector<KernelSpan> spans = {
+      lane_span("attn_fwd", 0, "compute", false, 0, 0, 100), lane_span("p2p copy", 1, "comm", true, 1, 5, 20),
+      lane_span("attn_fwd", 1, "compute", false, 0, 1, 90), lane_span("p2p copy", 0, "comm", true, 1, 4, 20)};
+  Json j = tile::testing::parse_json(chrome_trace_json(spans, "ring W=2"));
+  std::map<std::pair<int, int>, std::string> threads;  // (pid, tid) -> name
+  std::map<int, std::string> processes;
+  std::vector<const Json*> complete;
+  for (const Json& e : j["traceEvents"].items) {
+    const int pid = int(e["pid"].num), tid = int(e["tid"].num);
+    if (e["ph"].str == "M" && e["name"].str == "process_name") processes[pid] = e["args"]["name"].str;
+    if (e["ph"].str == "M" && e["name"].str == "thread_name") threads[{pid, tid}] = e["args"]["name"].str;
+    if (e["ph"].str == "X") complete.push_back(&e);
+  }
+  CHECK(processes == std::map<int, std::string>{{0, "ring W=2 rank 0"}, {1, "ring W=2 rank 1"}});
+  // Streams numbered per rank in order of first appearance.
+  CHECK(threads == std::map<std::pair<int, int>, std::string>{
+                       {{0, 0}, "compute"}, {{0, 1}, "comm"}, {{1, 0}, "comm"}, {{1, 1}, "compute"}});
+  REQUIRE(complete.size() == spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const Json& e = *complete[i];
+    INFO("span " << i);
+    CHECK(int(e["pid"].num) == spans[i].rank);
+    CHECK(threads[{spans[i].rank, int(e["tid"].num)}] == spans[i].stream);
+    CHECK(e["cat"].str == (spans[i].comm ? "comm" : "kernel"));
+    CHECK(int(e["args"]["step"].num) == spans[i].step);
+    CHECK(e["args"].has(spans[i].comm ? "detail" : "instance"));
+  }
 }

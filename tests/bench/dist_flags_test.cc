@@ -55,3 +55,21 @@ TEST_CASE("--help describes the distributed mode", "[bench][dist]") {
   CHECK(u.find("--mode ring|zigzag") != std::string::npos);
   CHECK(u.find("ratio") != std::string::npos);
 }
+
+TEST_CASE("--virtual_ranks: threads on one GPU, with a --mode", "[bench][dist]") {
+  ParseResult r = parse("--virtual_ranks 4 --mode zigzag --seq_len 4096 --causal --profile");
+  REQUIRE(r.ok);
+  CHECK(r.flags.virtual_ranks == 4);
+  CHECK(r.flags.world() == 4);
+  CHECK(sequence_layout(r.flags).ring_degree == 4);
+  r = parse("--virtual_ranks 4 --mode usp --ulysses_degree 2 --seq_len 4096");
+  REQUIRE(r.ok);
+  CHECK(sequence_layout(r.flags).ulysses_degree == 2);
+  CHECK(sequence_layout(r.flags).ring_degree == 2);
+  check_error("--virtual_ranks 2", "--virtual_ranks");  // each rank alone on a shared GPU: no
+  check_error("--virtual_ranks 2 --nproc_per_node 2 --mode ring", "--virtual_ranks");
+  check_error("--virtual_ranks 0 --mode ring", "--virtual_ranks");
+  check_error("--virtual_ranks 3 --mode ring --seq_len 4096", "--seq_len");
+  check_error("--virtual_ranks 2 --mode ring --variant alibi", "--variant");
+  CHECK(usage_text().find("--virtual_ranks N") != std::string::npos);
+}

@@ -32,6 +32,8 @@ check bad_mode 2 '^flash_attn: error: --mode: expected ring or zigzag' -- --npro
 check zigzag_split 2 '^flash_attn: error: --seq_len: 4094 does not divide into 4 chunks' -- --nproc_per_node 2 --mode zigzag --seq_len 4094
 check nproc_sweep 2 '^flash_attn: error: --sweep: not allowed with --nproc_per_node' -- --nproc_per_node 1 --sweep seed
 check help_dist 0 '--mode ring\|zigzag' -- --help
+check virtual_needs_mode 2 '^flash_attn: error: --virtual_ranks: needs --mode' -- --virtual_ranks 2
+check help_virtual 0 '--virtual_ranks N' -- --help
 check bool_value 2 '^flash_attn: error: --fwd_only: takes no value' -- --fwd_only=True
 
 # Without a GPU: exactly one line on stderr, exit 1. (Skipped where a GPU is present.)
@@ -49,5 +51,6 @@ else
   fi
   # The distributed mode counts GPUs in a child process and says the same.
   check no_gpu_dist 1 '^flash_attn: no GPU: this benchmark needs an NVIDIA GPU' -- --nproc_per_node 1 --mode zigzag --seq_len 128
+  check no_gpu_virtual 1 '^flash_attn: no GPU: this benchmark needs an NVIDIA GPU' -- --virtual_ranks 2 --mode ring --seq_len 128
 fi
 exit $((fails > 0))
