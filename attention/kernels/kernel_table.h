@@ -60,8 +60,8 @@ struct BlockShape {
 // (bench/RESULTS.md): 8 warps = two wgmma warpgroups of 64 query rows each. With wgmma the
 // 128x128 forward (a few hundred bytes of spills) beats 128x64: half the loop iterations, each
 // with one CTA-wide barrier, and longer wgmma chains. The backward's dK/dV program (bwd.cc)
-// holds 128 keys over 8 warps; its 64-query dots split their columns between the two
-// warpgroups, so every dot of it runs on wgmma. Above 128 the forward keeps 128
+// holds 128 keys over 8 warps, 64 per warpgroup, and runs key-major: every dot of it runs on
+// wgmma (dQ's 64-query dot splits its columns between the two warpgroups). Above 128 the forward keeps 128
 // query rows (64 per warpgroup, so its dots run on wgmma) with 32 keys per block: at d=256 the
 // output accumulator alone is 128 registers a thread (128x64 blocks spill ~1.9 KB).
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
