@@ -11,6 +11,7 @@
 
 #include "attention/gpu/gpu_backend.h"
 #include "attention/host/api.h"
+#include "tests/gpu/device_tensor.h"
 #include "attention/reference/random_inputs.h"
 #include "catch2/catch.hpp"
 #include "dsl/runtime/cuda_driver.h"
@@ -20,18 +21,6 @@ namespace tile::gpu_tests {
 namespace {
 
 using attention::GpuBackend;
-
-// A device tensor shaped like a host one, in the backend's workspace.
-struct DeviceTensor {
-  DeviceTensor(GpuBackend& be, const HostTensor& h)
-      : bytes(size_t(h.numel()) * dtype_size(h.dtype())), buffer(be, bytes), view(h.view()) {
-    view.data = buffer.get();
-    view.device = be.device();
-  }
-  size_t bytes;
-  attention::Workspace buffer;
-  TensorView view;
-};
 
 // One forward+backward problem in device buffers that stay put: inputs are loaded into them,
 // outputs poisoned with NaN before every run and read back after it.

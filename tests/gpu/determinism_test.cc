@@ -10,6 +10,7 @@
 
 #include "attention/gpu/gpu_backend.h"
 #include "attention/host/api.h"
+#include "tests/gpu/device_tensor.h"
 #include "attention/reference/random_inputs.h"
 #include "catch2/catch.hpp"
 
@@ -17,19 +18,6 @@ namespace tile::gpu_tests {
 namespace {
 
 using attention::GpuBackend;
-
-// A device copy of a host tensor, freed with the backend.
-struct DeviceTensor {
-  DeviceTensor(GpuBackend& be, const HostTensor& h)
-      : bytes(size_t(h.numel()) * dtype_size(h.dtype())), buffer(be, bytes), view(h.view()) {
-    view.data = buffer.get();
-    view.device = be.device();
-    be.write(buffer.get(), h.data(), bytes);
-  }
-  size_t bytes;
-  attention::Workspace buffer;
-  TensorView view;
-};
 
 HostTensor nan_tensor(DType t, const std::vector<int64_t>& shape) {
   HostTensor h(t, shape);
