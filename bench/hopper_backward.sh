@@ -10,12 +10,9 @@
 # Bundle first: tools/make_gpu_bundle.sh //tests/gpu:attention_gpu_test //bench:flash_attn (over
 # 60 MiB it also packs gpu_bundle.tar.gz: carry that and unpack it first, tar xzf gpu_bundle.tar.gz)
 #
-#   4. with --ab DIR... instead: forward+backward timings only (d=128 at three sizes, d=64 at
-#      2x8192), with the built-in kernels, then with the cubins of each override folder
-#      (TILE_KERNEL_OVERRIDE_DIR, <instance>.cubin and .meta), all against one SDPA run
-#      (table.txt, table_<dir name>.txt); each override also runs the odd shapes first.
+# A/B of a kernel change against the built-in kernels, same call: bench/backward_ab_quick.sh.
 #
-# Usage: bench/hopper_backward.sh OUT_DIR [--sanitize | --ab OVERRIDE_DIR...]
+# Usage: bench/hopper_backward.sh OUT_DIR [--sanitize]
 set -uo pipefail
 out=$1; shift
 mkdir -p "$out"
@@ -23,37 +20,6 @@ R=gpu_bundle/run.sh
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader | tee "$out/card.txt"
 if [ "${1:-}" = "--sanitize" ]; then
   exec bash bench/hopper_forward.sh "$out" --sanitize
-fi
-# Forward+backward timings into $1 (merged JSON).
-time_backward() {
-  local parts=() causal bs b s d f
-  for causal in --causal ""; do
-    for bs in 128:2x4096 128:16x4096 128:2x16384 64:2x8192; do
-      d=${bs%:*} bs=${bs#*:} b=${bs%x*} s=${bs#*x}
-      f="$out/ours_d${d}_${b}x${s}${causal}.json"
-      timeout 90 $R //bench:flash_attn --func flash_attn_func --batch_size "$b" --seq_len "$s" --nheads 16 --head_size $d \
-        --dtype bf16 $causal --warmup 3 --iters 20 --json "$f" >/dev/null 2>&1 && parts+=("$f")
-    done
-  done
-  python3 bench/merge_results.py "$1" "${parts[@]}"
-  rm -f "${parts[@]}"
-}
-if [ "${1:-}" = "--ab" ]; then
-  shift
-  time_backward "$out/ours.json"
-  python3 bench/compare_sdpa.py --ours "$out/ours.json" --warmup 3 --iters 20 --json "$out/sdpa.json" 2>&1 | tee "$out/table.txt"
-  for dir in "$@"; do
-    dir=$(realpath "$dir") name=$(basename "$dir")
-    for d in 64 128; do  # which kernels the override replaces (the runtime names each cubin it loads)
-      TILE_KERNEL_OVERRIDE_DIR="$dir" timeout 30 $R //bench:flash_attn --func flash_attn_func --batch_size 1 --seq_len 1000 \
-        --nheads 2 --head_size $d --dtype bf16 --causal --warmup 0 --iters 1 2>&1 | grep -E "cubin from|rror"
-    done | tee "$out/override_$name.log"
-    TILE_KERNEL_OVERRIDE_DIR="$dir" timeout 150 $R //tests/gpu:attention_gpu_test "long\\, odd and ragged shapes" 2>&1 |
-      grep -v "cubin from" | tail -3 >>"$out/override_$name.log"
-    TILE_KERNEL_OVERRIDE_DIR="$dir" time_backward "$out/ours_$name.json"
-    python3 bench/compare_sdpa.py --ours "$out/ours_$name.json" --sdpa "$out/sdpa.json" 2>&1 | tee "$out/table_$name.txt"
-  done
-  exit 0
 fi
 # Catch2 reads a comma in a test name as "or": the names below escape theirs.
 for t in "long\\, odd and ragged shapes" "every head dim at flash-attn's seqlen pairs" \

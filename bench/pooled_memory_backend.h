@@ -1,14 +1,10 @@
 // A Backend decorator that keeps freed buffers for reuse and counts the device memory a case
 // holds. Why: the API asks for its workspace (dQ accumulator, delta, LSE in log2) on every
 // call; this keeps it per case, with a count of the bytes held (the GPU backend's own pool
-// reuses buffers too, but counts nothing), as PyTorch's caching allocator does for SDPA. Reused buffers are zeroed by
-// `zero_reused` (on the GPU: a memset queued on the launch stream, so the cost of zeroing the
-// dQ accumulator stays in the timing, as it does for flash-attn).
-//
-// Host synchronisation: the API itself never waits (Backend::synchronize is the caller's). With
-// set_host_sync(false) a synchronize() through this decorator is a no-op too (one stream,
-// buffers only reused in stream order); reads and writes still wait for the stream (the inner
-// backend copies in stream order).
+// reuses buffers too, but counts nothing), as PyTorch's caching allocator does for SDPA.
+// Reused buffers are zeroed by `zero_reused` (on the GPU: a memset queued on the launch
+// stream, so the cost of zeroing the dQ accumulator stays in the timing, as it does for
+// flash-attn).
 #pragma once
 
 #include <cstddef>
@@ -34,11 +30,8 @@ class PooledMemoryBackend : public attention::Backend {
   void read(void* host_dst, const void* src, size_t bytes) override { inner_.read(host_dst, src, bytes); }
   void write(void* dst, const void* host_src, size_t bytes) override { inner_.write(dst, host_src, bytes); }
   void launch(const attention::KernelCall& call) override { inner_.launch(call); }
-  void synchronize() override {
-    if (host_sync_) inner_.synchronize();
-  }
+  void synchronize() override { inner_.synchronize(); }
 
-  void set_host_sync(bool on) { host_sync_ = on; }
   // Bytes taken from the inner backend and not yet given back (live + cached), and the most
   // there ever were. Counts requested bytes; the driver's page granularity is not included.
   size_t held_bytes() const { return held_; }
@@ -49,7 +42,6 @@ class PooledMemoryBackend : public attention::Backend {
  private:
   attention::Backend& inner_;
   ZeroFn zero_reused_;
-  bool host_sync_ = true;
   std::map<void*, size_t> live_buffers_;
   std::multimap<size_t, void*> cached_;  // by size: a request reuses a buffer of exactly its size
   size_t held_ = 0, live_ = 0, peak_held_ = 0, reuses_ = 0;

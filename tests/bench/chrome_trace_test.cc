@@ -7,6 +7,7 @@
 
 #include "bench/chrome_trace.h"
 #include "tests/bench/mini_json.h"
+#include "tests/bench/span_testing.h"
 
 using namespace tile::bench;
 using tile::testing::Json;
@@ -78,25 +79,12 @@ TEST_CASE("one summary line per kernel, in launch order", "[bench][trace]") {
   CHECK(kernel_summary_lines({{"attn_fwd", "", 0, 1165.0, {1, 1, 1}}}) == std::vector<std::string>{"attn_fwd 1.165 ms"});
 }
 
-namespace {
-KernelSpan lane_span(const char* name, int rank, const char* stream, bool comm, int step, double start, double dur) {
-  KernelSpan k;
-  k.name = name;
-  k.instance = comm ? "4096 bytes, rank 0 -> 1" : "attn_fwd__x";
-  k.rank = rank;
-  k.stream = stream;
-  k.comm = comm;
-  k.step = step;
-  k.start_us = start;
-  k.duration_us = dur;
-  return k;
-}
-}  // namespace
+using testing::rank_span;
 
 TEST_CASE("a distributed trace has one lane per rank and stream", "[bench][trace]") {
   const std::vector<KernelSpan> spans = {
-      lane_span("attn_fwd", 0, "compute", false, 0, 0, 100), lane_span("p2p copy", 1, "comm", true, 1, 5, 20),
-      lane_span("attn_fwd", 1, "compute", false, 0, 1, 90), lane_span("p2p copy", 0, "comm", true, 1, 4, 20)};
+      rank_span("attn_fwd", 0, false, 0, 0, 100), rank_span("p2p copy", 1, true, 1, 5, 20),
+      rank_span("attn_fwd", 1, false, 0, 1, 90), rank_span("p2p copy", 0, true, 1, 4, 20)};
   Json j = tile::testing::parse_json(chrome_trace_json(spans, "ring W=2"));
   std::map<std::pair<int, int>, std::string> threads;  // (pid, tid) -> name
   std::map<int, std::string> processes;

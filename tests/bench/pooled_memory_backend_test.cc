@@ -74,12 +74,9 @@ TEST_CASE("freed buffers are reused and zeroed; the peak counts what was held", 
   CHECK(host.buffers.empty());
 }
 
-TEST_CASE("host synchronisation can be skipped; launches pass through", "[bench][memory]") {
+TEST_CASE("synchronisation and launches pass through", "[bench][memory]") {
   HostBackend host;
   PooledMemoryBackend pool(host, [](void*, size_t) {});
-  pool.synchronize();
-  CHECK(host.syncs == 1);
-  pool.set_host_sync(false);
   pool.synchronize();
   CHECK(host.syncs == 1);
   pool.launch(attention::KernelCall{});

@@ -3,21 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include "bench/trace_overlap.h"
+#include "tests/bench/span_testing.h"
 
 using namespace tile::bench;
 
 namespace {
-KernelSpan span(const char* name, int rank, bool comm, int step, double start, double dur) {
-  KernelSpan k;
-  k.name = name;
-  k.rank = rank;
-  k.stream = comm ? "comm" : "compute";
-  k.comm = comm;
-  k.step = step;
-  k.start_us = start;
-  k.duration_us = dur;
-  return k;
-}
+constexpr auto span = testing::rank_span;
 }  // namespace
 
 TEST_CASE("the next step's transfer during this step's compute is an overlap", "[bench][trace]") {
