@@ -101,4 +101,22 @@ constexpr const char* kWarpRolesRefusedAttr = "tile.warp_roles_refused";
 // aligned to the vector), for f32 atomic adds of runs of contiguous elements.
 constexpr const char* kRedGlobalAddVectorF32 = "red.global.add.v";
 
+// Bulk reduce-add of f32 from shared into global memory (sm_90), the lowering of an
+// atomic_add_block whose rows are 16-byte aligned (emit_memory.cc): each warp stages its
+// fragments in a shared region of the op's own, and its lanes add whole row segments.
+//  * kFenceProxyAsyncShared: this thread's earlier generic-proxy writes to shared memory become
+//    visible to the async proxy (the bulk copy engine), which reads the staged rows.
+//  * kBulkReduceAddF32: $0 global address, $1 shared address (both 16-byte aligned), $2 bytes
+//    (a multiple of 16): global[i] += shared[i] for each f32, asynchronously, in the issuing
+//    thread's current bulk group.
+//  * kBulkCommitGroup: closes this thread's current bulk group (an empty one is fine).
+//  * kBulkWaitGroupRead0: returns once every committed group of this thread has finished
+//    reading its shared source (the region may be written again);
+//    kBulkWaitGroup0: once they have completed (the global adds done): before the kernel exits.
+constexpr const char* kFenceProxyAsyncShared = "fence.proxy.async.shared::cta;";
+constexpr const char* kBulkReduceAddF32 = "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], $2;";
+constexpr const char* kBulkCommitGroup = "cp.async.bulk.commit_group;";
+constexpr const char* kBulkWaitGroupRead0 = "cp.async.bulk.wait_group.read 0;";
+constexpr const char* kBulkWaitGroup0 = "cp.async.bulk.wait_group 0;";
+
 }  // namespace tile::lowering::ptx
