@@ -147,7 +147,9 @@ bool isAsyncAsm(llvm::StringRef text) {
                         ptx::kMbarrierWaitParity,
                         ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
                         ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync,
-                        ptx::kNamedBarrierSync, ptx::kNamedBarrierArrive, ptx::kBarrierSyncUnaligned})
+                        ptx::kNamedBarrierSync, ptx::kNamedBarrierArrive, ptx::kBarrierSyncUnaligned,
+                        ptx::kFenceProxyAsyncShared, ptx::kBulkReduceAddF32, ptx::kBulkCommitGroup, ptx::kBulkWaitGroupRead0,
+                        ptx::kBulkWaitGroup0})
     if (text == s) return true;
   return false;
 }
@@ -159,6 +161,7 @@ void Model::use() {
   bytes_.assign(mem_.smem().size(), AsyncByte{});
   observed_.assign(size_t(threads_), {});
   acquired_.assign(size_t(threads_), {});
+  bulk_.assign(size_t(threads_), {});
 }
 
 // A shared operand is a 32-bit shared-window address: the byte offset into shared memory
@@ -177,10 +180,14 @@ int64_t Model::observed(int t, uint64_t bar) const {
 
 // Ordinary accesses must not touch a live mbarrier or a TMA destination before the copy
 // landed, and a thread may use landed bytes only once it has seen the phase complete (its own
-// wait, or a gpu.barrier after someone's wait).
+// wait, or a gpu.barrier after someone's wait). Nothing may write the source of a bulk
+// reduce-add before it was read.
 void Model::checkAccessSlow(int t, uint64_t off, int bytes, bool write) {
   for (uint64_t i = off; i < off + uint64_t(bytes) && i < bytes_.size(); ++i) {
     const AsyncByte& a = bytes_[i];
+    if (write && a.bulkReads > 0)
+      throw Error("shared memory write to " + at(i) + " by thread " + std::to_string(t) + " while a bulk reduce-add (thread " +
+                  std::to_string(bulkReader(i)) + ") still reads it: cp.async.bulk.wait_group.read missing");
     if (a.barrier >= 0)
       throw Error(std::string("ordinary shared memory ") + (write ? "write to" : "read of") + " the live mbarrier at " +
                   at(uint64_t(a.barrier)));
@@ -468,6 +475,9 @@ void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row,
   for (uint64_t i = dst; i < dst + size; ++i) {
     if (bytes_[i].barrier >= 0) throw Error("TMA into the live mbarrier at " + at(uint64_t(bytes_[i].barrier)));
     if (bytes_[i].tmaPending >= 0) throw Error("TMA into " + at(i) + ", which another TMA copy is still filling");
+    if (bytes_[i].bulkReads > 0)
+      throw Error("TMA into " + at(i) + ", which a bulk reduce-add (thread " + std::to_string(bulkReader(i)) +
+                  ") still reads: cp.async.bulk.wait_group.read missing");
     const ByteState& s = order.byte(i);
     if (s.pendingThread >= 0) throw Error("TMA into " + at(i) + ", a cp.async destination still pending");
     int reader = order.unorderedReader(t, i);
@@ -496,6 +506,106 @@ void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row,
   bar.inflight.push_back(std::move(c));
 }
 
+// ---- bulk reduce-add ------------------------------------------------------------------------
+namespace {
+std::atomic<int64_t> bulkReduces{0};
+}  // namespace
+
+int64_t bulkReducesIssued() { return bulkReduces.load(); }
+
+// fence.proxy.async.shared::cta: t's shared-memory writes so far are visible to the async proxy
+// (for bulk ops issued where this fence is ordered before them).
+void Model::fenceProxyAsync(int t) {
+  BulkThread& b = bulk_[size_t(t)];
+  b.fenceEpoch = mem_.order().epoch();
+  b.fenceClock = mem_.order().mark(t);
+}
+
+// The thread whose pending bulk reduce-add reads shared byte i (for error messages).
+int Model::bulkReader(uint64_t i) const {
+  auto reads = [&](const BulkReduce& r) { return i >= r.src && i < r.src + r.bytes; };
+  for (int t = 0; t < threads_; ++t) {
+    const BulkThread& b = bulk_[size_t(t)];
+    if (std::any_of(b.committed.begin() + int64_t(b.read), b.committed.end(), reads) ||
+        std::any_of(b.open.begin(), b.open.end(), reads))
+      return t;
+  }
+  return -1;
+}
+
+// Source byte i of a bulk reduce-add issued by t: no copy still filling it, its last ordinary
+// write ordered before the issue and fenced for the async proxy by its writer.
+void Model::checkBulkSource(int t, uint64_t i) {
+  const std::string what = "bulk reduce-add by thread " + std::to_string(t) + " reads " + at(i);
+  if (bytes_[i].tmaPending >= 0) throw Error(what + ", which a TMA copy is still filling");
+  Order& order = mem_.order();
+  const ByteState& m = order.byte(i);
+  if (m.pendingThread >= 0) throw Error(what + ", which a cp.async is still filling");
+  checkAccessSlow(t, i, 1, false);  // a live mbarrier, TMA data this thread has not waited for
+  if (m.writer < 0) return;
+  if (!order.writeOrdered(t, i))
+    throw Error("shared memory race: " + what + ", written by thread " + std::to_string(m.writer) +
+                " with no bar.warp.sync or barrier between that write and the issue");
+  const BulkThread& w = bulk_[size_t(m.writer)];
+  if (m.writeClock > w.fenceClock || !order.ordered(m.writer, w.fenceClock, w.fenceEpoch, t))
+    throw Error(what + ", written by thread " + std::to_string(m.writer) +
+                " with no fence.proxy.async.shared::cta of that thread between the write and the issue: "
+                "the async proxy may not see the write");
+}
+
+// cp.reduce.async.bulk .add.f32 (src: a 32-bit shared-window address): checked at issue, read
+// and applied at the waits (bulkWait).
+void Model::bulkReduce(int t, uint64_t dst, uint64_t src, uint64_t bytes) {
+  ++bulkReduces;
+  const std::string who = "bulk reduce-add by thread " + std::to_string(t);
+  if (bytes == 0 || bytes % 16) throw Error(who + ": byte count " + std::to_string(bytes) + " is not a positive multiple of 16");
+  if (src % 16) throw Error(who + ": shared address " + at(src) + " is not 16-byte aligned");
+  if (dst % 16) throw Error(who + ": global address " + hex(dst) + " is not 16-byte aligned");
+  if (src + bytes > mem_.smem().size())
+    throw Error(who + ": source " + at(src) + " + " + std::to_string(bytes) + " bytes is outside shared memory");
+  // Whole 16-byte units, each inside a buffer: the buffers are far apart, so no unit straddles two.
+  for (uint64_t k = 0; k < bytes; k += 16) {
+    try {
+      mem_.global(dst + k, 16);
+    } catch (const std::exception& e) {
+      throw Error(who + " into global " + hex(dst) + " (" + std::to_string(bytes) + " bytes): " + e.what());
+    }
+  }
+  for (uint64_t i = src; i < src + bytes; ++i) checkBulkSource(t, i);
+  for (uint64_t i = src; i < src + bytes; ++i) ++bytes_[i].bulkReads;
+  bulk_[size_t(t)].open.push_back(BulkReduce{dst, src, bytes});
+  ++progress_;
+}
+
+// cp.async.bulk.wait_group.read 0 (complete = false) or wait_group 0: covers t's committed
+// groups. Their sources are read now, by t: the bytes may be written again by t, and by other
+// threads ordered after this wait. A completion adds the source, f32 by f32, into global memory.
+void Model::bulkWait(int t, bool complete) {
+  BulkThread& b = bulk_[size_t(t)];
+  const std::vector<uint8_t>& smem = mem_.smem();
+  for (; b.read < b.committed.size(); ++b.read) {
+    BulkReduce& r = b.committed[b.read];
+    r.data.assign(smem.begin() + int64_t(r.src), smem.begin() + int64_t(r.src + r.bytes));
+    for (uint64_t i = r.src; i < r.src + r.bytes; ++i) {
+      --bytes_[i].bulkReads;
+      mem_.order().recordRead(t, i);
+    }
+  }
+  ++progress_;
+  if (!complete) return;
+  for (const BulkReduce& r : b.committed)
+    for (uint64_t k = 0; k < r.bytes; k += 4) {
+      float g, s;
+      uint8_t* p = mem_.global(r.dst + k, 4);
+      std::memcpy(&g, p, 4);
+      std::memcpy(&s, &r.data[k], 4);
+      g += s;
+      std::memcpy(p, &g, 4);
+    }
+  b.committed.clear();
+  b.read = 0;
+}
+
 // ---- dispatch ------------------------------------------------------------------------------
 void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active) {
   use();
@@ -517,6 +627,17 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
     return;
   }
   if (text == ptx::kTensorMapPublish) return publish(ops, active);
+  if (text == ptx::kFenceProxyAsyncShared) return each([&](int t) { fenceProxyAsync(t); });
+  if (text == ptx::kBulkReduceAddF32)
+    return each([&](int t) { bulkReduce(t, u(0, t), uint32_t(u(1, t)), uint32_t(u(2, t))); });
+  if (text == ptx::kBulkCommitGroup)
+    return each([&](int t) {
+      BulkThread& b = bulk_[size_t(t)];
+      for (BulkReduce& r : b.open) b.committed.push_back(std::move(r));
+      b.open.clear();
+    });
+  if (text == ptx::kBulkWaitGroupRead0) return each([&](int t) { bulkWait(t, false); });
+  if (text == ptx::kBulkWaitGroup0) return each([&](int t) { bulkWait(t, true); });
   if (text == ptx::kNamedBarrierSync || text == ptx::kNamedBarrierArrive || text == ptx::kBarrierSyncUnaligned)
     return namedBarrier(text, ops, active);
   if (text == ptx::kMbarrierInitFence) return each([&](int t) { fenceInits(t); });
@@ -629,6 +750,12 @@ void Model::finish() {
   for (auto& [off, b] : barriers_)
     if (!b.inflight.empty())
       throw Error("the kernel ended with a TMA copy in flight: no wait on the mbarrier at " + at(off) + " received it");
+  for (size_t t = 0; t < bulk_.size(); ++t) {
+    const BulkThread& b = bulk_[t];
+    if (!b.committed.empty() || !b.open.empty())
+      throw Error("kernel ended with a bulk reduce-add in flight: thread " + std::to_string(t) + " issued one" +
+                  (b.committed.empty() ? " it never committed" : "") + " that no cp.async.bulk.wait_group 0 completed");
+  }
 }
 
 }  // namespace tile::lowering::sim::async

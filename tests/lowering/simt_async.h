@@ -19,6 +19,27 @@
 //    wrote unless a gpu.barrier or an arrive -> wait chain orders that access before the issue.
 //  * a tensor map must be published (tensormap.cp_fenceproxy, by a whole warp, into one of the
 //    block's workspace slots) and acquired by the issuing thread after that publish.
+//  * bulk reduce-adds (cp.reduce.async.bulk .add.f32, shared -> global) go into bulk groups of
+//    the issuing thread: the ops a thread issues join its open group, commit_group closes it
+//    (an empty group is fine). wait_group.read 0 returns once every committed group of the
+//    thread has read its shared source, wait_group 0 once they have completed (a completion
+//    includes the read); ops not yet committed are covered by neither, as in PTX. Only N = 0
+//    of the waits exists (async_ptx.h), so a thread's committed groups are one list here.
+//  * a bulk reduce-add needs 16-byte aligned shared and global addresses and a positive
+//    multiple of 16 bytes, inside shared memory and inside a global buffer. Every source byte's
+//    last ordinary write must be ordered before the issue (Order: the issuer wrote it, or a
+//    bar.warp.sync, barrier or mbarrier hand-over lies between), and made visible to the async
+//    proxy: its writer executed fence.proxy.async.shared::cta after the write, and that fence
+//    is ordered before the issue. A fence ticks its thread's clock (Order::mark), so a write's
+//    clock tells whether it came before the writer's last fence; ordinary writes stay O(1) and
+//    need no state of their own for this.
+//  * the source is read when a wait of the issuing thread covers the op (a wait_group.read 0 or
+//    wait_group 0 after its commit): until then no ordinary write, cp.async or TMA copy may
+//    land in it (reads may). The read counts as the issuing thread's read at that wait (Order),
+//    so another lane's later write must be ordered after the wait (the bar.warp.sync after it).
+//    The data is taken then and added to global memory (f32 adds, in issue order) at the
+//    wait_group 0 that completes the op. A kernel that ends with a bulk op not completed by a
+//    wait_group 0 (committed or not) is an error, and its adds are not applied.
 // The simulator keeps its own tensor map format (async::writeTemplate); the real runtime
 // encodes templates with cuTensorMapEncodeTiled.
 #pragma once
@@ -71,6 +92,9 @@ class Order {
   void release(int t, std::vector<int64_t>& into);
   // t acquires a release vector: it is ordered after every access it covers.
   void acquire(int t, const std::vector<int64_t>& from);
+  // A point in t's program order (fence.proxy.async): returns the clock of t's accesses so far;
+  // its later accesses get a later clock, without releasing anything.
+  int64_t mark(int t) { return clock_[size_t(t)]++; }
   // bar.warp.sync by the warp of lanes [w0, w0 + 32): every lane is ordered after every lane's
   // earlier accesses.
   void warpSync(int w0, int lanes);
@@ -123,6 +147,9 @@ void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows);
 // TMA copies issued in this process so far: lets tests check that a kernel took the TMA path
 // (and not its cp.async fallback).
 int64_t tmaCopiesIssued();
+// Bulk reduce-adds issued in this process so far: likewise for atomic_add_block's bulk path
+// (and not its per-element atomics).
+int64_t bulkReducesIssued();
 
 // True for the asm strings of async_ptx.h this model executes.
 bool isAsyncAsm(llvm::StringRef text);
@@ -141,12 +168,13 @@ class Model {
   void exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);
 
   // Checks an ordinary shared-memory access (load, store, cp.async, ldmatrix, wgmma operand)
-  // against live mbarriers and TMA destinations; cheap while the kernel used no async op.
+  // against live mbarriers, TMA destinations and bulk reduce-add sources; cheap while the
+  // kernel used no async op.
   void checkAccess(int t, uint64_t off, int bytes, bool write) {
     if (used_) checkAccessSlow(t, off, bytes, write);
   }
 
-  // At the kernel's end: no copy may still be in flight.
+  // At the kernel's end: no copy or bulk reduce-add may still be in flight.
   void finish();
 
   // Warp-specialised kernels run their roles as two fibers (simt_sim.cc). A wait that cannot
@@ -161,6 +189,7 @@ class Model {
     int32_t barrier = -1;     // a live mbarrier covers this byte: its offset
     int32_t tmaPending = -1;  // a TMA copy not yet landed writes this byte: its barrier's offset
     int32_t landedBarrier = -1;  // the last TMA copy into this byte completed phase landedPhase
+    int32_t bulkReads = 0;    // bulk reduce-adds issued from this byte whose read is pending
     int64_t landedPhase = -1, landedEpoch = -1;  // of that barrier, in epoch landedEpoch
   };
   struct Copy {
@@ -185,6 +214,17 @@ class Model {
     };
     std::vector<std::vector<Sighting>> sightings;
   };
+  // A bulk reduce-add of `bytes` bytes from shared `src` into global `dst`.
+  struct BulkReduce {
+    uint64_t dst, src, bytes;
+    std::vector<uint8_t> data;  // the source, once read
+  };
+  struct BulkThread {
+    std::vector<BulkReduce> open;       // the open group
+    std::vector<BulkReduce> committed;  // the committed groups' ops not yet completed
+    size_t read = 0;                    // committed[0, read) have read their source
+    int64_t fenceClock = -1, fenceEpoch = -1;  // the last fence.proxy.async (Order clock, epoch)
+  };
   struct Published {
     int64_t version;
     int warp, thread;  // the publishing warp and its first lane
@@ -208,6 +248,11 @@ class Model {
   void tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row, uint64_t bar);
   void publish(const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);
   void editMap(int t, uint64_t map, int field, uint64_t value, int bytes);
+  void fenceProxyAsync(int t);
+  void bulkReduce(int t, uint64_t dst, uint64_t src, uint64_t bytes);
+  void checkBulkSource(int t, uint64_t i);
+  void bulkWait(int t, bool complete);
+  int bulkReader(uint64_t i) const;
 
   Memory& mem_;
   int threads_;
@@ -223,6 +268,7 @@ class Model {
   std::vector<std::map<uint64_t, int64_t>> observed_;  // per thread: barrier -> completions seen
   std::map<uint64_t, Published> published_;            // global map address -> latest publish
   std::vector<std::map<uint64_t, int64_t>> acquired_;  // per thread: map address -> version
+  std::vector<BulkThread> bulk_;                       // per thread
   int64_t version_ = 0;
   std::function<bool()> yield_;
   int64_t progress_ = 0;  // arrivals, copies, inits: what may let a blocked wait pass

@@ -1,15 +1,17 @@
-// The simulator's model of TMA copies, mbarriers and in-kernel tensor maps (simt_async.h), on
-// hand-written gpu.func kernels in the shape the lowering emits. The asm strings are those of
-// lowering/passes/async_ptx.h, written into the MLIR text from the C++ constants.
+// The simulator's model of TMA copies, mbarriers, in-kernel tensor maps and bulk reduce-adds
+// (simt_async.h), on hand-written gpu.func kernels in the shape the lowering emits. The asm
+// strings are those of lowering/passes/async_ptx.h, written into the MLIR text from the C++
+// constants.
 //
-// Two kernels, built from options. The first: warp 0 makes the block's tensor map from the workspace
+// Three kernels, built from options. The first: warp 0 makes the block's tensor map from the workspace
 // template and publishes it, thread 0 acquires it and inits an mbarrier; then two rounds, each
 // TMA-loading a 64 x 128 bf16 tile (two 64-column boxes, one barrier) partly outside the
 // tensor, waiting on the barrier (parity 0, then 1) and copying the tile, un-swizzled, to an
 // output buffer. The second (pipelineKernel): a two-stage pipeline whose stages go back to the
-// producer through "empty" mbarriers instead of a block-wide barrier. The correct kernels
-// must reproduce the tensor with zeros outside it; each mutation must fail with the error
-// that names its fault.
+// producer through "empty" mbarriers instead of a block-wide barrier. The third (bulkKernel):
+// warps stage f32 rows in shared memory and add them to global rows with bulk reduce-adds. The
+// correct kernels must reproduce the tensor with zeros outside it (the sums, for the third);
+// each mutation must fail with the error that names its fault.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -20,6 +22,7 @@
 #include "lowering/pipeline.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "tests/lowering/simt_async.h"
 #include "tests/lowering/simt_sim.h"
 
 namespace sim = tile::lowering::sim;
@@ -685,4 +688,250 @@ TEST_CASE("TMA pipeline mutations: the empty barriers' hand-over", "[simt][tma]"
   o.stageWriter = 32;  // did not wait on the empty barrier: not ordered after the other warps' reads
   REQUIRE_THAT(runPipeline(o), Contains("shared memory race: write after another thread's read") &&
                                    Contains("written by thread 32"));
+}
+
+namespace {
+
+// ---- bulk reduce-add: warps stage rows in shared memory, lanes add them to global rows -------
+// The shape the lowering gives atomic_add_block of f32 (emit_bulk_reduce.cc). Each of the 4
+// warps owns a staging region of 4 rows x 32 f32 (128-byte rows) at kBulkRegion0 + 512 warp.
+// Per iteration i (the loop runs `iters` times over the same regions): every lane waits until
+// its earlier reduces have read their source (wait_group.read 0), bar.warp.sync, then lane l
+// stores column l of the region's 4 rows (value 1 + l + 32 r + 128 warp + 512 i + 2048 block),
+// fence.proxy.async, bar.warp.sync; lanes 0..3 then add region row `lane` to global row
+// (4 warp + lane + 2 i) % 16 (+ rowShift) of a 16 x 32 f32 output, as two 64-byte segments;
+// every lane commits. At the end every thread waits with wait_group 0. Warps and iterations
+// hit overlapping rows, and every block adds into the same output.
+constexpr int kBulkRegion0 = 256, kBulkRegionBytes = 512, kBulkOutRows = 16, kBulkCols = 32;
+
+struct BulkOptions {
+  int iters = 2;
+  bool waitRead = true;       // wait_group.read 0 before re-writing the region
+  bool syncAfterWait = true;  // bar.warp.sync between that wait and the stores
+  bool fence = true;
+  bool fenceAfterSync = false;  // fence.proxy.async after the bar.warp.sync instead of before
+  bool syncBeforeIssue = true;
+  bool commit = true;
+  const char* finalWait = ptx::kBulkWaitGroup0;  // nullptr: none
+  int srcShift = 0, dstShift = 0;  // bytes added to the reduce's shared / global address
+  int segBytes = 64;               // bytes per reduce (two per row at 64)
+  int rowShift = 0;                // added to the global row
+  bool cpAsyncOverSource = false;  // thread 0 cp.asyncs into region 0 after the issue
+};
+
+std::string bulkKernel(const BulkOptions& o) {
+  auto num = [](int v) { return std::to_string(v); };
+  std::string s = R"(
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    llvm.mlir.global external @tile_smem() {addr_space = 3 : i32, alignment = 1024 : i64} : !llvm.array<0 x i8>
+    gpu.func @bulk_add(%out: !llvm.ptr, %iters: i32) kernel
+        attributes {known_block_size = array<i32: 128, 1, 1>, tile.num_warps = 4 : i32,
+                    tile.smem_bytes = )" + num(kBulkRegion0 + 4 * kBulkRegionBytes) + R"( : i32} {
+      %c0 = arith.constant 0 : i32
+      %c1 = arith.constant 1 : i32
+      %c2 = arith.constant 2 : i32
+      %c4 = arith.constant 4 : i32
+      %c5 = arith.constant 5 : i32
+      %c15 = arith.constant 15 : i32
+      %c31 = arith.constant 31 : i32
+      %c32 = arith.constant 32 : i32
+      %c128 = arith.constant 128 : i32
+      %c512 = arith.constant 512 : i32
+      %c2048 = arith.constant 2048 : i32
+      %c_region0 = arith.constant )" + num(kBulkRegion0) + R"( : i32
+      %c_seg = arith.constant )" + num(o.segBytes) + R"( : i32
+      %c_src_shift = arith.constant )" + num(o.srcShift) + R"( : i32
+      %c_row_shift = arith.constant )" + num(o.rowShift) + R"( : i32
+      %c_dst_shift = arith.constant )" + num(o.dstShift) + R"( : i64
+      %c64_i64 = arith.constant 64 : i64
+      %c128_i64 = arith.constant 128 : i64
+      %smem = llvm.mlir.addressof @tile_smem : !llvm.ptr<3>
+      %tidx = gpu.thread_id x
+      %tid = arith.index_cast %tidx : index to i32
+      %bidx = gpu.block_id x
+      %bx = arith.index_cast %bidx : index to i32
+      %lane = arith.andi %tid, %c31 : i32
+      %warp = arith.shrui %tid, %c5 : i32
+      %issuer = arith.cmpi ult, %lane, %c4 : i32
+      %is_t0 = arith.cmpi eq, %tid, %c0 : i32
+      %smem_i64 = llvm.ptrtoint %smem : !llvm.ptr<3> to i64
+      %smem_i32 = arith.trunci %smem_i64 : i64 to i32
+      %warp_off = arith.muli %warp, %c512 : i32
+      %region = arith.addi %warp_off, %c_region0 : i32
+      %lane_off = arith.muli %lane, %c4 : i32
+      %col_off = arith.addi %region, %lane_off : i32
+      %out_i64 = llvm.ptrtoint %out : !llvm.ptr to i64
+      %v_lane = arith.addi %lane, %c1 : i32
+      %v_warp = arith.muli %warp, %c128 : i32
+      %v_block = arith.muli %bx, %c2048 : i32
+      %v0 = arith.addi %v_lane, %v_warp : i32
+      %v1 = arith.addi %v0, %v_block : i32
+      %warp_row = arith.muli %warp, %c4 : i32
+      scf.for %i = %c0 to %iters step %c1 : i32 {
+)";
+  std::string sync = inlineAsm(ptx::kWarpSync, "", {});
+  std::string fence = inlineAsm(ptx::kFenceProxyAsyncShared, "", {});
+  if (o.waitRead) s += inlineAsm(ptx::kBulkWaitGroupRead0, "", {});
+  if (o.syncAfterWait) s += sync;
+  s += R"(
+        %v_iter = arith.muli %i, %c512 : i32
+        %v2 = arith.addi %v1, %v_iter : i32
+        scf.for %r = %c0 to %c4 step %c1 : i32 {
+          %v_row = arith.muli %r, %c32 : i32
+          %v3 = arith.addi %v2, %v_row : i32
+          %v = arith.sitofp %v3 : i32 to f32
+          %row_off = arith.muli %r, %c128 : i32
+          %off = arith.addi %col_off, %row_off : i32
+          %p = llvm.getelementptr %smem[%off] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+          llvm.store %v, %p : f32, !llvm.ptr<3>
+        }
+)";
+  if (o.fence && !o.fenceAfterSync) s += fence;
+  if (o.syncBeforeIssue) s += sync;
+  if (o.fence && o.fenceAfterSync) s += fence;
+  s += R"(
+        scf.if %issuer {
+          %i2 = arith.muli %i, %c2 : i32
+          %g0 = arith.addi %warp_row, %lane : i32
+          %g1 = arith.addi %g0, %i2 : i32
+          %g2 = arith.andi %g1, %c15 : i32
+          %g = arith.addi %g2, %c_row_shift : i32
+          %g_i64 = arith.extui %g : i32 to i64
+          %g_off = arith.muli %g_i64, %c128_i64 : i64
+          %dst_row0 = arith.addi %out_i64, %g_off : i64
+          %dst_row = arith.addi %dst_row0, %c_dst_shift : i64
+          %src_row0 = arith.muli %lane, %c128 : i32
+          %src_row1 = arith.addi %src_row0, %region : i32
+          %src_row2 = arith.addi %src_row1, %c_src_shift : i32
+          %src_row = arith.addi %src_row2, %smem_i32 : i32
+          %src_hi = arith.addi %src_row, %c_seg : i32
+          %seg_i64 = arith.extui %c_seg : i32 to i64
+          %dst_hi = arith.addi %dst_row, %seg_i64 : i64
+)";
+  s += inlineAsm(ptx::kBulkReduceAddF32, "l,r,r", {{"%dst_row", "i64"}, {"%src_row", "i32"}, {"%c_seg", "i32"}});
+  if (o.segBytes == 64) s += inlineAsm(ptx::kBulkReduceAddF32, "l,r,r", {{"%dst_hi", "i64"}, {"%src_hi", "i32"}, {"%c_seg", "i32"}});
+  s += "        }\n";
+  if (o.cpAsyncOverSource)
+    s += R"(
+        scf.if %is_t0 {
+          %cp_dst = llvm.getelementptr %smem[%c_region0] : (!llvm.ptr<3>, i32) -> !llvm.ptr<3>, i8
+          %cp_src = llvm.addrspacecast %out : !llvm.ptr to !llvm.ptr<1>
+          nvvm.cp.async.shared.global %cp_dst, %cp_src, 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>
+          nvvm.cp.async.commit.group
+          nvvm.cp.async.wait.group 0
+        }
+)";
+  if (o.commit) s += inlineAsm(ptx::kBulkCommitGroup, "", {});
+  s += "      }\n";
+  if (o.finalWait) s += inlineAsm(o.finalWait, "", {});
+  s += "      gpu.return\n    }\n  }\n}\n";
+  return s;
+}
+
+// Runs the bulk kernel over `blocks` blocks; on success checks every output element exactly
+// (the values are small integers on a quarter-integer start, so every sum is exact).
+std::string runBulk(const BulkOptions& o, int blocks = 3) {
+  Module m(bulkKernel(o));
+  std::vector<float> want(size_t(kBulkOutRows) * kBulkCols);
+  for (size_t k = 0; k < want.size(); ++k) want[k] = 0.25f * float(k % 7);
+  sim::Buffer out;
+  out.bytes.resize(want.size() * 4);
+  std::memcpy(out.bytes.data(), want.data(), out.bytes.size());
+  for (int b = 0; b < blocks; ++b)
+    for (int i = 0; i < o.iters; ++i)
+      for (int w = 0; w < 4; ++w)
+        for (int lane = 0; lane < 4; ++lane)
+          for (int c = 0; c < kBulkCols; ++c) {
+            int g = (4 * w + lane + 2 * i) % kBulkOutRows;
+            want[size_t(g * kBulkCols + c)] += float(1 + c + 32 * lane + 128 * w + 512 * i + 2048 * b);
+          }
+  std::vector<sim::Buffer> bufs = {out};
+  std::string err = sim::run(*m.module, "bulk_add", {sim::Arg::buf(0), sim::Arg::i32(o.iters)}, bufs, blocks);
+  if (!err.empty()) return err;
+  std::vector<float> got(want.size());
+  std::memcpy(got.data(), bufs[0].bytes.data(), bufs[0].bytes.size());
+  for (size_t k = 0; k < want.size(); ++k) {
+    INFO("row " << k / kBulkCols << " col " << k % kBulkCols);
+    REQUIRE(got[k] == want[k]);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Bulk reduce-add: warps stage rows, lanes add them into shared global rows, two rounds", "[simt][bulk]") {
+  BulkOptions o;
+  int64_t issued = sim::async::bulkReducesIssued();
+  REQUIRE(runBulk(o) == "");
+  REQUIRE(sim::async::bulkReducesIssued() - issued == 3 * 2 * 4 * 4 * 2);  // blocks, rounds, warps, lanes, halves
+  o.iters = 3;
+  REQUIRE(runBulk(o, 2) == "");
+  // One 128-byte reduce per row instead of two halves.
+  o = BulkOptions{};
+  o.segBytes = 128;
+  REQUIRE(runBulk(o) == "");
+}
+
+TEST_CASE("Bulk reduce-add mutations: groups and waits", "[simt][bulk]") {
+  BulkOptions o;
+  o.waitRead = false;  // round 2 re-writes the region the reduces of round 1 still read
+  REQUIRE_THAT(runBulk(o), Contains("shared memory write to smem offset 256 by thread 0 while a bulk reduce-add (thread 0) "
+                                    "still reads it: cp.async.bulk.wait_group.read missing"));
+  o = BulkOptions{};
+  o.commit = false;  // a wait covers committed groups only
+  REQUIRE_THAT(runBulk(o), Contains("cp.async.bulk.wait_group.read missing"));
+  o = BulkOptions{};
+  o.syncAfterWait = false;  // lane 0's wait is not ordered before lane 1's store
+  REQUIRE_THAT(runBulk(o), Contains("shared memory race: write after another thread's read without a barrier (smem offset 260, "
+                                    "read by thread 0, written by thread 1)"));
+  o = BulkOptions{};
+  o.finalWait = nullptr;
+  REQUIRE_THAT(runBulk(o), Contains("kernel ended with a bulk reduce-add in flight: thread 0 issued one that no "
+                                    "cp.async.bulk.wait_group 0 completed"));
+  o.finalWait = ptx::kBulkWaitGroupRead0;  // read, not completed
+  REQUIRE_THAT(runBulk(o), Contains("kernel ended with a bulk reduce-add in flight"));
+  o = BulkOptions{};
+  o.commit = false;
+  o.iters = 1;
+  REQUIRE_THAT(runBulk(o), Contains("kernel ended with a bulk reduce-add in flight: thread 0 issued one it never committed"));
+  o = BulkOptions{};
+  o.cpAsyncOverSource = true;
+  REQUIRE_THAT(runBulk(o), Contains("shared memory write to smem offset 256 by thread 0 while a bulk reduce-add"));
+}
+
+TEST_CASE("Bulk reduce-add mutations: the staged source", "[simt][bulk]") {
+  BulkOptions o;
+  o.fence = false;
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 0 reads smem offset 256, written by thread 0 with no "
+                                    "fence.proxy.async.shared::cta of that thread between the write and the issue"));
+  o = BulkOptions{};
+  o.fenceAfterSync = true;  // lane 1's fence is not ordered before lane 0's issue
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 0 reads smem offset 260, written by thread 1 with no "
+                                    "fence.proxy.async.shared::cta"));
+  o = BulkOptions{};
+  o.syncBeforeIssue = false;
+  REQUIRE_THAT(runBulk(o), Contains("shared memory race: bulk reduce-add by thread 0 reads smem offset 260, written by "
+                                    "thread 1 with no bar.warp.sync or barrier between that write and the issue"));
+}
+
+TEST_CASE("Bulk reduce-add mutations: addresses and sizes", "[simt][bulk]") {
+  BulkOptions o;
+  o.srcShift = 4;
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 0: shared address smem offset 260 is not 16-byte aligned"));
+  o = BulkOptions{};
+  o.dstShift = 8;
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 0: global address") && Contains("is not 16-byte aligned"));
+  o = BulkOptions{};
+  o.segBytes = 24;
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 0: byte count 24 is not a positive multiple of 16"));
+  o.segBytes = 0;
+  REQUIRE_THAT(runBulk(o), Contains("byte count 0 is not a positive multiple of 16"));
+  o = BulkOptions{};
+  o.segBytes = 4096;
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 0: source smem offset 256 + 4096 bytes is outside shared memory"));
+  o = BulkOptions{};
+  o.rowShift = 1;  // warp 3's lane 3 adds to row 16 of 16
+  REQUIRE_THAT(runBulk(o), Contains("bulk reduce-add by thread 99 into global") &&
+                               Contains("global access out of bounds (buffer 0, byte 2048)"));
 }
