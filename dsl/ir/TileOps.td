@@ -191,7 +191,9 @@ def Tile_AtomicAddBlockOp : Tile_Op<"atomic_add_block", [MemoryEffects<[MemRead,
     store_block's addressing with an atomic add per element: accumulating partial results of
     several programs into one buffer (the backward's dQ). Addresses come from the block's
     coordinates, as for store_block, so the lowering can vectorise (red.global.add.v2/v4.f32)
-    without an offsets tile held in registers.
+    without an offsets tile held in registers, or, where each warp holds whole row segments
+    and the rows are 16-byte aligned, stage the tile in shared memory and add it by bulk
+    reduce-add (cp.reduce.async.bulk ... add.f32), one per row segment.
   }];
   let arguments = (ins Tile_Ptr:$ptr, Variadic<I32>:$shape, Variadic<I32>:$strides,
                    Variadic<I32>:$offsets, Tile_Tensor:$value);

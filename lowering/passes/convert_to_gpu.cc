@@ -9,6 +9,7 @@
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/passes/async_ptx.h"
+#include "lowering/passes/emit_bulk_reduce.h"
 #include "lowering/passes/emit_tma.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/memory_helpers.h"
@@ -111,13 +112,22 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   return success();
 }
 
-// One attempt at lowering kernel `f` into `gm` with `scratchReserve` bytes kept free of staging
-// regions. When the kernel then needs more shared memory than an H100 block has, and its
-// scratch area outgrew the reservation, nothing is reported: *retryReserve says how much
-// scratch it needed (the caller erases *made and tries again).
-LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64_t scratchReserve,
-                                int64_t* retryReserve, mlir::gpu::GPUFuncOp* made) {
-  *retryReserve = 0;
+// Bytes at the end of shared memory kept for the scratch area, whose size is known only once the
+// kernel is emitted: operand staging regions stay below kSmemLimit - scratch; bulk reduce-add
+// staging below kSmemLimit - bulk (0 at first: placed last, it may take the part of the
+// reservation a kernel turns out not to need).
+struct ScratchReserve {
+  int64_t scratch = 0, bulk = 0;
+};
+
+// One attempt at lowering kernel `f` into `gm` within `reserve`. When the kernel then needs more
+// shared memory than an H100 block has because its scratch area outgrew a reservation, nothing
+// is reported: *retry holds the reservations to try next (the caller erases *made and tries
+// again); otherwise *retry is left zero.
+LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, ScratchReserve reserve,
+                                ScratchReserve* retry, mlir::gpu::GPUFuncOp* made) {
+  *retry = {};
+  const int64_t scratchReserve = reserve.scratch;
   MLIRContext* ctx = f.getContext();
   Location loc = f.getLoc();
   unsigned nw = 4;
@@ -287,6 +297,20 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
       staged[src.getAsOpaquePointer()].push_back({op, first, last});
     }
   });
+  // atomic_add_blocks that can go by bulk reduce-add get a staging region over the whole kernel
+  // (the copy engine may still read it after the op, until the warp's next wait), where room is
+  // left after the regions above; the others keep the per-element atomics. Ops of one tile type
+  // (shape and layout) share a region: each warp writes and reads back only its own segments,
+  // and waits for all its earlier reduces before it writes.
+  DenseMap<Type, int64_t> bulkRegions;
+  f.walk([&](ti::AtomicAddBlockOp op) {
+    Type type = op.getValue().getType();
+    auto bulk = planBulkReduce(cast<RankedTensorType>(type));
+    if (!bulk) return;
+    auto [region, fresh] = bulkRegions.try_emplace(type, -1);
+    if (fresh) region->second = plan.place(bulk->regionBytes(), 0, counter - 1, kSmemLimit - reserve.bulk);
+    if (region->second >= 0) e.bulkReduceOffset[op] = region->second;
+  });
   // Buffers no earlier region used: the producer may start filling them without meeting the
   // consumers (their barriers initialised at the entry).
   for (auto& [op, off] : e.pipelineOffset)
@@ -317,9 +341,10 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
   }
   gf.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(blockWarps * 32), 1, 1}));
   gf->setAttr(ti::kNumWarpsAttr, b.getI32IntegerAttr(int32_t(blockWarps)));
-  if (e.smemBytes() > kSmemLimit && e.smemBytes() - pipelineEnd > scratchReserve) {
-    *retryReserve = e.smemBytes() - pipelineEnd;
-    return failure();
+  if (int64_t scratch = e.smemBytes() - pipelineEnd; e.smemBytes() > kSmemLimit) {
+    if (scratch > reserve.scratch) *retry = {scratch, std::max(scratch, reserve.bulk)};
+    else if (scratch > reserve.bulk && !e.bulkReduceOffset.empty()) *retry = {reserve.scratch, scratch};
+    if (retry->scratch) return failure();
   }
   if (e.smemBytes() > kSmemLimit)
     return f.emitOpError("needs ") << e.smemBytes() << " bytes of shared memory, more than the " << kSmemLimit
@@ -330,14 +355,15 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, int64
 
 // Lowers `f`, giving staging regions up for a larger scratch area when both do not fit.
 LogicalResult convertKernel(func::FuncOp f, mlir::gpu::GPUModuleOp gm) {
-  int64_t reserve = kScratchReserve;
+  ScratchReserve reserve{kScratchReserve, 0};
   while (true) {
-    int64_t retry = 0;
+    ScratchReserve retry;
     mlir::gpu::GPUFuncOp made;
     LogicalResult r = convertKernelOnce(f, gm, reserve, &retry, &made);
-    if (succeeded(r) || retry == 0) return r;
+    if (succeeded(r) || retry.scratch == 0) return r;
     made.erase();
-    if (retry <= reserve || retry > kSmemLimit)
+    bool grows = retry.scratch > reserve.scratch || retry.bulk > reserve.bulk;
+    if (!grows || retry.scratch > kSmemLimit)
       return f.emitOpError("needs more shared memory than the ") << kSmemLimit
                                                                   << " bytes an H100 block can have (smaller tiles or fewer pipeline stages)";
     reserve = retry;

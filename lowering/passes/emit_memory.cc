@@ -3,6 +3,7 @@
 #include "dsl/ir/TileDialect.h"
 #include "lowering/passes/async_ptx.h"
 #include "lowering/passes/axis_info.h"
+#include "lowering/passes/emit_bulk_reduce.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "lowering/passes/memory_helpers.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -322,7 +323,11 @@ LogicalResult emitMemoryOp(KernelEmitter& e, Operation* op, bool& handled) {
   }
   if (auto lb = dyn_cast<ti::LoadBlockOp>(op)) return emitLoadBlock(e, lb);
   if (auto sb = dyn_cast<ti::StoreBlockOp>(op)) return emitStoreBlock(e, sb, false);
-  if (auto ab = dyn_cast<ti::AtomicAddBlockOp>(op)) return emitStoreBlock(e, ab, true);
+  if (auto ab = dyn_cast<ti::AtomicAddBlockOp>(op)) {
+    auto region = e.bulkReduceOffset.find(op);
+    if (region == e.bulkReduceOffset.end()) return emitStoreBlock(e, ab, true);
+    return emitBulkReduceAdd(e, ab, region->second, [&] { return emitStoreBlock(e, ab, true); });
+  }
   if (auto ld = dyn_cast<ti::LoadOp>(op)) return emitGather(e, ld);
   if (auto st = dyn_cast<ti::StoreOp>(op)) return emitScatter(e, st, false);
   if (auto at = dyn_cast<ti::AtomicAddOp>(op)) return emitScatter(e, at, true);

@@ -29,11 +29,6 @@ bool invariant(scf::ForOp forOp, Value v) {
   return llvm::all_of(def->getOperands(), [&](Value o) { return invariant(forOp, o); });
 }
 
-// 32-bit shared-window address of byte `offset` of the kernel's shared memory.
-Value sharedAddress(KernelEmitter& e, Location loc, Value offset) {
-  return e.b.create<LLVM::PtrToIntOp>(loc, e.b.getI32Type(), e.smemAbsolute(offset));
-}
-Value sharedAddress(KernelEmitter& e, Location loc, int64_t offset) { return sharedAddress(e, loc, e.i32(offset)); }
 
 Value toI64(OpBuilder& b, Location loc, Value v) {
   if (v.getType().isInteger(64)) return v;

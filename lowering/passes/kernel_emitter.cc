@@ -2,6 +2,8 @@
 // elementwise math and shape ops (splat, arange, broadcast, expand_dims, trans).
 #include "lowering/passes/kernel_emitter.h"
 
+#include "lowering/passes/emit_bulk_reduce.h"
+
 #include "lowering/passes/smem_tile.h"
 
 #include <optional>
@@ -153,6 +155,7 @@ LogicalResult KernelEmitter::emitBlock(Block& block) {
       for (Value v : y.getOperands()) llvm::append_range(flat, regs(v));
       b.create<scf::YieldOp>(op.getLoc(), flat);
     } else if (isa<func::ReturnOp>(op)) {
+      if (!bulkReduceOffset.empty()) emitBulkReduceDrain(*this, op.getLoc());
       if (!skipReturn) b.create<mlir::gpu::ReturnOp>(op.getLoc());
     } else if (failed(emitOp(&op))) {
       return failure();

@@ -89,6 +89,9 @@ class KernelEmitter {
   // with a region of their own (offset), and the staged tiles by converted value.
   llvm::DenseMap<mlir::Operation*, int64_t> deferredOffset;
   std::map<const void*, std::shared_ptr<DeferredFragments>> deferredFragments;
+  // atomic_add_blocks lowered to bulk reduce-adds (emit_bulk_reduce.h) -> their staging
+  // region's offset; when there are any, each thread waits for its reduces before it exits.
+  llvm::DenseMap<mlir::Operation*, int64_t> bulkReduceOffset;
   // Staged conversions of loop-invariant operands inside a loop: staged once, before the loop
   // (convert -> that scf.for), not every iteration.
   llvm::DenseMap<mlir::Operation*, mlir::Operation*> hoistedStaging;

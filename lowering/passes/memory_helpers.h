@@ -57,6 +57,13 @@ inline void inlineAsm(OpBuilder& b, Location loc, llvm::StringRef text, llvm::St
                               mlir::ArrayAttr());
 }
 
+// 32-bit shared-window address of byte `offset` of the kernel's shared memory (the operand of
+// mbarrier, TMA and bulk-copy instructions).
+inline Value sharedAddress(KernelEmitter& e, Location loc, Value offset) {
+  return e.b.create<LLVM::PtrToIntOp>(loc, e.b.getI32Type(), e.smemAbsolute(offset));
+}
+inline Value sharedAddress(KernelEmitter& e, Location loc, int64_t offset) { return sharedAddress(e, loc, e.i32(offset)); }
+
 inline Value maskedLoad(OpBuilder& b, Location loc, Type t, Value addr, Value mask, Value other, unsigned align) {
   if (!mask) return b.create<LLVM::LoadOp>(loc, t, addr, align);
   return ifElse(

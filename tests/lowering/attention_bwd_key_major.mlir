@@ -4,8 +4,9 @@
 // one program owns 128 keys over 8 warps and walks 64-query blocks in a 2-stage pipelined loop.
 // Sᵀ = K Qᵀ and dPᵀ = V dOᵀ, Pᵀ = exp2(Sᵀ * scale - lse), dSᵀ = Pᵀ ∘ (dPᵀ - delta);
 // dV += Pᵀ dO, dK += dSᵀ Q, and dQ = dS K (a 64-row dot: two warpgroups split its 128 columns)
-// added into f32 memory with atomics. Q and dO each feed two dots, once transposed: their
-// stage buffers serve both.
+// added into f32 memory by atomic_add_block (a bulk reduce-add per warp row segment when the
+// rows are 16-byte aligned). Q and dO each feed two dots, once transposed: their stage buffers
+// serve both.
 func.func @attn_bwd_key_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !tile.ptr<bf16>, %do: !tile.ptr<bf16>,
                               %lse: !tile.ptr<f32>, %delta: !tile.ptr<f32>, %dq: !tile.ptr<f32>, %dk: !tile.ptr<f32>,
                               %dv: !tile.ptr<f32>, %seqlen: i32, %stride: i32, %scale_log2: f32)
@@ -46,22 +47,7 @@ func.func @attn_bwd_key_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !til
     %dka2 = tile.dot %dsb, %qt, %dka : tensor<128x64xbf16>, tensor<64x128xbf16> -> tensor<128x128xf32>
     %dsq = tile.trans %dsb : tensor<128x64xbf16> -> tensor<64x128xbf16>
     %dqp = tile.dot %dsq, %kt, %zero_qd : tensor<64x128xbf16>, tensor<128x128xbf16> -> tensor<64x128xf32>
-    %rows = tile.arange 0 to 64 : tensor<64xi32>
-    %m0s = tile.splat %m0 : i32 -> tensor<64xi32>
-    %rowsn = arith.addi %rows, %m0s : tensor<64xi32>
-    %rs = tile.splat %stride : i32 -> tensor<64xi32>
-    %roff = arith.muli %rowsn, %rs : tensor<64xi32>
-    %ro2 = tile.expand_dims %roff, 1 : tensor<64xi32> -> tensor<64x1xi32>
-    %rob = tile.broadcast %ro2 : tensor<64x1xi32> -> tensor<64x128xi32>
-    %cols = tile.arange 0 to 128 : tensor<128xi32>
-    %co2 = tile.expand_dims %cols, 0 : tensor<128xi32> -> tensor<1x128xi32>
-    %cob = tile.broadcast %co2 : tensor<1x128xi32> -> tensor<64x128xi32>
-    %offs = arith.addi %rob, %cob : tensor<64x128xi32>
-    %lim = tile.splat %seqlen : i32 -> tensor<64xi32>
-    %rv = arith.cmpi slt, %rowsn, %lim : tensor<64xi32>
-    %rv2 = tile.expand_dims %rv, 1 : tensor<64xi1> -> tensor<64x1xi1>
-    %rvb = tile.broadcast %rv2 : tensor<64x1xi1> -> tensor<64x128xi1>
-    tile.atomic_add %dqp, %dq[%offs] mask %rvb : tensor<64x128xf32>, !tile.ptr<f32>, tensor<64x128xi32>, tensor<64x128xi1>
+    tile.atomic_add_block %dqp, %dq shape [%seqlen, %c128] strides [%stride, %c1] offsets [%m0, %c0] : tensor<64x128xf32>, !tile.ptr<f32>
     scf.yield %dka2, %dva2 : tensor<128x128xf32>, tensor<128x128xf32>
   } {tile.stages = 2 : i32}
   tile.store_block %res#0, %dk shape [%seqlen, %c128] strides [%stride, %c1] offsets [%n0, %c0] : tensor<128x128xf32>, !tile.ptr<f32>

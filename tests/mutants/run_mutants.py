@@ -215,6 +215,21 @@ MUTANTS = [
     Mutant("block_sparse_fwd_skips_full", "attention/kernels/fwd.cc",
            "state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);", "",
            "block-sparse forward: the run of full key blocks skipped"),
+    Mutant("bulk_no_read_wait", "lowering/passes/emit_bulk_reduce.cc",
+           "  inlineAsm(b, loc, ptx::kBulkWaitGroupRead0, \"\", {});\n", "",
+           "bulk reduce-add: the staging region rewritten without waiting for the earlier reduces to read it"),
+    Mutant("bulk_no_fence", "lowering/passes/emit_bulk_reduce.cc",
+           "  inlineAsm(b, loc, ptx::kFenceProxyAsyncShared, \"\", {});\n", "",
+           "bulk reduce-add: staged fragments not fenced for the async proxy"),
+    Mutant("bulk_no_drain", "lowering/passes/emit_bulk_reduce.cc",
+           "{ inlineAsm(e.b, loc, ptx::kBulkWaitGroup0, \"\", {}); }", "{}",
+           "bulk reduce-add: the kernel exits with reduces in flight"),
+    Mutant("bulk_source_pitch", "lowering/passes/emit_bulk_reduce.cc",
+           "mul(at[0], i32c(p.pitchBytes))", "mul(at[0], i32c(p.cols * kF32Bytes))",
+           "bulk reduce-add: the source rows read with the unpadded pitch"),
+    Mutant("bulk_row_bound", "lowering/passes/emit_bulk_reduce.cc",
+           "arith::CmpIPredicate::ult, globalRow, shape0", "arith::CmpIPredicate::ule, globalRow, shape0",
+           "bulk reduce-add: the row one past the tensor's end added too"),
 ]
 
 # Tests that need no generated GPU kernels: they rebuild in seconds to a few minutes after a

@@ -1,0 +1,166 @@
+// atomic_add_block by bulk reduce-add: see emit_bulk_reduce.h.
+#include "lowering/passes/emit_bulk_reduce.h"
+
+#include <algorithm>
+
+#include "llvm/Support/MathExtras.h"
+#include "lowering/passes/async_ptx.h"
+#include "lowering/passes/memory_helpers.h"
+
+using namespace mlir;
+namespace ti = tile::ir;
+
+namespace tile::lowering {
+
+namespace {
+constexpr int64_t kF32Bytes = 4;
+constexpr int64_t kBulkAlignBytes = 16;  // cp.reduce.async.bulk: addresses and sizes
+constexpr int64_t kWarpLanes = 32;
+}  // namespace
+
+std::optional<BulkReducePlan> planBulkReduce(const LinearLayout& l, llvm::ArrayRef<int64_t> shape) {
+  if (l.rank() != 2 || shape.size() != 2) return std::nullopt;
+  // Two warps holding the same elements would both add them.
+  for (const Coord& w : l.warp)
+    if (baseDim(w).first < 0) return std::nullopt;
+  BulkReducePlan p;
+  std::vector<int64_t> colBases;
+  for (const auto* bases : {&l.reg, &l.lane}) {  // zero lane bases: replicated lanes store the same values
+    for (const Coord& c : *bases) {
+      auto [dim, v] = baseDim(c);
+      if (dim == 0) p.segmentBases.push_back({0, v});
+      if (dim == 1) colBases.push_back(v);
+    }
+  }
+  // The contiguous run: column bases 1, 2, 4, ...; the larger ones start further segments.
+  std::sort(colBases.begin(), colBases.end());
+  size_t run = 0;
+  while (run < colBases.size() && colBases[run] == int64_t(1) << run) ++run;
+  for (size_t i = run; i < colBases.size(); ++i) p.segmentBases.push_back({1, colBases[i]});
+  p.segmentCols = int64_t(1) << run;
+  if (p.segmentCols * kF32Bytes % kBulkAlignBytes) return std::nullopt;
+  p.rows = shape[0], p.cols = shape[1];
+  int64_t padWords = ((8 - p.cols) % 32 + 32) % 32;
+  p.pitchBytes = (p.cols + padWords) * kF32Bytes;
+  return p;
+}
+
+std::optional<BulkReducePlan> planBulkReduce(RankedTensorType type) {
+  if (!type.getElementType().isF32()) return std::nullopt;
+  auto l = layoutOf(type);
+  if (failed(l)) return std::nullopt;
+  return planBulkReduce(*l, type.getShape());
+}
+
+namespace {
+
+// The bulk path: wait until this warp's earlier reduces have read the region, stage the
+// fragments, make them visible to the async proxy, then each lane adds its row segments.
+void emitBulkPath(KernelEmitter& e, ti::AtomicAddBlockOp op, const BulkReducePlan& p, const LinearLayout& l,
+                  int64_t regionOffset) {
+  OpBuilder& b = e.b;
+  Location loc = op.getLoc();
+  auto i32c = [&](int64_t v) { return e.i32(v); };
+  auto add = [&](Value x, Value y) { return b.create<arith::AddIOp>(loc, x, y).getResult(); };
+  auto mul = [&](Value x, Value y) { return b.create<arith::MulIOp>(loc, x, y).getResult(); };
+  Value ptr = e.scalar(op.getPtr());
+  Value shape0 = e.scalar(op.getShape()[0]), shape1 = e.scalar(op.getShape()[1]);
+  Value stride0 = e.scalar(op.getStrides()[0]);
+  Value offset0 = e.scalar(op.getOffsets()[0]), offset1 = e.scalar(op.getOffsets()[1]);
+
+  // The region is written again only once every lane's earlier reduces have read it: the
+  // issuing lanes wait, and the warp sync orders the other lanes' stores after their waits.
+  inlineAsm(b, loc, ptx::kBulkWaitGroupRead0, "", {});
+  inlineAsm(b, loc, ptx::kWarpSync, "", {});
+
+  // Stage: each thread stores its registers at their (row, column) in the padded region.
+  const auto& vals = e.regs(op.getValue());
+  SmallVector<Value> tc = e.threadCoord(l);
+  Value threadOffset = add(i32c(regionOffset), add(mul(tc[0], i32c(p.pitchBytes)), mul(tc[1], i32c(kF32Bytes))));
+  int64_t vec = std::min<int64_t>(contiguityAlong(l, 1), kBulkAlignBytes / kF32Bytes);
+  Type f32 = b.getF32Type();
+  for (int64_t r = 0; r < l.numRegs(); r += vec) {
+    Coord rc = l.regCoord(r);
+    Value addr = e.smemAbsolute(add(threadOffset, i32c(rc[0] * p.pitchBytes + rc[1] * kF32Bytes)));
+    Value v = vals[size_t(r)];
+    if (vec > 1) {
+      v = b.create<LLVM::PoisonOp>(loc, VectorType::get({vec}, f32));
+      for (int64_t j = 0; j < vec; ++j) v = b.create<LLVM::InsertElementOp>(loc, v, vals[size_t(r + j)], e.i32(j));
+    }
+    b.create<LLVM::StoreOp>(loc, v, addr, unsigned(vec * kF32Bytes));
+  }
+  inlineAsm(b, loc, ptx::kFenceProxyAsyncShared, "", {});
+  inlineAsm(b, loc, ptx::kWarpSync, "", {});
+
+  // Issue: lane i adds the warp's row segments i, i + 32, ... Columns past the tensor's extent
+  // are left out of the byte count (a multiple of 16: the extent is a multiple of 4 here).
+  SmallVector<Value> wc = e.warpCoord(l);
+  Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
+  auto i64 = [&](Value v) { return b.create<arith::ExtSIOp>(loc, b.getI64Type(), v).getResult(); };
+  Value lane = e.lane();
+  int64_t segments = p.segmentsPerWarp();
+  for (int64_t first = 0; first < segments; first += kWarpLanes) {
+    Value seg = first ? add(lane, i32c(first)) : lane;
+    Value at[2] = {wc[0], wc[1]};
+    for (size_t j = 0; j < p.segmentBases.size(); ++j) {
+      auto [dim, amount] = p.segmentBases[j];
+      Value bit = b.create<arith::AndIOp>(loc, seg, i32c(int64_t(1) << j));
+      int shift = int(llvm::Log2_64(uint64_t(amount))) - int(j);
+      if (shift > 0) bit = b.create<arith::ShLIOp>(loc, bit, i32c(shift));
+      if (shift < 0) bit = b.create<arith::ShRUIOp>(loc, bit, i32c(-shift));
+      at[dim] = b.create<arith::OrIOp>(loc, at[dim], bit);
+    }
+    Value globalRow = add(offset0, at[0]), globalCol = add(offset1, at[1]);
+    Value colsLeft = b.create<arith::SubIOp>(loc, shape1, globalCol);
+    Value ok = b.create<arith::AndIOp>(loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, colsLeft, i32c(0)),
+                                       b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, globalRow, shape0));
+    if (first + kWarpLanes > segments)
+      ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, seg, i32c(segments)));
+    when(b, loc, ok, [&] {
+      Value bytes = mul(b.create<arith::MinSIOp>(loc, colsLeft, i32c(p.segmentCols)), i32c(kF32Bytes));
+      Value elem = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, i64(globalRow), i64(stride0)), i64(globalCol));
+      Value dst = b.create<arith::AddIOp>(loc, base, b.create<arith::MulIOp>(loc, elem, e.i64(kF32Bytes)));
+      Value src = sharedAddress(e, loc, add(i32c(regionOffset), add(mul(at[0], i32c(p.pitchBytes)), mul(at[1], i32c(kF32Bytes)))));
+      inlineAsm(b, loc, ptx::kBulkReduceAddF32, "l,r,r", {dst, src, bytes});
+    });
+  }
+  inlineAsm(b, loc, ptx::kBulkCommitGroup, "", {});
+}
+
+}  // namespace
+
+LogicalResult emitBulkReduceAdd(KernelEmitter& e, ti::AtomicAddBlockOp op, int64_t regionOffset,
+                                const std::function<LogicalResult()>& fallback) {
+  auto type = op.getValue().getType();
+  auto plan = planBulkReduce(type);
+  auto l = layoutOf(type);
+  if (!plan || failed(l)) return op->emitOpError("bulk reduce-add planned for a layout it does not fit");
+  OpBuilder& b = e.b;
+  Location loc = op.getLoc();
+  // Every row 16-byte aligned: base, row stride, column offset and extent in whole 4-float units,
+  // and unit column stride.
+  auto divisible = [&](Value v, int64_t k) {
+    Value rem = b.create<arith::AndIOp>(loc, v, b.create<arith::ConstantIntOp>(loc, v.getType(), k - 1));
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, b.create<arith::ConstantIntOp>(loc, v.getType(), 0)).getResult();
+  };
+  constexpr int64_t kFloats = kBulkAlignBytes / kF32Bytes;
+  Value ok = divisible(b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), e.scalar(op.getPtr())), kBulkAlignBytes);
+  ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.scalar(op.getStrides()[1]), e.i32(1)));
+  for (Value v : {e.scalar(op.getStrides()[0]), e.scalar(op.getOffsets()[1]), e.scalar(op.getShape()[1])})
+    ok = b.create<arith::AndIOp>(loc, ok, divisible(v, kFloats));
+  LogicalResult result = success();
+  ifElse(b, loc, {}, ok,
+         [&] {
+           emitBulkPath(e, op, *plan, *l, regionOffset);
+           return SmallVector<Value>{};
+         },
+         [&] {
+           result = fallback();
+           return SmallVector<Value>{};
+         });
+  return result;
+}
+
+void emitBulkReduceDrain(KernelEmitter& e, Location loc) { inlineAsm(e.b, loc, ptx::kBulkWaitGroup0, "", {}); }
+
+}  // namespace tile::lowering
