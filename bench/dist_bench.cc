@@ -115,6 +115,7 @@ int run_rank(const BenchFlags& flags, const BenchCase& c, const std::string& out
                 << (ring ? ", lanes compute and comm" : "") << ") -> " << path << "\n";
       for (const std::string& line : kernel_summary_lines(r.spans)) std::cout << "  " << line << "\n";
       for (const std::string& line : overlap_summary_lines(r.spans)) std::cout << "  overlap " << line << "\n";
+      for (const std::string& line : miss_summary_lines(r.spans)) std::cout << "  missed " << line << "\n";
     });
   }
   return 0;
@@ -200,6 +201,7 @@ int run_virtual_bench(const BenchFlags& flags, const std::string& out_dir) {
               << "\n";
     for (const std::string& line : kernel_summary_lines(run.spans)) std::cout << "  " << line << "\n";
     for (const std::string& line : overlap_summary_lines(run.spans)) std::cout << "  overlap " << line << "\n";
+    for (const std::string& line : miss_summary_lines(run.spans)) std::cout << "  missed " << line << "\n";
   }
   std::cout << std::flush;
   return 0;

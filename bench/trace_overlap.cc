@@ -24,6 +24,38 @@ std::set<int> judged_ranks(const std::vector<KernelSpan>& spans) {
   return both;
 }
 
+// A rank's runs of compute labelled with one step, back to back in the lane's time order.
+struct ComputeRun {
+  int rank = 0, step = 0;
+  double start_us = 0, end_us = 0;
+};
+
+std::vector<ComputeRun> compute_runs(const std::vector<KernelSpan>& spans) {
+  std::map<int, std::vector<const KernelSpan*>> lanes;
+  for (const KernelSpan& k : spans)
+    if (!k.comm) lanes[k.rank].push_back(&k);
+  std::vector<ComputeRun> runs;
+  for (auto& [rank, lane] : lanes) {
+    std::stable_sort(lane.begin(), lane.end(),
+                     [](const KernelSpan* a, const KernelSpan* b) { return a->start_us < b->start_us; });
+    bool open = false;
+    for (const KernelSpan* k : lane) {
+      if (open && k->step == runs.back().step) {
+        runs.back().end_us = std::max(runs.back().end_us, k->start_us + k->duration_us);
+        continue;
+      }
+      open = k->step >= 0;  // unlabelled work ends a run and starts none
+      if (open) runs.push_back({rank, k->step, k->start_us, k->start_us + k->duration_us});
+    }
+  }
+  return runs;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
 }  // namespace
 
 std::vector<StepOverlap> step_overlaps(const std::vector<KernelSpan>& spans, double min_us) {
@@ -73,6 +105,60 @@ std::vector<std::string> overlap_summary_lines(const std::vector<KernelSpan>& sp
     char buf[64];
     std::snprintf(buf, sizeof buf, ", %.1f us", us);
     lines.push_back(line + buf);
+  }
+  return lines;
+}
+
+std::vector<StepMiss> step_misses(const std::vector<KernelSpan>& spans) {
+  std::vector<StepMiss> misses;
+  for (const ComputeRun& run : compute_runs(spans)) {
+    bool has_next = false, overlapped = false;
+    StepMiss m{run.rank, run.step, run.start_us, run.end_us, false, 0.0};
+    double nearest = -1;
+    for (const KernelSpan& t : spans) {
+      if (!t.comm || t.rank != run.rank || t.step != run.step + 1) continue;
+      has_next = true;
+      const double t_end = t.start_us + t.duration_us;
+      if (std::min(t_end, run.end_us) - std::max(t.start_us, run.start_us) > 0) {
+        overlapped = true;
+        break;
+      }
+      const bool late = t.start_us >= run.end_us;
+      const double gap = late ? t.start_us - run.end_us : run.start_us - t_end;
+      if (nearest < 0 || gap < nearest) {
+        nearest = gap;
+        m.late = late;
+        m.gap_us = gap;
+      }
+    }
+    if (has_next && !overlapped) misses.push_back(m);
+  }
+  return misses;
+}
+
+std::vector<std::string> miss_summary_lines(const std::vector<KernelSpan>& spans) {
+  std::map<int, std::vector<double>> late, early;
+  std::set<int> ranks;
+  for (const StepMiss& m : step_misses(spans)) {
+    (m.late ? late : early)[m.rank].push_back(m.gap_us);
+    ranks.insert(m.rank);
+  }
+  std::vector<std::string> lines;
+  for (int r : ranks) {
+    const size_t n = late[r].size() + early[r].size();
+    std::string line = "rank " + std::to_string(r) + ": " + std::to_string(n) + " step" + (n == 1 ? "" : "s") +
+                       " computed without their next transfer in flight:";
+    char buf[96];
+    if (!late[r].empty()) {
+      std::snprintf(buf, sizeof buf, " %zu late (median %.1f us after)", late[r].size(), median(late[r]));
+      line += buf;
+    }
+    if (!early[r].empty()) {
+      std::snprintf(buf, sizeof buf, "%s %zu early (median %.1f us before)", late[r].empty() ? "" : ",",
+                    early[r].size(), median(early[r]));
+      line += buf;
+    }
+    lines.push_back(line);
   }
   return lines;
 }

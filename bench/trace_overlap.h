@@ -32,4 +32,24 @@ std::vector<int> ranks_without_overlap(const std::vector<KernelSpan>& spans, dou
 // "rank 1: no communication overlapped compute".
 std::vector<std::string> overlap_summary_lines(const std::vector<KernelSpan>& spans);
 
+// Where the next step's transfers ran when they did not run under a step's compute, so a failed
+// check says which way the schedule is off. A step's compute is one run of its rank's compute
+// spans labelled with the step, back to back on the lane (the backward's kernels of one step
+// form one; another step's, or unlabelled work between them, ends it). A miss is such a run of
+// step i on a rank with transfers of step i + 1, none of which intersects it; the nearest one
+// tells whether they ran after it (late: gap_us from its end to the transfer's start) or before
+// it (early: gap_us from the transfer's end to its start).
+struct StepMiss {
+  int rank = 0;
+  int step = 0;
+  double start_us = 0, end_us = 0;  // the run of compute
+  bool late = false;
+  double gap_us = 0;
+};
+std::vector<StepMiss> step_misses(const std::vector<KernelSpan>& spans);
+
+// One line per rank with misses: "rank 0: 3 steps computed without their next transfer in
+// flight: 2 late (median 85.2 us after), 1 early (median 3.1 us before)".
+std::vector<std::string> miss_summary_lines(const std::vector<KernelSpan>& spans);
+
 }  // namespace tile::bench

@@ -6,6 +6,15 @@ namespace tile {
 namespace dist {
 namespace {
 
+// A zero-fill queued on the compute stream. Never labelled with a step, even inside one: the
+// overlap check counts a transfer as in flight during a step only under the step's kernels.
+TimelineSpan memset_span(size_t bytes) {
+  TimelineSpan s;
+  s.name = "memset";
+  s.detail = std::to_string(bytes) + " bytes";
+  return s;
+}
+
 // The rank's GpuBackend with each launch timed on the compute stream (while the timeline
 // records); everything else passes through.
 class TimedGpu : public attention::Backend {
@@ -13,7 +22,14 @@ class TimedGpu : public attention::Backend {
   explicit TimedGpu(GpuRank& rank) : rank_(rank), gpu_(rank.gpu()) {}
   Device device() const override { return gpu_.device(); }
   std::string name() const override { return gpu_.name(); }
-  void* alloc_zeroed(size_t bytes) override { return gpu_.alloc_zeroed(bytes); }
+  // The API's workspace is zeroed on the compute stream (the backward's dQ accumulator at the
+  // start of every step): a span of its own, or the lane would show the stream idle while it
+  // works for the step.
+  void* alloc_zeroed(size_t bytes) override {
+    void* p = nullptr;
+    rank_.timed(gpu_.stream(), [&] { return memset_span(bytes); }, [&] { p = gpu_.alloc_zeroed(bytes); });
+    return p;
+  }
   void free(void* p) override { gpu_.free(p); }
   void read(void* host_dst, const void* src, size_t bytes) override { gpu_.read(host_dst, src, bytes); }
   void write(void* dst, const void* host_src, size_t bytes) override { gpu_.write(dst, host_src, bytes); }
@@ -56,7 +72,10 @@ GpuRank::~GpuRank() {
 void* GpuRank::alloc(size_t bytes) {
   std::lock_guard<std::mutex> lock(pool_mu_);
   rt::Context::primary(ordinal_).make_current();  // the caller's thread may have none current
-  return pool_.alloc_zeroed(bytes, gpu_.stream().handle());
+  void* p = nullptr;
+  timed(gpu_.stream(), [&] { return memset_span(bytes); },
+        [&] { p = pool_.alloc_zeroed(bytes, gpu_.stream().handle()); });
+  return p;
 }
 
 void GpuRank::free(void* p) {

@@ -5,9 +5,10 @@
 // are ordered only by CUDA events (gpu_stream_order.h). Nothing here waits for the device except
 // the destructor and synchronize().
 //
-// With a StreamTimeline (--profile) the rank's attention kernels, element-wise kernels and
-// copies are recorded on its lanes "compute" and "comm", labelled with the ring step being
-// computed (set_step; the step backend sets it around a step's attention call). MLIR-free.
+// With a StreamTimeline (--profile) the rank's attention kernels, element-wise kernels, zero-fills
+// of new memory and copies are recorded on its lanes "compute" and "comm"; kernels and copies are
+// labelled with the ring step being computed (set_step; the step backend sets it around a step's
+// attention call). MLIR-free.
 #pragma once
 
 #include <atomic>
@@ -53,10 +54,6 @@ class GpuRank {
   // Waits for both streams.
   void synchronize();
 
-  // Held while queueing one copy's waits, copy and events on the communication stream, which
-  // several threads feed (a copy is queued by whichever side of a message posts last).
-  std::mutex& comm_mutex() { return comm_mu_; }
-
   // The ring step whose work is queued next (-1: none), for the timeline's labels.
   void set_step(int step) { step_ = step; }
   int step() const { return step_; }
@@ -85,7 +82,7 @@ class GpuRank {
   attention::GpuBackend gpu_;
   rt::Stream comm_;
   std::unique_ptr<attention::Backend> timed_;
-  std::mutex pool_mu_, comm_mu_;
+  std::mutex pool_mu_;
   attention::StreamWorkspacePool pool_;
   std::shared_ptr<StreamTimeline> timeline_;
   std::atomic<int> step_{-1};

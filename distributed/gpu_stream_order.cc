@@ -44,9 +44,8 @@ StreamOrder::Fence GpuStreamOrder::compute_fence() { return record_on(rank_->com
 
 StreamOrder::Fence GpuStreamOrder::copy_after(void* dst, const void* src, size_t bytes, const std::vector<Fence>& after,
                                              const CopyInfo& info) {
-  // Called from this rank's thread or its peer's: both have the device's primary context.
+  // On the receiving rank's thread, which need not be the one that made the GpuRank.
   rt::Context::primary(rank_->ordinal()).make_current();
-  std::lock_guard<std::mutex> lock(rank_->comm_mutex());
   rt::Stream& comm = rank_->comm_stream();
   for (const Fence& f : after)
     if (f) TILE_CU_CHECK(cuStreamWaitEvent(comm.handle(), event_of(f), 0));

@@ -3,7 +3,7 @@
 // stream after cuStreamWaitEvent on the fences it must follow; the compute stream waits for the
 // copy's event with cuStreamWaitEvent. Nothing waits on the host. Copies show on the rank's
 // "comm" lane when its timeline records. Any number of these may serve one rank (they share its
-// streams and its comm_mutex()). MLIR-free.
+// streams); the rank's own thread drives them all. MLIR-free.
 #pragma once
 
 #include <memory>

@@ -176,11 +176,12 @@ class InProcessTransport : public Transport {
     // Device streams: one fence after this rank's compute so far orders every copy of the batch
     // (the host does not wait for it).
     const StreamOrder::Fence fence = order && !ops.empty() ? order->compute_fence() : nullptr;
-    std::lock_guard<std::mutex> lock(s_->mu);
+    std::unique_lock<std::mutex> lock(s_->mu);
     for (const P2POp& op : ops)
       if (op.peer < 0 || op.peer >= s_->world)
         throw TransportError("in-process transport: peer " + std::to_string(op.peer) + " outside world of " +
                              std::to_string(s_->world));
+    std::vector<std::shared_ptr<Transfer>> incoming;  // device streams: this rank queues their copies
     for (const P2POp& op : ops) {
       const bool send = op.kind == P2POp::Kind::send;
       Channel& ch = send ? s_->channel(rank_, op.peer) : s_->channel(op.peer, rank_);
@@ -205,14 +206,30 @@ class InProcessTransport : public Transport {
         t->recv_fence = fence;
         t->step = op.step;
         req->recvs_.push_back(t);
+        if (order) incoming.push_back(t);
       }
       if (t->sent && t->received) {
         ch.open.erase(seq);
-        // Device streams on either side: queue the copy now, before this rank's next compute.
-        if (t->send_fence || t->recv_fence) s_->issue(*t);
+        // Device streams: a receiver with a stream order queues its own copies (below); the
+        // sender queues nothing on a peer's streams, it only reports a world that mixes paths.
+        const bool receiver_queues = send && t->to != rank_ && s_->orders[static_cast<size_t>(t->to)];
+        if ((t->send_fence || t->recv_fence) && !receiver_queues) s_->issue(*t);
       }
     }
     s_->cv.notify_all();
+    // Device streams: every incoming copy is queued on this rank's copy stream before post()
+    // returns, so before the caller queues the compute it should overlap (the ring posts step
+    // i + 1 and then queues step i). Queued instead by a sender posting later, it would follow
+    // that compute in submission order, which is the order a GPU whose streams share hardware
+    // queues runs them in. A sender that has not posted yet is waited for here: the host threads
+    // meet, the device is not waited for. Every send of this batch was registered above, so two
+    // ranks waiting here for each other's sends both go on.
+    for (const std::shared_ptr<Transfer>& t : incoming) {
+      s_->wait_for(lock, [&] { return t->sent; },
+                   "rank " + std::to_string(rank_) + " waiting for rank " + std::to_string(t->from) + " to post a send");
+      if (!t->done) s_->issue(*t);
+    }
+    if (!incoming.empty()) s_->cv.notify_all();
     return req;
   }
 

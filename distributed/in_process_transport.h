@@ -5,10 +5,11 @@
 //  - host memory (none): a send's buffer is read by the receiver while it waits — rendezvous,
 //    no staging copy — so a sender that reuses its buffer before wait() returns is caught by the
 //    tests, as it would corrupt data under NCCL;
-//  - device streams (every rank use_stream_order()): the copy is queued on the receiver's
-//    communication stream as soon as both sides posted, ordered by fences (stream_order.h), and
-//    wait() only orders the rank's compute stream after it — no host synchronisation, and the
-//    next block moves while the current one is computed.
+//  - device streams (every rank use_stream_order()): the receiver queues the copy on its own
+//    communication stream in its post(), ordered by fences (stream_order.h), so before the
+//    compute it posted ahead of; a receive whose sender has not posted yet waits there for that
+//    post (the host threads meet; nothing waits for the device). wait() only orders the rank's
+//    compute stream after the copy, and the next block moves while the current one is computed.
 // split() gives each color its own world (own channels, own matching; members keep their stream
 // orders), as ncclCommSplit gives a new communicator; aborting a world aborts its sub-groups too.
 #pragma once

@@ -1,9 +1,10 @@
 // How a virtual rank's communication is ordered against its compute when both are queued on
 // asynchronous streams of one device (virtual ranks on one GPU). The in-process transport then
-// moves a message as a copy on the receiver's communication stream, queued as soon as both sides
-// have posted (so the next block is in flight while the current one is computed), after a fence
-// on each side's compute stream: the send buffer was written there and the receive buffer last
-// read there. Waiting for the request makes each side's compute stream wait for the copy's fence.
+// moves a message as a copy on the receiver's communication stream, queued by the receiver when
+// it posts (so before the compute it posted ahead of: the next block is in flight while the
+// current one is computed), after a fence on each side's compute stream: the send buffer was
+// written there and the receive buffer last read there. Waiting for the request makes each
+// side's compute stream wait for the copy's fence.
 // No host thread ever waits for the device on this path; it only meets its peer's thread.
 // Host memory needs none of this (the world's ByteCopy moves bytes at the receiver's wait).
 #pragma once
@@ -30,8 +31,8 @@ class StreamOrder {
   // A fence after everything queued so far on this rank's compute stream.
   virtual Fence compute_fence() = 0;
   // Queues on this rank's communication stream: wait for every fence of `after`, copy `bytes`
-  // from src to dst (memory of this rank's device), and returns a fence after the copy. May be
-  // called from a peer's thread (whichever side posted last issues the copy).
+  // from src to dst (memory of this rank's device), and returns a fence after the copy. Called
+  // from this rank's thread (the receiver queues its own copies).
   virtual Fence copy_after(void* dst, const void* src, size_t bytes, const std::vector<Fence>& after,
                            const CopyInfo& info) = 0;
   // Makes the work queued next on this rank's compute stream wait for `fence`; the host does not

@@ -2,7 +2,7 @@
 // work's own stream just before and just after it — what --profile writes as a Chrome trace
 // where communication can be seen overlapping compute. One timeline may be shared by the
 // virtual ranks of one GPU (one origin, so their lanes line up); it is thread-safe, since each
-// rank records from its own thread and a copy may be queued by its peer's thread. MLIR-free.
+// rank records from its own thread. MLIR-free.
 #pragma once
 
 #include <array>

@@ -49,6 +49,9 @@ void check_overlap(const BenchFlags& flags) {
   REQUIRE(run.rows.size() == size_t(flags.virtual_ranks));
   save_trace(run.spans, flags.mode + "_virtual_ranks_" + std::to_string(flags.virtual_ranks) + ".json");
   for (const std::string& line : overlap_summary_lines(run.spans)) WARN(line);
+  // Which way a rank without overlap is off: its next blocks moved after the step (late) or
+  // before it (early).
+  for (const std::string& line : miss_summary_lines(run.spans)) WARN("missed: " << line);
 
   // One lane per rank and stream: compute (kernels) and comm (the copies, and nothing else).
   std::map<int, std::set<std::string>> lanes;

@@ -2,14 +2,16 @@
 // with the host thread as the compute stream. A queued copy runs at the latest moment the
 // ordering allows — when some compute stream first waits for it — or at once, so a ring that
 // read a received block before waiting, or wrote a sent one before waiting, computes with wrong
-// data either way. Every queued copy and every wait is logged, to check what was queued when.
+// data either way. Every fence, queued copy and wait is logged with the thread that queued it,
+// to check what was queued when and by whom.
 #pragma once
 
 #include <memory>
 #include <mutex>
-#include <string>
-#include <vector>
 #include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "distributed/stream_order.h"
 
@@ -19,10 +21,11 @@ namespace testing {
 
 struct StreamLog {
   struct Entry {
-    std::string what;  // "fence", "copy" or "wait"
+    std::string what;  // "fence", "copy" or "wait" (tests may log their own, e.g. compute)
     int rank = 0;      // whose order
     StreamOrder::CopyInfo info;  // copies
     size_t fences = 0;           // copies: non-null fences they follow
+    std::thread::id thread = std::this_thread::get_id();  // who queued it
   };
   std::mutex mu;
   std::vector<Entry> entries;
@@ -36,6 +39,10 @@ struct StreamLog {
     size_t n = 0;
     for (const Entry& e : entries) n += e.what == what && (rank < 0 || e.rank == rank);
     return n;
+  }
+  std::vector<Entry> all() {
+    std::lock_guard<std::mutex> lock(mu);
+    return entries;
   }
   std::vector<Entry> copies_to(int rank) {
     std::lock_guard<std::mutex> lock(mu);

@@ -1,11 +1,15 @@
 // The in-process transport on device streams (stream_order.h), checked on the host with
-// HostStreamOrder: a message's copy is queued by whichever side posts last, before anyone waits,
-// on the receiver's stream after both sides' compute fences; waiting orders each side's compute
-// after it; the ring and USP give the same bits as on host memory whether copies run at once or
-// as late as the ordering allows; errors name what is wrong.
+// HostStreamOrder: a message's copy is queued by the receiver in its post (waiting there for a
+// sender that posts later), before anyone waits, on the receiver's stream after both sides'
+// compute fences; so the ring queues step i + 1's copy before step i's compute on every rank,
+// however late its sender is; waiting orders each side's compute after it; the ring and USP give
+// the same bits as on host memory whether copies run at once or as late as the ordering allows;
+// errors name what is wrong.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -69,26 +73,36 @@ TEST_CASE("device streams: the copy is queued when the second side posts, before
   }
 }
 
-TEST_CASE("device streams: the sender posting last queues the copy too") {
+TEST_CASE("device streams: a receiver posting first waits in its post and queues the copy itself") {
   InProcessWorld w(2);
   auto log = use_host_streams(w, HostStreamOrder::When::late);
-  std::atomic<bool> receiver_posted{false};
+  std::atomic<bool> receiver_posting{false}, sender_posted{false};
+  std::thread::id receiver_thread;
+  bool returned_after_the_send = false;
+  size_t copies_at_return = 0;
   int value = 11, got = -1;
   run_virtual_ranks(w, [&](int rank, Transport& t) {
     if (rank == 1) {
+      receiver_thread = std::this_thread::get_id();
+      receiver_posting = true;
       auto r = t.post({P2POp::recv(&got, sizeof got, 0)});
-      receiver_posted = true;
+      returned_after_the_send = sender_posted;
+      copies_at_return = log->count("copy");
       r->wait();
     } else {
-      while (!receiver_posted) std::this_thread::yield();
+      while (!receiver_posting) std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the receiver is in its post
+      sender_posted = true;
       auto r = t.post({P2POp::send(&value, sizeof value, 1)});
-      CHECK(log->count("copy") == 1);
       r->wait();
     }
   });
   CHECK(got == 11);
+  CHECK(returned_after_the_send);  // its post waited for the send ...
+  CHECK(copies_at_return == 1);    // ... and queued the copy before returning
   REQUIRE(log->copies_to(1).size() == 1);
   CHECK(log->copies_to(1)[0].rank == 1);
+  CHECK(log->copies_to(1)[0].thread == receiver_thread);  // nothing queued from the sender's thread
 }
 
 TEST_CASE("device streams: ring hops, collectives and sub-groups move the right data") {
@@ -265,6 +279,103 @@ TEST_CASE("the ring labels each block's copy with the step that computes on it")
     for (const auto& e : log->copies_to(r)) {
       CHECK(e.info.from == (r + world - 1) % world);
       CHECK(e.fences == 2);
+    }
+  }
+}
+
+namespace {
+
+// The reference backend, logging each step it computes on `log` (what "forward" / "backward",
+// the step as info.step) from the rank's thread; one rank computes slowly, so its posts come
+// late and its receiver's would-be copies with them.
+class LoggedSteps : public AttentionStepBackend {
+ public:
+  LoggedSteps(int rank, std::shared_ptr<StreamLog> log, std::chrono::milliseconds delay)
+      : inner_(1), rank_(rank), log_(std::move(log)), delay_(delay) {}
+  std::string name() const override { return "logged"; }
+  TensorOps& ops() override { return inner_.ops(); }
+  DType partial_dtype(DType io) const override { return inner_.partial_dtype(io); }
+  void forward(const StepForwardArgs& a) override {
+    std::this_thread::sleep_for(delay_);
+    log_->add({"forward", rank_, {rank_, rank_, a.step}, 0});
+    inner_.forward(a);
+  }
+  void backward(const StepBackwardArgs& a) override {
+    std::this_thread::sleep_for(delay_);
+    log_->add({"backward", rank_, {rank_, rank_, a.step}, 0});
+    inner_.backward(a);
+  }
+
+ private:
+  ReferenceStepBackend inner_;
+  int rank_;
+  std::shared_ptr<StreamLog> log_;
+  std::chrono::milliseconds delay_;
+};
+
+}  // namespace
+
+TEST_CASE("the ring queues each rank's next block before that rank's step, however late its sender") {
+  // Rank 0 computes slowly, so rank 1 reaches every step before rank 0 posts the next block.
+  // Each copy must still be queued by its receiver, before the receiver's compute of the step
+  // the block is in flight for: step i + 1's copy before step i's compute, in the forward and
+  // in the backward. (Queued by the sender's later post, it would come after.)
+  const int world = 4;
+  const int64_t B = 1, S = 32, H = 2, D = 8;
+  auto in = testing::random_inputs(B, S, H, H, D, DType::f32, 5);
+  InProcessWorld w(world);
+  auto log = use_host_streams(w, HostStreamOrder::When::late);
+  run_virtual_ranks(w, [&](int rank, Transport& t) {
+    LoggedSteps backend(rank, log, std::chrono::milliseconds(rank == 0 ? 15 : 0));
+    SequenceLayout layout;
+    layout.ring_degree = world;
+    auto shard = [&](const HostTensor& x) { return shard_sequence(x.view(), 1, layout, rank); };
+    const HostTensor q = shard(in.q), k = shard(in.k), v = shard(in.v), dout = shard(in.dout);
+    RankContext ctx{t, backend};
+    RingAttnOptions o;
+    RingForwardResult f = ring_attention_forward(RingMode::ring, ctx, q.view(), k.view(), v.view(), o);
+    ring_attention_backward(RingMode::ring, ctx, dout.view(), q.view(), k.view(), v.view(), f.out.view, f.lse.view, o);
+  });
+
+  const std::vector<StreamLog::Entry> entries = log->all();
+  for (int r = 0; r < world; ++r) {
+    INFO("rank " << r);
+    // Where each compute of the rank and each copy into it stands in the log. The first copy
+    // labelled i + 1 in each pass is step i + 1's K (the backward posts dK/dV for i + 1 after
+    // computing step i).
+    std::map<int, size_t> fwd_compute, bwd_compute;
+    std::vector<std::pair<int, size_t>> copies;  // (step, position)
+    std::thread::id thread;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const StreamLog::Entry& e = entries[i];
+      if (e.what == "forward" && e.rank == r) {
+        fwd_compute[e.info.step] = i;
+        thread = e.thread;
+      }
+      if (e.what == "backward" && e.rank == r) bwd_compute[e.info.step] = i;
+      if (e.what == "copy" && e.info.to == r) copies.push_back({e.info.step, i});
+    }
+    REQUIRE(fwd_compute.size() == size_t(world));
+    REQUIRE(bwd_compute.size() == size_t(world));
+    for (const StreamLog::Entry& e : entries)
+      if (e.what == "copy" && e.info.to == r) CHECK(e.thread == thread);  // queued by the receiver
+    for (int step = 0; step + 1 < world; ++step) {
+      INFO("step " << step);
+      size_t fwd_copy = 0, bwd_copy = 0;  // the first copy labelled step + 1 in each pass
+      for (const auto& [s, at] : copies) {
+        if (s != step + 1) continue;
+        if (at < fwd_compute.at(world - 1)) {
+          if (!fwd_copy) fwd_copy = at;
+        } else if (!bwd_copy) {
+          bwd_copy = at;
+        }
+      }
+      REQUIRE(fwd_copy > 0);
+      REQUIRE(bwd_copy > 0);
+      CHECK(fwd_copy < fwd_compute.at(step));  // in flight before step's compute was queued
+      CHECK(fwd_copy > (step > 0 ? fwd_compute.at(step - 1) : 0));  // and not before the step ahead of it
+      CHECK(bwd_copy < bwd_compute.at(step));
+      CHECK(bwd_copy > (step > 0 ? bwd_compute.at(step - 1) : fwd_compute.at(world - 1)));
     }
   }
 }
