@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 17's GPU runs, from a gpu_bundle/ holding //distributed:qkvpacked_dist_check_gpu,
-# //distributed:nccl_selftest and //bench:flash_attn (tools/make_gpu_bundle.sh). Not run yet: no
-# GPU was available when the modes were written (RESULTS.md has the CPU runs).
+# //distributed:nccl_selftest and //bench:flash_attn (tools/make_gpu_bundle.sh). Sections 1 and 2
+# ran on one H100 (distributed/RESULTS.md); section 3 needs several GPUs.
 #   1. every mode on one GPU with virtual ranks, worlds 2, 4, 8 (d = 128, bf16, causal);
 #   2. NCCL: all_to_all + split (nccl_selftest), and a torchrun-style launch done by hand —
 #      N processes with RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT, the NCCL id over

@@ -15,6 +15,11 @@ namespace tile::lowering {
 namespace {
 constexpr int64_t kF32Bytes = 4;
 constexpr int64_t kBulkAlignBytes = 16;  // cp.reduce.async.bulk: addresses and sizes
+// Shorter segments cost more than the per-element atomics: on the H100 the d=64 dK/dV program,
+// whose mma.sync dQ layout gives a warp runs of 8 columns (32-byte segments, two reduces a lane),
+// ran its backward 64 % longer than with red.global.add.v2 (bench/RESULTS.md, 2026-12-06), where
+// 256-byte segments (the wgmma layout at d=128) made it 5-6 % faster.
+constexpr int64_t kMinSegmentBytes = 128;
 constexpr int64_t kWarpLanes = 32;
 }  // namespace
 
@@ -38,7 +43,7 @@ std::optional<BulkReducePlan> planBulkReduce(const LinearLayout& l, llvm::ArrayR
   while (run < colBases.size() && colBases[run] == int64_t(1) << run) ++run;
   for (size_t i = run; i < colBases.size(); ++i) p.segmentBases.push_back({1, colBases[i]});
   p.segmentCols = int64_t(1) << run;
-  if (p.segmentCols * kF32Bytes % kBulkAlignBytes) return std::nullopt;
+  if (p.segmentCols * kF32Bytes < kMinSegmentBytes) return std::nullopt;
   p.rows = shape[0], p.cols = shape[1];
   int64_t padWords = ((8 - p.cols) % 32 + 32) % 32;
   p.pitchBytes = (p.cols + padWords) * kF32Bytes;

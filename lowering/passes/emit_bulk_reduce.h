@@ -5,12 +5,13 @@
 // does the adds while the warps go on; the warps only wait, at the op's next execution, until
 // their previous reduces have *read* the region, and at the kernel's end until they completed.
 //
-// It applies where the value's layout gives each warp row segments of at least 16 bytes:
-// within a warp the register and lane bases along the columns start 1, 2, 4, 8 or longer (a
-// run of contiguous columns), the others place the warp's segments, and no two warps hold the
-// same elements. Then the warp owns whole segments and needs no barrier with any other warp.
-// The wgmma accumulator gives a warp 16 rows of its warpgroup's columns (one segment a row);
-// mma.sync's, with warps along the columns, runs of 8 columns. At run time the bulk path needs 16-byte aligned rows (base pointer, row stride,
+// It applies where the value's layout gives each warp row segments of at least 128 bytes:
+// within a warp the register and lane bases along the columns start 1, 2, 4, ... up to 32
+// columns or more (a run of contiguous columns), the others place the warp's segments, and no
+// two warps hold the same elements. Then the warp owns whole segments and needs no barrier
+// with any other warp. The wgmma accumulator gives a warp 16 rows of its warpgroup's columns
+// (one segment a row: 256 bytes at d=128); mma.sync's, with warps along the columns, runs of
+// 8 columns, which measured slower than the per-element atomics and keep them. At run time the bulk path needs 16-byte aligned rows (base pointer, row stride,
 // column offset and column extent all multiples of 4 floats) and falls back to the
 // per-element atomics otherwise.
 #pragma once
@@ -42,7 +43,7 @@ struct BulkReducePlan {
 };
 
 // The plan for an f32 tile of layout `l` and `shape`, or nothing when its warps do not own
-// whole row segments of at least 16 bytes.
+// whole row segments of at least 128 bytes.
 std::optional<BulkReducePlan> planBulkReduce(const LinearLayout& l, llvm::ArrayRef<int64_t> shape);
 std::optional<BulkReducePlan> planBulkReduce(mlir::RankedTensorType type);
 
