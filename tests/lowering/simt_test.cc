@@ -440,3 +440,37 @@ TEST_CASE("dots smaller than the warp grid (copies in warps, one owner adds) and
     }
   }
 }
+
+TEST_CASE("atomic_add_block: bulk reduce-add when rows are 16-byte aligned, per-element atomics otherwise", "[simt]") {
+  Lowered k("bulk_reduce_add.mlir");
+  // 100 rows: the second program's tile and the second A block are ragged. Row stride 64 floats
+  // takes the bulk path; 66 (8-byte aligned rows) the fallback.
+  const int n = 100, iters = 2, programs = 2;
+  for (int stride : {64, 66}) {
+    INFO("row stride " << stride);
+    std::vector<float> a, b;
+    std::vector<sim::Buffer> bufs{bf16Random(size_t(n) * 64, a), bf16Random(64 * 64, b)};
+    std::vector<float> out0(size_t(n) * stride);
+    for (float& x : out0) x = uniform(-1, 1);  // adds go on top; padding columns must stay
+    bufs.push_back(f32Buffer(out0));
+    std::vector<sim::Arg> args{sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::i32(n),
+                               sim::Arg::i32(stride), sim::Arg::i32(iters)};
+    const int64_t bulkBefore = sim::async::bulkReducesIssued();
+    REQUIRE(sim::run(*k.module, "bulk_reduce_add", args, bufs, programs) == "");
+    if (stride % 4 == 0) CHECK(sim::async::bulkReducesIssued() > bulkBefore);
+    else CHECK(sim::async::bulkReducesIssued() == bulkBefore);
+    auto out = f32Values(bufs[2]);
+    for (int row = 0; row < n; ++row)
+      for (int c = 0; c < stride; ++c) {
+        INFO("row " << row << " col " << c);
+        double want = out0[size_t(row) * stride + c];
+        if (c < 64)  // each program adds A[i*64 + row%64] . B for every A block i inside n
+          for (int i = 0; i < iters; ++i) {
+            int ar = i * 64 + row % 64;
+            if (ar >= n) continue;
+            for (int kk = 0; kk < 64; ++kk) want += double(a[size_t(ar) * 64 + kk]) * b[size_t(kk) * 64 + c];
+          }
+        REQUIRE(std::fabs(out[size_t(row) * stride + c] - want) <= 1e-3 * (1 + std::fabs(want)));
+      }
+  }
+}
