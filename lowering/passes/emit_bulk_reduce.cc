@@ -142,17 +142,13 @@ LogicalResult emitBulkReduceAdd(KernelEmitter& e, ti::AtomicAddBlockOp op, int64
   if (!plan || failed(l)) return op->emitOpError("bulk reduce-add planned for a layout it does not fit");
   OpBuilder& b = e.b;
   Location loc = op.getLoc();
-  // Every row 16-byte aligned: base, row stride, column offset and extent in whole 4-float units,
-  // and unit column stride.
-  auto divisible = [&](Value v, int64_t k) {
-    Value rem = b.create<arith::AndIOp>(loc, v, b.create<arith::ConstantIntOp>(loc, v.getType(), k - 1));
-    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, b.create<arith::ConstantIntOp>(loc, v.getType(), 0)).getResult();
-  };
-  constexpr int64_t kFloats = kBulkAlignBytes / kF32Bytes;
-  Value ok = divisible(b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), e.scalar(op.getPtr())), kBulkAlignBytes);
-  ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.scalar(op.getStrides()[1]), e.i32(1)));
-  for (Value v : {e.scalar(op.getStrides()[0]), e.scalar(op.getOffsets()[1]), e.scalar(op.getShape()[1])})
-    ok = b.create<arith::AndIOp>(loc, ok, divisible(v, kFloats));
+  // Every row 16-byte aligned: the block access's test for 4-float vectors (base, row stride,
+  // column offset and extent in whole 4-float units, unit column stride).
+  BlockAccess access{e, loc, e.scalar(op.getPtr()), {}, {}, {}, type.getElementType(), *l, {}};
+  for (Value v : op.getShape()) access.shape.push_back(e.scalar(v));
+  for (Value v : op.getStrides()) access.strides.push_back(e.scalar(v));
+  for (Value v : op.getOffsets()) access.offsets.push_back(e.scalar(v));
+  Value ok = access.vectorOk(kBulkAlignBytes / kF32Bytes);
   LogicalResult result = success();
   ifElse(b, loc, {}, ok,
          [&] {

@@ -536,19 +536,20 @@ int Model::bulkReader(uint64_t i) const {
 // Source byte i of a bulk reduce-add issued by t: no copy still filling it, its last ordinary
 // write ordered before the issue and fenced for the async proxy by its writer.
 void Model::checkBulkSource(int t, uint64_t i) {
-  const std::string what = "bulk reduce-add by thread " + std::to_string(t) + " reads " + at(i);
-  if (bytes_[i].tmaPending >= 0) throw Error(what + ", which a TMA copy is still filling");
+  // Named only when something is wrong: this runs for every source byte.
+  auto what = [&] { return "bulk reduce-add by thread " + std::to_string(t) + " reads " + at(i); };
+  if (bytes_[i].tmaPending >= 0) throw Error(what() + ", which a TMA copy is still filling");
   Order& order = mem_.order();
   const ByteState& m = order.byte(i);
-  if (m.pendingThread >= 0) throw Error(what + ", which a cp.async is still filling");
+  if (m.pendingThread >= 0) throw Error(what() + ", which a cp.async is still filling");
   checkAccessSlow(t, i, 1, false);  // a live mbarrier, TMA data this thread has not waited for
   if (m.writer < 0) return;
   if (!order.writeOrdered(t, i))
-    throw Error("shared memory race: " + what + ", written by thread " + std::to_string(m.writer) +
+    throw Error("shared memory race: " + what() + ", written by thread " + std::to_string(m.writer) +
                 " with no bar.warp.sync or barrier between that write and the issue");
   const BulkThread& w = bulk_[size_t(m.writer)];
   if (m.writeClock > w.fenceClock || !order.ordered(m.writer, w.fenceClock, w.fenceEpoch, t))
-    throw Error(what + ", written by thread " + std::to_string(m.writer) +
+    throw Error(what() + ", written by thread " + std::to_string(m.writer) +
                 " with no fence.proxy.async.shared::cta of that thread between the write and the issue: "
                 "the async proxy may not see the write");
 }
