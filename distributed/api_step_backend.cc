@@ -14,6 +14,8 @@ attention::FlashAttnOptions api_options(bool causal, double softmax_scale, const
   o.window_right = v.window_right;
   o.softcap = v.softcap;
   o.alibi_slopes = v.alibi_slopes;
+  o.variant = v.registered;
+  o.variant_args = v.args;
   return o;
 }
 
@@ -57,9 +59,9 @@ void ApiStepBackend::backward(const StepBackwardArgs& a) {
   }
   if (a.varlen.defined())
     attention::flash_attn_varlen_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, varlen_seqs(a.varlen),
-                                          {a.dq, a.dk, a.dv}, api_options(a.causal, a.softmax_scale, a.variant));
+                                          {a.dq, a.dk, a.dv, a.variant_grads}, api_options(a.causal, a.softmax_scale, a.variant));
   else
-    attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv},
+    attention::flash_attn_backward(*backend_, a.dout, a.q, a.k, a.v, a.out, lse, {a.dq, a.dk, a.dv, a.variant_grads},
                                    api_options(a.causal, a.softmax_scale, a.variant));
 }
 

@@ -40,9 +40,18 @@ void check_shapes(const StepBackwardArgs& a) {
                                 a.lse.shape_str());
 }
 
+// The backward below applies flash-attn's options pair by pair from the merged LSE; it has no
+// hooks for registered variants, so neither direction takes one (interp and gpu run them).
+void reject_registered_variant(const StepVariant& v) {
+  if (!v.registered.empty())
+    throw std::invalid_argument("variant: the reference step backend runs flash-attn's options only, not '" +
+                                v.registered + "' (use the interp or gpu backend)");
+}
+
 }  // namespace
 
 void ReferenceStepBackend::forward(const StepForwardArgs& args) {
+  reject_registered_variant(args.variant);
   reference::AttnInputs in;
   in.q = args.q;
   in.k = args.k;
@@ -90,6 +99,7 @@ std::vector<int64_t> read_cu_seqlens(const TensorView& cu, const char* what) {
 }  // namespace
 
 void ReferenceStepBackend::backward(const StepBackwardArgs& a) {
+  reject_registered_variant(a.variant);
   if (!a.varlen.defined()) return backward_batched(a);
   const std::vector<int64_t> cq = read_cu_seqlens(a.varlen.cu_seqlens_q, "cu_seqlens_q");
   const std::vector<int64_t> ck = read_cu_seqlens(a.varlen.cu_seqlens_k, "cu_seqlens_k");

@@ -14,7 +14,9 @@
 // after W hops.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 
 #include "distributed/device_tensor.h"
 #include "distributed/ring_schedule.h"
@@ -34,6 +36,12 @@ struct RingAttnOptions {
   int window_left = -1, window_right = -1;  // window_size; -1 unbounded
   double softcap = 0.0;                     // 0: off
   TensorView alibi_slopes;                  // f32 (h_q) or (b, h_q), all heads, backend memory
+  // A registered variant (attention/variants; one name or several joined by '+') and its
+  // arguments by name, given whole as for the single-device API over the whole problem (every
+  // head, every token of the global sequence; backend memory). Ulysses runs any of them;
+  // the ring and USP with R > 1 reject one that reads positions (dist_variant_args.h).
+  std::string variant;
+  attention::VariantArgs variant_args;
 };
 
 // The rank's communication and compute; buffers live on backend.ops().device().
@@ -49,6 +57,9 @@ struct RingForwardResult {
 
 struct RingGradients {
   DeviceTensor dq, dk, dv;  // layouts of q, k, v (contiguous), q's dtype
+  // d loss / d each trainable variant argument (ArgSpec::with_grad) by name: f32, the shape
+  // the argument was given in, the whole tensor, the same on every rank.
+  std::map<std::string, DeviceTensor> variant_grads;
 };
 
 RingForwardResult ring_attention_forward(RingMode mode, RankContext ctx, const TensorView& q, const TensorView& k,

@@ -6,6 +6,7 @@
 #include "distributed/ring_attention.h"
 #include "distributed/ring_exchange.h"
 #include "distributed/ring_inputs.h"
+#include "distributed/variant_grad_sum.h"
 
 namespace tile {
 namespace dist {
@@ -42,6 +43,8 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
   DeviceTensor block_dq = ops.empty(partial, q_shape);
   DeviceTensor block_dk = ops.empty(partial, kv_shape);
   DeviceTensor block_dv = ops.empty(partial, kv_shape);
+  // Trainable variant arguments: each step's gradient covers its own (query, key) pairs.
+  ArgGradSum arg_grads(ops, options.variant, options.variant_args);
 
   int cur = 0, dcur = 0;
   std::unique_ptr<CommRequest> next_dkv;
@@ -61,12 +64,16 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
       a.lse = shard_part(lse, 2, plan.q_part);
       a.causal = plan.causal;
       a.variant.softcap = options.softcap;  // a per-score map: the same in every block
+      a.variant.registered = options.variant;  // reads no positions (check_ring_inputs)
+      a.variant.args = options.variant_args;
       a.softmax_scale = s.scale;
       a.dq = shard_part(block_dq.view, 1, plan.q_part);
       a.dk = shard_part(block_dk.view, 1, plan.kv_part);
       a.dv = shard_part(block_dv.view, 1, plan.kv_part);
       a.step = step;
+      a.variant_grads = arg_grads.step_views();
       ctx.backend.backward(a);
+      arg_grads.add_step(ops);
       ops.accumulate(shard_part(dq_acc.view, 1, plan.q_part), a.dq);
     }
     // The visiting block's dK/dV so far arrive from the previous rank (step 0: the block is ours
@@ -91,6 +98,8 @@ RingGradients ring_backward_as(RingMode mode, RankContext ctx, const TensorView&
   dcur = 1 - dcur;
 
   RingGradients g;
+  // This rank's queries against every key; the ring's ranks hold the other queries.
+  for (const auto& [name, sum] : arg_grads.sums()) g.variant_grads[name] = sum_over_group(ctx.transport, ops, sum.view);
   if (grad_dtype == DType::f32) {  // the accumulators themselves
     g.dq = dq_acc;
     g.dk = dk_buf[dcur];

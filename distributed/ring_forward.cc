@@ -43,6 +43,8 @@ RingForwardResult ring_attention_forward(RingMode mode, RankContext ctx, const T
       a.v = shard_part(v_buf[cur].view, 1, plan.kv_part);
       a.causal = plan.causal;
       a.variant.softcap = options.softcap;  // a per-score map: the same in every block
+      a.variant.registered = options.variant;  // reads no positions (check_ring_inputs)
+      a.variant.args = options.variant_args;
       a.softmax_scale = s.scale;
       a.out = shard_part(block_out.view, 1, plan.q_part);
       a.lse = shard_part(block_lse.view, 2, plan.q_part);

@@ -53,8 +53,20 @@ RingShape check_ring_inputs(RingMode mode, RankContext ctx, const TensorView& q,
          "window_left/window_right: not supported" + std::string(ring_only));
   expect(options.softcap >= 0.0, "softcap: expected >= 0 (0: off), got " + std::to_string(options.softcap));
   expect(!options.alibi_slopes.defined(), "alibi_slopes: not supported" + std::string(ring_only));
+  // A registered variant likewise, unless it declares that it reads no positions.
+  const attention::VariantChain variant = attention::parse_variant(options.variant, "variant");
+  for (const attention::VariantSpec* part : variant.parts)
+    expect(!part->reads_positions,
+           "variant: '" + part->name + "' reads token positions, not supported" + std::string(ring_only));
   const int world = ctx.transport.world_size();
   expect(world >= 1 && ctx.transport.rank() >= 0 && ctx.transport.rank() < world, "transport: bad rank/world");
+  // Its arguments as the API checks them, before anything moves (the steps' calls check again).
+  attention::ProblemDims global;
+  global.batch = s.batch;
+  global.nheads = s.nheads_q;
+  global.nheads_k = s.nheads_k;
+  global.seqlen_q = global.seqlen_k = s.seq * world;
+  attention::check_variant_args(variant, options.variant_args, global, dev);
   s.scale = options.softmax_scale.value_or(1.0 / std::sqrt(static_cast<double>(s.head_size)));
   return s;
 }

@@ -16,19 +16,25 @@
 
 #include <string>
 
+#include "attention/variants/variant_spec.h"
 #include "distributed/tensor_ops.h"
 
 namespace tile {
 namespace dist {
 
-// flash-attn's variants beyond the causal mask: sliding window, softcap, ALiBi. Only a step that
-// sees whole rows of the attention (Ulysses: the full sequence on a slice of heads) may use them;
-// their positions are the step's own (bottom-right aligned, like the API).
+// flash-attn's variants beyond the causal mask: sliding window, softcap, ALiBi, and the
+// registered variants (attention/variants). Only a step that sees whole rows of the attention
+// (Ulysses: the full sequence on a slice of heads) may use one that reads positions; their
+// positions are the step's own (bottom-right aligned, like the API).
 struct StepVariant {
   int window_left = -1, window_right = -1;  // -1: unbounded
   double softcap = 0.0;                     // 0: off
   TensorView alibi_slopes;                  // f32 (h_q) or (b, h_q) of the step's heads; undefined: off
-  bool any() const { return window_left >= 0 || window_right >= 0 || softcap > 0.0 || alibi_slopes.defined(); }
+  std::string registered;                   // a registered variant (or chain "a+b"); empty: none
+  attention::VariantArgs args;              // its arguments, shaped for the step's heads and rows
+  bool any() const {
+    return window_left >= 0 || window_right >= 0 || softcap > 0.0 || alibi_slopes.defined() || !registered.empty();
+  }
 };
 
 // flash-attn's varlen form: q/k/v/out (total_tokens, h, d), lse (h_q, total_q) f32, sequences
@@ -58,6 +64,9 @@ struct StepBackwardArgs {
   double softmax_scale = 1.0;
   TensorView dq, dk, dv;  // written (overwritten) in partial_dtype(), layouts of q, k, v
   StepVarlen varlen;      // when defined, the varlen layouts
+  // Written (overwritten): d loss / d each trainable argument of variant.registered, f32,
+  // contiguous, shaped like variant.args' tensor of that name (attention/host/api.h).
+  attention::VariantArgs variant_grads;
   int step = -1;          // the ring step (-1: not a ring step), for traces
 };
 

@@ -4,8 +4,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "distributed/dist_variant_args.h"
 #include "distributed/ulysses_exchange.h"
 #include "distributed/usp_attention.h"
+#include "distributed/variant_grad_sum.h"
 
 namespace tile {
 namespace dist {
@@ -16,6 +18,7 @@ struct VarlenShape {
   DType dtype = DType::bf16;
   double scale = 1.0;
   HeadSplit q_heads, kv_heads;
+  DistVariant variant;  // options.variant, checked against the global packed problem
 };
 
 void expect(bool ok, const std::string& message) {
@@ -61,6 +64,16 @@ VarlenShape check_varlen_inputs(RankContext ctx, const TensorView& q, const Tens
   s.kv_heads = {s.nheads_k, degree};
   expect(s.kv_heads.valid(), "k: nheads_k (" + std::to_string(s.nheads_k) + ") and the Ulysses degree (" +
                                  std::to_string(degree) + ") must divide one another");
+  // The variant's per-token arguments index the packed tokens of every rank (total_q/total_k);
+  // per-sequence ones the batch of cu_seqlens.
+  attention::ProblemDims global;
+  global.varlen = true;
+  global.batch = cu.size(0) - 1;
+  global.nheads = s.nheads_q;
+  global.nheads_k = s.nheads_k;
+  global.seqlen_q = global.seqlen_k = seqs.max_seqlen;
+  global.total_q = global.total_k = s.tokens * degree;
+  s.variant = check_dist_variant(o, global, dev);
   return s;
 }
 
@@ -71,12 +84,14 @@ StepVarlen step_varlen(const VarlenSequences& seqs) {
   return v;
 }
 
-StepVariant step_variant(const RingAttnOptions& o, const HeadSplit& q_heads, int rank) {
+StepVariant step_variant(const RingAttnOptions& o, const VarlenShape& s, int rank) {
   StepVariant v;
   v.window_left = o.window_left;
   v.window_right = o.window_right;
   v.softcap = o.softcap;
-  if (o.alibi_slopes.defined()) v.alibi_slopes = slice(o.alibi_slopes, 0, q_heads.first(rank), q_heads.per_rank());
+  if (o.alibi_slopes.defined()) v.alibi_slopes = slice(o.alibi_slopes, 0, s.q_heads.first(rank), s.q_heads.per_rank());
+  v.registered = o.variant;
+  if (s.variant.defined()) v.args = args_for_heads(s.variant, o.variant_args, s.q_heads, s.kv_heads, rank);
   return v;
 }
 
@@ -99,7 +114,7 @@ RingForwardResult ulysses_attention_varlen_forward(RankContext ctx, const Tensor
   a.k = kh.view;
   a.v = vh.view;
   a.causal = o.causal;
-  a.variant = step_variant(o, s.q_heads, group.rank());
+  a.variant = step_variant(o, s, group.rank());
   a.softmax_scale = s.scale;
   a.out = out.view;
   a.lse = lse.view;
@@ -139,17 +154,22 @@ RingGradients ulysses_attention_varlen_backward(RankContext ctx, const TensorVie
   a.out = outh.view;
   a.lse = lseh.view;
   a.causal = o.causal;
-  a.variant = step_variant(o, s.q_heads, group.rank());
+  a.variant = step_variant(o, s, group.rank());
   a.softmax_scale = s.scale;
   a.dq = dq.view;
   a.dk = dk.view;
   a.dv = dv.view;
   a.varlen = step_varlen(seqs);
+  ArgGradSum arg_grads(ops, o.variant, a.variant.args);
+  a.variant_grads = arg_grads.step_views();
   ctx.backend.backward(a);
+  arg_grads.add_step(ops);
   RingGradients g;
   g.dq = gather_heads(group, ops, dq.view, 0, 1, s.q_heads, s.dtype);
   g.dk = gather_heads(group, ops, dk.view, 0, 1, s.kv_heads, s.dtype);
   g.dv = gather_heads(group, ops, dv.view, 0, 1, s.kv_heads, s.dtype);
+  if (s.variant.defined())
+    g.variant_grads = gather_arg_grads(group, ops, s.variant, o.variant_args, arg_grads.sums(), s.q_heads, s.kv_heads);
   return g;
 }
 

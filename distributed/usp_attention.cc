@@ -5,8 +5,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "distributed/dist_variant_args.h"
 #include "distributed/ring_inputs.h"
 #include "distributed/ulysses_exchange.h"
+#include "distributed/variant_grad_sum.h"
 
 namespace tile {
 namespace dist {
@@ -15,6 +17,7 @@ namespace {
 struct UspShape {
   RingShape ring;
   HeadSplit q_heads, kv_heads;
+  DistVariant variant;  // options.variant, checked against the global problem
 };
 
 // q/k/v as the ring checks them (shapes, dtypes, memory), then the head split over the group;
@@ -43,18 +46,33 @@ UspShape check_usp_inputs(RingMode ring_split, Transport& ulysses, int ring_degr
   if (alibi.defined() && (alibi.rank < 1 || alibi.size(alibi.rank - 1) != s.ring.nheads_q))
     throw std::invalid_argument("alibi_slopes: expected (nheads " + std::to_string(s.ring.nheads_q) +
                                 ") or (batch, nheads), got " + describe(alibi));
+  attention::ProblemDims global;
+  global.batch = s.ring.batch;
+  global.nheads = s.ring.nheads_q;
+  global.nheads_k = s.ring.nheads_k;
+  global.seqlen_q = global.seqlen_k = s.ring.seq * degree * ring_degree;
+  s.variant = check_dist_variant(options, global, backend.ops().device());
   return s;
 }
 
 // The variants for this rank's heads.
-StepVariant step_variant(const RingAttnOptions& o, const HeadSplit& q_heads, int rank) {
+StepVariant step_variant(const RingAttnOptions& o, const UspShape& s, int rank) {
   StepVariant v;
   v.window_left = o.window_left;
   v.window_right = o.window_right;
   v.softcap = o.softcap;
   if (o.alibi_slopes.defined())
-    v.alibi_slopes = slice(o.alibi_slopes, o.alibi_slopes.rank - 1, q_heads.first(rank), q_heads.per_rank());
+    v.alibi_slopes = slice(o.alibi_slopes, o.alibi_slopes.rank - 1, s.q_heads.first(rank), s.q_heads.per_rank());
+  v.registered = o.variant;
+  if (s.variant.defined()) v.args = args_for_heads(s.variant, o.variant_args, s.q_heads, s.kv_heads, rank);
   return v;
+}
+
+// The options of the ring across the groups: this rank's heads' share of the variant arguments.
+RingAttnOptions ring_options(const RingAttnOptions& o, const StepVariant& heads) {
+  RingAttnOptions r = o;
+  r.variant_args = heads.args;
+  return r;
 }
 
 // The head-sharded tensors of one rank: the group's sequence, this rank's heads.
@@ -84,15 +102,15 @@ RingForwardResult forward(RingMode ring_split, Transport& ulysses, Transport* ri
     a.k = h.k.view;
     a.v = h.v.view;
     a.causal = o.causal;
-    a.variant = step_variant(o, s.q_heads, ulysses.rank());
+    a.variant = step_variant(o, s, ulysses.rank());
     a.softmax_scale = s.ring.scale;
     a.out = partial.view;
     a.lse = lse.view;
     backend.forward(a);
     out = partial;
   } else {
-    RingForwardResult r =
-        ring_attention_forward(ring_split, RankContext{*ring, backend}, h.q.view, h.k.view, h.v.view, o);
+    RingForwardResult r = ring_attention_forward(ring_split, RankContext{*ring, backend}, h.q.view, h.k.view, h.v.view,
+                                                 ring_options(o, step_variant(o, s, ulysses.rank())));
     out = r.out;
     lse = r.lse;
   }
@@ -119,6 +137,8 @@ RingGradients backward(RingMode ring_split, Transport& ulysses, Transport* ring,
   const DeviceTensor out_h = scatter_heads(ulysses, ops, out, 1, 2, s.q_heads);
   const DeviceTensor lse_h = scatter_heads(ulysses, ops, lse, 2, 1, s.q_heads);
   DeviceTensor dq, dk, dv;
+  const StepVariant heads_variant = step_variant(o, s, ulysses.rank());
+  std::map<std::string, DeviceTensor> arg_grads;  // this rank's heads' share, trainable arguments
   if (ring == nullptr || ring->world_size() == 1) {
     const DType partial = backend.partial_dtype(s.ring.dtype);
     dq = ops.empty(partial, h.q.view.sizes());
@@ -132,24 +152,31 @@ RingGradients backward(RingMode ring_split, Transport& ulysses, Transport* ring,
     a.out = out_h.view;
     a.lse = lse_h.view;
     a.causal = o.causal;
-    a.variant = step_variant(o, s.q_heads, ulysses.rank());
+    a.variant = heads_variant;
     a.softmax_scale = s.ring.scale;
     a.dq = dq.view;
     a.dk = dk.view;
     a.dv = dv.view;
+    ArgGradSum step_grads(ops, o.variant, heads_variant.args);
+    a.variant_grads = step_grads.step_views();
     backend.backward(a);
+    step_grads.add_step(ops);
+    arg_grads = step_grads.sums();
   } else {
     // fp32 gradients: gather_heads rounds them once, after summing replicated k/v heads.
     RingGradients g = ring_backward_as(ring_split, RankContext{*ring, backend}, dout_h.view, h.q.view, h.k.view,
-                                       h.v.view, out_h.view, lse_h.view, o, DType::f32);
+                                       h.v.view, out_h.view, lse_h.view, ring_options(o, heads_variant), DType::f32);
     dq = g.dq;
     dk = g.dk;
     dv = g.dv;
+    arg_grads = g.variant_grads;  // summed over the ring's steps and ranks: this rank's heads
   }
   RingGradients g;
   g.dq = gather_heads(ulysses, ops, dq.view, 1, 2, s.q_heads, s.ring.dtype);
   g.dk = gather_heads(ulysses, ops, dk.view, 1, 2, s.kv_heads, s.ring.dtype);
   g.dv = gather_heads(ulysses, ops, dv.view, 1, 2, s.kv_heads, s.ring.dtype);
+  if (s.variant.defined())
+    g.variant_grads = gather_arg_grads(ulysses, ops, s.variant, o.variant_args, arg_grads, s.q_heads, s.kv_heads);
   return g;
 }
 

@@ -8,6 +8,7 @@ namespace {
 struct HeadTemperature {
   static constexpr const char* name = "head_temperature";
   static constexpr const char* summary = "score *= temperature[h] (not additive: has a gradient hook)";
+  static constexpr bool reads_positions = false;  // only h: ring steps can run it
 
   static std::vector<ArgSpec> args() {
     return {ArgSpec::tensor("temperature", DType::f32, {ArgDim::nheads}, "multiplier of each q head's scores")};

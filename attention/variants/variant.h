@@ -22,6 +22,11 @@
 //   compiled() -> CompiledFor             what the GPU build compiles ahead of time (default:
 //                                         head_dim 128, bf16 and fp16, no softcap)
 //   bench_args(ArgGenerator&)             realistic arguments for speed runs (default: generate)
+//   reads_positions = false               (static constexpr bool) its mods read only the batch
+//                                         and head indices and per-head/per-sequence arguments,
+//                                         never token positions or lengths: a ring step, which
+//                                         sees keys at offsets the call does not know, can run it
+//                                         (default: true)
 //
 // The file is compiled twice (attention/variants/variants.bzl): for the host (registry, API,
 // references, CLIs; no MLIR, the Kernel struct is never instantiated) and with
@@ -103,6 +108,8 @@ template <class T, class = void> struct has_arg_grad_ref : std::false_type {};
 template <class T> struct has_arg_grad_ref<T, std::void_t<decltype(&T::arg_grad_ref)>> : std::true_type {};
 template <class T, class = void> struct has_bench_args : std::false_type {};
 template <class T> struct has_bench_args<T, std::void_t<decltype(&T::bench_args)>> : std::true_type {};
+template <class T, class = void> struct has_reads_positions : std::false_type {};
+template <class T> struct has_reads_positions<T, std::void_t<decltype(T::reads_positions)>> : std::true_type {};
 template <class T, class = void> struct has_compiled : std::false_type {};
 template <class T> struct has_compiled<T, std::void_t<decltype(&T::compiled)>> : std::true_type {};
 
@@ -119,6 +126,7 @@ VariantSpec describe() {
   if constexpr (has_arg_grad_ref<T>::value) s.arg_grad = &T::arg_grad_ref;
   s.generate = &T::generate;
   if constexpr (has_bench_args<T>::value) s.bench_args = &T::bench_args;
+  if constexpr (has_reads_positions<T>::value) s.reads_positions = T::reads_positions;
   if constexpr (has_compiled<T>::value) s.compiled = T::compiled();
   else s.compiled.head_dims = {HeadDims{128, 128, false}};
   return s;

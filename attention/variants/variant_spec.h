@@ -166,6 +166,10 @@ struct VariantSpec {
   // realistic setting rather than a random one. Null: `generate`.
   std::function<void(ArgGenerator&)> bench_args;
   CompiledFor compiled;
+  // Whether the mods read token positions (query/key indices, sequence lengths) or per-token
+  // arguments. A ring step sees a block of keys at offsets its call does not know: the
+  // distributed ring runs only variants that do not (distributed/README.md).
+  bool reads_positions = true;
 
   // The expected shape of tensor argument `a` for a problem (a batch-optional dim included).
   std::vector<int64_t> shape_of(const ArgSpec& a, const ProblemDims& d, bool with_batch = true) const;
