@@ -54,6 +54,31 @@ std::string num(double x) {
   return o.str();
 }
 
+// The variant's arguments on a backend's memory; `owned` keeps the uploaded tensors alive.
+attention::VariantArgs args_on_backend(TensorOps& ops, const attention::VariantArgs& host, std::vector<DeviceTensor>& owned) {
+  attention::VariantArgs out = host;
+  for (auto& [name, arg] : out)
+    if (arg.is_tensor) {
+      owned.push_back(to_backend(ops, arg.tensor));
+      arg.tensor = owned.back().view;
+    }
+  return out;
+}
+
+// f32 buffers for the gradients of the variant's trainable arguments, shaped like them.
+attention::VariantArgs arg_grad_buffers(TensorOps& ops, const std::string& variant, const attention::VariantArgs& args,
+                                        std::map<std::string, DeviceTensor>& owned) {
+  attention::VariantArgs out;
+  for (const attention::ArgSpec& a : attention::parse_variant(variant).args())
+    if (a.has_grad) {
+      owned[a.name] = ops.empty(DType::f32, args.at(a.name).tensor.sizes());
+      out[a.name] = attention::VariantArg::of(owned[a.name].view);
+    }
+  return out;
+}
+
+bool has_trainable_args(const std::string& variant) { return attention::parse_variant(variant).has_arg_grads(); }
+
 HostTensor pack_qkv(const HostTensor& q, const HostTensor& k, const HostTensor& v) {
   const std::vector<int64_t> s = q.shape();
   HostTensor qkv(q.dtype(), {s[0], s[1], 3, s[2], s[3]});
@@ -75,6 +100,9 @@ const char* checked_tensor_name(int i) {
 bool RankResult::pass(const CheckProblem& p) const {
   for (int i = 0; i < kCheckedTensors; ++i)
     if (!(diff[i].max <= p.allowed(i))) return false;
+  if (arg_grads.size() != p.nd_arg_grads.size()) return false;
+  for (const auto& [name, d] : arg_grads)
+    if (!(d.max <= CheckProblem::allowed_for(p.arg_grad_single_max.at(name)))) return false;
   return true;
 }
 
@@ -92,6 +120,17 @@ CheckProblem prepare_check_problem(const DistCheckConfig& c, AttentionStepBacken
   p.k = in.k;
   p.v = in.v;
   p.dout = in.dout;
+  if (!c.variant.empty()) {
+    attention::ProblemDims dims;
+    dims.batch = c.batch_size;
+    dims.nheads = c.nheads;
+    dims.nheads_k = c.kv_heads();
+    dims.seqlen_q = dims.seqlen_k = c.seq_len;
+    const std::vector<int64_t> lens(static_cast<size_t>(c.batch_size), c.seq_len);
+    p.arg_owner = std::make_shared<attention::ArgGenerator>(dims, lens, lens, c.seed * 0x9e3779b97f4a7c15ull + 17);
+    for (const attention::VariantSpec* part : attention::parse_variant(c.variant).parts) part->generate(*p.arg_owner);
+    p.args = p.arg_owner->args();
+  }
 
   // The non-distributed result: the same backend over the whole sequence (flash-attn's single-GPU
   // call), results rounded to the inputs' dtype as flash-attn returns them.
@@ -104,6 +143,9 @@ CheckProblem prepare_check_problem(const DistCheckConfig& c, AttentionStepBacken
   f.k = k.view;
   f.v = v.view;
   f.causal = c.causal;
+  std::vector<DeviceTensor> arg_storage;
+  f.variant.registered = c.variant;
+  f.variant.args = args_on_backend(ops, p.args, arg_storage);
   f.softmax_scale = 1.0 / std::sqrt(static_cast<double>(c.head_size));
   DeviceTensor out_partial = ops.empty(partial, p.q.shape());
   DeviceTensor lse = ops.empty(DType::f32, {c.batch_size, c.nheads, c.seq_len});
@@ -121,6 +163,9 @@ CheckProblem prepare_check_problem(const DistCheckConfig& c, AttentionStepBacken
   b.out = out.view;
   b.lse = lse.view;
   b.causal = c.causal;
+  b.variant = f.variant;
+  std::map<std::string, DeviceTensor> arg_grads;
+  b.variant_grads = arg_grad_buffers(ops, c.variant, p.args, arg_grads);
   b.softmax_scale = f.softmax_scale;
   DeviceTensor dq = ops.empty(partial, p.q.shape()), dk = ops.empty(partial, p.k.shape()),
                dv = ops.empty(partial, p.v.shape());
@@ -133,12 +178,17 @@ CheckProblem prepare_check_problem(const DistCheckConfig& c, AttentionStepBacken
   p.nd[1] = to_host_as(ops, dq.view, c.dtype);
   p.nd[2] = to_host_as(ops, dk.view, c.dtype);
   p.nd[3] = to_host_as(ops, dv.view, c.dtype);
+  for (const auto& [name, g] : arg_grads) p.nd_arg_grads[name] = to_host(ops, g.view);
 
   reference::AttnOptions opt;
   opt.causal = c.causal;
+  opt.variant = c.variant;
+  opt.variant_args = p.args;
   const reference::AttnForwardBackward ref = reference::attention_forward_backward(in.inputs(), opt, p.dout.view());
   const HostTensor* ref64[kCheckedTensors] = {&ref.fwd.out, &ref.grads.dq, &ref.grads.dk, &ref.grads.dv};
   for (int i = 0; i < kCheckedTensors; ++i) p.single_max[i] = diff_of(p.nd[i].view(), ref64[i]->view()).max;
+  for (const auto& [name, g] : p.nd_arg_grads)
+    p.arg_grad_single_max[name] = diff_of(g.view(), ref.grads.variant_grads.at(name).view()).max;
   return p;
 }
 
@@ -151,6 +201,9 @@ RankResult run_check_rank(const DistCheckConfig& c, const CheckProblem& p, Trans
   const HostTensor q = shard(p.q), k = shard(p.k), v = shard(p.v), dout_host = shard(p.dout);
   RingAttnOptions opt;
   opt.causal = c.causal;
+  std::vector<DeviceTensor> arg_storage;
+  opt.variant = c.variant;
+  opt.variant_args = args_on_backend(ops, p.args, arg_storage);
   DeviceTensor dout = to_backend(ops, dout_host.view());
   // The ring alone runs on the whole transport; Ulysses and USP on its two sub-groups.
   const bool ring_only = c.ulysses_degree == 1;
@@ -159,7 +212,9 @@ RankResult run_check_rank(const DistCheckConfig& c, const CheckProblem& p, Trans
   RankContext ctx{transport, backend};
 
   HostTensor got[kCheckedTensors];
-  if (c.kv_heads() == c.nheads) {  // the seed's qkvpacked path
+  std::map<std::string, DeviceTensor> got_arg_grads;
+  // The packed backward returns dqkv alone: trainable variant arguments take the q, k, v path.
+  if (c.kv_heads() == c.nheads && !has_trainable_args(c.variant)) {  // the seed's qkvpacked path
     DeviceTensor qkv = to_backend(ops, pack_qkv(q, k, v).view());
     RingForwardResult f;
     DeviceTensor dqkv;
@@ -193,10 +248,13 @@ RankResult run_check_rank(const DistCheckConfig& c, const CheckProblem& p, Trans
     got[1] = to_host(ops, g.dq.view);
     got[2] = to_host(ops, g.dk.view);
     got[3] = to_host(ops, g.dv.view);
+    got_arg_grads = g.variant_grads;
   }
   RankResult r;
   r.rank = rank;
   for (int i = 0; i < kCheckedTensors; ++i) r.diff[i] = diff_of(got[i].view(), shard(p.nd[i]).view());
+  for (const auto& [name, g] : got_arg_grads)  // the whole argument's gradient on every rank
+    r.arg_grads[name] = diff_of(to_host(ops, g.view).view(), p.nd_arg_grads.at(name).view());
   return r;
 }
 
@@ -209,11 +267,14 @@ std::string format_header(const DistCheckConfig& c, const CheckProblem& p) {
     << (c.nproc_per_node > 0 ? " (processes, nccl)" : " (virtual ranks, in-process)") << ", backend " << c.backend
     << ", batch_size " << c.batch_size << ", seq_len " << c.seq_len << ", nheads " << c.nheads << ", nheads_k "
     << c.kv_heads() << ", head_size " << c.head_size << ", causal " << (c.causal ? 1 : 0) << ", dtype "
-    << (c.dtype == DType::bf16 ? "bf16" : "fp16") << ", seed " << c.seed << "\n";
+    << (c.dtype == DType::bf16 ? "bf16" : "fp16") << ", seed " << c.seed
+    << (c.variant.empty() ? std::string() : ", variant " + c.variant) << "\n";
   o << "non-distributed vs fp64 max diff:";
   for (int i = 0; i < kCheckedTensors; ++i) o << " " << checked_tensor_name(i) << " " << num(p.single_max[i]);
+  for (const auto& [name, d] : p.arg_grad_single_max) o << " d" << name << " " << num(d);
   o << "\nallowed per-rank max diff (" << kDistributedFactor << " x non-distributed + " << kDistributedSlack << "):";
   for (int i = 0; i < kCheckedTensors; ++i) o << " " << checked_tensor_name(i) << " " << num(p.allowed(i));
+  for (const auto& [name, d] : p.arg_grad_single_max) o << " d" << name << " " << num(CheckProblem::allowed_for(d));
   o << "\n";
   return o.str();
 }
@@ -224,10 +285,21 @@ std::string format_rank(const RankResult& r, const CheckProblem& p) {
   for (int i = 1; i < kCheckedTensors; ++i)
     o << checked_tensor_name(i) << " diff:\nRank[" << r.rank << "] max " << num(r.diff[i].max) << ", mean "
       << num(r.diff[i].mean) << "\n";
+  for (const auto& [name, d] : r.arg_grads)
+    o << "d" << name << " diff:\nRank[" << r.rank << "] max " << num(d.max) << ", mean " << num(d.mean) << "\n";
   for (int i = 0; i < kCheckedTensors; ++i)
     if (!(r.diff[i].max <= p.allowed(i)))
       o << "rank " << r.rank << " " << checked_tensor_name(i) << " max diff " << num(r.diff[i].max)
         << " exceeds the allowed " << num(p.allowed(i)) << "\n";
+  for (const auto& [name, d] : r.arg_grads) {
+    const double allowed = CheckProblem::allowed_for(p.arg_grad_single_max.at(name));
+    if (!(d.max <= allowed))
+      o << "rank " << r.rank << " d" << name << " max diff " << num(d.max) << " exceeds the allowed " << num(allowed)
+        << "\n";
+  }
+  if (r.arg_grads.size() != p.nd_arg_grads.size())
+    o << "rank " << r.rank << " returned " << r.arg_grads.size() << " variant argument gradients, expected "
+      << p.nd_arg_grads.size() << "\n";
   return o.str();
 }
 

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
 
+#include "attention/variants/variant_spec.h"
 #include "distributed/check/dist_check_flags.h"
 #include "distributed/launch_env.h"
 #include "distributed/step_backend.h"
@@ -34,12 +36,21 @@ struct CheckProblem {
   HostTensor q, k, v, dout;       // (b, s, h, d) in the check's dtype
   HostTensor nd[kCheckedTensors];  // non-distributed out, dq, dk, dv
   double single_max[kCheckedTensors] = {};  // non-distributed vs fp64, max |diff|
-  double allowed(int i) const { return kDistributedFactor * single_max[i] + kDistributedSlack; }
+  double allowed(int i) const { return allowed_for(single_max[i]); }
+  // --variant: its arguments (host memory, drawn by its generator from the seed, owned by
+  // arg_owner) and the non-distributed gradients of its trainable ones (f32) with their
+  // max |diff| against fp64, by name; checked like out, dq, dk, dv.
+  std::shared_ptr<attention::ArgGenerator> arg_owner;
+  attention::VariantArgs args;
+  std::map<std::string, HostTensor> nd_arg_grads;
+  std::map<std::string, double> arg_grad_single_max;
+  static double allowed_for(double single) { return kDistributedFactor * single + kDistributedSlack; }
 };
 
 struct RankResult {
   int rank = 0;
   TensorDiff diff[kCheckedTensors];
+  std::map<std::string, TensorDiff> arg_grads;  // the trainable variant arguments' gradients
   bool pass(const CheckProblem& p) const;
 };
 

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "attention/variants/variant_spec.h"
 #include "common/cli/flag_reader.h"
 #include "distributed/backend_factory.h"
 #include "distributed/sequence_split.h"
@@ -57,6 +58,27 @@ void check_parallel_flags(DistCheckConfig& c, int ulysses_degree, const std::str
                      " (nheads_k % U or U % nheads_k must be 0)");
 }
 
+// --variant: a registered name (its arguments come from its generator), on a backend and in a
+// mode that can run it: the fp64 reference backend has no variant hooks, and a ring step sees
+// keys at offsets its call does not know, so the ring (and USP's ring across groups) runs only
+// variants that read no positions.
+void check_variant_flags(const DistCheckConfig& c) {
+  if (c.variant.empty()) return;
+  attention::VariantChain chain;
+  try {
+    chain = attention::parse_variant(c.variant, "--variant");
+  } catch (const std::invalid_argument& e) {  // names the registered ones
+    throw UsageError(e.what());
+  }
+  if (c.backend == "reference")
+    throw UsageError("--variant: the reference backend runs plain attention only; use --backend interp or gpu");
+  if (c.ring_degree() == 1) return;
+  for (const attention::VariantSpec* part : chain.parts)
+    if (part->reads_positions)
+      throw UsageError("--variant: '" + part->name + "' reads token positions, which a ring step does not know: " +
+                       "--mode ulysses (or usp with --ulysses_degree equal to the world) only");
+}
+
 }  // namespace
 
 std::string DistCheckConfig::mode_name() const {
@@ -75,7 +97,7 @@ const char* dist_check_usage() {
   return "usage: qkvpacked_dist_check (--nproc_per_node N | --virtual_ranks N --backend gpu|interp|reference)\n"
          "         [--mode ring|zigzag|stripe|ulysses|usp] [--ulysses_degree U] [--ring_split ring|zigzag|stripe]\n"
          "         [--batch_size B] [--seq_len S] [--nheads H] [--nheads_k HK]\n"
-         "         [--head_size D] [--causal] [--dtype bf16|fp16] [--seed N]\n"
+         "         [--head_size D] [--causal] [--dtype bf16|fp16] [--seed N] [--variant NAME]\n"
          "Runs sequence-parallel attention forward and backward with the sequence split over N ranks and\n"
          "compares each rank's out, dq, dk, dv against the non-distributed result. --mode ring|zigzag|stripe:\n"
          "the ring with that split; ulysses: all-to-all over heads on all N ranks (nheads % N == 0);\n"
@@ -84,7 +106,10 @@ const char* dist_check_usage() {
          "--nheads_k = nheads --head_size 128 --dtype bf16 --seed 0; with --nproc_per_node the backend is\n"
          "gpu. The last line is PASS (exit 0) or FAIL (exit 1); bad flags exit 2. Without --nproc_per_node\n"
          "and --virtual_ranks under torchrun / srun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)\n"
-         "the process is one rank on GPU LOCAL_RANK: torchrun --nproc_per_node=8 qkvpacked_dist_check_gpu ...\n";
+         "the process is one rank on GPU LOCAL_RANK: torchrun --nproc_per_node=8 qkvpacked_dist_check_gpu ...\n"
+         "--variant NAME: a registered attention variant (or a chain \"a+b\"), its arguments drawn by its\n"
+         "generator from --seed, its trainable arguments' gradients checked too; Ulysses runs any, the\n"
+         "ring and USP's ring only those that read no token positions.\n";
 }
 
 DistCheckConfig parse_dist_check_flags(const std::vector<std::string>& args, const LaunchEnv* launch) {
@@ -143,6 +168,8 @@ DistCheckConfig parse_dist_check_flags(const std::vector<std::string>& args, con
       else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
     } else if (flag == "--seed") {
       c.seed = static_cast<uint64_t>(parse_at_least(r, 0));
+    } else if (flag == "--variant") {
+      c.variant = r.value();
     } else {
       throw UsageError(flag + ": unknown flag");
     }
@@ -167,6 +194,7 @@ DistCheckConfig parse_dist_check_flags(const std::vector<std::string>& args, con
     throw UsageError("--nheads_k: nheads (" + std::to_string(c.nheads) + ") must be a multiple of nheads_k (" +
                      std::to_string(c.kv_heads()) + ")");
   check_parallel_flags(c, ulysses_degree, ring_split);
+  check_variant_flags(c);
   try {
     check_sequence_split(c.layout(), c.seq_len);
   } catch (const std::invalid_argument& e) {

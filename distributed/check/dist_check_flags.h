@@ -33,6 +33,7 @@ struct DistCheckConfig {
   bool causal = false;
   DType dtype = DType::bf16;
   uint64_t seed = 0;
+  std::string variant;  // a registered attention variant (or chain "a+b"); empty: plain attention
 
   int world_size() const {
     return nproc_per_node > 0 ? nproc_per_node : virtual_ranks > 0 ? virtual_ranks : launched_world;

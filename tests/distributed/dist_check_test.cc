@@ -84,6 +84,9 @@ TEST_CASE("the CLI: usage errors and unavailable backends exit 2 before running"
   r = run_cli("--nproc_per_node 2 --seq_len 64");
   CHECK(r.code == 2);
   CHECK(r.output.rfind("error: --backend: backend 'gpu' is not built into this binary", 0) == 0);
+  r = run_cli("--virtual_ranks 2 --backend interp --mode ulysses --seq_len 64 --nheads 2 --variant no_such_variant");
+  CHECK(r.code == 2);
+  CHECK(r.output.rfind("error: --variant: expected a registered variant", 0) == 0);
 }
 
 TEST_CASE("the CLI prints the seed's per-rank lines and PASS last") {

@@ -18,6 +18,7 @@
 #include "attention/reference/reference.h"
 #include "attention/variants/variant_spec.h"
 #include "distributed/check/dist_check.h"
+#include "tests/distributed/dist_check_testing.h"
 #include "distributed/in_process_transport.h"
 #include "distributed/interp_step_backend.h"
 #include "distributed/launcher.h"
@@ -275,4 +276,36 @@ TEST_CASE("interp: ulysses rejects a missing, misshapen or unknown variant argum
   HostTensor short_ids(DType::i32, {2, 32});  // a rank's shard, not the whole sequence
   CHECK_THAT(ulysses_error(docs, [&](RingAttnOptions& o) { o.variant_args["document_id"] = attention::VariantArg::of(short_ids.view()); }),
              Catch::Contains("document_id"));
+}
+
+TEST_CASE("the check's --variant: flags checked before anything runs, per-rank lines for trainable arguments") {
+  using dist::testing::parse;
+  CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend interp --mode ulysses --nheads 2 --seq_len 64 --variant nope"),
+                    Catch::Contains("--variant") && Catch::Contains("rel_pos_bias"));
+  CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend reference --mode ulysses --nheads 2 --seq_len 64 --variant alibi"),
+                    Catch::Contains("--variant") && Catch::Contains("reference"));
+  CHECK_THROWS_WITH(parse("--virtual_ranks 2 --backend interp --mode zigzag --seq_len 64 --variant document_mask"),
+                    Catch::Contains("--variant: 'document_mask' reads token positions"));
+  CHECK_THROWS_WITH(parse("--virtual_ranks 4 --backend interp --mode usp --ulysses_degree 2 --nheads 2 --seq_len 64 "
+                          "--variant prefix_lm"),
+                    Catch::Contains("--variant: 'prefix_lm'"));
+  CHECK(parse("--virtual_ranks 4 --backend interp --mode usp --ulysses_degree 4 --nheads 4 --seq_len 64 --variant alibi")
+            .variant == "alibi");
+
+  auto run = [](const std::string& flags) {
+    std::ostringstream out;
+    const int code = run_virtual_rank_check(dist::testing::parse(flags), [](int) { return make_interp_step_backend(1); }, out);
+    INFO(flags << "\n" << out.str());
+    CHECK(code == 0);
+    CHECK(dist::testing::last_line(out.str()) == "PASS");
+    return out.str();
+  };
+  const std::string rel = run("--virtual_ranks 4 --backend interp --mode ulysses --seq_len 128 --nheads 4 --nheads_k 2 "
+                              "--head_size 64 --variant rel_pos_bias --seed 2");
+  CHECK(rel.find("variant rel_pos_bias") != std::string::npos);
+  CHECK(rel.find("dbias_table diff:\nRank[3] max ") != std::string::npos);
+  run("--virtual_ranks 2 --backend interp --mode ulysses --seq_len 64 --nheads 2 --head_size 64 --causal "
+      "--variant document_mask+alibi");
+  run("--virtual_ranks 4 --backend interp --mode usp --ulysses_degree 2 --seq_len 128 --nheads 4 --head_size 64 --causal "
+      "--dtype fp16 --variant head_temperature");
 }
