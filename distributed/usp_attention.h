@@ -4,11 +4,13 @@
 //
 //   Ulysses: each rank holds a contiguous piece of the sequence with every head. An all-to-all
 //     gives each rank the whole sequence for heads / U of the heads, one call of the single-GPU
-//     attention runs on it (causal, sliding window, softcap, ALiBi: RingAttnOptions), and a
-//     second all-to-all brings the output back to the sequence pieces.
+//     attention runs on it (causal, sliding window, softcap, ALiBi, registered variants with their
+//     arguments cut to the rank's heads by dist_variant_args.h: RingAttnOptions), and a second
+//     all-to-all brings the output back to the sequence pieces.
 //   USP: a 2-D grid of U x R ranks (sequence_split.h's SequenceLayout): Ulysses inside each
 //     group of U consecutive ranks, then ring attention (ring, zigzag or stripe) across the R
-//     ranks holding the same heads. Softcap runs at any R; window and ALiBi need R = 1.
+//     ranks holding the same heads. Softcap and variants that read no positions run at any R;
+//     window, ALiBi and the other registered variants need R = 1.
 //
 // q (b, s_local, h_q, d), k/v (b, s_local, h_k, d). h_q must divide by U; h_k must divide by U or
 // U by h_k: with fewer k/v heads than ranks (GQA/MQA) each k/v head is replicated to the ranks

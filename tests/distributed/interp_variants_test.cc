@@ -309,3 +309,93 @@ TEST_CASE("the check's --variant: flags checked before anything runs, per-rank l
   run("--virtual_ranks 4 --backend interp --mode usp --ulysses_degree 2 --seq_len 128 --nheads 4 --head_size 64 --causal "
       "--dtype fp16 --variant head_temperature");
 }
+
+TEST_CASE("interp: every registered variant through varlen ulysses (sequences straddling ranks)") {
+  const int world = 2;
+  const int64_t total = 128, hq = 4, hk = 2, d = 64;
+  const std::vector<int64_t> lens = {40, 57, 31};
+  HostTensor cu(DType::i32, {4});
+  const int cu_values[] = {0, 40, 97, 128};  // the middle sequence straddles the two ranks
+  for (int i = 0; i < 4; ++i) cu.set_at(i, cu_values[i]);
+  const reference::OwnedInputs in = testing::random_inputs(1, total, hq, hk, d, DType::bf16, 17);
+  auto packed = [&](const HostTensor& t) {
+    return TensorView::contiguous(const_cast<void*>(t.data()), t.dtype(), {total, t.shape()[2], d});
+  };
+  StepVarlen varlen;
+  varlen.cu_seqlens_q = varlen.cu_seqlens_k = cu.view();
+  varlen.max_seqlen_q = varlen.max_seqlen_k = 57;
+  attention::ProblemDims dims;
+  dims.batch = 3;
+  dims.nheads = hq;
+  dims.nheads_k = hk;
+  dims.seqlen_q = dims.seqlen_k = 57;
+  dims.varlen = true;
+  dims.total_q = dims.total_k = total;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  for (const std::string& name : attention::variant_names()) {
+    attention::ArgGenerator gen(dims, lens, lens, 23);
+    for (const attention::VariantSpec* part : attention::parse_variant(name).parts) part->generate(gen);
+    const attention::VariantArgs args = gen.args();
+    // The single-device varlen call and the fp64 reference.
+    auto single = make_interp_step_backend(2);
+    StepVariant variant;
+    variant.registered = name;
+    variant.args = args;
+    HostTensor out(DType::bf16, {total, hq, d}), lse(DType::f32, {hq, total}), dq(DType::bf16, {total, hq, d}),
+        dk(DType::bf16, {total, hk, d}), dv(DType::bf16, {total, hk, d});
+    std::map<std::string, HostTensor> grads;
+    StepForwardArgs f{packed(in.q), packed(in.k), packed(in.v), false, variant, scale, out.view(), lse.view(), varlen};
+    single->forward(f);
+    StepBackwardArgs b{packed(in.dout), packed(in.q), packed(in.k), packed(in.v), out.view(), lse.view(), false, variant,
+                       scale, dq.view(), dk.view(), dv.view(), varlen};
+    for (const attention::ArgSpec& a : attention::parse_variant(name).args())
+      if (a.has_grad) {
+        grads[a.name] = HostTensor(DType::f32, args.at(a.name).tensor.sizes());
+        b.variant_grads[a.name] = attention::VariantArg::of(grads[a.name].view());
+      }
+    single->backward(b);
+    reference::AttnInputs ref_in{packed(in.q), packed(in.k), packed(in.v), cu.view(), cu.view()};
+    reference::AttnOptions opt;
+    opt.softmax_scale = scale;
+    opt.variant = name;
+    opt.variant_args = args;
+    const reference::AttnForwardBackward ref = reference::attention_forward_backward(ref_in, opt, packed(in.dout));
+    const HostTensor* mine[4] = {&out, &dq, &dk, &dv};
+    const HostTensor* ref64[4] = {&ref.fwd.out, &ref.grads.dq, &ref.grads.dk, &ref.grads.dv};
+
+    InProcessWorld transports(world);
+    std::vector<RankRun> runs(static_cast<size_t>(world));
+    run_virtual_ranks(transports, [&](int rank, Transport& t) {
+      auto backend = make_interp_step_backend(1);
+      auto shard = [&](const TensorView& x) { return shard_sequence(x, 0, RingMode::ring, world, rank); };
+      const HostTensor q = shard(packed(in.q)), k = shard(packed(in.k)), v = shard(packed(in.v)),
+                       dout = shard(packed(in.dout));
+      RingAttnOptions o;
+      o.variant = name;
+      o.variant_args = args;
+      const VarlenSequences seqs{cu.view(), 57};
+      RankContext ctx{t, *backend};
+      const RingForwardResult r = ulysses_attention_varlen_forward(ctx, q.view(), k.view(), v.view(), seqs, o);
+      runs[static_cast<size_t>(rank)] = collect(
+          r, ulysses_attention_varlen_backward(ctx, dout.view(), q.view(), k.view(), v.view(), r.out.view, r.lse.view, seqs, o));
+    });
+    for (int rank = 0; rank < world; ++rank) {
+      const RankRun& r = runs[static_cast<size_t>(rank)];
+      for (int i = 0; i < 4; ++i) {
+        const double allowed = CheckProblem::allowed_for(testing::max_abs_diff(mine[i]->view(), ref64[i]->view()));
+        const double diff =
+            testing::max_abs_diff(r.got[i].view(), shard_sequence(mine[i]->view(), 0, RingMode::ring, world, rank).view());
+        INFO(name << " varlen rank " << rank << " " << kNames[i] << " diff " << diff << " allowed " << allowed);
+        CHECK(diff <= allowed);
+      }
+      REQUIRE(r.grads.size() == grads.size());
+      for (const auto& [arg, want] : grads) {
+        const double allowed =
+            CheckProblem::allowed_for(testing::max_abs_diff(want.view(), ref.grads.variant_grads.at(arg).view()));
+        const double diff = testing::max_abs_diff(r.grads.at(arg).view(), want.view());
+        INFO(name << " varlen rank " << rank << " d " << arg << " diff " << diff << " allowed " << allowed);
+        CHECK(diff <= allowed);
+      }
+    }
+  }
+}
