@@ -20,7 +20,6 @@ constexpr int64_t kBulkAlignBytes = 16;  // cp.reduce.async.bulk: addresses and 
 // ran its backward 64 % longer than with red.global.add.v2 (bench/RESULTS.md, 2026-12-06), where
 // 256-byte segments (the wgmma layout at d=128) made it 5-6 % faster.
 constexpr int64_t kMinSegmentBytes = 128;
-constexpr int64_t kWarpLanes = 32;
 }  // namespace
 
 std::optional<BulkReducePlan> planBulkReduce(const LinearLayout& l, llvm::ArrayRef<int64_t> shape) {
@@ -97,38 +96,51 @@ void emitBulkPath(KernelEmitter& e, ti::AtomicAddBlockOp op, const BulkReducePla
   inlineAsm(b, loc, ptx::kFenceProxyAsyncShared, "", {});
   inlineAsm(b, loc, ptx::kWarpSync, "", {});
 
-  // Issue: lane i adds the warp's row segments i, i + 32, ... Columns past the tensor's extent
-  // are left out of the byte count (a multiple of 16: the extent is a multiple of 4 here).
+  // Issue: the warp's first lane adds every segment. The copy engine takes its operands from
+  // uniform registers, so per-lane operands become a loop over the active lanes (one reduce a
+  // turn, each waiting for the last: 19 % of the d=128 dK/dV program's stall samples on the
+  // H100); one lane's segments are a straight run of reduces whose offsets from the warp's
+  // first segment are constants. Columns past the tensor's extent are left out of the byte
+  // count (a multiple of 16: the extent is a multiple of 4 here).
   SmallVector<Value> wc = e.warpCoord(l);
   Value base = b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr);
   auto i64 = [&](Value v) { return b.create<arith::ExtSIOp>(loc, b.getI64Type(), v).getResult(); };
-  Value lane = e.lane();
-  int64_t segments = p.segmentsPerWarp();
-  for (int64_t first = 0; first < segments; first += kWarpLanes) {
-    Value seg = first ? add(lane, i32c(first)) : lane;
-    Value at[2] = {wc[0], wc[1]};
-    for (size_t j = 0; j < p.segmentBases.size(); ++j) {
-      auto [dim, amount] = p.segmentBases[j];
-      Value bit = b.create<arith::AndIOp>(loc, seg, i32c(int64_t(1) << j));
-      int shift = int(llvm::Log2_64(uint64_t(amount))) - int(j);
-      if (shift > 0) bit = b.create<arith::ShLIOp>(loc, bit, i32c(shift));
-      if (shift < 0) bit = b.create<arith::ShRUIOp>(loc, bit, i32c(-shift));
-      at[dim] = b.create<arith::OrIOp>(loc, at[dim], bit);
-    }
-    Value globalRow = add(offset0, at[0]), globalCol = add(offset1, at[1]);
-    Value colsLeft = b.create<arith::SubIOp>(loc, shape1, globalCol);
-    Value ok = b.create<arith::AndIOp>(loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, colsLeft, i32c(0)),
-                                       b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, globalRow, shape0));
-    if (first + kWarpLanes > segments)
-      ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, seg, i32c(segments)));
-    when(b, loc, ok, [&] {
-      Value bytes = mul(b.create<arith::MinSIOp>(loc, colsLeft, i32c(p.segmentCols)), i32c(kF32Bytes));
-      Value elem = b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, i64(globalRow), i64(stride0)), i64(globalCol));
-      Value dst = b.create<arith::AddIOp>(loc, base, b.create<arith::MulIOp>(loc, elem, e.i64(kF32Bytes)));
-      Value src = sharedAddress(e, loc, add(i32c(regionOffset), add(mul(at[0], i32c(p.pitchBytes)), mul(at[1], i32c(kF32Bytes)))));
-      inlineAsm(b, loc, ptx::kBulkReduceAddF32, "l,r,r", {dst, src, bytes});
-    });
+  Value firstRow = add(offset0, wc[0]), firstCol = add(offset1, wc[1]);
+  Value firstDst = b.create<arith::AddIOp>(
+      loc, base,
+      b.create<arith::MulIOp>(
+          loc, b.create<arith::AddIOp>(loc, b.create<arith::MulIOp>(loc, i64(firstRow), i64(stride0)), i64(firstCol)),
+          e.i64(kF32Bytes)));
+  Value firstSrc = add(i32c(regionOffset), add(mul(wc[0], i32c(p.pitchBytes)), mul(wc[1], i32c(kF32Bytes))));
+  // Segments in row order; each row's address steps from the previous one's, so no per-row
+  // offset is a loop invariant the compiler would keep in registers over the whole loop.
+  std::vector<std::pair<int64_t, int64_t>> segs;  // (row, column) offsets from the first segment
+  for (int64_t seg = 0; seg < p.segmentsPerWarp(); ++seg) {
+    int64_t at[2] = {0, 0};
+    for (size_t j = 0; j < p.segmentBases.size(); ++j)
+      if (seg & (int64_t(1) << j)) at[p.segmentBases[j].first] |= p.segmentBases[j].second;
+    segs.push_back({at[0], at[1]});
   }
+  std::sort(segs.begin(), segs.end());
+  Value rowBytes = b.create<arith::MulIOp>(loc, i64(stride0), e.i64(kF32Bytes));
+  when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.lane(), i32c(0)), [&] {
+    Value rowDst = firstDst;
+    int64_t row = 0;
+    for (auto [r, c] : segs) {
+      if (r != row) rowDst = b.create<arith::AddIOp>(loc, rowDst, b.create<arith::MulIOp>(loc, rowBytes, e.i64(r - row)));
+      row = r;
+      Value colsLeft = b.create<arith::SubIOp>(loc, shape1, add(firstCol, i32c(c)));
+      Value ok = b.create<arith::AndIOp>(
+          loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, colsLeft, i32c(0)),
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, add(firstRow, i32c(r)), shape0));
+      Value dst = b.create<arith::AddIOp>(loc, rowDst, e.i64(c * kF32Bytes));
+      when(b, loc, ok, [&] {
+        Value bytes = mul(b.create<arith::MinSIOp>(loc, colsLeft, i32c(p.segmentCols)), i32c(kF32Bytes));
+        Value src = sharedAddress(e, loc, add(firstSrc, i32c(r * p.pitchBytes + c * kF32Bytes)));
+        inlineAsm(b, loc, ptx::kBulkReduceAddF32, "l,r,r", {dst, src, bytes});
+      });
+    }
+  });
   inlineAsm(b, loc, ptx::kBulkCommitGroup, "", {});
 }
 
@@ -148,6 +160,7 @@ LogicalResult emitBulkReduceAdd(KernelEmitter& e, ti::AtomicAddBlockOp op, int64
   for (Value v : op.getShape()) access.shape.push_back(e.scalar(v));
   for (Value v : op.getStrides()) access.strides.push_back(e.scalar(v));
   for (Value v : op.getOffsets()) access.offsets.push_back(e.scalar(v));
+  access.setSource(op);
   Value ok = access.vectorOk(kBulkAlignBytes / kF32Bytes);
   LogicalResult result = success();
   ifElse(b, loc, {}, ok,

@@ -1,7 +1,7 @@
 // atomic_add_block by bulk reduce-add (emit_bulk_reduce.h): a loop adds a 64x64 dot into an f32
 // tensor every iteration, as the backward's dK/dV program adds dQ. The accumulator's layout
 // (wgmma, 4 warps along M) gives each warp 16 rows of 64 columns: one 256-byte row segment per
-// row, 16 lanes issuing one each. Golden test of the lowering, and simulated in simt_test.
+// row, all 16 issued by the warp's first lane. Golden test of the lowering, and simulated in simt_test.
 // CHECK-LABEL: gpu.func @bulk_reduce_add
 // A staging region of 64 rows of 64 + 8 floats (18432 bytes) beside the two bf16 operands'
 // (16384 bytes).
@@ -17,9 +17,11 @@
 // CHECK-NOT: llvm.store
 // CHECK: "fence.proxy.async.shared::cta;"
 // CHECK-NEXT: "bar.warp.sync -1;"
-// One reduce per lane, under a bound check, then the group is committed.
-// CHECK: scf.if
-// CHECK: "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], $2;", "l,r,r"
+// The first lane issues the warp's 16 row segments, each under its row bound, then the group
+// is committed.
+// CHECK: arith.cmpi eq
+// CHECK-NEXT: scf.if
+// CHECK-COUNT-16: "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], $2;", "l,r,r"
 // CHECK-NOT: cp.reduce.async.bulk
 // CHECK: "cp.async.bulk.commit_group;"
 // The other branch: the vector atomics.
