@@ -17,22 +17,27 @@ namespace {
 mlir::Value add_argument(KernelBuilder::State& s, mlir::Type type, KernelArg arg) {
   for (const KernelArg& a : s.signature.args)
     if (a.name == arg.name) fail("kernel argument", "'" + arg.name + "' is declared twice");
+  const int64_t d = arg.assume.divisor;
+  if (d < 1 || (d & (d - 1)) != 0 || d > (int64_t(1) << 16))
+    fail("kernel argument", "'" + arg.name + "': assumed divisor must be a power of two up to 65536, got " + std::to_string(d));
+  if (arg.assume.positive && arg.kind != ArgKind::i32)
+    fail("kernel argument", "'" + arg.name + "': only an i32 can be assumed positive");
   s.signature.args.push_back(std::move(arg));
   return s.entry->addArgument(type, s.loc);
 }
 
 }  // namespace
 
-Ptr KernelBuilder::arg_ptr(const std::string& name, DType pointee) {
+Ptr KernelBuilder::arg_ptr(const std::string& name, DType pointee, ArgAssumption assume) {
   if (!(pointee == DType::f16 || pointee == DType::bf16 || pointee == DType::f32 || pointee == DType::i32))
     fail("arg_ptr", "'" + name + "': pointee must be f16, bf16, f32 or i32, got " + dtype_name(pointee));
   mlir::MLIRContext* ctx = state_->builder.getContext();
   auto type = ir::PtrType::get(ctx, detail::element_type(pointee, ctx));
-  return Ptr(detail::wrap(add_argument(*state_, type, {name, ArgKind::ptr, pointee})));
+  return Ptr(detail::wrap(add_argument(*state_, type, {name, ArgKind::ptr, pointee, assume})));
 }
 
-Int KernelBuilder::arg_i32(const std::string& name) {
-  return Int(detail::wrap(add_argument(*state_, state_->builder.getI32Type(), {name, ArgKind::i32, DType::i32})));
+Int KernelBuilder::arg_i32(const std::string& name, ArgAssumption assume) {
+  return Int(detail::wrap(add_argument(*state_, state_->builder.getI32Type(), {name, ArgKind::i32, DType::i32, assume})));
 }
 
 Float KernelBuilder::arg_f32(const std::string& name) {
@@ -101,6 +106,10 @@ mlir::OwningOpRef<mlir::ModuleOp> build_module(const KernelSpec& spec, mlir::MLI
     if (state.signature.min_blocks_per_sm > 0)
       func->setAttr(ir::kMinBlocksPerSmAttr, b.getI32IntegerAttr(state.signature.min_blocks_per_sm));
     func->setAttr(ir::kParamsAttr, params_attr(b, spec.params));
+    for (auto [i, arg] : llvm::enumerate(state.signature.args)) {
+      if (arg.assume.divisor > 1) func.setArgAttr(unsigned(i), ir::kDivisorAttr, b.getI64IntegerAttr(arg.assume.divisor));
+      if (arg.assume.positive) func.setArgAttr(unsigned(i), ir::kPositiveAttr, b.getUnitAttr());
+    }
 
     std::string diagnostics;
     mlir::ScopedDiagnosticHandler handler(&ctx, [&](mlir::Diagnostic& d) {

@@ -43,10 +43,12 @@ class KernelBuilder {
   struct State;  // the MLIR builder state (defined in the implementation)
   explicit KernelBuilder(State* state) : state_(state) {}
 
-  // Arguments, in launch order.
-  Ptr arg_ptr(const std::string& name, DType pointee);
+  // Arguments, in launch order. `assume`: what the kernel may take for granted of the value
+  // (signature.h: a pointer aligned to `divisor` bytes; an i32 a multiple of `divisor`, > 0 with
+  // `positive`), checked at every launch.
+  Ptr arg_ptr(const std::string& name, DType pointee, ArgAssumption assume = {});
   template <class T> Ptr arg_ptr(const std::string& name) { return arg_ptr(name, T::dtype); }
-  Int arg_i32(const std::string& name);
+  Int arg_i32(const std::string& name, ArgAssumption assume = {});
   Float arg_f32(const std::string& name);
 
   // Warps per program (default 4).

@@ -39,5 +39,10 @@ inline constexpr const char* kWarpgroupTurnsAttr = "tile.warpgroup_turns";
 // unit attr on a kernel func.func: a producer warpgroup issues its pipelined loops' TMA copies
 // (lowering/README.md, "Warp specialisation").
 inline constexpr const char* kWarpSpecializedAttr = "tile.warp_specialized";
+// On a kernel argument (func.func arg attrs), what the kernel may assume of its value
+// (KernelBuilder's ArgAssumption): i64, the power of two dividing an i32's value or a
+// pointer's address; unit, an i32 that is > 0.
+inline constexpr const char* kDivisorAttr = "tile.divisor";
+inline constexpr const char* kPositiveAttr = "tile.positive";
 
 }  // namespace tile::ir

@@ -121,7 +121,30 @@ const LoadedKernel& load(const KernelImage& image) {
 
 CUfunction load_kernel(const KernelImage& image) { return load(image).function; }
 
+void check_param_assumptions(const KernelImage& image, void** args) {
+  for (int i = 0; i < image.num_params; ++i) {
+    const KernelParam& p = image.params[i];
+    if (p.divisor <= 1 && !p.positive) continue;
+    int64_t value = 0;
+    switch (p.kind) {
+      case ParamKind::kPointer: value = int64_t(*static_cast<const CUdeviceptr*>(args[i])); break;
+      case ParamKind::kI32: value = *static_cast<const int32_t*>(args[i]); break;
+      case ParamKind::kI64: value = *static_cast<const int64_t*>(args[i]); break;
+      default: continue;  // floats carry no assumptions
+    }
+    if (value % p.divisor == 0 && (!p.positive || value > 0)) continue;
+    std::ostringstream msg;
+    msg << "kernel " << image.name << ": argument '" << p.name << "' must be "
+        << (p.kind == ParamKind::kPointer ? "an address aligned to " + std::to_string(p.divisor) + " bytes"
+                                          : std::string(p.positive ? "positive and " : "") + "a multiple of " +
+                                                std::to_string(p.divisor))
+        << " (the kernel was compiled assuming so), got " << value;
+    throw std::invalid_argument(msg.str());
+  }
+}
+
 void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** args) {
+  check_param_assumptions(image, args);
   const LoadedKernel& kernel = load(image);
   const unsigned smem_bytes = static_cast<unsigned>(kernel.smem_bytes);
   if (image.num_tma_templates > 0) {

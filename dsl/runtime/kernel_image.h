@@ -23,7 +23,12 @@ size_t param_kind_size(ParamKind kind);
 struct KernelParam {
   const char* name;    // as written in the kernel (e.g. "q"), for messages
   ParamKind kind;
+  // What the kernel assumes of the value (the DSL's ArgAssumption): a pointer's address or an
+  // integer a multiple of `divisor`, and > 0 with `positive`. launch_kernel checks them.
+  int64_t divisor = 1;
+  bool positive = false;
 };
+
 
 // A tensor map the kernel makes per block from a template (TMA copies of pipelined loads):
 // element type (0 bf16, 1 f16), box extents in elements. The runtime encodes the templates
@@ -61,6 +66,10 @@ inline unsigned block_threads(const KernelImage& image) {
 // The image's module loaded in the current context, its function, and the smem limit raised.
 // Loaded once per (context, image) and kept for the life of the process; thread-safe.
 CUfunction load_kernel(const KernelImage& image);
+
+// Throws std::invalid_argument naming the kernel and the parameter when a value in `args` (one
+// pointer per parameter, as launch_kernel takes them) breaks what the kernel assumes of it.
+void check_param_assumptions(const KernelImage& image, void** args);
 
 // Launches `image` over `grid` with its block size and dynamic shared memory. `args` holds one
 // pointer per parameter, in order (what cuLaunchKernel takes).

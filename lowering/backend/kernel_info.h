@@ -30,6 +30,9 @@ struct KernelArg {
   ArgKind kind;
   std::string name;    // from the `tile.arg_name` argument attribute, else "arg<i>"
   std::string c_type;  // from `tile.arg_ctype`, else void* / int32_t / int64_t / float / double
+  // What the kernel assumes of the value (the DSL's ArgAssumption), checked at every launch.
+  int64_t divisor = 1;
+  bool positive = false;
 };
 
 // ptxas -v's report for one entry function.

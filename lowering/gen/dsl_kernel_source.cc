@@ -80,6 +80,8 @@ std::vector<backend::KernelArg> stub_args(const KernelSignature& signature,
     const tile::KernelArg& a = signature.args[i];
     backend::KernelArg arg;
     arg.name = a.name;
+    arg.divisor = a.assume.divisor;
+    arg.positive = a.assume.positive;
     switch (a.kind) {
       case ArgKind::ptr: {
         arg.kind = backend::ArgKind::kPointer;

@@ -91,6 +91,8 @@ void apply_arg_names(const std::string& instance, const std::vector<backend::Ker
     }
     compiled[i].name = named[i].name;
     compiled[i].c_type = named[i].c_type;
+    compiled[i].divisor = named[i].divisor;
+    compiled[i].positive = named[i].positive;
   }
 }
 

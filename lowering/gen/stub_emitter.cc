@@ -181,7 +181,9 @@ std::string emit_source(const EmitOptions& options, const std::vector<GeneratedK
     if (!k.args.empty()) {
       out << "const ::tile::rt::KernelParam " << k.instance << "_params[] = {\n";
       for (const backend::KernelArg& a : k.args) {
-        out << "    {" << quoted(a.name) << ", " << runtime_kind(a.kind) << "},\n";
+        out << "    {" << quoted(a.name) << ", " << runtime_kind(a.kind);
+        if (a.divisor > 1 || a.positive) out << ", " << a.divisor << ", " << (a.positive ? "true" : "false");
+        out << "},\n";
       }
       out << "};\n\n";
     }

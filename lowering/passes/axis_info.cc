@@ -5,10 +5,12 @@
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 namespace ti = tile::ir;
+namespace ir = tile::ir;
 namespace tg = tile::gpu;
 
 namespace tile::lowering {
@@ -21,12 +23,24 @@ int64_t pow2Factor(int64_t v) {
   return std::min<int64_t>(kMaxDivisibility, v & -v);
 }
 
-// Power of two known to divide a scalar i32.
+// The kernel function's attribute `name` on argument `v`, if `v` is one of its arguments.
+template <typename AttrT>
+AttrT kernelArgAttr(Value v, llvm::StringRef name) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg) return {};
+  auto f = dyn_cast_or_null<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (!f || arg.getOwner() != &f.getBody().front()) return {};
+  return f.getArgAttrOfType<AttrT>(arg.getArgNumber(), name);
+}
+
+// Power of two known to divide a scalar integer.
 int64_t scalarDivisibility(Value v, int depth = 0) {
   APInt c;
   if (matchPattern(v, m_ConstantInt(&c))) return pow2Factor(c.getSExtValue());
+  if (auto d = kernelArgAttr<IntegerAttr>(v, ir::kDivisorAttr)) return std::min(kMaxDivisibility, d.getInt());
   Operation* def = v.getDefiningOp();
   if (!def || depth > 8) return 1;
+  if (isa<arith::ExtSIOp, arith::ExtUIOp, arith::IndexCastOp>(def)) return scalarDivisibility(def->getOperand(0), depth + 1);
   if (isa<arith::MulIOp>(def))
     return std::min(kMaxDivisibility, scalarDivisibility(def->getOperand(0), depth + 1) *
                                           scalarDivisibility(def->getOperand(1), depth + 1));
@@ -100,5 +114,37 @@ AxisInfo analyse(Value v, int depth) {
 }  // namespace
 
 AxisInfo axisInfo(Value v) { return analyse(v, 0); }
+
+int64_t knownDivisor(Value v) { return scalarDivisibility(v); }
+
+bool knownPositive(Value v) {
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c))) return c.getSExtValue() > 0;
+  return bool(kernelArgAttr<UnitAttr>(v, ir::kPositiveAttr));
+}
+
+bool knownEqual(Value v, int64_t c) {
+  APInt k;
+  return matchPattern(v, m_ConstantInt(&k)) && k.getSExtValue() == c;
+}
+
+int64_t knownAlignment(Value ptr) {
+  auto type = dyn_cast<ti::PtrType>(ptr.getType());
+  if (!type) return 1;
+  const int64_t elemBytes = std::max<int64_t>(1, type.getPointee().getIntOrFloatBitWidth() / 8);
+  int64_t align = elemBytes;
+  Value at = ptr;
+  int64_t offsetBytes = kMaxDivisibility;  // what the offsets walked so far are known to be multiples of
+  for (int depth = 0; depth < 16; ++depth) {
+    if (auto add = at.getDefiningOp<ti::AddPtrOp>()) {
+      offsetBytes = std::min(offsetBytes, std::min(kMaxDivisibility, scalarDivisibility(add.getOffset()) * elemBytes));
+      at = add.getPtr();
+      continue;
+    }
+    if (auto d = kernelArgAttr<IntegerAttr>(at, ir::kDivisorAttr)) align = std::max(align, std::min(d.getInt(), offsetBytes));
+    break;
+  }
+  return align;
+}
 
 }  // namespace tile::lowering

@@ -17,4 +17,16 @@ struct AxisInfo {
 
 AxisInfo axisInfo(mlir::Value v);
 
+// Facts about tile-IR scalars and pointers that constants and the kernel's argument assumptions
+// (tile.divisor, tile.positive: the DSL's ArgAssumption) decide at compile time.
+// The largest power of two known to divide an integer (1 when nothing is known).
+int64_t knownDivisor(mlir::Value v);
+// Whether an integer is known to be > 0.
+bool knownPositive(mlir::Value v);
+// Whether an integer is the constant `c`.
+bool knownEqual(mlir::Value v, int64_t c);
+// The alignment in bytes a !tile.ptr is known to have: its argument's assumed alignment, advanced
+// by offsets of known divisibility (at least its element size).
+int64_t knownAlignment(mlir::Value ptr);
+
 }  // namespace tile::lowering

@@ -37,6 +37,7 @@ FailureOr<BlockAccess> blockAccess(KernelEmitter& e, OpT op, RankedTensorType ti
   for (Value v : op.getShape()) a.shape.push_back(e.scalar(v));
   for (Value v : op.getStrides()) a.strides.push_back(e.scalar(v));
   for (Value v : op.getOffsets()) a.offsets.push_back(e.scalar(v));
+  a.setSource(op);
   return a;
 }
 

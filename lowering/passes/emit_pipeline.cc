@@ -102,6 +102,7 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
   for (Value v : p.load.getShape()) acc.shape.push_back(evalAhead(e, forOp, v, m));
   for (Value v : p.load.getStrides()) acc.strides.push_back(evalAhead(e, forOp, v, m));
   for (Value v : p.load.getOffsets()) acc.offsets.push_back(evalAhead(e, forOp, v, m));
+  acc.setSource(p.load);
   SmemTile tile = bufferTile(p.load.getResult().getType().getShape(), 1);
   auto dst = [&](int64_t r) {
     return e.smemAbsolute(b.create<arith::AddIOp>(loc, bufferOffset, tile.byteOffset(e, loc, e.elemCoord(p.layout, r))));
@@ -266,8 +267,9 @@ Value tmaRules(KernelEmitter& e, scf::ForOp forOp, Location loc, std::vector<Pip
     operands[i].ptr = evalAhead(e, forOp, p.load.getPtr(), m);
     for (Value v : p.load.getShape()) operands[i].shape.push_back(evalAhead(e, forOp, v, m));
     for (Value v : p.load.getStrides()) operands[i].strides.push_back(evalAhead(e, forOp, v, m));
-    Value ok = tmaUsable(e, loc, operands[i].ptr, operands[i].shape, operands[i].strides);
-    usable = usable ? e.b.create<arith::AndIOp>(loc, usable, ok).getResult() : ok;
+    Value ok = tmaUsable(e, loc, p.load, operands[i].ptr, operands[i].shape, operands[i].strides);
+    usable = andAll(e.b, loc, usable, ok);
+    p.tma->empty = tmaEmpty(e, loc, p.load, operands[i].shape);
   }
   return usable;
 }

@@ -2,6 +2,7 @@
 #include "lowering/passes/emit_tma.h"
 
 #include "lowering/passes/async_ptx.h"
+#include "lowering/passes/axis_info.h"
 #include "lowering/passes/memory_helpers.h"
 #include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -92,22 +93,35 @@ int64_t tmaExtraBytes(ti::LoadBlockOp load, int64_t stages) {
   return tmaCapable(load) ? ptx::kTensorMapBytes + 16 * stages : 0;
 }
 
-Value tmaUsable(KernelEmitter& e, Location loc, Value ptr, ArrayRef<Value> shape, ArrayRef<Value> strides) {
+Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr, ArrayRef<Value> shape,
+                ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
   auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);
   auto zeroLow4 = [&](Value v) {
     return cmpI(b, loc, P::eq, b.create<arith::AndIOp>(loc, v, e.i64(15)), e.i64(0));
   };
-  // TMA's rules: 16-byte aligned base and row stride (below 2^40), unit inner stride,
-  // extents in [1, 2^31).
-  Value ok = zeroLow4(base);
-  ok = b.create<arith::AndIOp>(loc, ok, zeroLow4(rowStrideBytes));
-  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, rowStrideBytes, e.i64(0)));
-  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::slt, rowStrideBytes, e.i64(int64_t(1) << 40)));
-  ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), e.i64(1)));
-  for (Value v : shape) ok = b.create<arith::AndIOp>(loc, ok, cmpI(b, loc, P::sgt, toI64(b, loc, v), e.i64(0)));
-  return ok;
+  Value ok;
+  auto need = [&](Value cond) { ok = ok ? b.create<arith::AndIOp>(loc, ok, cond).getResult() : cond; };
+  Value irRowStride = load.getStrides()[0];
+  const int64_t elemBytes = 2;
+  if (knownAlignment(load.getPtr()) % 16 != 0) need(zeroLow4(base));
+  if (knownDivisor(irRowStride) * elemBytes % 16 != 0) need(zeroLow4(rowStrideBytes));
+  if (!knownPositive(irRowStride)) need(cmpI(b, loc, P::sgt, rowStrideBytes, e.i64(0)));
+  // An i32 stride of 2-byte elements is always below 2^40 bytes.
+  if (!irRowStride.getType().isInteger(32)) need(cmpI(b, loc, P::slt, rowStrideBytes, e.i64(int64_t(1) << 40)));
+  if (!knownEqual(load.getStrides()[1], 1)) need(cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), e.i64(1)));
+  return ok ? ok : b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1).getResult();
+}
+
+Value tmaEmpty(KernelEmitter& e, Location loc, ti::LoadBlockOp load, ArrayRef<Value> shape) {
+  Value empty;
+  for (auto [ir, v] : llvm::zip(load.getShape(), shape)) {
+    if (knownPositive(ir)) continue;
+    Value le = cmpI(e.b, loc, arith::CmpIPredicate::sle, v, e.i32(0));
+    empty = empty ? e.b.create<arith::OrIOp>(loc, empty, le).getResult() : le;
+  }
+  return empty;
 }
 
 Value tmaMapAddress(KernelEmitter& e, Location loc, const TmaPipe& p) {
@@ -142,8 +156,10 @@ void emitTmaMapBuild(KernelEmitter& e, Location loc, TmaPipe& p, Value ptr, Arra
     inlineAsm(b, loc, ptx::kWarpSync, "", {});
     when(b, loc, cmpI(b, loc, P::eq, lane, e.i32(0)), [&] {
       inlineAsm(b, loc, ptx::kTensorMapSetAddress, "r,l", {staged, base});
-      inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, shape[1]});
-      inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, shape[0]});
+      // At least 1 (TMA's rule); an empty tensor's copies are placed out of bounds instead.
+      auto extent = [&](Value v) { return b.create<arith::MaxSIOp>(loc, v, e.i32(1)).getResult(); };
+      inlineAsm(b, loc, ptx::kTensorMapSetDim0, "r,r", {staged, extent(shape[1])});
+      inlineAsm(b, loc, ptx::kTensorMapSetDim1, "r,r", {staged, extent(shape[0])});
       inlineAsm(b, loc, ptx::kTensorMapSetStride0, "r,l", {staged, rowStrideBytes});
     });
     inlineAsm(b, loc, ptx::kWarpSync, "", {});
@@ -209,10 +225,12 @@ void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, 
     Value barrier = stageBarrier(e, loc, p.fullOffset(), slot);
     inlineAsm(b, loc, ptx::kMbarrierArriveExpectTx, "r,r", {barrier, e.i32(tile.rows * tile.cols * 2)});
     Value stage = b.create<arith::AddIOp>(loc, e.i32(p.buffers), b.create<arith::MulIOp>(loc, slot, e.i32(p.stageBytes)));
+    // An empty tensor's box goes wholly above row 0: out of bounds, filled with zeros.
+    Value row = p.empty ? b.create<arith::SelectOp>(loc, p.empty, e.i32(-tile.rows), offsets[0]).getResult() : offsets[0];
     for (int64_t c = 0; c < chunks; ++c) {
       Value dst = sharedAddress(e, loc, b.create<arith::AddIOp>(loc, stage, e.i32(c * tile.chunkBytes())));
       Value col = b.create<arith::AddIOp>(loc, offsets[1], e.i32(c * colsPerChunk));
-      inlineAsm(b, loc, ptx::kTmaLoad2d, "r,l,r,r,r", {dst, p.map, col, offsets[0], barrier});
+      inlineAsm(b, loc, ptx::kTmaLoad2d, "r,l,r,r,r", {dst, p.map, col, row, barrier});
     }
   });
 }

@@ -37,15 +37,25 @@ struct TmaPipe {
   mlir::Value map;              // i64 global address of this block's tensor map (TMA version)
   int64_t extra = 0;            // offset of the map staging and barriers (KernelEmitter::tmaExtraOffset)
   bool atEntry = false;         // barriers initialised at the kernel's entry (KernelEmitter::barriersAtEntry)
+  // i1, uniform, or null when the facts rule it out: the tensor has an empty extent. Its map
+  // then gets extent 1 (TMA refuses 0) and every copy's box is placed above row 0, all out of
+  // bounds, so TMA fills it with zeros as it would an empty tensor's.
+  mlir::Value empty;
   int64_t mapOffset() const { return extra; }
   int64_t fullOffset() const { return mapOffset() + 128; }
   int64_t emptyOffset() const { return fullOffset() + 8 * stages; }
 };
 
-// i1, uniform: TMA's run-time conditions hold for the load whose operands (valid before the
-// loop) are `ptr`, `shape` and `strides`.
-mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, mlir::Value ptr, llvm::ArrayRef<mlir::Value> shape,
-                      llvm::ArrayRef<mlir::Value> strides);
+// i1, uniform: TMA's run-time conditions hold for `load`, whose operands (valid before the
+// loop) are `ptr`, `shape` and `strides`: a 16-byte aligned base and row stride, a positive row
+// stride below 2^40 bytes, unit column stride. The conditions the facts of load's own operands
+// decide (constants, the kernel's argument assumptions: axis_info.h) are left out; a constant
+// true when they decide all, and the caller then emits no fallback. Empty extents are TMA's
+// too (TmaPipe::empty).
+mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, tile::ir::LoadBlockOp load, mlir::Value ptr,
+                      llvm::ArrayRef<mlir::Value> shape, llvm::ArrayRef<mlir::Value> strides);
+// TmaPipe::empty of `load` with run-time extents `shape`.
+mlir::Value tmaEmpty(KernelEmitter& e, mlir::Location loc, tile::ir::LoadBlockOp load, llvm::ArrayRef<mlir::Value> shape);
 // Loops without a producer warpgroup (whose barriers are never initialised at the entry):
 // builds the block's tensor map, and thread 0 acquires it and initialises the barriers. Callers
 // emit one block-wide barrier after all their pipes' setups.

@@ -5,9 +5,11 @@
 #include <functional>
 #include <map>
 
+#include "lowering/passes/axis_info.h"
 #include "lowering/passes/kernel_emitter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Matchers.h"
 
 namespace tile::lowering {
 
@@ -28,9 +30,12 @@ inline Value elemPtr(OpBuilder& b, Location loc, Value ptr, Type elem, Value ind
 }
 
 // scf.if `cond` yielding `types`, with both branches built by callbacks.
+// A constant condition emits only the branch it takes.
 inline SmallVector<Value> ifElse(OpBuilder& b, Location loc, TypeRange types, Value cond,
                           const std::function<SmallVector<Value>()>& thenFn,
                           const std::function<SmallVector<Value>()>& elseFn) {
+  llvm::APInt c;
+  if (mlir::matchPattern(cond, mlir::m_ConstantInt(&c))) return c.isZero() ? elseFn() : thenFn();
   auto ifOp = b.create<scf::IfOp>(loc, types, cond, /*withElseRegion=*/true);
   for (auto [region, fn] : {std::make_pair(&ifOp.getThenRegion(), &thenFn), std::make_pair(&ifOp.getElseRegion(), &elseFn)}) {
     mlir::Block* blk = &region->front();
@@ -44,6 +49,11 @@ inline SmallVector<Value> ifElse(OpBuilder& b, Location loc, TypeRange types, Va
 
 // Runs `body` only where `cond` holds.
 inline void when(OpBuilder& b, Location loc, Value cond, const std::function<void()>& body) {
+  llvm::APInt c;
+  if (mlir::matchPattern(cond, mlir::m_ConstantInt(&c))) {
+    if (!c.isZero()) body();
+    return;
+  }
   auto ifOp = b.create<scf::IfOp>(loc, cond, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
@@ -71,7 +81,17 @@ inline Value maskedLoad(OpBuilder& b, Location loc, Type t, Value addr, Value ma
       [&] { return SmallVector<Value>{other}; })[0];
 }
 
-inline Value andAll(OpBuilder& b, Location loc, Value x, Value y) { return x ? b.create<arith::AndIOp>(loc, x, y) : y; }
+// x && y (x may be null); a constant true operand folds away, so that conditions the facts
+// decide stay constants and ifElse / when emit only the branch taken.
+inline Value andAll(OpBuilder& b, Location loc, Value x, Value y) {
+  auto isTrue = [](Value v) {
+    llvm::APInt c;
+    return mlir::matchPattern(v, mlir::m_ConstantInt(&c)) && !c.isZero();
+  };
+  if (!x || isTrue(x)) return y;
+  if (isTrue(y)) return x;
+  return b.create<arith::AndIOp>(loc, x, y);
+}
 
 inline TypedAttr scalarAttr(Type elem, double v) {
   if (auto f = mlir::dyn_cast<mlir::FloatType>(elem)) return mlir::FloatAttr::get(f, v);
@@ -88,6 +108,18 @@ struct BlockAccess {
   LinearLayout l;
   // Per (dim, register coordinate): in-bounds bit and 64-bit element offset.
   std::map<std::pair<int, int64_t>, std::pair<Value, Value>> terms;
+  // The op's own (tile-IR) operands, whose facts (constants, the kernel's argument assumptions:
+  // axis_info.h) decide parts of vectorOk at compile time; empty when unknown.
+  Value irPtr;
+  SmallVector<Value> irShape, irStrides, irOffsets;
+
+  template <typename OpT>
+  void setSource(OpT op) {
+    irPtr = op.getPtr();
+    irShape.assign(op.getShape().begin(), op.getShape().end());
+    irStrides.assign(op.getStrides().begin(), op.getStrides().end());
+    irOffsets.assign(op.getOffsets().begin(), op.getOffsets().end());
+  }
 
   std::pair<Value, Value> term(int d, int64_t rc) {
     auto key = std::make_pair(d, rc);
@@ -116,21 +148,31 @@ struct BlockAccess {
     int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
     return std::min<int64_t>(contiguityAlong(l, int(l.rank()) - 1), 16 / bytes);
   }
-  // True (uniformly) when `vec`-element vectors are aligned and never straddle the bounds.
+  // True (uniformly) when `vec`-element vectors are aligned and never straddle the bounds: a
+  // constant when the facts of the op's operands decide every part (then the caller's other
+  // branch is never emitted).
   Value vectorOk(int64_t vec) {
     OpBuilder& b = e.b;
     int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
+    Value ok;
+    auto need = [&](Value cond) { ok = ok ? b.create<arith::AndIOp>(loc, ok, cond).getResult() : cond; };
     auto divisible = [&](Value v, int64_t k) {
       Value rem = b.create<arith::AndIOp>(loc, v, b.create<arith::ConstantIntOp>(loc, v.getType(), k - 1));
       return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, b.create<arith::ConstantIntOp>(loc, v.getType(), 0));
     };
+    auto knownMultiple = [&](const SmallVector<Value>& ir, int d, int64_t k) {
+      return size_t(d) < ir.size() && knownDivisor(ir[size_t(d)]) % k == 0;
+    };
     int last = int(l.rank()) - 1;
-    Value ok = divisible(b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr), vec * bytes);
-    ok = b.create<arith::AndIOp>(loc, ok, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, strides[last], e.i32(1)));
-    ok = b.create<arith::AndIOp>(loc, ok, divisible(shape[last], vec));
-    ok = b.create<arith::AndIOp>(loc, ok, divisible(offsets[last], vec));
-    for (int d = 0; d < last; ++d) ok = b.create<arith::AndIOp>(loc, ok, divisible(strides[d], vec));
-    return ok;
+    if (!(irPtr && knownAlignment(irPtr) % (vec * bytes) == 0))
+      need(divisible(b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), ptr), vec * bytes));
+    if (!(size_t(last) < irStrides.size() && knownEqual(irStrides[size_t(last)], 1)))
+      need(b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, strides[last], e.i32(1)));
+    if (!knownMultiple(irShape, last, vec)) need(divisible(shape[last], vec));
+    if (!knownMultiple(irOffsets, last, vec)) need(divisible(offsets[last], vec));
+    for (int d = 0; d < last; ++d)
+      if (!knownMultiple(irStrides, d, vec)) need(divisible(strides[d], vec));
+    return ok ? ok : b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1).getResult();
   }
 };
 

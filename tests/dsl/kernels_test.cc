@@ -104,3 +104,33 @@ TEST_CASE("hash helpers") {
   CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cull);
   CHECK(hex64(0xabcull) == "0000000000000abc");
 }
+
+TEST_CASE("argument assumptions reach the signature and the IR; bad ones are build errors") {
+  KernelFn fn = [](KernelBuilder& k, const Params&) {
+    Ptr x = k.arg_ptr("x", DType::bf16, ArgAssumption{16});
+    Int stride = k.arg_i32("stride", ArgAssumption{8, true});
+    Int n = k.arg_i32("n");
+    Tile t = load_block(x, {n, Int(64)}, {stride, Int(1)}, {Int(0), Int(0)}, {16, 64});
+    store_block(x, {n, Int(64)}, {stride, Int(1)}, {Int(0), Int(0)}, t);
+  };
+  KernelSpec spec{"assumes", {}, fn};
+  KernelSignature sig = spec.signature();
+  REQUIRE(sig.args.size() == 3);
+  CHECK(sig.args[0].assume.divisor == 16);
+  CHECK(!sig.args[0].assume.positive);
+  CHECK(sig.args[1].assume.divisor == 8);
+  CHECK(sig.args[1].assume.positive);
+  CHECK(!sig.args[2].assume.any());
+  const std::string ir = testing::build_ir(fn);
+  CHECK_THAT(ir, Contains("%arg0: !tile.ptr<bf16> {tile.divisor = 16 : i64}"));
+  CHECK_THAT(ir, Contains("%arg1: i32 {tile.divisor = 8 : i64, tile.positive}"));
+  CHECK(testing::count(ir, "tile.divisor") == 2);
+  CHECK(meets(ArgAssumption{8, true}, 16));
+  CHECK(!meets(ArgAssumption{8, true}, 0));
+  CHECK(!meets(ArgAssumption{8}, 12));
+
+  CHECK_THROWS_WITH(testing::build_ir([](KernelBuilder& k, const Params&) { k.arg_i32("s", ArgAssumption{12}); }),
+                    Contains("'s': assumed divisor must be a power of two"));
+  CHECK_THROWS_WITH(testing::build_ir([](KernelBuilder& k, const Params&) { k.arg_ptr("p", DType::f32, ArgAssumption{16, true}); }),
+                    Contains("'p': only an i32 can be assumed positive"));
+}

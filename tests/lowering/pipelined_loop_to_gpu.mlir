@@ -18,8 +18,11 @@
 // CHECK: gpu.barrier
 // CHECK: scf.if %{{.*}} -> (f32
 // CHECK: tensormap.replace.tile.global_address.shared::cta.b1024.b64
-// CHECK: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 0, $1;", "r,r" {{.*}}, %arg4
-// CHECK: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 1, $1;", "r,r" {{.*}}, %arg5
+// Extents of at least 1 (TMA's rule): an empty tensor's copies are placed out of bounds instead.
+// CHECK: arith.maxsi %arg4, %c1_i32
+// CHECK-NEXT: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 0, $1;", "r,r"
+// CHECK-NEXT: arith.maxsi %arg5, %c1_i32
+// CHECK-NEXT: tensormap.replace.tile.global_dim.shared::cta.b1024.b32 [$0], 1, $1;", "r,r"
 // CHECK: tensormap.replace.tile.global_stride
 // CHECK: bar.warp.sync
 // CHECK: tensormap.cp_fenceproxy
@@ -30,7 +33,9 @@
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c4096_i32
-// CHECK: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [$0], [$1, {$2, $3}], [$4];", "r,l,r,r,r" {{.*}}, %c0_i32,
+// The row coordinate: the tile's, or -32 (the box wholly above row 0) for an empty tensor.
+// CHECK: arith.select %{{.*}}, %c-32_i32, %c0_i32
+// CHECK: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [$0], [$1, {$2, $3}], [$4];", "r,l,r,r,r"
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.for
 // CHECK: nvvm.cp.async.wait.group 0
