@@ -202,12 +202,14 @@ void run_forward(Backend& be, const AttnProblem& p) {
   launch_nonempty(be, call);
 }
 
-void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, const AttnGradViews& g,
+void run_backward(Backend& be, const AttnProblem& forward, const TensorView& dout, const AttnGradViews& g,
                   const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out) {
+  AttnProblem p = forward;
   HeadOperand d_out = check_like(be, dout, "dout", q, "q", p.varlen, p.head_dim_v);
   HeadOperand dq = check_like(be, g.dq, "dq", q, "q", p.varlen);
   HeadOperand dk = check_like(be, g.dk, "dk", k, "k", p.varlen);
   HeadOperand dv = check_like(be, g.dv, "dv", v, "v", p.varlen);
+  run_on_aligned_kernels_if(p, {{&d_out, "dout"}, {&dq, "dq"}, {&dk, "dk"}, {&dv, "dv"}});
   // Gradients are written by programs that read every input: they may share memory with none
   // of them, nor with each other.
   const std::vector<NamedView> inputs = {{q, "q"},       {k, "k"},           {v, "v"},
@@ -235,10 +237,11 @@ void run_backward(Backend& be, const AttnProblem& p, const TensorView& dout, con
     dq_accum.row_stride = int64_t(p.nheads) * hd;
     dq_accum.head_stride = hd;
     dq_accum.batch_stride = p.varlen ? 0 : int64_t(p.seqlen_q) * dq_accum.row_stride;
-  } else {  // the deterministic dK/dV kernel never touches it
-    const LaunchArg unused = unused_buffer(p, DType::f32);
-    dq_accum.data = unused.data;
-    dq_accum.extent = unused.numel;
+  } else {  // the deterministic dK/dV kernel never touches it: an empty range at dq's address,
+    // which meets rows_aligned wherever the kernels assume it (dq then has aligned rows)
+    dq_accum.data = dq.data;
+    dq_accum.extent = 0;
+    dq_accum.row_stride = kRowAlignBytes / sizeof(float);
   }
   void* delta = scratch.get(size_t(p.lse.numel()) * sizeof(float));
   void* lse_log2 = scratch.get(size_t(p.lse.numel()) * sizeof(float));  // written by the preprocess

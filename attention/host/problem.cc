@@ -58,6 +58,9 @@ HeadOperand operand_of(const TensorView& t, const char* name, bool varlen) {
   op.row_stride = t.stride(varlen ? 0 : 1);
   op.head_stride = t.stride(varlen ? 1 : 2);
   op.extent = extent_of(t);
+  // A single row's stride is never used to address: give it one that meets what the exact
+  // specialisations assume (rows_aligned), whatever the view says.
+  if (t.size(varlen ? 0 : 1) == 1) op.row_stride = kRowAlignBytes;
   // Head offsets are computed in 64 bits by the kernels; strides are passed as 32-bit scalars.
   if (!fits_i32(op.batch_stride) || !fits_i32(op.row_stride) || !fits_i32(op.head_stride))
     bad(name, "strides within 32 bits", "strides (" + std::to_string(op.batch_stride) + ", " +
@@ -92,6 +95,22 @@ std::vector<int32_t> read_cu_seqlens(Backend& be, const TensorView& cu, const ch
 }
 
 }  // namespace
+
+bool rows_aligned(const HeadOperand& t) {
+  const int64_t unit = kRowAlignBytes / int64_t(dtype_size(t.dtype));
+  return reinterpret_cast<uintptr_t>(t.data) % kRowAlignBytes == 0 && t.batch_stride % unit == 0 &&
+         t.row_stride % unit == 0 && t.head_stride % unit == 0 && t.row_stride > 0;
+}
+
+void run_on_aligned_kernels_if(AttnProblem& p, std::initializer_list<std::pair<const HeadOperand*, const char*>> operands) {
+  if (p.blocks.dims.ragged) return;
+  for (auto [t, name] : operands)
+    if (!rows_aligned(*t)) {
+      p.blocks.dims = {head_dim_bucket(p.head_dim), head_dim_bucket(p.head_dim_v), true};
+      p.unaligned = name;
+      return;
+    }
+}
 
 HeadOperand check_like(Backend& be, const TensorView& t, const char* name, const TensorView& like,
                        const char* like_name, bool varlen, int64_t last_dim) {
@@ -157,6 +176,10 @@ void resolve_variant(Backend& be, AttnProblem& p, const FlashAttnOptions& o) {
     const bool dims_ok = std::find(c.head_dims.begin(), c.head_dims.end(), p.blocks.dims) != c.head_dims.end();
     const bool dtype_ok = std::find(c.dtypes.begin(), c.dtypes.end(), p.dtype) != c.dtypes.end();
     const bool cap_ok = std::find(c.softcaps.begin(), c.softcaps.end(), p.softcap > 0) != c.softcaps.end();
+    if (!dims_ok && p.unaligned)
+      bad(p.unaligned, "rows aligned to 16 bytes (a 16-byte aligned base and strides in whole 16-byte units: " + v->name +
+                           " is compiled for head dim " + shape + " with aligned rows only on the " + be.name() + " backend)",
+          "unaligned rows");
     if (!dims_ok) {
       std::string list;
       for (const HeadDims& d : c.head_dims)
@@ -188,7 +211,8 @@ void check_block_mask(Backend& be, AttnProblem& p, const BlockMask& m) {
     mismatch("window (causal is window (-1, 0))",
              "(" + std::to_string(m.window_left) + ", " + std::to_string(m.window_right) + ")",
              "(" + std::to_string(p.window_left) + ", " + std::to_string(p.window_right) + ")");
-  if (!(m.dims == p.blocks.dims))
+  // The block shapes: an exact and a ragged specialisation of the same dims share them.
+  if (m.dims.dim != p.blocks.dims.dim || m.dims.dim_v != p.blocks.dims.dim_v)
     mismatch("head dims' block shapes", std::to_string(m.dims.dim) + "/" + std::to_string(m.dims.dim_v),
              std::to_string(p.blocks.dims.dim) + "/" + std::to_string(p.blocks.dims.dim_v));
   p.block_mask = &m;
@@ -267,6 +291,8 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.k = operand_of(k, "k", p.varlen);
   p.v = operand_of(v, "v", p.varlen);
   if (with_outputs) p.out = check_like(be, out, "out", q, "q", p.varlen, p.head_dim_v);
+  run_on_aligned_kernels_if(p, {{&p.q, "q"}, {&p.k, "k"}, {&p.v, "v"}});
+  if (with_outputs) run_on_aligned_kernels_if(p, {{&p.out, "out"}});
 
   if (with_outputs) check_defined(be, lse, "softmax_lse");
   std::vector<int64_t> lse_shape = p.varlen ? std::vector<int64_t>{p.nheads, p.total_q}

@@ -36,8 +36,20 @@ struct AttnProblem {
   int window_left = -1, window_right = -1;
   bool deterministic = false;
   BlockShape blocks{};  // the specialisation that runs it
+  const char* unaligned = nullptr;  // the operand whose rows moved it to a ragged one (rows_aligned)
   const BlockMask* block_mask = nullptr;  // checked against this problem
 };
+
+// The exact head-dim specialisations assume 16-byte aligned rows of every (batch, seqlen, heads,
+// head_dim) operand (HeadTensor::declare): a 16-byte aligned base, batch/row/head strides in
+// whole 16-byte units and a positive row stride (a single row's is normalised to 16). Every
+// contiguous tensor of a compiled exact head dim (64, 128, 256) has them.
+inline constexpr int64_t kRowAlignBytes = 16;
+bool rows_aligned(const HeadOperand& t);
+// Switches `p` to the ragged specialisation of its head dims (the same block shape, alignment
+// tested at run time) when one of `operands` lacks aligned rows.
+// (operand, its argument name; the first such name is kept in p.unaligned for messages).
+void run_on_aligned_kernels_if(AttnProblem& p, std::initializer_list<std::pair<const HeadOperand*, const char*>> operands);
 
 // Throws std::invalid_argument (argument name, expected, actual) on any bad input.
 // `seqs` is null for the batched API.

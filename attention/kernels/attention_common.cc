@@ -21,12 +21,20 @@ Params AttnConfig::params() const {
                 {"BLOCK_N", block_n},   {"DTYPE", dtype},           {"SOFTCAP", softcap}, {"NUM_WARPS", num_warps}};
 }
 
-HeadTensor HeadTensor::declare(KernelBuilder& k, const std::string& name, DType dtype) {
+HeadTensor HeadTensor::declare(KernelBuilder& k, const std::string& name, DType dtype, bool aligned_rows) {
+  constexpr int64_t kRowAlignBytes = 16;  // TMA's, and a 16-byte vector's
+  ArgAssumption base, stride, row;
+  if (aligned_rows) {
+    base.divisor = kRowAlignBytes;
+    stride.divisor = kRowAlignBytes / dtype_size(dtype);
+    row = stride;
+    row.positive = true;
+  }
   HeadTensor t;
-  t.ptr = k.arg_ptr(name, dtype);
-  t.batch_stride = k.arg_i32(name + "_batch_stride");
-  t.row_stride = k.arg_i32(name + "_row_stride");
-  t.head_stride = k.arg_i32(name + "_head_stride");
+  t.ptr = k.arg_ptr(name, dtype, base);
+  t.batch_stride = k.arg_i32(name + "_batch_stride", stride);
+  t.row_stride = k.arg_i32(name + "_row_stride", row);
+  t.head_stride = k.arg_i32(name + "_head_stride", stride);
   return t;
 }
 

@@ -43,7 +43,11 @@ struct AttnConfig {
 struct HeadTensor {
   Ptr ptr;
   Int batch_stride, row_stride, head_stride;
-  static HeadTensor declare(KernelBuilder& k, const std::string& name, DType dtype);
+  // `aligned_rows`: the kernel assumes (ArgAssumption, checked at launch) a 16-byte aligned base,
+  // strides in whole 16-byte units and a positive row stride, so that its block accesses need
+  // no run-time alignment test and no fallback (the exact head-dim specialisations; the host
+  // runs other layouts on the ragged ones: attention/host/problem.h, rows_aligned).
+  static HeadTensor declare(KernelBuilder& k, const std::string& name, DType dtype, bool aligned_rows = false);
   // The (seqlen, head_dim) matrix of head `h` of sequence `b` starting at packed row `row0`.
   Ptr head(const Int& b, const Int& row0, const Int& h) const;
 };

@@ -94,17 +94,18 @@ struct BwdArgs {
   Ptr lse, delta, lse_log2;
   AttnScalars s;
 
-  static BwdArgs declare(KernelBuilder& k, DType t) {
+  // `aligned`: the exact head-dim specialisations assume 16-byte aligned rows (HeadTensor).
+  static BwdArgs declare(KernelBuilder& k, DType t, bool aligned) {
     BwdArgs a;
-    a.q = HeadTensor::declare(k, "q", t);
-    a.k = HeadTensor::declare(k, "k", t);
-    a.v = HeadTensor::declare(k, "v", t);
-    a.o = HeadTensor::declare(k, "o", t);
-    a.dout = HeadTensor::declare(k, "dout", t);
-    a.dq = HeadTensor::declare(k, "dq", t);
-    a.dk = HeadTensor::declare(k, "dk", t);
-    a.dv = HeadTensor::declare(k, "dv", t);
-    a.dq_accum = HeadTensor::declare(k, "dq_accum", DType::f32);
+    a.q = HeadTensor::declare(k, "q", t, aligned);
+    a.k = HeadTensor::declare(k, "k", t, aligned);
+    a.v = HeadTensor::declare(k, "v", t, aligned);
+    a.o = HeadTensor::declare(k, "o", t, aligned);
+    a.dout = HeadTensor::declare(k, "dout", t, aligned);
+    a.dq = HeadTensor::declare(k, "dq", t, aligned);
+    a.dk = HeadTensor::declare(k, "dk", t, aligned);
+    a.dv = HeadTensor::declare(k, "dv", t, aligned);
+    a.dq_accum = HeadTensor::declare(k, "dq_accum", DType::f32, aligned);
     a.lse = k.arg_ptr("lse", DType::f32);
     a.delta = k.arg_ptr("delta", DType::f32);
     a.lse_log2 = k.arg_ptr("lse_log2", DType::f32);
@@ -120,7 +121,7 @@ struct BwdArgs {
 void attention_bwd_preprocess(KernelBuilder& k, const Params& p) {
   const AttnConfig c = AttnConfig::from(p);
   k.set_num_warps(c.num_warps);
-  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   Int m0 = program_id(0) * c.block_m;
   Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
   SeqBounds seq = sequence_bounds(a.s, b);
@@ -146,7 +147,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   // shared memory (key-major spilled 844 B there, query-major none: ptxas, bf16).
   const bool key_major = BN >= 64 * (c.num_warps / 4);
   k.set_num_warps(c.num_warps);
-  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
@@ -223,7 +224,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
-  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
   score_mod.declare_args(k);
@@ -280,7 +281,7 @@ void attention_dq_convert(KernelBuilder& k, const Params& p) {
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, DT = c.head_dim;
   k.set_num_warps(c.num_warps);
-  BwdArgs a = BwdArgs::declare(k, c.dtype);
+  BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   Int m0 = program_id(0) * BM;
   Int b = program_id(1) / a.s.nheads, h = program_id(1) % a.s.nheads;
   SeqBounds seq = sequence_bounds(a.s, b);

@@ -22,8 +22,9 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
   // The two consumer warpgroups take turns at their dots, one's softmax under the other's
   // GEMMs: 2-6% faster at d=128 and 256 on the H100, 1-3% slower at d=64 (bench/RESULTS.md).
   if (DT >= 128) k.set_warpgroup_turns(true);
-  HeadTensor q = HeadTensor::declare(k, "q", c.dtype), kt = HeadTensor::declare(k, "k", c.dtype);
-  HeadTensor v = HeadTensor::declare(k, "v", c.dtype), o = HeadTensor::declare(k, "o", c.dtype);
+  const bool aligned = !c.ragged;  // exact head dims: rows in whole 16-byte units
+  HeadTensor q = HeadTensor::declare(k, "q", c.dtype, aligned), kt = HeadTensor::declare(k, "k", c.dtype, aligned);
+  HeadTensor v = HeadTensor::declare(k, "v", c.dtype, aligned), o = HeadTensor::declare(k, "o", c.dtype, aligned);
   Ptr lse = k.arg_ptr("lse", DType::f32);
   AttnScalars s = AttnScalars::declare(k);
   const HeadDimsIn dims = head_dims(c, s);

@@ -25,7 +25,20 @@ class RecordingBackend : public Backend {
   void free(void* p) override { std::free(p); }
   void read(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void write(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
-  void launch(const KernelCall&) override { ++launches; }
+  void launch(const KernelCall& call) override {
+    ++launches;
+    ragged.push_back(call.params.get_bool("RAGGED"));
+    row_strides.push_back(-1);
+    for (const LaunchArg& a : call.args)
+      if (a.name == "q_row_stride") row_strides.back() = a.i;
+  }
+  std::vector<bool> ragged;        // each launch's RAGGED parameter
+  std::vector<int64_t> row_strides;  // and the q_row_stride it was given (-1: none)
+  bool all_ragged(bool want) const {
+    for (bool r : ragged)
+      if (r != want) return false;
+    return !ragged.empty();
+  }
 };
 
 // The tensors of one call. Every tensor a test creates comes from here, filled with a byte
@@ -378,4 +391,58 @@ TEST_CASE("variant arguments are validated by name, dtype and shape", "[api][var
     flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
                     with_variant("document_mask", {{"document_id", VariantArg::of(ids.view())}}));
   }, "variant: expected a head dim the recording backend compiles document_mask for (128/128)");
+}
+
+TEST_CASE("exact head dims run on the kernels that assume aligned rows only when every operand has them",
+          "[api][alignment]") {
+  // Contiguous tensors: the exact specialisation, forward and backward.
+  {
+    RecordingBackend be;
+    Case c;
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view());
+    flash_attn_backward(be, c.dout.view(), c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                        {c.dq.view(), c.dk.view(), c.dv.view()});
+    CHECK(be.all_ragged(false));
+  }
+  // q a slice of rows 68 elements wide (strides not in 16-byte units), or 2 bytes past a
+  // 16-byte boundary: the ragged specialisation of the same block shapes.
+  for (int64_t shift : {0, 1}) {
+    RecordingBackend be;
+    Case c;
+    HostTensor& wide = c.make(DType::bf16, {2, 16, 4, 68});
+    TensorView q = wide.view();
+    q.shape[3] = 64;
+    if (shift) {
+      q = TensorView::contiguous(static_cast<char*>(wide.data()) + 2, DType::bf16, {2, 16, 4, 64});
+    }
+    flash_attn_func(be, q, c.k.view(), c.v.view(), c.out.view(), c.lse.view());
+    CHECK(be.all_ragged(true));
+  }
+  // Aligned inputs, an unaligned gradient: the forward stays exact, the backward goes ragged.
+  {
+    RecordingBackend be;
+    Case c;
+    HostTensor& wide = c.make(DType::bf16, {2, 16, 2, 68});
+    TensorView dk = wide.view();
+    dk.shape[3] = 64;
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view());
+    const size_t forward = be.ragged.size();
+    flash_attn_backward(be, c.dout.view(), c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view(),
+                        {c.dq.view(), dk, c.dv.view()});
+    REQUIRE(be.ragged.size() > forward);
+    for (size_t i = 0; i < be.ragged.size(); ++i) CHECK(be.ragged[i] == (i >= forward));
+  }
+  // One row per sequence with a zero row stride (an expanded view): its stride addresses
+  // nothing and is normalised to one the exact kernels accept.
+  {
+    RecordingBackend be;
+    Case c;
+    HostTensor& q1 = c.make(DType::bf16, {2, 1, 4, 64});
+    TensorView q(q1.data(), DType::bf16, {2, 1, 4, 64}, {256, 0, 64, 1});
+    HostTensor& out1 = c.make(DType::bf16, {2, 1, 4, 64});
+    HostTensor& lse1 = c.make(DType::f32, {2, 4, 1});
+    flash_attn_func(be, q, c.k.view(), c.v.view(), out1.view(), lse1.view());
+    CHECK(be.all_ragged(false));
+    CHECK(be.row_strides.back() == 16);
+  }
 }
