@@ -7,7 +7,7 @@ set -u
 W=/tmp/w; mkdir -p $W; R=gpu_bundle/run.sh
 save() { tar czf $OUT/results.tgz -C $W . ; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader | tee $W/card.txt
-ROWS="c:128:2x4096 c:128:2x16384 n:128:2x16384 c:64:2x8192"
+ROWS=${ROWS:-"c:128:2x4096 c:128:2x16384 n:128:2x16384 c:64:2x8192"}  # or the caller's
 rows() {  # $1: output JSON; $2: extra flag
   local parts=() r m d bs b s f causal
   for r in $ROWS; do
