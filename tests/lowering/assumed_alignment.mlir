@@ -17,6 +17,7 @@
 // CHECK-NOT: nvvm.cp.async
 // CHECK-NOT: } else {
 // CHECK: llvm.store {{.*}} : vector<2xf32>, !llvm.ptr<1>
+// CHECK-NOT: : f32, !llvm.ptr<1>
 // CHECK-NOT: } else {
 // CHECK: gpu.return
 func.func @assumed(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
@@ -47,7 +48,10 @@ func.func @assumed(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<
 // CHECK-LABEL: gpu.func @partly_assumed
 // CHECK: } else {
 // CHECK: nvvm.cp.async.shared.global
+// The store: by vectors, or (its address only 4-byte aligned) one f32 at a time.
+// CHECK: llvm.store {{.*}} : vector<2xf32>, !llvm.ptr<1>
 // CHECK: } else {
+// CHECK: llvm.store {{.*}} : f32, !llvm.ptr<1>
 // CHECK: gpu.return
 func.func @partly_assumed(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
                           %c: !tile.ptr<f32> {tile.divisor = 16 : i64}, %M: i32, %N: i32 {tile.divisor = 8 : i64}, %K: i32,
