@@ -75,3 +75,30 @@ func.func @partly_assumed(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !ti
   tile.store_block %acc, %cc shape [%M, %N] strides [%sc, %c1] offsets [%m0, %n0] : tensor<64x64xf32>, !tile.ptr<f32>
   return
 }
+
+// A's rows have their own extent (%Ma): simulated with %Ma = 0 (simt_test), A is an empty
+// tensor whose copies still run in the loop; placed above row 0 they are all zero-filled.
+// CHECK-LABEL: gpu.func @empty_rows
+// CHECK-NOT: nvvm.cp.async
+// CHECK: arith.select %{{.*}}, %c-64_i32, %{{.*}} : i32
+func.func @empty_rows(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
+                      %c: !tile.ptr<f32> {tile.divisor = 16 : i64}, %M: i32, %N: i32 {tile.divisor = 8 : i64}, %K: i32,
+                      %sa: i32 {tile.divisor = 8 : i64, tile.positive}, %sb: i32 {tile.divisor = 8 : i64, tile.positive},
+                      %sc: i32 {tile.divisor = 4 : i64}, %Ma: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %pm = tile.program_id 0 : i32
+  %pn = tile.program_id 1 : i32
+  %c64 = arith.constant 64 : i32
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %m0 = arith.muli %pm, %c64 : i32
+  %n0 = arith.muli %pn, %c64 : i32
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32>
+  %acc = scf.for %k = %c0 to %K step %c64 iter_args(%acc = %zero) -> (tensor<64x64xf32>) : i32 {
+    %ta = tile.load_block %a shape [%Ma, %K] strides [%sa, %c1] offsets [%m0, %k] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %tb = tile.load_block %b shape [%K, %N] strides [%sb, %c1] offsets [%k, %n0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %d = tile.dot %ta, %tb, %acc : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+    scf.yield %d : tensor<64x64xf32>
+  } {tile.stages = 2 : i32}
+  tile.store_block %acc, %c shape [%M, %N] strides [%sc, %c1] offsets [%m0, %n0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
