@@ -209,7 +209,7 @@ void run_backward(Backend& be, const AttnProblem& forward, const TensorView& dou
   HeadOperand dq = check_like(be, g.dq, "dq", q, "q", p.varlen);
   HeadOperand dk = check_like(be, g.dk, "dk", k, "k", p.varlen);
   HeadOperand dv = check_like(be, g.dv, "dv", v, "v", p.varlen);
-  run_on_aligned_kernels_if(p, {{&d_out, "dout"}, {&dq, "dq"}, {&dk, "dk"}, {&dv, "dv"}});
+  use_ragged_unless_aligned(p, {{&d_out, "dout"}, {&dq, "dq"}, {&dk, "dk"}, {&dv, "dv"}});
   // Gradients are written by programs that read every input: they may share memory with none
   // of them, nor with each other.
   const std::vector<NamedView> inputs = {{q, "q"},       {k, "k"},           {v, "v"},

@@ -102,7 +102,7 @@ bool rows_aligned(const HeadOperand& t) {
          t.row_stride % unit == 0 && t.head_stride % unit == 0 && t.row_stride > 0;
 }
 
-void run_on_aligned_kernels_if(AttnProblem& p, std::initializer_list<std::pair<const HeadOperand*, const char*>> operands) {
+void use_ragged_unless_aligned(AttnProblem& p, std::initializer_list<std::pair<const HeadOperand*, const char*>> operands) {
   if (p.blocks.dims.ragged) return;
   for (auto [t, name] : operands)
     if (!rows_aligned(*t)) {
@@ -291,8 +291,8 @@ AttnProblem make_problem(Backend& be, const TensorView& q, const TensorView& k, 
   p.k = operand_of(k, "k", p.varlen);
   p.v = operand_of(v, "v", p.varlen);
   if (with_outputs) p.out = check_like(be, out, "out", q, "q", p.varlen, p.head_dim_v);
-  run_on_aligned_kernels_if(p, {{&p.q, "q"}, {&p.k, "k"}, {&p.v, "v"}});
-  if (with_outputs) run_on_aligned_kernels_if(p, {{&p.out, "out"}});
+  use_ragged_unless_aligned(p, {{&p.q, "q"}, {&p.k, "k"}, {&p.v, "v"}});
+  if (with_outputs) use_ragged_unless_aligned(p, {{&p.out, "out"}});
 
   if (with_outputs) check_defined(be, lse, "softmax_lse");
   std::vector<int64_t> lse_shape = p.varlen ? std::vector<int64_t>{p.nheads, p.total_q}

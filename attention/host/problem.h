@@ -49,7 +49,7 @@ bool rows_aligned(const HeadOperand& t);
 // Switches `p` to the ragged specialisation of its head dims (the same block shape, alignment
 // tested at run time) when one of `operands` lacks aligned rows.
 // (operand, its argument name; the first such name is kept in p.unaligned for messages).
-void run_on_aligned_kernels_if(AttnProblem& p, std::initializer_list<std::pair<const HeadOperand*, const char*>> operands);
+void use_ragged_unless_aligned(AttnProblem& p, std::initializer_list<std::pair<const HeadOperand*, const char*>> operands);
 
 // Throws std::invalid_argument (argument name, expected, actual) on any bad input.
 // `seqs` is null for the batched API.

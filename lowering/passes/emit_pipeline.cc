@@ -267,7 +267,7 @@ Value tmaRules(KernelEmitter& e, scf::ForOp forOp, Location loc, std::vector<Pip
     operands[i].ptr = evalAhead(e, forOp, p.load.getPtr(), m);
     for (Value v : p.load.getShape()) operands[i].shape.push_back(evalAhead(e, forOp, v, m));
     for (Value v : p.load.getStrides()) operands[i].strides.push_back(evalAhead(e, forOp, v, m));
-    Value ok = tmaUsable(e, loc, p.load, operands[i].ptr, operands[i].shape, operands[i].strides);
+    Value ok = tmaUsable(e, loc, p.load, operands[i].ptr, operands[i].strides);
     usable = andAll(e.b, loc, usable, ok);
     p.tma->empty = tmaEmpty(e, loc, p.load, operands[i].shape);
   }

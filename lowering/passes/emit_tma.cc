@@ -93,8 +93,7 @@ int64_t tmaExtraBytes(ti::LoadBlockOp load, int64_t stages) {
   return tmaCapable(load) ? ptx::kTensorMapBytes + 16 * stages : 0;
 }
 
-Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr, ArrayRef<Value> shape,
-                ArrayRef<Value> strides) {
+Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
   auto [base, rowStrideBytes] = globalSide(e, loc, ptr, strides);

@@ -47,13 +47,13 @@ struct TmaPipe {
 };
 
 // i1, uniform: TMA's run-time conditions hold for `load`, whose operands (valid before the
-// loop) are `ptr`, `shape` and `strides`: a 16-byte aligned base and row stride, a positive row
+// loop) are `ptr` and `strides`: a 16-byte aligned base and row stride, a positive row
 // stride below 2^40 bytes, unit column stride. The conditions the facts of load's own operands
 // decide (constants, the kernel's argument assumptions: axis_info.h) are left out; a constant
 // true when they decide all, and the caller then emits no fallback. Empty extents are TMA's
 // too (TmaPipe::empty).
 mlir::Value tmaUsable(KernelEmitter& e, mlir::Location loc, tile::ir::LoadBlockOp load, mlir::Value ptr,
-                      llvm::ArrayRef<mlir::Value> shape, llvm::ArrayRef<mlir::Value> strides);
+                      llvm::ArrayRef<mlir::Value> strides);
 // TmaPipe::empty of `load` with run-time extents `shape`.
 mlir::Value tmaEmpty(KernelEmitter& e, mlir::Location loc, tile::ir::LoadBlockOp load, llvm::ArrayRef<mlir::Value> shape);
 // Loops without a producer warpgroup (whose barriers are never initialised at the entry):
