@@ -247,6 +247,12 @@ MUTANTS = [
            "Value row = p.empty ? b.create<arith::SelectOp>(loc, p.empty, e.i32(-tile.rows), offsets[0]).getResult() : offsets[0];",
            "Value row = offsets[0];",
            "TMA: an empty tensor's copies read row 0 of its (extent-1) map"),
+    Mutant("ulysses_variant_args_not_sliced", "distributed/dist_variant_args.cc",
+           "    t = slice(t, h.dim, s.first(rank), s.per_rank());\n", "",
+           "Ulysses: every rank's step gets the variant's per-head arguments of all heads"),
+    Mutant("ulysses_variant_grads_not_summed", "distributed/dist_variant_args.cc",
+           "    out[a.name] = sum_over_group(group, ops, mine.view);", "    out[a.name] = std::move(mine);",
+           "Ulysses: a trainable argument's gradient keeps only this rank's heads"),
 ]
 
 # Tests that need no generated GPU kernels: they rebuild in seconds to a few minutes after a
