@@ -202,9 +202,10 @@ void run_forward(Backend& be, const AttnProblem& p) {
   launch_nonempty(be, call);
 }
 
-void run_backward(Backend& be, const AttnProblem& forward, const TensorView& dout, const AttnGradViews& g,
+// `p` by value: the callers' problems are temporaries (moved, not copied), and the gradients'
+// layouts may move it to the ragged kernels.
+void run_backward(Backend& be, AttnProblem p, const TensorView& dout, const AttnGradViews& g,
                   const TensorView& q, const TensorView& k, const TensorView& v, const TensorView& out) {
-  AttnProblem p = forward;
   HeadOperand d_out = check_like(be, dout, "dout", q, "q", p.varlen, p.head_dim_v);
   HeadOperand dq = check_like(be, g.dq, "dq", q, "q", p.varlen);
   HeadOperand dk = check_like(be, g.dk, "dk", k, "k", p.varlen);

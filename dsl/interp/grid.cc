@@ -100,11 +100,11 @@ void checkArgs(const Program& p, const std::vector<Arg>& args) {
     // What the kernel was compiled assuming (as the GPU runtime's launch check).
     const int64_t value = got.kind == Arg::Kind::buffer ? int64_t(reinterpret_cast<uintptr_t>(got.data)) : got.i;
     const bool integral = got.kind != Arg::Kind::f32;
-    if (integral && (value % want.divisor != 0 || (want.positive && value <= 0)))
+    if (integral && !meets(want.assume, value))
       throw InterpError("interp: kernel " + p.name + " argument #" + std::to_string(k) + ": the kernel assumes " +
-                        (got.kind == Arg::Kind::buffer ? "an address aligned to " + std::to_string(want.divisor) + " bytes"
-                                                       : std::string(want.positive ? "a positive " : "a ") + "multiple of " +
-                                                             std::to_string(want.divisor)) +
+                        (got.kind == Arg::Kind::buffer ? "an address aligned to " + std::to_string(want.assume.divisor) + " bytes"
+                                                       : std::string(want.assume.positive ? "a positive " : "a ") + "multiple of " +
+                                                             std::to_string(want.assume.divisor)) +
                         ", got " + got.describe());
   }
 }

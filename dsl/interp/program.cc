@@ -149,8 +149,8 @@ class Walker {
         fail(fop, "kernel argument #" + std::to_string(a.getArgNumber()) + " of type " + prm.type +
                       " is not supported");
       }
-      if (auto d = f.getArgAttrOfType<mlir::IntegerAttr>(a.getArgNumber(), tile::ir::kDivisorAttr)) prm.divisor = d.getInt();
-      prm.positive = bool(f.getArgAttr(a.getArgNumber(), tile::ir::kPositiveAttr));
+      if (auto d = f.getArgAttrOfType<mlir::IntegerAttr>(a.getArgNumber(), tile::ir::kDivisorAttr)) prm.assume.divisor = d.getInt();
+      prm.assume.positive = bool(f.getArgAttr(a.getArgNumber(), tile::ir::kPositiveAttr));
       p_.params.push_back(prm);
       define(a);
     }

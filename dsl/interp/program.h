@@ -10,6 +10,7 @@
 #include "dsl/core/dtype.h"
 #include "dsl/interp/interp.h"
 #include "dsl/interp/values.h"
+#include "dsl/signature.h"
 
 namespace tile::interp {
 
@@ -71,11 +72,9 @@ struct Param {
   DType dtype = DType::f32;  // buffer: element type; f32 scalar params may be f16/bf16 too
   Elem elem = Elem::none;
   std::string type;          // MLIR spelling, for messages
-  // What the kernel assumes of the value (tile.divisor / tile.positive, the DSL's
-  // ArgAssumption): a buffer's address or an integer a multiple of `divisor`, > 0 with
-  // `positive`. Checked before a run, as the GPU runtime checks them before a launch.
-  int64_t divisor = 1;
-  bool positive = false;
+  // What the kernel assumes of the value (tile.divisor / tile.positive): a buffer's address or
+  // an integer. Checked before a run, as the GPU runtime checks it before a launch.
+  ArgAssumption assume;
 };
 
 struct Program {

@@ -124,7 +124,7 @@ CUfunction load_kernel(const KernelImage& image) { return load(image).function; 
 void check_param_assumptions(const KernelImage& image, void** args) {
   for (int i = 0; i < image.num_params; ++i) {
     const KernelParam& p = image.params[i];
-    if (p.divisor <= 1 && !p.positive) continue;
+    if (!p.assume.any()) continue;
     int64_t value = 0;
     switch (p.kind) {
       case ParamKind::kPointer: value = int64_t(*static_cast<const CUdeviceptr*>(args[i])); break;
@@ -132,12 +132,12 @@ void check_param_assumptions(const KernelImage& image, void** args) {
       case ParamKind::kI64: value = *static_cast<const int64_t*>(args[i]); break;
       default: continue;  // floats carry no assumptions
     }
-    if (value % p.divisor == 0 && (!p.positive || value > 0)) continue;
+    if (meets(p.assume, value)) continue;
     std::ostringstream msg;
     msg << "kernel " << image.name << ": argument '" << p.name << "' must be "
-        << (p.kind == ParamKind::kPointer ? "an address aligned to " + std::to_string(p.divisor) + " bytes"
-                                          : std::string(p.positive ? "positive and " : "") + "a multiple of " +
-                                                std::to_string(p.divisor))
+        << (p.kind == ParamKind::kPointer ? "an address aligned to " + std::to_string(p.assume.divisor) + " bytes"
+                                          : std::string(p.assume.positive ? "positive and " : "") + "a multiple of " +
+                                                std::to_string(p.assume.divisor))
         << " (the kernel was compiled assuming so), got " << value;
     throw std::invalid_argument(msg.str());
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dsl/runtime/module.h"
+#include "dsl/signature.h"
 
 namespace tile::rt {
 
@@ -23,10 +24,9 @@ size_t param_kind_size(ParamKind kind);
 struct KernelParam {
   const char* name;    // as written in the kernel (e.g. "q"), for messages
   ParamKind kind;
-  // What the kernel assumes of the value (the DSL's ArgAssumption): a pointer's address or an
-  // integer a multiple of `divisor`, and > 0 with `positive`. launch_kernel checks them.
-  int64_t divisor = 1;
-  bool positive = false;
+  // What the kernel assumes of the value (a pointer's address or an integer): checked by
+  // launch_kernel.
+  ArgAssumption assume;
 };
 
 

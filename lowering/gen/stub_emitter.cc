@@ -182,7 +182,7 @@ std::string emit_source(const EmitOptions& options, const std::vector<GeneratedK
       out << "const ::tile::rt::KernelParam " << k.instance << "_params[] = {\n";
       for (const backend::KernelArg& a : k.args) {
         out << "    {" << quoted(a.name) << ", " << runtime_kind(a.kind);
-        if (a.divisor > 1 || a.positive) out << ", " << a.divisor << ", " << (a.positive ? "true" : "false");
+        if (a.divisor > 1 || a.positive) out << ", {" << a.divisor << ", " << (a.positive ? "true" : "false") << "}";
         out << "},\n";
       }
       out << "};\n\n";

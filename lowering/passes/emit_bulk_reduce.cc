@@ -59,7 +59,7 @@ std::optional<BulkReducePlan> planBulkReduce(RankedTensorType type) {
 namespace {
 
 // The bulk path: wait until this warp's earlier reduces have read the region, stage the
-// fragments, make them visible to the async proxy, then each lane adds its row segments.
+// fragments, make them visible to the async proxy, then its first lane adds every row segment.
 void emitBulkPath(KernelEmitter& e, ti::AtomicAddBlockOp op, const BulkReducePlan& p, const LinearLayout& l,
                   int64_t regionOffset) {
   OpBuilder& b = e.b;
@@ -72,8 +72,8 @@ void emitBulkPath(KernelEmitter& e, ti::AtomicAddBlockOp op, const BulkReducePla
   Value stride0 = e.scalar(op.getStrides()[0]);
   Value offset0 = e.scalar(op.getOffsets()[0]), offset1 = e.scalar(op.getOffsets()[1]);
 
-  // The region is written again only once every lane's earlier reduces have read it: the
-  // issuing lanes wait, and the warp sync orders the other lanes' stores after their waits.
+  // The region is written again only once the warp's earlier reduces have read it: the issuing
+  // lane waits, and the warp sync orders the other lanes' stores after its wait.
   inlineAsm(b, loc, ptx::kBulkWaitGroupRead0, "", {});
   inlineAsm(b, loc, ptx::kWarpSync, "", {});
 
@@ -150,22 +150,15 @@ LogicalResult emitBulkReduceAdd(KernelEmitter& e, ti::AtomicAddBlockOp op, int64
                                 const std::function<LogicalResult()>& fallback) {
   auto type = op.getValue().getType();
   auto plan = planBulkReduce(type);
-  auto l = layoutOf(type);
-  if (!plan || failed(l)) return op->emitOpError("bulk reduce-add planned for a layout it does not fit");
-  OpBuilder& b = e.b;
-  Location loc = op.getLoc();
+  auto access = blockAccess(e, op, type);
+  if (!plan || failed(access)) return op->emitOpError("bulk reduce-add planned for a layout it does not fit");
   // Every row 16-byte aligned: the block access's test for 4-float vectors (base, row stride,
   // column offset and extent in whole 4-float units, unit column stride).
-  BlockAccess access{e, loc, e.scalar(op.getPtr()), {}, {}, {}, type.getElementType(), *l, {}};
-  for (Value v : op.getShape()) access.shape.push_back(e.scalar(v));
-  for (Value v : op.getStrides()) access.strides.push_back(e.scalar(v));
-  for (Value v : op.getOffsets()) access.offsets.push_back(e.scalar(v));
-  access.setSource(op);
-  Value ok = access.vectorOk(kBulkAlignBytes / kF32Bytes);
+  Value ok = access->vectorOk(kBulkAlignBytes / kF32Bytes);
   LogicalResult result = success();
-  ifElse(b, loc, {}, ok,
+  ifElse(e.b, op.getLoc(), {}, ok,
          [&] {
-           emitBulkPath(e, op, *plan, *l, regionOffset);
+           emitBulkPath(e, op, *plan, access->l, regionOffset);
            return SmallVector<Value>{};
          },
          [&] {

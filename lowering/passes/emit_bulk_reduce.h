@@ -1,6 +1,6 @@
 // atomic_add_block by bulk reduce-add (sm_90): instead of a red.global.add per element from
 // every thread, each warp stages the fragments it owns in a shared-memory region of the op's
-// own and its lanes add whole row segments to global memory with
+// own and its first lane adds the warp's whole row segments to global memory with
 // cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 (async_ptx.h). The copy engine
 // does the adds while the warps go on; the warps only wait, at the op's next execution, until
 // their previous reduces have *read* the region, and at the kernel's end until they completed.

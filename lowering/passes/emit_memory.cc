@@ -28,19 +28,6 @@ void emitVectorRed(OpBuilder& b, Location loc, Value addr, ArrayRef<Value> vals)
   inlineAsm(b, loc, text + "};", constraints + ",~{memory}", operands);
 }
 
-template <typename OpT>
-FailureOr<BlockAccess> blockAccess(KernelEmitter& e, OpT op, RankedTensorType tileType) {
-  std::string why;
-  auto l = layoutOf(tileType, &why);
-  if (failed(l)) return op->emitOpError(why), failure();
-  BlockAccess a{e, op->getLoc(), e.scalar(op.getPtr()), {}, {}, {}, tileType.getElementType(), *l, {}};
-  for (Value v : op.getShape()) a.shape.push_back(e.scalar(v));
-  for (Value v : op.getStrides()) a.strides.push_back(e.scalar(v));
-  for (Value v : op.getOffsets()) a.offsets.push_back(e.scalar(v));
-  a.setSource(op);
-  return a;
-}
-
 LogicalResult emitLoadBlock(KernelEmitter& e, ti::LoadBlockOp op) {
   auto tt = op.getResult().getType();
   auto acc = blockAccess(e, op, tt);

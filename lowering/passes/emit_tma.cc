@@ -101,7 +101,7 @@ Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr,
     return cmpI(b, loc, P::eq, b.create<arith::AndIOp>(loc, v, e.i64(15)), e.i64(0));
   };
   Value ok;
-  auto need = [&](Value cond) { ok = ok ? b.create<arith::AndIOp>(loc, ok, cond).getResult() : cond; };
+  auto need = [&](Value cond) { ok = andAll(b, loc, ok, cond); };
   Value irRowStride = load.getStrides()[0];
   const int64_t elemBytes = 2;
   if (knownAlignment(load.getPtr()) % 16 != 0) need(zeroLow4(base));

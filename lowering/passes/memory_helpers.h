@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "lowering/passes/axis_info.h"
 #include "lowering/passes/kernel_emitter.h"
@@ -29,13 +31,19 @@ inline Value elemPtr(OpBuilder& b, Location loc, Value ptr, Type elem, Value ind
   return b.create<LLVM::GEPOp>(loc, ptr.getType(), elem, ptr, ValueRange{index});
 }
 
+// The value of an i1 known at compile time (an arith.constant), else nothing.
+inline std::optional<bool> constantBool(Value v) {
+  llvm::APInt c;
+  if (!mlir::matchPattern(v, mlir::m_ConstantInt(&c))) return std::nullopt;
+  return !c.isZero();
+}
+
 // scf.if `cond` yielding `types`, with both branches built by callbacks.
 // A constant condition emits only the branch it takes.
 inline SmallVector<Value> ifElse(OpBuilder& b, Location loc, TypeRange types, Value cond,
                           const std::function<SmallVector<Value>()>& thenFn,
                           const std::function<SmallVector<Value>()>& elseFn) {
-  llvm::APInt c;
-  if (mlir::matchPattern(cond, mlir::m_ConstantInt(&c))) return c.isZero() ? elseFn() : thenFn();
+  if (std::optional<bool> c = constantBool(cond)) return *c ? thenFn() : elseFn();
   auto ifOp = b.create<scf::IfOp>(loc, types, cond, /*withElseRegion=*/true);
   for (auto [region, fn] : {std::make_pair(&ifOp.getThenRegion(), &thenFn), std::make_pair(&ifOp.getElseRegion(), &elseFn)}) {
     mlir::Block* blk = &region->front();
@@ -49,9 +57,8 @@ inline SmallVector<Value> ifElse(OpBuilder& b, Location loc, TypeRange types, Va
 
 // Runs `body` only where `cond` holds.
 inline void when(OpBuilder& b, Location loc, Value cond, const std::function<void()>& body) {
-  llvm::APInt c;
-  if (mlir::matchPattern(cond, mlir::m_ConstantInt(&c))) {
-    if (!c.isZero()) body();
+  if (std::optional<bool> c = constantBool(cond)) {
+    if (*c) body();
     return;
   }
   auto ifOp = b.create<scf::IfOp>(loc, cond, /*withElseRegion=*/false);
@@ -84,12 +91,8 @@ inline Value maskedLoad(OpBuilder& b, Location loc, Type t, Value addr, Value ma
 // x && y (x may be null); a constant true operand folds away, so that conditions the facts
 // decide stay constants and ifElse / when emit only the branch taken.
 inline Value andAll(OpBuilder& b, Location loc, Value x, Value y) {
-  auto isTrue = [](Value v) {
-    llvm::APInt c;
-    return mlir::matchPattern(v, mlir::m_ConstantInt(&c)) && !c.isZero();
-  };
-  if (!x || isTrue(x)) return y;
-  if (isTrue(y)) return x;
+  if (!x || constantBool(x) == true) return y;
+  if (constantBool(y) == true) return x;
   return b.create<arith::AndIOp>(loc, x, y);
 }
 
@@ -155,7 +158,7 @@ struct BlockAccess {
     OpBuilder& b = e.b;
     int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
     Value ok;
-    auto need = [&](Value cond) { ok = ok ? b.create<arith::AndIOp>(loc, ok, cond).getResult() : cond; };
+    auto need = [&](Value cond) { ok = andAll(b, loc, ok, cond); };
     auto divisible = [&](Value v, int64_t k) {
       Value rem = b.create<arith::AndIOp>(loc, v, b.create<arith::ConstantIntOp>(loc, v.getType(), k - 1));
       return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, b.create<arith::ConstantIntOp>(loc, v.getType(), 0));
@@ -175,6 +178,21 @@ struct BlockAccess {
     return ok ? ok : b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1).getResult();
   }
 };
+
+// The block access of a load_block / store_block / atomic_add_block `op` of a `tileType` tile:
+// its operands' registers and the op as the source of their facts.
+template <typename OpT>
+mlir::FailureOr<BlockAccess> blockAccess(KernelEmitter& e, OpT op, mlir::RankedTensorType tileType) {
+  std::string why;
+  auto l = layoutOf(tileType, &why);
+  if (mlir::failed(l)) return op->emitOpError(why), mlir::failure();
+  BlockAccess a{e, op->getLoc(), e.scalar(op.getPtr()), {}, {}, {}, tileType.getElementType(), *l, {}};
+  for (Value v : op.getShape()) a.shape.push_back(e.scalar(v));
+  for (Value v : op.getStrides()) a.strides.push_back(e.scalar(v));
+  for (Value v : op.getOffsets()) a.offsets.push_back(e.scalar(v));
+  a.setSource(op);
+  return a;
+}
 
 
 }  // namespace tile::lowering

@@ -14,8 +14,8 @@ using tile::rt::ParamKind;
 namespace {
 
 const KernelParam kParams[] = {
-    {"q", ParamKind::kPointer, 16, false},
-    {"q_row_stride", ParamKind::kI32, 8, true},
+    {"q", ParamKind::kPointer, {16, false}},
+    {"q_row_stride", ParamKind::kI32, {8, true}},
     {"scale", ParamKind::kF32},
     {"n", ParamKind::kI32},
 };
