@@ -30,6 +30,7 @@ struct Flags {
   std::string variant;  // registered name(s) joined by '+'; its arguments come from its generator
   bool list_variants = false;
   bool block_mask = false, block_mask_per_head = false;  // run the block-sparse kernels
+  int row_pad = 0;  // elements between one head's row and the next head's (unaligned layouts)
 };
 
 bool is_varlen(const std::string& func) { return func.find("_varlen_") != std::string::npos; }
@@ -40,7 +41,9 @@ const char* kUsage =
     "                --backend interp|gpu --batch_size B --seq_len S [--seq_len_k SK] --nheads H\n"
     "                [--nheads_k HK] --head_size D [--head_size_v DV] [--causal] [--window L,R] [--softcap C]\n"
     "                [--alibi] [--variant NAME[+NAME...]] [--list_variants] [--block_mask] [--block_mask_per_head]\n"
-    "                [--softmax_scale X] [--deterministic] --dtype bf16|fp16 --seed N [--threads T]\n"
+    "                [--softmax_scale X] [--deterministic] [--row_pad P] --dtype bf16|fp16 --seed N [--threads T]\n"
+    "                --row_pad: q, k, v, out, dout and the gradients with P spare elements after each head's\n"
+    "                row (flash_attn_func and flash_attn_varlen_func), e.g. 1 for rows off 16-byte alignment\n"
     "                varlen: --seqlens 5,0,113 [--seqlens_k 7,3,0] (per-sequence lengths, 0 allowed)\n";
 
 // The library's errors and this CLI's own checks are printed the same way, with the usage.
@@ -97,6 +100,7 @@ Flags parse_flags(const std::vector<std::string>& args) {
       else throw UsageError("--dtype: expected bf16 or fp16, got '" + v + "'");
     } else if (a == "--seed") f.seed = uint64_t(r.integer(IntRange::at_least(0)));
     else if (a == "--threads") f.threads = int(r.integer(IntRange::at_least(0)));
+    else if (a == "--row_pad") f.row_pad = int(r.integer(IntRange::between(0, 64)));
     else if (a == "--seqlens") f.seqlens = r.integer_list(IntRange::at_least(0));
     else if (a == "--seqlens_k") f.seqlens_k = r.integer_list(IntRange::at_least(0));
     else if (a == "--help" || a == "-h") throw UsageError("");
@@ -116,6 +120,8 @@ Flags parse_flags(const std::vector<std::string>& args) {
   if (!varlen && !f.seqlens.empty()) throw UsageError("--seqlens: only for the varlen functions");
   if (!varlen && !f.seqlens_k.empty()) throw UsageError("--seqlens_k: only for the varlen functions");
   if (varlen && seen_seq_len) throw UsageError("--seq_len: not used with --seqlens (varlen)");
+  if (f.row_pad && (f.func == "flash_attn_qkvpacked_func" || f.func == "flash_attn_varlen_qkvpacked_func"))
+    throw UsageError("--row_pad: only for flash_attn_func and flash_attn_varlen_func (" + f.func + " packs q, k and v)");
   if (f.softmax_scale && !std::isfinite(*f.softmax_scale)) throw UsageError("--softmax_scale: expected a finite number");
   bool packed = f.func == "flash_attn_qkvpacked_func" || f.func == "flash_attn_varlen_qkvpacked_func";
   if (packed && !f.seqlens_k.empty() && f.seqlens_k != f.seqlens)
@@ -204,6 +210,42 @@ HostTensor poisoned(DType t, const std::vector<int64_t>& shape) {
   return h;
 }
 
+// `shape` stored with `pad` spare elements after each row of its last dimension (NaN there, so
+// a kernel that reads or writes past a row shows), and the view of `shape` inside it. With
+// pad = 0 the view is the whole tensor.
+struct PaddedRows {
+  HostTensor storage;
+  TensorView view;
+};
+PaddedRows padded_rows(DType t, std::vector<int64_t> shape, int pad) {
+  PaddedRows r;
+  const int64_t row = shape.back();
+  shape.back() += pad;
+  r.storage = poisoned(t, shape);
+  r.view = r.storage.view();
+  r.view.shape[size_t(r.view.rank - 1)] = row;
+  return r;
+}
+
+// How many of the spare elements after the rows are no longer NaN (written by a kernel).
+int64_t spare_elements_written(const PaddedRows& r) {
+  const TensorView& all = r.storage.view();
+  const int64_t width = all.size(all.rank - 1), row = r.view.size(r.view.rank - 1);
+  int64_t written = 0;
+  for (int64_t i = 0; i < all.numel(); ++i)
+    if (i % width >= row && !std::isnan(load_as_double(all.dtype, all.data, i))) ++written;
+  return written;
+}
+
+// `src` copied into padded rows (see padded_rows).
+PaddedRows padded_copy(const TensorView& src, int pad) {
+  PaddedRows r = padded_rows(src.dtype, src.sizes(), pad);
+  for (int64_t i = 0; i < src.numel(); ++i)
+    store_from_double(src.dtype, r.view.data, r.view.offset_of_linear(i),
+                      load_as_double(src.dtype, src.data, src.offset_of_linear(i)));
+  return r;
+}
+
 }  // namespace
 
 int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory& make_backend, std::ostream& out,
@@ -249,9 +291,16 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
 
     // The tensors the kernels see: packed layouts where the entry point packs.
     HostTensor qkv, dqkv;
-    TensorView q = in.q.view(), k = in.k.view(), v = in.v.view();
-    HostTensor dq_t = poisoned(f.dtype, q.sizes()), dk_t = poisoned(f.dtype, k.sizes()), dv_t = poisoned(f.dtype, v.sizes());
-    attention::AttnGradViews grads{dq_t.view(), dk_t.view(), dv_t.view()};
+    // With --row_pad every (token, head) row of q, k, v, dout, out and the gradients is
+    // followed by spare elements (padded_rows); the kernels and the references see the views.
+    PaddedRows q_p = padded_copy(in.q.view(), f.row_pad), k_p = padded_copy(in.k.view(), f.row_pad),
+               v_p = padded_copy(in.v.view(), f.row_pad), dout_p = padded_copy(in.dout.view(), f.row_pad);
+    TensorView q = q_p.view, k = k_p.view, v = v_p.view;
+    const TensorView dout = dout_p.view;
+    PaddedRows dq_p = padded_rows(f.dtype, q.sizes(), f.row_pad), dk_p = padded_rows(f.dtype, k.sizes(), f.row_pad),
+               dv_p = padded_rows(f.dtype, v.sizes(), f.row_pad);
+    HostTensor &dq_t = dq_p.storage, &dk_t = dk_p.storage, &dv_t = dv_p.storage;
+    attention::AttnGradViews grads{dq_p.view, dk_p.view, dv_p.view};
     if (packed) {
       qkv = pack3(in.q, in.k, in.v);
       auto s = split_qkvpacked(qkv.view());
@@ -263,7 +312,9 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     }
     std::vector<int64_t> out_shape = q.sizes();
     out_shape.back() = f.head_size_v;  // out has v's head_dim
-    HostTensor out_t = poisoned(f.dtype, out_shape);
+    PaddedRows out_p = padded_rows(f.dtype, out_shape, f.row_pad);
+    HostTensor& out_t = out_p.storage;
+    const TensorView out_v = out_p.view;
     int64_t total_q = q.size(0) * (varlen ? 1 : q.size(1));
     HostTensor lse_t = poisoned(DType::f32, varlen ? std::vector<int64_t>{f.nheads, total_q}
                                                    : std::vector<int64_t>{f.batch_size, f.nheads, f.seq_len});
@@ -319,7 +370,8 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
         o.variant_args[name] = value.is_tensor ? attention::VariantArg::of(dev(arg_copies[next++].view())) : value;
     }
     HostTensor* grad_owners[3] = {&dq_t, &dk_t, &dv_t};
-    for (const HostTensor* t : {&in.q, &in.k, &in.v, &in.dout, &in.cu_seqlens_q, &in.cu_seqlens_k, &out_t, &lse_t})
+    for (const HostTensor* t : {&q_p.storage, &k_p.storage, &v_p.storage, &dout_p.storage, &in.cu_seqlens_q,
+                                &in.cu_seqlens_k, &out_t, &lse_t})
       if (t->view().defined()) dev.upload(*t);
     if (packed) dev.upload(qkv), dev.upload(dqkv);
     else for (HostTensor* g : grad_owners) dev.upload(*g);
@@ -337,15 +389,15 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
       o.block_mask = &*block_mask;
     }
     for (const auto& [name, t] : arg_grads) dgrads.variant_grads[name] = attention::VariantArg::of(dev(t.view()));
-    if (f.func == "flash_attn_func") attention::flash_attn_func(be, q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), o);
-    else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, dev(qkv.view()), dev(out_t.view()), dev(lse_t.view()), o);
-    else if (f.func == "flash_attn_varlen_qkvpacked_func") attention::flash_attn_varlen_qkvpacked_func(be, dev(qkv.view()), dev(in.cu_seqlens_q.view()), max_len, dev(out_t.view()), dev(lse_t.view()), o);
+    if (f.func == "flash_attn_func") attention::flash_attn_func(be, q_d, k_d, v_d, dev(out_v), dev(lse_t.view()), o);
+    else if (f.func == "flash_attn_qkvpacked_func") attention::flash_attn_qkvpacked_func(be, dev(qkv.view()), dev(out_v), dev(lse_t.view()), o);
+    else if (f.func == "flash_attn_varlen_qkvpacked_func") attention::flash_attn_varlen_qkvpacked_func(be, dev(qkv.view()), dev(in.cu_seqlens_q.view()), max_len, dev(out_v), dev(lse_t.view()), o);
     attention::VarlenSeqs seqs{dev(in.cu_seqlens_q.view()), dev(in.cu_seqlens_k.view()), max_len, max_len_k};
-    if (f.func == "flash_attn_varlen_func") attention::flash_attn_varlen_func(be, q_d, k_d, v_d, seqs, dev(out_t.view()), dev(lse_t.view()), o);
+    if (f.func == "flash_attn_varlen_func") attention::flash_attn_varlen_func(be, q_d, k_d, v_d, seqs, dev(out_v), dev(lse_t.view()), o);
     if (varlen) {
-      attention::flash_attn_varlen_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), seqs, dgrads, o);
+      attention::flash_attn_varlen_backward(be, dev(dout), q_d, k_d, v_d, dev(out_v), dev(lse_t.view()), seqs, dgrads, o);
     } else {
-      attention::flash_attn_backward(be, dev(in.dout.view()), q_d, k_d, v_d, dev(out_t.view()), dev(lse_t.view()), dgrads, o);
+      attention::flash_attn_backward(be, dev(dout), q_d, k_d, v_d, dev(out_v), dev(lse_t.view()), dgrads, o);
     }
     dev.download(out_t);
     for (auto& [name, t] : arg_grads) dev.download(t);
@@ -372,10 +424,10 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
         ro.variant_args[name] = value.is_tensor ? attention::VariantArg::of(arg_copies[next++].view()) : value;
     }
     ro.num_threads = f.threads;
-    auto ref = reference::attention_forward_backward(ri, ro, in.dout.view());
-    auto naive = reference::naive_attention_forward_backward(ri, ro, in.dout.view());
+    auto ref = reference::attention_forward_backward(ri, ro, dout);
+    auto naive = reference::naive_attention_forward_backward(ri, ro, dout);
     auto report = reference::check_attention_accuracy(
-        {out_t.view(), grads.dq, grads.dk, grads.dv},
+        {out_v, grads.dq, grads.dk, grads.dv},
         {naive.fwd.out.view(), naive.grads.dq.view(), naive.grads.dk.view(), naive.grads.dv.view()},
         {ref.fwd.out.view(), ref.grads.dq.view(), ref.grads.dk.view(), ref.grads.dv.view()}, f.dtype);
     reference::DiffStats lse_diff = reference::diff_stats(lse_t.view(), ref.fwd.lse.view());
@@ -400,7 +452,12 @@ int run_accuracy_cli(const std::vector<std::string>& args, const BackendFactory&
     if (!lse_ok) out << "LSE FAILED (max diff above 1e-3 or NaN)\n";
     if (handle.kernel_lines)
       for (const std::string& line : handle.kernel_lines()) out << line << "\n";
-    bool pass = report.pass() && lse_ok;
+    // Nothing may be written past a row (only the unpacked functions have spare elements).
+    int64_t spare_written = 0;
+    if (f.row_pad && !packed)
+      for (const PaddedRows* r : {&out_p, &dq_p, &dk_p, &dv_p}) spare_written += spare_elements_written(*r);
+    if (f.row_pad) out << "Row padding: " << spare_written << " spare elements written" << (spare_written ? "  FAILED" : "") << "\n";
+    bool pass = report.pass() && lse_ok && spare_written == 0;
     out << (pass ? "PASS" : "FAIL") << "\n";
     return pass ? 0 : 1;
   } catch (const std::invalid_argument& e) {

@@ -43,6 +43,13 @@ TEST_CASE("varlen with ragged sequences incl. length 1", "[attention][interp]") 
   expect_pass("--func flash_attn_varlen_qkvpacked_func --seqlens 33,7,1 --nheads 2 --head_size 64 --window 5,3 --alibi --dtype bf16 --seed 53");
 }
 
+// Rows off 16-byte alignment: the exact head-dim kernels assume aligned rows, so the host runs
+// these on the ragged kernels; nothing may be written into the spare elements.
+TEST_CASE("rows padded off 16-byte alignment", "[attention][interp]") {
+  expect_pass("--func flash_attn_func --batch_size 1 --seq_len 65 --seq_len_k 113 --nheads 2 --nheads_k 1 --head_size 64 --row_pad 1 --causal --dtype bf16 --seed 61");
+  expect_pass("--func flash_attn_varlen_func --seqlens 17,1,70 --nheads 2 --head_size 128 --row_pad 3 --dtype fp16 --seed 62 --deterministic");
+}
+
 TEST_CASE("the issue's example command passes", "[attention][interp]") {
   expect_pass("--func flash_attn_qkvpacked_func --batch_size 1 --seq_len 113 --nheads 2 --head_size 64 --causal --dtype bf16 --seed 1");
 }
@@ -58,4 +65,6 @@ TEST_CASE("bad flags are usage errors naming the flag, exit 2", "[attention][cli
   expect_usage_error("--func flash_attn_func --softcap -1", "--softcap");
   expect_usage_error("--func flash_attn_func --frobnicate", "--frobnicate");
   expect_usage_error("--func flash_attn_func --backend gpu", "gpu");
+  expect_usage_error("--func flash_attn_qkvpacked_func --row_pad 1", "--row_pad");
+  expect_usage_error("--func flash_attn_func --row_pad 65", "--row_pad");
 }

@@ -203,6 +203,11 @@ TEST_CASE("long, odd and ragged shapes", "[gpu]") {
        "--head_size", "256", "--dtype", "fp16", "--softcap", "1", "--deterministic", "--seed", "15"},
       {"--func", "flash_attn_varlen_qkvpacked_func", "--seqlens", "113,1,1025", "--nheads", "4", "--head_size", "64",
        "--dtype", "bf16", "--alibi", "--window", "64,64", "--seed", "16"},
+      // rows off 16-byte alignment (the host's ragged kernels stand in for the exact ones), both dQ strategies
+      {"--func", "flash_attn_func", "--batch_size", "2", "--seq_len", "1000", "--nheads", "4", "--nheads_k", "2",
+       "--head_size", "128", "--dtype", "bf16", "--row_pad", "1", "--causal", "--seed", "17"},
+      {"--func", "flash_attn_varlen_func", "--seqlens", "300,1,700", "--nheads", "2", "--head_size", "64",
+       "--dtype", "fp16", "--row_pad", "4", "--deterministic", "--seed", "18"},
   };
   run_all(cases, "long, odd and ragged shapes");
 }
