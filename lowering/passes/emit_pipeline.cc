@@ -43,6 +43,7 @@ constexpr const char* kPipelineAttr = "tilegpu.pipeline";
 SmemTile bufferTile(ArrayRef<int64_t> shape, int fast) { return SmemTile(shape, fast, 2, /*allowSwizzle=*/true); }
 
 int64_t stageBytes(ti::LoadBlockOp load) {
+  if (pipelinedRow(load)) return int64_t(llvm::alignTo(uint64_t(load.getResult().getType().getShape()[0] * 4), 16));
   return int64_t(llvm::alignTo(uint64_t(bufferTile(load.getResult().getType().getShape(), 1).bytes), kSmemOperandAlign));
 }
 
@@ -52,6 +53,7 @@ struct Piped {
   LinearLayout layout;
   int64_t offset = 0, stage = 0, vec = 0;
   std::optional<TmaPipe> tma;  // set when the load may be copied by TMA
+  bool row = false;            // a pipelined row (pipelinedRow): no dot uses, read by the load op
   // Uses of the load's ring before this loop's first (a ring shared by sibling loops), null
   // for none; and, in the loop body, this iteration's stage and use number of the ring.
   Value base, slot, use;
@@ -134,6 +136,55 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
   ifElse(b, loc, {}, acc.vectorOk(p.vec), async, sync);
 }
 
+// Fills one stage of a pipelined row: thread t copies element t (t + threads, ... for longer
+// rows) with a 4-byte cp.async, zero-filled out of bounds or when `valid` is false. One copy
+// per element: the row's layout replicates elements over threads, its copies do not.
+void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value bufferOffset, Value valid) {
+  OpBuilder& b = e.b;
+  Location loc = p.load.getLoc();
+  using P = arith::CmpIPredicate;
+  Type elem = p.load.getResult().getType().getElementType();
+  const int64_t n = p.load.getResult().getType().getShape()[0];
+  Value ptr = evalAhead(e, forOp, p.load.getPtr(), m);
+  Value extent = evalAhead(e, forOp, p.load.getShape()[0], m);
+  Value stride = b.create<arith::ExtSIOp>(loc, b.getI64Type(), evalAhead(e, forOp, p.load.getStrides()[0], m));
+  Value offset = evalAhead(e, forOp, p.load.getOffsets()[0], m);
+  for (int64_t first = 0; first < n; first += e.blockThreads) {
+    Value i = first ? b.create<arith::AddIOp>(loc, e.threadId(), e.i32(first)).getResult() : e.threadId();
+    when(b, loc, b.create<arith::CmpIOp>(loc, P::ult, i, e.i32(n)), [&] {
+      Value g = b.create<arith::AddIOp>(loc, offset, i);
+      Value ok = b.create<arith::AndIOp>(loc, b.create<arith::CmpIOp>(loc, P::ult, g, extent), valid);
+      Value idx = b.create<arith::MulIOp>(loc, b.create<arith::ExtSIOp>(loc, b.getI64Type(), g), stride);
+      Value dst = e.smemAbsolute(b.create<arith::AddIOp>(loc, bufferOffset, b.create<arith::MulIOp>(loc, i, e.i32(4))));
+      Value size = b.create<arith::SelectOp>(loc, ok, e.i32(4), e.i32(0));
+      b.create<NVVM::CpAsyncOp>(loc, dst, elemPtr(b, loc, ptr, elem, idx), 4u, NVVM::LoadCacheModifierKind::CA, size);
+    });
+  }
+}
+
+// A pipelined row's registers, read from the stage at `slotBase` where its load op stands:
+// runs of consecutive elements a thread holds (up to 4) as one vector load each.
+void emitRowRead(KernelEmitter& e, Piped& p, Value slotBase) {
+  OpBuilder& b = e.b;
+  Location loc = p.load.getLoc();
+  Type elem = p.load.getResult().getType().getElementType();
+  const int64_t vec = std::min<int64_t>(contiguityAlong(p.layout, 0), 4);
+  SmallVector<Value> regs;
+  for (int64_t r = 0; r < p.layout.numRegs(); r += vec) {
+    Value coord = e.elemCoord(p.layout, r)[0];
+    Value addr = e.smemAbsolute(b.create<arith::AddIOp>(loc, slotBase, b.create<arith::MulIOp>(loc, coord, e.i32(4))));
+    if (vec == 1) {
+      regs.push_back(b.create<LLVM::LoadOp>(loc, elem, addr, 4));
+      continue;
+    }
+    auto vt = VectorType::get({vec}, elem);
+    Value v = b.create<LLVM::LoadOp>(loc, vt, addr, unsigned(4 * vec));
+    for (int64_t k = 0; k < vec; ++k)
+      regs.push_back(b.create<LLVM::ExtractElementOp>(loc, v, e.i32(k)));
+  }
+  e.setRegs(p.load.getResult(), regs);
+}
+
 // Fills stage `slot` of `p` for the iteration `m` describes: by TMA in the loop's TMA version
 // (`tma`), else with cp.async / plain copies. `refill`/`previousUse`: see emitTmaIssue.
 void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value slot, Value valid, bool tma,
@@ -147,6 +198,7 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
     return;
   }
   Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, slot, e.i32(p.stage)));
+  if (p.row) return issueRowCopy(e, forOp, p, m, buf, valid);
   issueCopy(e, forOp, p, m, buf, valid);
 }
 
@@ -219,8 +271,9 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
     if (!attr || it == e.pipelineOffset.end()) continue;
     Piped p;
     p.load = load;
-    p.uses = pipelinedConsumers(load);
-    if (p.uses.empty()) return load->emitOpError("pipelined load lost its dot-operand consumers");
+    p.row = pipelinedRow(load);
+    if (!p.row) p.uses = pipelinedConsumers(load);
+    if (!p.row && p.uses.empty()) return load->emitOpError("pipelined load lost its dot-operand consumers");
     std::string why;
     auto l = layoutOf(load.getResult().getType(), &why);
     if (failed(l)) return load->emitOpError(why);
@@ -550,7 +603,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       if (!handBack) {
         // wgmma reads shared memory through the async proxy: make this thread's copies visible
         // to it before the barrier publishes them (only swizzled buffers can be read by wgmma).
-        if (llvm::any_of(pipes, [](Piped p) { return bufferTile(p.load.getResult().getType().getShape(), 1).swizzled; }))
+        if (llvm::any_of(pipes, [](Piped p) { return !p.row && bufferTile(p.load.getResult().getType().getShape(), 1).swizzled; }))
           emitAsyncProxyFence(b, loc);
         b.create<mlir::gpu::BarrierOp>(loc);
       }
@@ -568,10 +621,15 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         previousUse = b.create<arith::DivUIOp>(loc, b.create<arith::SubIOp>(loc, count, e.i32(1)), e.i32(S));
       }
       DenseSet<Operation*> skip;
+      DenseMap<Operation*, std::pair<Piped*, Value>> rowReads;  // row loads -> their stage
       for (auto& p : pipes) {
         if (!(tma && byProducer)) issueStage(e, forOp, p, m, writeSlot, valid, tma, refill, previousUse);
         auto shape = p.load.getResult().getType().getShape();
         Value slotBase = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, p.slot, e.i32(p.stage)));
+        if (p.row) {
+          rowReads[p.load] = {&p, slotBase};
+          continue;
+        }
         skip.insert(p.load);
         for (const PipelineUse& use : p.uses) {
           // The same bytes seen as the tile, or as its transpose (rows and columns swapped).
@@ -595,6 +653,10 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       e.deferDotsIn = forOp.getOperation();
       for (Operation& inner : forOp.getBody()->without_terminator()) {
         if (skip.count(&inner)) continue;
+        if (auto row = rowReads.find(&inner); row != rowReads.end()) {
+          emitRowRead(e, *row->second.first, row->second.second);
+          continue;
+        }
         for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, p->slot, p->use);
         e.settleDotsReadBy(&inner);
         if (&inner == turns.first) namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);

@@ -1,12 +1,14 @@
 // tile-pipeline-loops: picks the loads a `tile.stages = S` loop software-pipelines.
 //
 // A load_block in the loop body qualifies when its tile only feeds dots (each use a
-// convert_layout to a dot_op layout, directly or through a trans), its padding is zero (what
+// convert_layout to a dot_op layout, directly or through a trans) or is a row (1-D) of 32-bit
+// values, whatever it feeds (the backward's per-query LSE and delta), its padding is zero (what
 // cp.async's zero fill gives), and its address operands can be computed S-1 iterations ahead:
 // they are loop invariants, the induction variable, or scalar arithmetic on those and on scalar
 // iter_args whose updates are themselves such arithmetic. Qualifying loads get
 // `tilegpu.pipeline = S`; tile-convert-to-gpu then fetches them with cp.async into S
-// shared-memory buffers, S-1 iterations ahead, and the dot reads them from there with ldmatrix.
+// shared-memory buffers, S-1 iterations ahead, and the dot reads them from there with ldmatrix
+// (a row: the load itself becomes the reads of its registers from the stage).
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/layout/linear_layout.h"
@@ -75,13 +77,18 @@ namespace {
 
 bool qualifies(scf::ForOp forOp, ti::LoadBlockOp load) {
   auto tt = load.getResult().getType();
-  if (tt.getRank() != 2 || tt.getElementType().getIntOrFloatBitWidth() != 16 || !load.getPadding().isZero())
-    return false;
-  if (pipelinedConsumers(load).empty()) return false;
-  auto l = layoutOf(tt);
-  if (failed(l)) return false;
-  int64_t run = std::min<int64_t>(contiguityAlong(*l, 1), 8);  // cp.async moves 4, 8 or 16 bytes
-  if (run < 2) return false;
+  if (!load.getPadding().isZero()) return false;
+  if (pipelinedRow(load)) {
+    // A row of 32-bit values: copied 4 bytes per element, read wherever the tile is used.
+    if (tt.getElementType().getIntOrFloatBitWidth() != 32 || tt.getShape()[0] > kMaxPipelinedRow) return false;
+  } else {
+    if (tt.getRank() != 2 || tt.getElementType().getIntOrFloatBitWidth() != 16) return false;
+    if (pipelinedConsumers(load).empty()) return false;
+    auto l = layoutOf(tt);
+    if (failed(l)) return false;
+    int64_t run = std::min<int64_t>(contiguityAlong(*l, 1), 8);  // cp.async moves 4, 8 or 16 bytes
+    if (run < 2) return false;
+  }
   DenseSet<Value> visiting;
   for (Value v : load->getOperands())
     if (!computableAhead(forOp, v, visiting)) return false;
@@ -92,7 +99,7 @@ struct PipelineLoopsPass : PassWrapper<PipelineLoopsPass, OperationPass<ModuleOp
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PipelineLoopsPass)
   StringRef getArgument() const override { return "tile-pipeline-loops"; }
   StringRef getDescription() const override {
-    return "Mark the dot-operand loads of tile.stages loops for cp.async multi-stage prefetching";
+    return "Mark the dot-operand and row loads of tile.stages loops for cp.async multi-stage prefetching";
   }
   void getDependentDialects(DialectRegistry& registry) const override { registry.insert<tg::TilegpuDialect>(); }
   void runOnOperation() override {

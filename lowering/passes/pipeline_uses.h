@@ -18,4 +18,11 @@ struct PipelineUse {
 // Every use of `load`, when each one is such a dot operand in the load's block; else empty.
 llvm::SmallVector<PipelineUse> pipelinedConsumers(tile::ir::LoadBlockOp load);
 
+// A pipelined row: a 1-D tile of 32-bit values whose uses need not be dots. Its stages hold
+// the elements in order (4 bytes each, one cp.async per element) and the load op itself reads
+// the thread's registers from the iteration's stage (ld.shared) where it stands in the body,
+// so the values live in registers only from there to their uses.
+inline bool pipelinedRow(tile::ir::LoadBlockOp load) { return load.getResult().getType().getRank() == 1; }
+constexpr int64_t kMaxPipelinedRow = 1024;
+
 }  // namespace tile::lowering
