@@ -6,10 +6,14 @@
 // dV += Pᵀ dO, dK += dSᵀ Q, and dQ = dS K (a 64-row dot: two warpgroups split its 128 columns)
 // added into f32 memory by atomic_add_block (a bulk reduce-add per warp row segment when the
 // rows are 16-byte aligned). Q and dO each feed two dots, once transposed: their stage buffers
-// serve both.
-func.func @attn_bwd_key_major(%q: !tile.ptr<bf16>, %k: !tile.ptr<bf16>, %v: !tile.ptr<bf16>, %do: !tile.ptr<bf16>,
-                              %lse: !tile.ptr<f32>, %delta: !tile.ptr<f32>, %dq: !tile.ptr<f32>, %dk: !tile.ptr<f32>,
-                              %dv: !tile.ptr<f32>, %seqlen: i32, %stride: i32, %scale_log2: f32)
+// serve both. As the exact head-dim kernels, it assumes 16-byte aligned rows (the arguments'
+// tile.divisor), so its loop has one (TMA) version and the per-query LSE and delta are
+// pipelined rows (read from stage buffers).
+func.func @attn_bwd_key_major(%q: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %k: !tile.ptr<bf16> {tile.divisor = 16 : i64},
+                              %v: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %do: !tile.ptr<bf16> {tile.divisor = 16 : i64},
+                              %lse: !tile.ptr<f32>, %delta: !tile.ptr<f32>, %dq: !tile.ptr<f32> {tile.divisor = 16 : i64},
+                              %dk: !tile.ptr<f32>, %dv: !tile.ptr<f32>, %seqlen: i32,
+                              %stride: i32 {tile.divisor = 8 : i64, tile.positive}, %scale_log2: f32)
     attributes {tile.kernel, tile.num_warps = 8 : i32} {
   %pid = tile.program_id 0 : i32
   %c128 = arith.constant 128 : i32

@@ -1,14 +1,19 @@
-// Golden test of a pipelined row (full tile-to-gpu pipeline, 2 stages): a 1-D f32 load in a
+// Golden test of pipelined rows (full tile-to-gpu pipeline, 2 stages): a 1-D f32 load in a
 // pipelined loop that feeds no dot (the backward's per-query LSE) gets stage buffers of its own
 // (2 x 256 bytes) beside the dot operand's. Thread t < 64 copies element t with a 4-byte
 // cp.async (zero-filled past the extent: src-size 0), in the prologue and S-1 iterations
 // ahead; the iteration's barrier publishes the stage like the operand's, and the load op reads
-// the thread's registers from the stage where it stands, after the dot is issued: the row's
-// values are live in registers only from there to their use.
-// The TMA version (the operand's rules hold); the prologue: the operand's tensor copy, then
-// the row's under tid < 64 (src-size 4, or 0 past the extent or past the loop's end).
-// CHECK-LABEL: gpu.func @row_minus
+// the thread's registers from the stage where it stands: the row's values are live in
+// registers only from there to their use.
+//
+// @row_minus: the arguments' assumptions settle TMA's rules, so the loop has one version and
+// its row is staged. @row_minus_unsettled: the same loop with nothing assumed has a TMA and a
+// cp.async version; there the row stays a load where it stands (ld.global), and the TMA
+// version keeps the empty-barrier hand-over (its stages go back without a block barrier).
+// CHECK-LABEL: gpu.func @row_minus(
 // CHECK-SAME: tile.smem_bytes = 26624
+// The prologue: the operand's tensor copy, then the row's under tid < 64 (src-size 4, or 0
+// past the extent or past the loop's end).
 // CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c8192_i32
 // CHECK: cp.async.bulk.tensor.2d
 // CHECK: arith.cmpi ult, %[[TID:[0-9]+]], %c64_i32
@@ -35,13 +40,45 @@
 // CHECK: wgmma.wait_group.sync.aligned 0
 // CHECK: arith.subf
 // CHECK: scf.yield
-// The cp.async version reads the row the same way.
-// CHECK: } else {
-// CHECK: scf.for
-// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
-// CHECK: llvm.load {{.*}} : !llvm.ptr<3> -> vector<2xf32>
+// One version only: no second loop.
+// CHECK-NOT: scf.for
 // CHECK: gpu.return
-func.func @row_minus(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %r: !tile.ptr<f32>, %out: !tile.ptr<f32>,
+//
+// CHECK-LABEL: gpu.func @row_minus_unsettled(
+// CHECK: scf.if
+// CHECK-NOT: cache =  ca
+// CHECK: scf.for
+// CHECK: mbarrier.try_wait.parity
+// CHECK-NOT: gpu.barrier
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> f32
+// CHECK: mbarrier.arrive.shared::cta.b64
+// CHECK: scf.yield
+// CHECK: } else {
+// CHECK-NOT: cache =  ca
+// CHECK: gpu.return
+func.func @row_minus(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
+                     %r: !tile.ptr<f32>, %out: !tile.ptr<f32>, %n: i32, %stride: i32 {tile.divisor = 8 : i64, tile.positive}) attributes {tile.kernel, tile.num_warps = 4 : i32} {
+  %c64 = arith.constant 64 : i32
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %bt = tile.load_block %b shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32>
+  %res = scf.for %m0 = %c0 to %n step %c64 iter_args(%acc = %zero) -> (tensor<64x64xf32>) : i32 {
+    %at = tile.load_block %a shape [%n, %c64] strides [%stride, %c1] offsets [%m0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+    %s = tile.dot %bt, %at, %zero : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+    %row = tile.load_block %r shape [%n] strides [%c1] offsets [%m0] padding 0.0 : !tile.ptr<f32> -> tensor<64xf32>
+    %r2 = tile.expand_dims %row, 0 : tensor<64xf32> -> tensor<1x64xf32>
+    %rb = tile.broadcast %r2 : tensor<1x64xf32> -> tensor<64x64xf32>
+    %x = arith.subf %s, %rb : tensor<64x64xf32>
+    %acc2 = arith.addf %acc, %x : tensor<64x64xf32>
+    scf.yield %acc2 : tensor<64x64xf32>
+  } {tile.stages = 2 : i32}
+  tile.store_block %res, %out shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
+
+func.func @row_minus_unsettled(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %r: !tile.ptr<f32>, %out: !tile.ptr<f32>,
                      %n: i32, %stride: i32) attributes {tile.kernel, tile.num_warps = 4 : i32} {
   %c64 = arith.constant 64 : i32
   %c1 = arith.constant 1 : i32
