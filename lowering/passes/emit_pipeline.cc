@@ -488,20 +488,6 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   auto yield = cast<scf::YieldOp>(forOp.getBody()->getTerminator());
   auto iterArgs = forOp.getRegionIterArgs();
 
-  // TMA's run-time rules for the loads that qualify, from their operands before the loop.
-  std::vector<TmaOperands> operands;
-  Value usable = tmaRules(e, forOp, loc, pipes, operands);
-  // Rows are staged only in a loop of one version (TMA's rules settled at compile time, or no
-  // TMA load). In a loop that also has the cp.async version they stay loads where they stand,
-  // and the TMA version keeps the empty-barrier hand-over: the ragged (128, 128) dK/dV program
-  // ran its backward 8 % slower with rows there (H100, bench/RESULTS.md, 2026-12-06), while the
-  // exact head-dim programs, of one version, ran 3-14 % faster.
-  bool anyTmaPipe = llvm::any_of(pipes, [](const Piped& p) { return bool(p.tma); });
-  if (anyTmaPipe && !constantBool(usable)) {
-    for (size_t i = pipes.size(); i-- > 0;)
-      if (pipes[i].row) pipes.erase(pipes.begin() + i), operands.erase(operands.begin() + i);
-  }
-
   SmallVector<unsigned> needed = addressIterArgs(forOp, pipes, /*offsetsOnly=*/false);
   for (unsigned idx : needed)
     if (e.regs(forOp.getInitArgs()[idx]).size() != 1) return forOp.emitOpError("pipelining: address iter_arg is not a scalar");
@@ -526,6 +512,12 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   // In a warp-specialised kernel the producer warpgroup issues this loop's copies
   // (emitProducerLoop): the consumers only wait for stages and hand them back.
   const bool byProducer = e.warpSpecialized && e.producerLoops.count(op);
+  std::vector<TmaOperands> operands;
+  Value usable = tmaRules(e, forOp, loc, pipes, operands);
+  // Rows are marked only in loops of one version (tile-pipeline-loops: TMA's rules settled by
+  // the facts, or no TMA load).
+  if (anyTma && !constantBool(usable) && llvm::any_of(pipes, [](const Piped& p) { return p.row; }))
+    return forOp.emitOpError("pipelined row in a loop with a run-time TMA test");
   for (auto& p : pipes)
     if (p.tma) p.tma->handBack = allTma;
 

@@ -93,6 +93,18 @@ int64_t tmaExtraBytes(ti::LoadBlockOp load, int64_t stages) {
   return tmaCapable(load) ? ptx::kTensorMapBytes + 16 * stages : 0;
 }
 
+TmaRuleFacts tmaRuleFacts(ti::LoadBlockOp load) {
+  constexpr int64_t elemBytes = 2;
+  Value rowStride = load.getStrides()[0];
+  TmaRuleFacts f;
+  f.baseAligned = knownAlignment(load.getPtr()) % 16 == 0;
+  f.rowStrideAligned = knownDivisor(rowStride) * elemBytes % 16 == 0;
+  f.rowStridePositive = knownPositive(rowStride);
+  f.rowStrideSmall = rowStride.getType().isInteger(32);  // an i32 stride of 2-byte elements is below 2^40 bytes
+  f.unitColumnStride = knownEqual(load.getStrides()[1], 1);
+  return f;
+}
+
 Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;
@@ -102,14 +114,12 @@ Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr,
   };
   Value ok;
   auto need = [&](Value cond) { ok = andAll(b, loc, ok, cond); };
-  Value irRowStride = load.getStrides()[0];
-  const int64_t elemBytes = 2;
-  if (knownAlignment(load.getPtr()) % 16 != 0) need(zeroLow4(base));
-  if (knownDivisor(irRowStride) * elemBytes % 16 != 0) need(zeroLow4(rowStrideBytes));
-  if (!knownPositive(irRowStride)) need(cmpI(b, loc, P::sgt, rowStrideBytes, e.i64(0)));
-  // An i32 stride of 2-byte elements is always below 2^40 bytes.
-  if (!irRowStride.getType().isInteger(32)) need(cmpI(b, loc, P::slt, rowStrideBytes, e.i64(int64_t(1) << 40)));
-  if (!knownEqual(load.getStrides()[1], 1)) need(cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), e.i64(1)));
+  const TmaRuleFacts facts = tmaRuleFacts(load);
+  if (!facts.baseAligned) need(zeroLow4(base));
+  if (!facts.rowStrideAligned) need(zeroLow4(rowStrideBytes));
+  if (!facts.rowStridePositive) need(cmpI(b, loc, P::sgt, rowStrideBytes, e.i64(0)));
+  if (!facts.rowStrideSmall) need(cmpI(b, loc, P::slt, rowStrideBytes, e.i64(int64_t(1) << 40)));
+  if (!facts.unitColumnStride) need(cmpI(b, loc, P::eq, toI64(b, loc, strides[1]), e.i64(1)));
   return ok ? ok : b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1).getResult();
 }
 

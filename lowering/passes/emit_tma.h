@@ -46,6 +46,15 @@ struct TmaPipe {
   int64_t emptyOffset() const { return fullOffset() + 8 * stages; }
 };
 
+// Which of TMA's run-time conditions (below) the facts of `load`'s own operands settle:
+// constants and the kernel's argument assumptions (axis_info.h).
+struct TmaRuleFacts {
+  bool baseAligned = false, rowStrideAligned = false, rowStridePositive = false, rowStrideSmall = false,
+       unitColumnStride = false;
+  bool all() const { return baseAligned && rowStrideAligned && rowStridePositive && rowStrideSmall && unitColumnStride; }
+};
+TmaRuleFacts tmaRuleFacts(tile::ir::LoadBlockOp load);
+
 // i1, uniform: TMA's run-time conditions hold for `load`, whose operands (valid before the
 // loop) are `ptr` and `strides`: a 16-byte aligned base and row stride, a positive row
 // stride below 2^40 bytes, unit column stride. The conditions the facts of load's own operands

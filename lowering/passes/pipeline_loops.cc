@@ -2,7 +2,8 @@
 //
 // A load_block in the loop body qualifies when its tile only feeds dots (each use a
 // convert_layout to a dot_op layout, directly or through a trans) or is a row (1-D) of 32-bit
-// values, whatever it feeds (the backward's per-query LSE and delta), its padding is zero (what
+// values, whatever it feeds (the backward's per-query LSE and delta; only in loops of one
+// version, see below), its padding is zero (what
 // cp.async's zero fill gives), and its address operands can be computed S-1 iterations ahead:
 // they are loop invariants, the induction variable, or scalar arithmetic on those and on scalar
 // iter_args whose updates are themselves such arithmetic. Qualifying loads get
@@ -12,6 +13,7 @@
 #include "dsl/ir/TileDialect.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/layout/linear_layout.h"
+#include "lowering/passes/emit_tma.h"
 #include "lowering/passes/passes.h"
 #include "lowering/passes/pipeline_uses.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -106,9 +108,19 @@ struct PipelineLoopsPass : PassWrapper<PipelineLoopsPass, OperationPass<ModuleOp
     getOperation().walk([&](scf::ForOp forOp) {
       auto stages = forOp->getAttrOfType<IntegerAttr>(ti::kStagesAttr);
       if (!stages || stages.getInt() < 2) return;
+      auto mark = [&](ti::LoadBlockOp load) {
+        load->setAttr("tilegpu.pipeline", IntegerAttr::get(IntegerType::get(&getContext(), 32), stages.getInt()));
+      };
       for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
-        if (qualifies(forOp, load))
-          load->setAttr("tilegpu.pipeline", IntegerAttr::get(IntegerType::get(&getContext(), 32), stages.getInt()));
+        if (!pipelinedRow(load) && qualifies(forOp, load)) mark(load);
+      // Rows only in a loop of one version: one whose TMA loads' run-time rules the facts
+      // settle (else it also has a cp.async version, where rows measured slower: README).
+      bool oneVersion = true;
+      for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
+        if (load->hasAttr("tilegpu.pipeline") && tmaCapable(load) && !tmaRuleFacts(load).all()) oneVersion = false;
+      if (!oneVersion) return;
+      for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
+        if (pipelinedRow(load) && qualifies(forOp, load)) mark(load);
     });
   }
 };
