@@ -3,8 +3,8 @@
 // A load_block in the loop body qualifies when its tile only feeds dots (each use a
 // convert_layout to a dot_op layout, directly or through a trans) or is a row (1-D) of 32-bit
 // values, whatever it feeds (the backward's per-query LSE and delta; only in loops of one
-// version, see below), its padding is zero (what
-// cp.async's zero fill gives), and its address operands can be computed S-1 iterations ahead:
+// version, see runOnOperation), its padding is zero (what cp.async's zero fill gives), and its
+// address operands can be computed S-1 iterations ahead:
 // they are loop invariants, the induction variable, or scalar arithmetic on those and on scalar
 // iter_args whose updates are themselves such arithmetic. Qualifying loads get
 // `tilegpu.pipeline = S`; tile-convert-to-gpu then fetches them with cp.async into S
