@@ -39,6 +39,12 @@ void storeTile(KernelEmitter& e, Location loc, const LinearLayout& l, const Smem
   }
 }
 
+
+// mma.sync operand fragments from the shared tile with ldmatrix. Each ldmatrix moves `num`
+// 8x8 matrices; matrix j starts at logical offset ((j&1)*8, (j>>1)*8) from the fragment origin
+// and lane i gives the address of row i%8 of matrix (i/8)%num along the slow dimension.
+}  // namespace
+
 SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& l, const SmemTile& t, Type elem) {
   int64_t vec = std::min<int64_t>(contiguityAlong(l, t.fast), 16 / t.eb);
   SmallVector<Value> out;
@@ -53,11 +59,6 @@ SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& 
   }
   return out;
 }
-
-// mma.sync operand fragments from the shared tile with ldmatrix. Each ldmatrix moves `num`
-// 8x8 matrices; matrix j starts at logical offset ((j&1)*8, (j>>1)*8) from the fragment origin
-// and lane i gives the address of row i%8 of matrix (i/8)%num along the slow dimension.
-}  // namespace
 
 LogicalResult loadFragments(KernelEmitter& e, Operation* op, const LinearLayout& dl, unsigned opIdx,
                             const SmemTile& t, Type elem, SmallVector<Value>& out, int64_t kSlab) {

@@ -42,8 +42,11 @@ constexpr const char* kPipelineAttr = "tilegpu.pipeline";
 // wgmma can read them through a descriptor.
 SmemTile bufferTile(ArrayRef<int64_t> shape, int fast) { return SmemTile(shape, fast, 2, /*allowSwizzle=*/true); }
 
+// A pipelined row's stage: its elements in order (4 bytes each: pipelinedRow).
+SmemTile rowTile(ti::LoadBlockOp load) { return SmemTile(load.getResult().getType().getShape(), 0, 4); }
+
 int64_t stageBytes(ti::LoadBlockOp load) {
-  if (pipelinedRow(load)) return int64_t(llvm::alignTo(uint64_t(load.getResult().getType().getShape()[0] * 4), 16));
+  if (pipelinedRow(load)) return int64_t(llvm::alignTo(uint64_t(rowTile(load).bytes), 16));
   return int64_t(llvm::alignTo(uint64_t(bufferTile(load.getResult().getType().getShape(), 1).bytes), kSmemOperandAlign));
 }
 
@@ -162,27 +165,11 @@ void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Va
   }
 }
 
-// A pipelined row's registers, read from the stage at `slotBase` where its load op stands:
-// runs of consecutive elements a thread holds (up to 4) as one vector load each.
+// A pipelined row's registers, read from the stage at `slotBase` where its load op stands.
 void emitRowRead(KernelEmitter& e, Piped& p, Value slotBase) {
-  OpBuilder& b = e.b;
-  Location loc = p.load.getLoc();
-  Type elem = p.load.getResult().getType().getElementType();
-  const int64_t vec = std::min<int64_t>(contiguityAlong(p.layout, 0), 4);
-  SmallVector<Value> regs;
-  for (int64_t r = 0; r < p.layout.numRegs(); r += vec) {
-    Value coord = e.elemCoord(p.layout, r)[0];
-    Value addr = e.smemAbsolute(b.create<arith::AddIOp>(loc, slotBase, b.create<arith::MulIOp>(loc, coord, e.i32(4))));
-    if (vec == 1) {
-      regs.push_back(b.create<LLVM::LoadOp>(loc, elem, addr, 4));
-      continue;
-    }
-    auto vt = VectorType::get({vec}, elem);
-    Value v = b.create<LLVM::LoadOp>(loc, vt, addr, unsigned(4 * vec));
-    for (int64_t k = 0; k < vec; ++k)
-      regs.push_back(b.create<LLVM::ExtractElementOp>(loc, v, e.i32(k)));
-  }
-  e.setRegs(p.load.getResult(), regs);
+  SmemTile t = rowTile(p.load);
+  t.slotBase = slotBase;
+  e.setRegs(p.load.getResult(), loadTile(e, p.load.getLoc(), p.layout, t, p.load.getResult().getType().getElementType()));
 }
 
 // Fills stage `slot` of `p` for the iteration `m` describes: by TMA in the loop's TMA version

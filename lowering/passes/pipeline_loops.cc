@@ -117,7 +117,7 @@ struct PipelineLoopsPass : PassWrapper<PipelineLoopsPass, OperationPass<ModuleOp
       // settle (else it also has a cp.async version, where rows measured slower: README).
       bool oneVersion = true;
       for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
-        if (load->hasAttr("tilegpu.pipeline") && tmaCapable(load) && !tmaRuleFacts(load).all()) oneVersion = false;
+        if (tmaCapable(load) && !tmaRuleFacts(load).all()) oneVersion = false;  // tmaCapable: marked loads only
       if (!oneVersion) return;
       for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
         if (pipelinedRow(load) && qualifies(forOp, load)) mark(load);

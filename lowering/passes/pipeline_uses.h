@@ -23,6 +23,7 @@ llvm::SmallVector<PipelineUse> pipelinedConsumers(tile::ir::LoadBlockOp load);
 // the thread's registers from the iteration's stage (ld.shared) where it stands in the body,
 // so the values live in registers only from there to their uses.
 inline bool pipelinedRow(tile::ir::LoadBlockOp load) { return load.getResult().getType().getRank() == 1; }
+// Longer rows are left alone: S stages of them would crowd out the dot operands' buffers.
 constexpr int64_t kMaxPipelinedRow = 1024;
 
 }  // namespace tile::lowering

@@ -76,6 +76,10 @@ struct SmemTile {
   }
 };
 
+// Every register of layout `l` loaded from the shared tile `t`, in vectors of the contiguous
+// run each thread owns along the fast dimension (at most 16 bytes).
+llvm::SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& l, const SmemTile& t, mlir::Type elem);
+
 // mma.sync operand fragments of layout `dl` (dot_op opIdx) from the shared tile `t`.
 // With kSlab >= 0 only the fragments of that k-step (k in [kSlab, kSlab + 16)) are loaded.
 mlir::LogicalResult loadFragments(KernelEmitter& e, mlir::Operation* op, const LinearLayout& dl, unsigned opIdx,

@@ -149,6 +149,12 @@ std::string sci(double x) {
   return buf;
 }
 
+// Copies `src` into `dst` (same shape, any strides), element by element in row-major order.
+void copy_elements(const TensorView& dst, const TensorView& src) {
+  for (int64_t i = 0; i < src.numel(); ++i)
+    store_from_double(dst.dtype, dst.data, dst.offset_of_linear(i), load_as_double(src.dtype, src.data, src.offset_of_linear(i)));
+}
+
 // Packs q, k, v ((..., nheads, d) each, same shape) into one (..., 3, nheads, d) tensor.
 HostTensor pack3(const HostTensor& q, const HostTensor& k, const HostTensor& v) {
   std::vector<int64_t> shape = q.view().sizes();
@@ -156,10 +162,7 @@ HostTensor pack3(const HostTensor& q, const HostTensor& k, const HostTensor& v) 
   HostTensor packed(q.view().dtype, shape);
   auto slots = split_qkvpacked(packed.view());
   const HostTensor* src[3] = {&q, &k, &v};
-  for (int s = 0; s < 3; ++s)
-    for (int64_t i = 0; i < q.view().numel(); ++i)
-      store_from_double(slots[s].dtype, slots[s].data, slots[s].offset_of_linear(i),
-                        load_as_double(src[s]->view().dtype, src[s]->view().data, src[s]->view().offset_of_linear(i)));
+  for (int s = 0; s < 3; ++s) copy_elements(slots[s], src[s]->view());
   return packed;
 }
 
@@ -240,9 +243,7 @@ int64_t spare_elements_written(const PaddedRows& r) {
 // `src` copied into padded rows (see padded_rows).
 PaddedRows padded_copy(const TensorView& src, int pad) {
   PaddedRows r = padded_rows(src.dtype, src.sizes(), pad);
-  for (int64_t i = 0; i < src.numel(); ++i)
-    store_from_double(src.dtype, r.view.data, r.view.offset_of_linear(i),
-                      load_as_double(src.dtype, src.data, src.offset_of_linear(i)));
+  copy_elements(r.view, src);
   return r;
 }
 
