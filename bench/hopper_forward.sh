@@ -9,15 +9,19 @@
 # Bundle first: tools/make_gpu_bundle.sh //tests/gpu:attention_gpu_test //bench:flash_attn
 #   //tools:gemm_bench
 #
-# Usage: bench/hopper_forward.sh OUT_DIR [--sanitize | --ab OVERRIDE_DIR...]
+# Usage: bench/hopper_forward.sh OUT_DIR [--sanitize | --ab OVERRIDE_DIR|env:VAR=VALUE...]
 #   default: 1 and 3 (about 6 minutes); --sanitize: 2 only (18 sanitizer runs, the forward and
 #   backward of one small shape each, up to 60 s a run); --ab: the forward's timings only, with
 #   the built-in kernels, then with the cubins of each OVERRIDE_DIR (TILE_KERNEL_OVERRIDE_DIR,
-#   named <instance>.cubin), all against one SDPA run (table.txt, table_<dir name>.txt)
+#   named <instance>.cubin), all against one SDPA run (table.txt, table_<dir name>.txt); an
+#   entry env:VAR=VALUE times the built-in kernels with that environment variable set instead
+#   (env:TILE_FWD_PROGRAMS=1000000: the persistent forward at one tile per program)
 set -uo pipefail
 out=$1; shift
 sanitize=0; [ "${1:-}" = "--sanitize" ] && sanitize=1
-ab=(); if [ "${1:-}" = "--ab" ]; then shift; for d in "$@"; do ab+=("$(realpath "$d")"); done; fi
+ab=(); if [ "${1:-}" = "--ab" ]; then
+  shift; for d in "$@"; do case $d in env:*) ab+=("$d") ;; *) ab+=("$(realpath "$d")") ;; esac; done
+fi
 mkdir -p "$out"
 R=gpu_bundle/run.sh
 # Catch2 reads a comma in a test name as "or": the names below escape theirs.
@@ -58,6 +62,12 @@ if [ ${#ab[@]} -gt 0 ]; then
   time_forward "$out/ours.json"
   python3 bench/compare_sdpa.py --ours "$out/ours.json" --warmup 3 --iters 20 --json "$out/sdpa.json" 2>&1 | tee "$out/table.txt"
   for dir in "${ab[@]}"; do
+    if [[ $dir == env:* ]]; then
+      setting=${dir#env:} name=$(echo "${dir#env:}" | tr -c 'A-Za-z0-9_\n' '_')
+      (export "$setting"; time_forward "$out/ours_$name.json")
+      python3 bench/compare_sdpa.py --ours "$out/ours_$name.json" --sdpa "$out/sdpa.json" 2>&1 | tee "$out/table_$name.txt"
+      continue
+    fi
     name=$(basename "$dir")
     # Which kernels the override replaces (the runtime names each cubin it loads).
     for d in 64 128 256; do

@@ -40,6 +40,11 @@ void GpuBackend::use_stream(void* stream) {
   stream_ = rt::Stream::borrow(static_cast<CUstream>(stream));
 }
 
+int GpuBackend::persistent_programs() const {
+  if (!programs_) programs_ = std::max(1, rt::Context::primary(ordinal_).multiprocessor_count());
+  return programs_;
+}
+
 void* GpuBackend::alloc_zeroed(size_t bytes) { return workspace_.alloc_zeroed(bytes, stream_.handle()); }
 
 void GpuBackend::free(void* p) { workspace_.free(p); }

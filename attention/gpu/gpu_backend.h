@@ -56,6 +56,8 @@ class GpuBackend : public Backend {
   void launch(const KernelCall& call) override;
   // Waits for the work queued on the stream. The host API never calls it.
   void synchronize() override;
+  // One program per multiprocessor (the forward's blocks take one each).
+  int persistent_programs() const override;
 
   // The stream the calls run on (the backend's own or the caller's).
   rt::Stream& stream() { return stream_; }
@@ -75,6 +77,7 @@ class GpuBackend : public Backend {
   rt::Stream stream_;                       // borrowed: own_stream_'s or the caller's
   StreamWorkspacePool workspace_;
   std::vector<const rt::KernelImage*> launched_;
+  mutable int programs_ = 0;  // persistent_programs(), asked once
   // Each image's parameter names, built once: launches bind their arguments to them by name.
   const std::vector<std::string>& param_names(const rt::KernelImage& image);
   // The call's arguments bound by name to `image`'s declared parameters (bind_arguments) and

@@ -4,7 +4,9 @@
 // kernel's own signature.
 #include "attention/host/api.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -186,11 +188,22 @@ void launch_nonempty(Backend& be, const KernelCall& call) {
   if (call.grid[0] > 0 && call.grid[1] > 0 && call.grid[2] > 0) be.launch(call);
 }
 
+// Programs of the persistent forward: the backend's, or TILE_FWD_PROGRAMS when set (a
+// benchmarking knob: a number at least the tile count gives one tile per program, the grid of a
+// kernel that is not persistent).
+int64_t forward_programs(const Backend& be) {
+  if (const char* env = std::getenv("TILE_FWD_PROGRAMS"); env && std::atoll(env) > 0) return std::atoll(env);
+  return be.persistent_programs();
+}
+
 void run_forward(Backend& be, const AttnProblem& p) {
   KernelCall call;
   call.kernel = fwd_kernel_name(call_suffix(p));
   call.params = fwd_params_of(p);
-  call.grid = {cdiv(p.seqlen_q, p.blocks.fwd.block_m), p.batch * p.nheads, 1};
+  // Persistent: each program walks query blocks of (batch, head) pairs, tile t, t + grid, ...
+  const int64_t tiles = int64_t(cdiv(p.seqlen_q, p.blocks.fwd.block_m)) * p.batch * p.nheads;
+  call.grid = {int(std::min<int64_t>(tiles, forward_programs(be))), tiles > 0 ? 1 : 0, 1};
+  call.args.push_back(LaunchArg::i32(p.batch).named("batch"));
   push_head(call.args, "q", p.q);
   push_head(call.args, "k", p.k);
   push_head(call.args, "v", p.v);

@@ -87,6 +87,10 @@ class Backend {
   // True when any specialisation of a kernel can be built on demand (the interpreter); false
   // when only the compiled table exists (the GPU).
   virtual bool builds_any_specialization() const { return false; }
+  // How many programs of a persistent kernel (one that walks its tiles in a loop, such as the
+  // forward) to launch: the programs that run at once (the GPU's multiprocessors, one block
+  // each). At least 1.
+  virtual int persistent_programs() const { return 1; }
 };
 
 // Workspace buffer freed when it goes out of scope.

@@ -37,6 +37,8 @@ class InterpBackend : public Backend {
   void write(void* dst, const void* host_src, size_t bytes) override;
   void launch(const KernelCall& call) override;
   bool builds_any_specialization() const override { return true; }
+  // Few programs, so that each walks several tiles of a persistent kernel (and unevenly).
+  int persistent_programs() const override { return 7; }
 
   // Distinct kernels launched so far, in first-launch order.
   const std::vector<KernelRecord>& kernels_run() const { return records_; }

@@ -35,109 +35,120 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
   BlockMaskArgs bm;
   if (block_sparse) bm = BlockMaskArgs::declare(k);
 
-  // Last query blocks first: under a causal mask they see the most keys, so the longest
-  // programs start early and the tail of the grid is short.
-  Int m0 = (num_programs(0) - 1 - program_id(0)) * BM;
-  Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
-  SeqBounds seq = sequence_bounds(s, b);
-  if_(m0 < seq.len_q, [&] {
-    Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
-    Tile q_blk = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
-    ScoreContext ctx{(m0 + arange(0, BM)).col(), arange(0, BN).row(), b, h, seq};
-    score_mod.setup_queries(QuerySide{ctx.rows, b, h, seq});
+  Int batch = k.arg_i32("batch");
 
-    KeyRange r = key_range(m0, seq, s, BM, BN);
-    auto k_at = [&](Int n0) { return load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT}); };
-    auto v_at = [&](Int n0) { return load_block(v_head, {seq.len_k, DV}, {v.row_stride, 1}, {n0, 0}, {BN, DVT}); };
-    // Scores of keys [n0, n0 + BLOCK_N) from the raw Q K^T; `masked` only for boundary blocks.
-    auto scores_at = [&](Tile raw, Int n0, bool masked) {
-      ScoreContext at = ctx;
-      at.cols = ctx.cols + n0;
-      Tile scores = score_mod.apply(scale_scores(raw, c, s), at);
-      return masked ? where(visible_to(score_mod, at, s), scores, -INFINITY) : scores;
-    };
-    // Online softmax: the new running max, probabilities against it, and alpha, which rescales
-    // what was accumulated against the old max.
-    struct Online {
-      Tile m, probs, alpha;
-    };
-    auto online = [&](Tile scores, Tile m_i) {
-      Tile m_new = max(m_i, max(scores, 1));
-      Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);  // rows that have seen no key yet
-      return Online{m_new, exp2(scores - m_safe.col()), exp2(m_i - m_safe)};
-    };
-    // Plain scores of an unmasked block (scores = raw * scale): the row max is taken on the raw
-    // scores and scaled once per row, so each score costs one FMA (raw * scale - max) before
-    // exp2, not a multiply and a subtraction. A negative scale makes it the raw row min.
-    const bool plain_scores = !score_mod.modifies_scores() && !c.softcap;
-    auto online_unmasked = [&](Tile raw, Int n0, Tile m_i) {
-      if (!plain_scores) return online(scores_at(raw, n0, false), m_i);
-      Tile extreme = if_(s.qk_scale >= 0.0, [&] { return max(raw, 1); }, [&] { return min(raw, 1); });
-      Tile m_new = max(m_i, extreme * s.qk_scale);
-      Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);
-      return Online{m_new, exp2(raw * s.qk_scale - m_safe.col()), exp2(m_i - m_safe)};
-    };
-    auto step = [&](bool masked) {
-      return [&, masked](Int n0, Tile acc, Tile m_i, Tile l_i) {
-        Online o = online(scores_at(dot(q_blk, trans(k_at(n0))), n0, masked), m_i);
-        acc = dot(o.probs.to(c.dtype), v_at(n0), acc * o.alpha.col());
-        return carry(acc, o.m, l_i * o.alpha + sum(o.probs, 1));
+  // Persistent: a program per multiprocessor walks tiles t, t + programs, ... of the
+  // (query block, batch, head) space, so that the producer warpgroup fetches the next tile's K
+  // and V while the consumers finish the current one (its stage rings run on across tiles).
+  // Query blocks vary fastest, so the tiles running at once share a few heads' K and V in L2,
+  // and the last query blocks come first: under a causal mask they see the most keys.
+  Int m_blocks = (s.seqlen_q + (BM - 1)) / BM;
+  for_range(program_id(0), m_blocks * batch * s.nheads, num_programs(0), [&](Int tile) {
+    Int m0 = (m_blocks - 1 - tile % m_blocks) * BM;
+    Int bh = tile / m_blocks;
+    Int b = bh / s.nheads, h = bh % s.nheads, hk = h / s.heads_per_kv;
+    SeqBounds seq = sequence_bounds(s, b);
+    if_(m0 < seq.len_q, [&] {
+      Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
+      Tile q_blk = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
+      ScoreContext ctx{(m0 + arange(0, BM)).col(), arange(0, BN).row(), b, h, seq};
+      score_mod.setup_queries(QuerySide{ctx.rows, b, h, seq});
+
+      KeyRange r = key_range(m0, seq, s, BM, BN);
+      auto k_at = [&](Int n0) { return load_block(k_head, {seq.len_k, D}, {kt.row_stride, 1}, {n0, 0}, {BN, DT}); };
+      auto v_at = [&](Int n0) { return load_block(v_head, {seq.len_k, DV}, {v.row_stride, 1}, {n0, 0}, {BN, DVT}); };
+      // Scores of keys [n0, n0 + BLOCK_N) from the raw Q K^T; `masked` only for boundary blocks.
+      auto scores_at = [&](Tile raw, Int n0, bool masked) {
+        ScoreContext at = ctx;
+        at.cols = ctx.cols + n0;
+        Tile scores = score_mod.apply(scale_scores(raw, c, s), at);
+        return masked ? where(visible_to(score_mod, at, s), scores, -INFINITY) : scores;
       };
-    };
-    // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
-    // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
-    // that P V is still on the tensor cores (the lowering waits for a dot only where its result
-    // is read). The first iteration's P is zero; the last block's P V follows the loop, in a
-    // pipelined loop of at most one iteration: the lowering lets sibling loops that read one
-    // tensor share one ring of stages, so the producer fetches that last V while the middle
-    // loop computes (3-6 % faster on the H100 than loading it after the loop, bench/RESULTS.md).
-    using State = std::tuple<Tile, Tile, Tile>;
-    auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
-      auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
-        Tile raw = dot(q_blk, trans(k_at(n0)));
-        acc = dot(p_prev, v_at(max(n0 - BN, full_lo)), acc);
-        Online o = online_unmasked(raw, n0, m_i);
-        return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+      // Online softmax: the new running max, probabilities against it, and alpha, which rescales
+      // what was accumulated against the old max.
+      struct Online {
+        Tile m, probs, alpha;
       };
+      auto online = [&](Tile scores, Tile m_i) {
+        Tile m_new = max(m_i, max(scores, 1));
+        Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);  // rows that have seen no key yet
+        return Online{m_new, exp2(scores - m_safe.col()), exp2(m_i - m_safe)};
+      };
+      // Plain scores of an unmasked block (scores = raw * scale): the row max is taken on the raw
+      // scores and scaled once per row, so each score costs one FMA (raw * scale - max) before
+      // exp2, not a multiply and a subtraction. A negative scale makes it the raw row min.
+      const bool plain_scores = !score_mod.modifies_scores() && !c.softcap;
+      auto online_unmasked = [&](Tile raw, Int n0, Tile m_i) {
+        if (!plain_scores) return online(scores_at(raw, n0, false), m_i);
+        Tile extreme = if_(s.qk_scale >= 0.0, [&] { return max(raw, 1); }, [&] { return min(raw, 1); });
+        Tile m_new = max(m_i, extreme * s.qk_scale);
+        Tile m_safe = where(m_new == -INFINITY, 0.0, m_new);
+        return Online{m_new, exp2(raw * s.qk_scale - m_safe.col()), exp2(m_i - m_safe)};
+      };
+      auto step = [&](bool masked) {
+        return [&, masked](Int n0, Tile acc, Tile m_i, Tile l_i) {
+          Online o = online(scores_at(dot(q_blk, trans(k_at(n0))), n0, masked), m_i);
+          acc = dot(o.probs.to(c.dtype), v_at(n0), acc * o.alpha.col());
+          return carry(acc, o.m, l_i * o.alpha + sum(o.probs, 1));
+        };
+      };
+      // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
+      // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
+      // that P V is still on the tensor cores (the lowering waits for a dot only where its result
+      // is read). The first iteration's P is zero; the last block's P V follows the loop, in a
+      // pipelined loop of at most one iteration: the lowering lets sibling loops that read one
+      // tensor share one ring of stages, so the producer fetches that last V while the middle
+      // loop computes (3-6 % faster on the H100 than loading it after the loop, bench/RESULTS.md).
+      using State = std::tuple<Tile, Tile, Tile>;
+      auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
+        auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+          Tile raw = dot(q_blk, trans(k_at(n0)));
+          acc = dot(p_prev, v_at(max(n0 - BN, full_lo)), acc);
+          Online o = online_unmasked(raw, n0, m_i);
+          return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+        };
+        auto [acc, m_i, l_i] = state;
+        auto [acc_mid, m_mid, l_mid, p_last] =
+            for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
+        auto last_pv = [&](Int n0, Tile acc_in) { return dot(p_last, v_at(n0), acc_in); };
+        return State(for_range(max(full_hi - BN, full_lo), full_hi, BN, acc_mid, last_pv, /*stages=*/2), m_mid, l_mid);
+      };
+      State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
+      // The masked boundary loops (the causal diagonal, a window's edge, the ragged end) take
+      // their K and V from the same rings: the rings' buffers are the kernel's own over all its
+      // tiles, so loops loading their own K and V would need staging regions of their own, which
+      // do not fit beside them (their operands then went through registers: 2.6 KB of spills at
+      // d=128). A variant with a mask evaluates it on every block: one masked loop over the whole
+      // range (not pipelined: at 128x128 its stage buffers and the mask's gathers pass the H100's
+      // shared memory).
+      if (block_sparse) {
+        // The block mask's row: its longest run of full blocks unmasked and pipelined like the
+        // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
+        Int row = bm.row(b, h, m0 / BM);
+        BlockRange br = bm.kv_range_at(row);
+        auto edge = [&](Int n0, Tile acc, Tile m_i, Tile l_i) {
+          Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
+          return if_(cls != kBlockEmpty, [&] { return step(true)(n0, acc, m_i, l_i); }, [&] { return carry(acc, m_i, l_i); });
+        };
+        state = for_range(br.lo * BN, br.full_lo * BN, BN, state, edge);
+        state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);
+        state = for_range(br.full_hi * BN, br.hi * BN, BN, state, edge);
+      } else if (score_mod.has_mask()) {
+        state = for_range(r.lo, r.hi, BN, state, step(true));
+      } else {
+        state = for_range(r.lo, r.full_lo, BN, state, step(true), /*stages=*/2);
+        state = unmasked_run(state, r.full_lo, r.full_hi);
+        state = for_range(r.full_hi, r.hi, BN, state, step(true), /*stages=*/2);
+      }
       auto [acc, m_i, l_i] = state;
-      auto [acc_mid, m_mid, l_mid, p_last] =
-          for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
-      auto last_pv = [&](Int n0, Tile acc_in) { return dot(p_last, v_at(n0), acc_in); };
-      return State(for_range(max(full_hi - BN, full_lo), full_hi, BN, acc_mid, last_pv, /*stages=*/2), m_mid, l_mid);
-    };
-    State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
-    // The masked boundary loops (the causal diagonal, a window's edge, the ragged end) load
-    // their own K and V: pipelined into the same rings they were no faster on the H100 and
-    // spilled 60-112 B at d <= 128 (bench/RESULTS.md). A variant with a mask evaluates it on
-    // every block: one masked loop over the whole range (not pipelined: at 128x128 its stage
-    // buffers and the mask's gathers pass the H100's shared memory).
-    if (block_sparse) {
-      // The block mask's row: its longest run of full blocks unmasked and pipelined like the
-      // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
-      Int row = bm.row(b, h, m0 / BM);
-      BlockRange br = bm.kv_range_at(row);
-      auto edge = [&](Int n0, Tile acc, Tile m_i, Tile l_i) {
-        Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
-        return if_(cls != kBlockEmpty, [&] { return step(true)(n0, acc, m_i, l_i); }, [&] { return carry(acc, m_i, l_i); });
-      };
-      state = for_range(br.lo * BN, br.full_lo * BN, BN, state, edge);
-      state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);
-      state = for_range(br.full_hi * BN, br.hi * BN, BN, state, edge);
-    } else if (score_mod.has_mask()) {
-      state = for_range(r.lo, r.hi, BN, state, step(true));
-    } else {
-      state = for_range(r.lo, r.full_lo, BN, state, step(true));
-      state = unmasked_run(state, r.full_lo, r.full_hi);
-      state = for_range(r.full_hi, r.hi, BN, state, step(true));
-    }
-    auto [acc, m_i, l_i] = state;
 
-    // Rows that see no key at all give out = 0 and LSE = -inf, never NaN.
-    Tile empty = l_i == 0.0;
-    Tile out = acc / where(empty, 1.0, l_i).col();
-    store_block(o.head(b, seq.q_row0, h), {seq.len_q, DV}, {o.row_stride, 1}, {m0, 0}, out.to(c.dtype));
-    Tile lse_rows = where(empty, -INFINITY, (m_i + log2(l_i)) * kLn2);
-    store_block(lse + (b * s.lse_batch + h * s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, lse_rows);
+      // Rows that see no key at all give out = 0 and LSE = -inf, never NaN.
+      Tile empty = l_i == 0.0;
+      Tile out = acc / where(empty, 1.0, l_i).col();
+      store_block(o.head(b, seq.q_row0, h), {seq.len_q, DV}, {o.row_stride, 1}, {m0, 0}, out.to(c.dtype));
+      Tile lse_rows = where(empty, -INFINITY, (m_i + log2(l_i)) * kLn2);
+      store_block(lse + (b * s.lse_batch + h * s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, lse_rows);
+    });
   });
 }
 

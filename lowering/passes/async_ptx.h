@@ -64,6 +64,16 @@ constexpr const char* kTensorMapPublish =
 // Acquire of the map at global $0 by the thread that will use it.
 constexpr const char* kTensorMapAcquire = "fence.proxy.tensormap::generic.acquire.gpu [$0], 128;";
 constexpr const char* kWarpSync = "bar.warp.sync -1;";
+// The thread id again, as a value LLVM cannot see through (an asm with side effects): a loop over
+// tiles computes its thread coordinates and shared-memory addresses from it in every iteration,
+// where they are used, instead of LLVM hoisting them out of the loop and keeping dozens of them
+// in registers over the whole loop nest.
+constexpr const char* kOpaqueThreadId = "mov.u32 $0, $1;";
+// The same for the kernel's arguments in such a loop (their strides and offsets would be
+// hoisted likewise): copies of 32-bit, f32 and 64-bit values.
+constexpr const char* kOpaqueB32 = "mov.b32 $0, $1;";
+constexpr const char* kOpaqueF32 = "mov.f32 $0, $1;";
+constexpr const char* kOpaqueB64 = "mov.b64 $0, $1;";
 // Named barriers $0 (1..15; 0 is the block-wide one) over $1 threads (a multiple of 32):
 // bar.sync counts the warp's threads and waits for the barrier's generation to complete,
 // bar.arrive only counts them. Warpgroups of a pipelined loop take turns at issuing their

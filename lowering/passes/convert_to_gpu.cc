@@ -70,15 +70,24 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   const int consumerRegisters =
       std::min(kMaxConsumerRegisters,
                (kRegistersPerSm - int(kProducerWarps) * 32 * kProducerRegisters) / consumerThreads / 8 * 8);
-  // The stage barriers of producer-fed loops that run at most once (in no other loop) are
-  // initialised here, before the split, and never again: no role writes their bytes while the
-  // other may use them, and the two roles do not meet at a barrier for them.
+  // The stage barriers of producer-fed loops are initialised here, before the split, and
+  // never again: no role writes their bytes while the other may use them, and the two roles do
+  // not meet at a barrier for them. Their rings' use counts, which set the stages and barrier
+  // phases of every copy and wait, start at 0 in every thread of both roles; a loop reads its
+  // ring's count and adds its trip count (loops inside a loop over tiles carry them on).
   e.barriersAtEntry.clear();
+  e.ringUses.clear();
   f.walk([&](ti::LoadBlockOp load) {
     auto loop = dyn_cast<scf::ForOp>(load->getParentOp());
     if (!loop || !e.producerLoops.count(loop) || !e.tmaExtraOffset.count(load) || e.ringHead(load) != load) return;
-    if (!loop->getParentOfType<scf::ForOp>()) e.barriersAtEntry.insert(load);
+    e.barriersAtEntry.insert(load);
   });
+  for (Operation* head : e.barriersAtEntry) {
+    Value one = e.i32(1);
+    Value var = b.create<LLVM::AllocaOp>(loc, llvmPtr(b.getContext(), 0), b.getI32Type(), one, 4);
+    b.create<LLVM::StoreOp>(loc, e.i32(0), var, 4);
+    e.ringUses[head] = var;
+  }
   emitEntryBarrierInit(e, loc);
   Value producer = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, e.threadId(), e.i32(consumerThreads));
   auto roles = b.create<scf::IfOp>(loc, producer, /*withElseRegion=*/true);
@@ -143,7 +152,8 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
   // ring shared by sibling loops (stage_rings.h) get one, their head's.
   bool anyTma = false;
   f.walk([&](ti::LoadBlockOp load) { anyTma |= tmaCapable(load); });
-  StageRings rings = wantsWarpSpecialization(f, nw, anyTma) ? planStageRings(f) : StageRings{};
+  const bool warpRolesWanted = wantsWarpSpecialization(f, nw, anyTma);
+  StageRings rings = warpRolesWanted ? planStageRings(f) : StageRings{};
   SmallVector<ti::LoadBlockOp> tmaLoads;
   f.walk([&](ti::LoadBlockOp load) {
     if (tmaCapable(load) && rings.headOf(load) == load) tmaLoads.push_back(load);
@@ -213,8 +223,12 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
     for (auto& [load, off] : e.tmaExtraOffset) off += base;
   }
   // The stage buffers of a ring live over its whole group of loops; its loads share them.
+  // A ring whose loops run inside an outer loop keeps its buffers over the whole kernel: the
+  // producer fills the next tile's stages while the consumers still finish the current one.
   auto loopSpan = [&](Operation* load) {
     Operation* loop = load->getParentOp();
+    if (warpRolesWanted && carriedAcrossRuns(loop) && tmaCapable(cast<ti::LoadBlockOp>(load)))
+      return std::make_pair(0, counter - 1);
     auto g = rings.group.find(loop);
     if (g == rings.group.end()) return span[loop];
     return std::make_pair(span[g->second.first].first, span[g->second.second].second);
@@ -318,6 +332,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
   int64_t pipelineEnd = plan.end();
   e.setScratchBase(pipelineEnd);
   b.setInsertionPointToEnd(&entry);
+  e.kernelArgs.assign(f.getArguments().begin(), f.getArguments().end());
   for (auto [src, dst] : llvm::zip(f.getArguments(), gf.getArguments())) {
     if (isa<ti::PtrType>(src.getType())) e.setRegs(src, {b.create<LLVM::AddrSpaceCastOp>(loc, llvmPtr(ctx, 1), dst)});
     else e.setRegs(src, {dst});

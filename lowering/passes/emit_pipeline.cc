@@ -340,19 +340,49 @@ Value tripCount(KernelEmitter& e, Location loc, scf::ForOp loop) {
   return b.create<arith::SelectOp>(loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, ub, lb), trips, e.i32(0));
 }
 
-// Sets each pipe's ring base: the uses its ring had in the sibling loops before this one.
+// Sets each pipe's ring base: the uses its ring had before this loop (in sibling loops, and in
+// earlier runs of the group when an outer loop runs it again), this thread's ring count.
 void setRingBases(KernelEmitter& e, Location loc, std::vector<Piped>& pipes) {
   for (Piped& p : pipes) {
-    Operation* head = e.ringHead(p.load);
-    if (head == p.load.getOperation()) continue;
-    Value base;
-    for (Operation* other : e.rings.loads.lookup(head)) {
-      if (other == p.load.getOperation()) break;
-      Value trips = tripCount(e, loc, cast<scf::ForOp>(other->getParentOp()));
-      base = base ? e.b.create<arith::AddIOp>(loc, base, trips).getResult() : trips;
-    }
-    p.base = base;
+    auto it = e.ringUses.find(e.ringHead(p.load));
+    p.base = it == e.ringUses.end() ? Value() : e.b.create<LLVM::LoadOp>(loc, e.b.getI32Type(), it->second, 4).getResult();
   }
+}
+
+// After the loop: each ring's count moves on by the loop's trip count (both roles alike).
+void advanceRingUses(KernelEmitter& e, Location loc, scf::ForOp loop, const std::vector<Piped>& pipes) {
+  Value trips;
+  for (const Piped& p : pipes) {
+    auto it = e.ringUses.find(e.ringHead(p.load));
+    if (it == e.ringUses.end() || !p.base) continue;
+    if (!trips) trips = tripCount(e, loc, loop);
+    e.b.create<LLVM::StoreOp>(loc, e.b.create<arith::AddIOp>(loc, p.base, trips), it->second, 4);
+  }
+}
+
+// Before the producer rewrites a ring's tensor map for this run (the block's one map slot), the
+// copies still in flight through the map of the previous run must have landed: per stage, the
+// latest copy issued into it (of the `issued` uses so far) is waited for on its full barrier.
+// No later use re-armed that barrier (the producer issues every use), so the parity is exact.
+void waitIssuedCopies(KernelEmitter& e, Location loc, const TmaPipe& p, Value issued) {
+  OpBuilder& b = e.b;
+  using P = arith::CmpIPredicate;
+  for (int64_t s = 0; s < p.stages; ++s) {
+    when(b, loc, b.create<arith::CmpIOp>(loc, P::sgt, issued, e.i32(s)), [&] {
+      // The latest use u <= issued - 1 with u % S == s, and its phase parity (u / S) & 1.
+      Value back = b.create<arith::RemUIOp>(loc, b.create<arith::SubIOp>(loc, issued, e.i32(s + 1)), e.i32(p.stages));
+      Value u = b.create<arith::SubIOp>(loc, b.create<arith::SubIOp>(loc, issued, e.i32(1)), back);
+      Value parity = b.create<arith::AndIOp>(loc, b.create<arith::DivUIOp>(loc, u, e.i32(p.stages)), e.i32(1));
+      inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), parity});
+    });
+  }
+}
+
+// Whether TMA's run-time rules of every load of `loop` are settled at compile time (one version).
+bool oneVersion(Operation* loop) {
+  for (auto load : cast<scf::ForOp>(loop).getBody()->getOps<ti::LoadBlockOp>())
+    if (tmaCapable(load) && !tmaRuleFacts(load).all()) return false;
+  return true;
 }
 
 // Each pipe's stage and use number in the iteration numbered `count` of this loop.
@@ -369,12 +399,24 @@ void setSlots(KernelEmitter& e, Location loc, std::vector<Piped>& pipes, Value c
   }
 }
 
+// Whether every loop of `loop`'s group (or `loop` alone) has one version.
+bool groupOneVersion(KernelEmitter& e, Operation* loop) {
+  auto g = e.rings.group.find(loop);
+  if (g == e.rings.group.end()) return oneVersion(loop);
+  for (auto& [l, grp] : e.rings.group)
+    if (grp == g->second && !oneVersion(l)) return false;
+  return true;
+}
+
 // Whether the producer and the consumers meet before a producer-fed loop: when the consumers
 // initialise its barriers (not at the entry) or its buffers' bytes served another region
 // before. A loop of a group after the first never does: the group met before its first loop.
 bool meetsBefore(KernelEmitter& e, Operation* loop) {
   auto g = e.rings.group.find(loop);
   if (g != e.rings.group.end() && g->second.first != loop) return false;
+  // Inside an outer loop, a loop of two versions meets: where the next run takes the cp.async
+  // version, the consumers write the stage buffers themselves.
+  if (carriedAcrossRuns(loop) && !groupOneVersion(e, loop)) return true;
   for (auto& [load, off] : e.pipelineOffset) {
     Operation* l = load->getParentOp();
     bool inGroup = l == loop || (g != e.rings.group.end() && e.rings.group.lookup(l) == g->second);
@@ -385,10 +427,14 @@ bool meetsBefore(KernelEmitter& e, Operation* loop) {
   return false;
 }
 
-// Whether they meet after it: after a group's last loop only.
+// Whether they meet after it: after a group's last loop only, and not where the loop runs
+// inside an outer loop in one version: its buffers are the kernel's own (no other region
+// shares their bytes) and its barriers are never invalidated, so the producer runs on into the
+// next run's copies while the consumers finish this one.
 bool meetsAfter(KernelEmitter& e, Operation* loop) {
   auto g = e.rings.group.find(loop);
-  return g == e.rings.group.end() || g->second.second == loop;
+  if (g != e.rings.group.end() && g->second.second != loop) return false;
+  return !(carriedAcrossRuns(loop) && groupOneVersion(e, loop));
 }
 
 }  // namespace
@@ -418,8 +464,9 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
     // The producer's first warp builds the maps of the rings this loop starts; a ring's later
     // loops use its head's.
     for (auto [i, p] : llvm::enumerate(pipes)) {
-      if (e.ringHead(p.load) == p.load.getOperation())
-        emitTmaMapBuild(e, loc, *p.tma, operands[i].ptr, operands[i].shape, operands[i].strides, e.tmaIssuer);
+      if (e.ringHead(p.load) != p.load.getOperation()) continue;
+      if (p.base) waitIssuedCopies(e, loc, *p.tma, p.base);
+      emitTmaMapBuild(e, loc, *p.tma, operands[i].ptr, operands[i].shape, operands[i].strides, e.tmaIssuer);
     }
     // Barriers the consumers initialise, or buffers an earlier region used: wait for them.
     if (meetsBefore(e, op)) emitBlockBarrier(e, loc);
@@ -455,6 +502,7 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
       next.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
       b.create<scf::YieldOp>(loc, next);
     });
+    advanceRingUses(e, loc, forOp, pipes);
     // Every consumer past its last wait and arrival before the buffers serve others.
     if (meetsAfter(e, op)) emitBlockBarrier(e, loc);
   });
@@ -679,6 +727,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0)),
            [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
     if (tma && byProducer) {
+      advanceRingUses(e, loc, forOp, pipes);
       // Every consumer past its last wait and arrival before the buffers serve others (or
       // the barriers are invalidated).
       if (meetsAfter(e, op)) emitBlockBarrier(e, loc);

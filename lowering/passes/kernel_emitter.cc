@@ -2,6 +2,7 @@
 // elementwise math and shape ops (splat, arange, broadcast, expand_dims, trans).
 #include "lowering/passes/kernel_emitter.h"
 
+#include "lowering/passes/async_ptx.h"
 #include "lowering/passes/emit_bulk_reduce.h"
 
 #include "lowering/passes/smem_tile.h"
@@ -219,10 +220,58 @@ LogicalResult KernelEmitter::emitFor(Operation* op) {
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToEnd(body);
-    if (failed(emitBlock(*forOp.getBody()))) return failure();
+    // A loop over tiles (around producer-fed loops, a persistent kernel's) computes its thread
+    // values per iteration, as a kernel of one tile would at its start: hoisted out of it by
+    // LLVM, the d=128 forward's addresses and coordinates spilled 2.5 KB under 240 registers.
+    const bool perIteration = warpSpecialized && holdsProducerLoop(op);
+    std::optional<ThreadScope> saved;
+    if (perIteration) saved = enterIterationScope(op->getLoc());
+    LogicalResult emitted = emitBlock(*forOp.getBody());
+    if (saved) leaveIterationScope(std::move(*saved));
+    if (failed(emitted)) return failure();
   }
   unflatten(*this, forOp.getResults(), newFor.getResults(), counts);
   return success();
+}
+
+bool KernelEmitter::holdsProducerLoop(Operation* op) const {
+  bool holds = false;
+  op->walk([&](scf::ForOp inner) { holds |= inner != op && producerLoops.count(inner); });
+  return holds;
+}
+
+KernelEmitter::ThreadScope KernelEmitter::enterIterationScope(Location loc) {
+  ThreadScope saved{prologue_, tid_, lane_, warp_, std::move(coordCache_), std::move(predCache_), {}};
+  coordCache_.clear(), predCache_.clear();
+  auto opaque = [&](Value v, const char* text, const char* constraints) {
+    return b.create<LLVM::InlineAsmOp>(loc, v.getType(), ValueRange{v}, text, constraints, /*has_side_effects=*/true,
+                                       /*is_align_stack=*/false, LLVM::TailCallKind::None, LLVM::AsmDialectAttr(),
+                                       mlir::ArrayAttr())
+        .getResult(0);
+  };
+  tid_ = opaque(saved.tid, ptx::kOpaqueThreadId, "=r,r");
+  for (Value arg : kernelArgs) {
+    Value v = scalar(arg);
+    saved.args.push_back(v);
+    Value copy;
+    if (v.getType().isInteger(32)) copy = opaque(v, ptx::kOpaqueB32, "=r,r");
+    else if (v.getType().isF32()) copy = opaque(v, ptx::kOpaqueF32, "=f,f");
+    else if (v.getType().isInteger(64)) copy = opaque(v, ptx::kOpaqueB64, "=l,l");
+    else if (isa<LLVM::LLVMPointerType>(v.getType())) {
+      Value bits = opaque(b.create<LLVM::PtrToIntOp>(loc, b.getI64Type(), v), ptx::kOpaqueB64, "=l,l");
+      copy = b.create<LLVM::IntToPtrOp>(loc, v.getType(), bits);
+    }
+    setRegs(arg, {copy ? copy : v});
+  }
+  lane_ = warp_ = Value();
+  prologue_ = b.create<arith::ConstantIntOp>(loc, b.getI32Type(), 0);  // anchor: the iteration's values go before it
+  return saved;
+}
+
+void KernelEmitter::leaveIterationScope(ThreadScope saved) {
+  prologue_ = saved.prologue, tid_ = saved.tid, lane_ = saved.lane, warp_ = saved.warp;
+  for (auto [arg, v] : llvm::zip(kernelArgs, saved.args)) setRegs(arg, {v});
+  coordCache_ = std::move(saved.coords), predCache_ = std::move(saved.preds);
 }
 
 LogicalResult KernelEmitter::emitIf(Operation* op) {

@@ -79,6 +79,10 @@ class KernelEmitter {
   // Loads of sibling loops sharing one ring of stages (stage_rings.h): a member's buffers,
   // barriers and tensor map are its head's.
   StageRings rings;
+  // Ring head -> the address of this thread's count of the ring's uses so far (an i32 local
+  // variable of both roles, which LLVM keeps in a register): a producer-fed loop's stages and
+  // barrier phases continue from it, and the loop adds its trip count to it.
+  llvm::DenseMap<mlir::Operation*, mlir::Value> ringUses;
   mlir::Operation* ringHead(mlir::Operation* load) const { return rings.headOf(load); }
   // Ring heads (and loads of no shared ring) whose stage buffers no region used before their
   // loops: the producer may fill them without meeting the consumers first.
@@ -142,6 +146,23 @@ class KernelEmitter {
   mlir::LogicalResult emitFor(mlir::Operation* op);
   mlir::LogicalResult emitIf(mlir::Operation* op);
   mlir::Value threadPart(const LinearLayout& l, int dim, bool withLanes);
+
+  // Thread values of one iteration of a loop over tiles (emitFor): the thread id re-read
+  // opaquely there and the coordinates derived from it, emitted at the iteration's start.
+  struct ThreadScope {
+    mlir::Operation* prologue;
+    mlir::Value tid, lane, warp;
+    std::map<std::string, llvm::SmallVector<mlir::Value>> coords;
+    std::map<std::string, mlir::Value> preds;
+    std::vector<mlir::Value> args;  // the kernel arguments' values outside the iteration
+  };
+  ThreadScope enterIterationScope(mlir::Location loc);
+  void leaveIterationScope(ThreadScope saved);
+  bool holdsProducerLoop(mlir::Operation* op) const;
+ public:
+  // The tile kernel's arguments (re-read opaquely in each iteration of a loop over tiles).
+  std::vector<mlir::Value> kernelArgs;
+ private:
 
   mlir::Operation* prologue_;
   mlir::Value tid_, smem_, lane_, warp_;

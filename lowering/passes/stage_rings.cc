@@ -47,10 +47,15 @@ SmallVector<ti::LoadBlockOp> feedableLoads(scf::ForOp loop) {
 
 }  // namespace
 
+bool carriedAcrossRuns(Operation* loop) { return loop->getParentOfType<scf::ForOp>() != nullptr; }
+
 StageRings planStageRings(func::FuncOp f) {
   StageRings rings;
   f.walk([&](Block* block) {
-    if (block->getParentOp()->getParentOfType<scf::ForOp>() || isa<scf::ForOp>(block->getParentOp())) return;
+    // Loops inside a pipelined loop keep their own stages; a plain loop around the block (a
+    // persistent kernel's loop over tiles) carries the rings' use counts on.
+    for (Operation* p = block->getParentOp(); p; p = p->getParentOp())
+      if (isa<scf::ForOp>(p) && p->hasAttr(ti::kStagesAttr)) return;
     SmallVector<SmallVector<ti::LoadBlockOp>> found;  // rings of this block, in program order
     for (auto loop : block->getOps<scf::ForOp>()) {
       SmallVector<ti::LoadBlockOp> loads = feedableLoads(loop);

@@ -12,7 +12,8 @@
 //
 // The loops of a group (every loop of a block with a load in a ring of several loops) meet
 // the producer before the first and after the last of them only; a ring's buffers live over the
-// whole group.
+// whole group. A ring's use count is a per-thread variable of both roles (KernelEmitter::
+// ringUses), so it also runs on across runs of the group inside an outer loop.
 #pragma once
 
 #include "llvm/ADT/DenseMap.h"
@@ -37,8 +38,13 @@ struct StageRings {
   }
 };
 
-// Rings of the TMA-capable pipelined loads of loops that are not inside another loop and whose
-// pipelined loads are all TMA-capable (the loops a producer warpgroup feeds).
+// Rings of the TMA-capable pipelined loads of loops that are not inside a pipelined loop and
+// whose pipelined loads are all TMA-capable (the loops a producer warpgroup feeds).
 StageRings planStageRings(mlir::func::FuncOp f);
+
+// Whether the producer-fed loop `loop` runs inside another loop (a persistent kernel's loop over
+// tiles): its rings' stages, barriers and use counts then carry on from one run to the next, and
+// their buffers are the kernel's own for its whole life (nothing else shares their bytes).
+bool carriedAcrossRuns(mlir::Operation* loop);
 
 }  // namespace tile::lowering

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "tests/lowering/simt_async.h"
 
@@ -59,6 +60,9 @@ using async::kLanes;
 using async::kSmemTag;
 constexpr uint64_t kGlobalBase = uint64_t(1) << 40;
 constexpr uint64_t kBufferStride = uint64_t(1) << 32;
+// Each thread's local variables (llvm.alloca): [kLocalBase + t * kLocalStride, + kLocalStride).
+constexpr uint64_t kLocalBase = uint64_t(1) << 39;
+constexpr uint64_t kLocalStride = uint64_t(1) << 12;
 
 struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -218,6 +222,8 @@ class Sim : public async::Memory {
     block_[0] = bx, block_[1] = by, block_[2] = bz;
     grid_[0] = gx, grid_[1] = gy, grid_[2] = gz;
     smem_.assign(size_t(smemBytes), 0xCD);
+    local_.assign(size_t(threads_) * kLocalStride, 0xCD);
+    localUsed_ = 0;
     wgmmaInFlight_.assign(size_t(smemBytes) + 2, 0);
     order_.reset(size_t(smemBytes), threads_);
     committed_.assign(size_t(threads_), 0);
@@ -351,6 +357,11 @@ class Sim : public async::Memory {
       uint64_t off = a & ~kSmemTag;
       if (off + bytes > smem_.size()) throw Error("shared memory access out of bounds at " + std::to_string(off));
       return &smem_[off];
+    }
+    if (a >= kLocalBase && a < kGlobalBase) {
+      uint64_t off = a - kLocalBase;
+      if (off % kLocalStride + bytes > localUsed_) throw Error("local variable access out of bounds");
+      return &local_[off];
     }
     if (a < kGlobalBase) throw Error("global access to a bad address");
     uint64_t idx = (a - kGlobalBase) / kBufferStride, off = (a - kGlobalBase) % kBufferStride;
@@ -672,6 +683,16 @@ class Sim : public async::Memory {
     };
     if (isa<LLVM::AddressOfOp>(op)) return unary([&](int t, Val& o) { o.at(t) = kSmemTag; });
     if (isa<LLVM::PoisonOp, LLVM::UndefOp, LLVM::ZeroOp>(op)) return unary([](int, Val&) {});
+    if (auto al = dyn_cast<LLVM::AllocaOp>(op)) {
+      // One constant-sized variable per thread, placed once per block run.
+      APInt count;
+      if (!matchPattern(al.getArraySize(), m_ConstantInt(&count))) throw Error("alloca of a run-time size");
+      uint64_t bytes = uint64_t(bytesOf(al.getElemType())) * count.getZExtValue();
+      uint64_t off = (localUsed_ + 15) & ~uint64_t(15);
+      if (off + bytes > kLocalStride) throw Error("local variables exceed the simulator's room");
+      localUsed_ = off + bytes;
+      return unary([&](int t, Val& o) { o.at(t) = kLocalBase + uint64_t(t) * kLocalStride + off; });
+    }
     if (isa<LLVM::AddrSpaceCastOp>(op)) {
       Val& in = get(op->getOperand(0));
       return unary([&](int t, Val& o) { o.at(t) = in.at(t); });
@@ -800,6 +821,14 @@ class Sim : public async::Memory {
           }
         }
         return;
+      }
+      {
+        namespace lp = tile::lowering::ptx;
+        if (text == lp::kOpaqueThreadId || text == lp::kOpaqueB32 || text == lp::kOpaqueF32 || text == lp::kOpaqueB64) {
+          // Copies LLVM may not look through: the value itself.
+          Val& in = get(op->getOperand(0));
+          return unary([&](int t, Val& o) { o.at(t) = in.at(t); });
+        }
       }
       if (text.starts_with("wgmma.fence") || text.starts_with("wgmma.wait_group")) {
         // Register fences: every output is its tied input.
@@ -1046,6 +1075,8 @@ class Sim : public async::Memory {
   std::vector<Buffer>& buffers_;
   int threads_;
   std::vector<uint8_t> smem_;
+  std::vector<uint8_t> local_;  // every thread's local variables
+  uint64_t localUsed_ = 0;      // bytes of them allocated per thread
   // Per shared-memory byte: element reads of wgmma's not yet waited for (the tensor cores may
   // still be reading it; nothing may write it until then).
   std::vector<int> wgmmaInFlight_;

@@ -189,14 +189,20 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
                                        std::make_tuple("attention_specialized.mlir", "attn_fwd_specialized", 128),
                                        std::make_tuple("attention_specialized_turns.mlir", "attn_fwd_specialized_turns", 128),
                                        std::make_tuple("attention_ring.mlir", "attn_fwd_ring", 128),
+                                       std::make_tuple("attention_persistent.mlir", "attn_fwd_persistent", 128),
                                        std::make_tuple("attention_reuse.mlir", "attn_fwd_reuse", 128));
   // attention_ring: K and V rings shared by sibling loops; at 100 keys its middle loops run no
   // iteration. attention_reuse: the loop's stage buffers reuse a tile staged before it.
+  // attention_persistent: the ring kernel inside a loop over query tiles, on 2 programs: at
+  // 330 rows program 0 takes tiles 0 and 2 (its rings carried from one to the next), at 100
+  // program 1 has no tile.
+  const bool persistent = std::string(kernel) == "attn_fwd_persistent";
   const bool ring = std::string(kernel) == "attn_fwd_ring";
-  const int S = ring ? GENERATE(230, 100) : 230;
+  const int S = persistent ? GENERATE(330, 100) : ring ? GENERATE(230, 100) : 230;
   INFO(file << " S=" << S);
   Lowered k(file);
-  if (std::string(kernel).rfind("attn_fwd_specialized", 0) == 0 || ring || std::string(kernel) == "attn_fwd_reuse") {
+  if (std::string(kernel).rfind("attn_fwd_specialized", 0) == 0 || ring || persistent ||
+      std::string(kernel) == "attn_fwd_reuse") {
     bool specialised = false;
     k.module->walk([&](mlir::gpu::GPUFuncOp f) { specialised |= f->hasAttr("tile.consumer_warps"); });
     REQUIRE(specialised);
@@ -213,7 +219,7 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
   std::string err = sim::run(*k.module, kernel,
                              {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::buf(3), sim::Arg::buf(4),
                               sim::Arg::i32(S), sim::Arg::i32(D), sim::Arg::f32(scaleLog2)},
-                             bufs, (S + rows - 1) / rows);
+                             bufs, persistent ? 2 : (S + rows - 1) / rows);
   REQUIRE(err == "");
   CHECK(sim::async::tmaCopiesIssued() > tmaBefore);  // K and V came by TMA
   auto lse = f32Values(bufs[4]);
