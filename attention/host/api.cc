@@ -200,9 +200,14 @@ void run_forward(Backend& be, const AttnProblem& p) {
   KernelCall call;
   call.kernel = fwd_kernel_name(call_suffix(p));
   call.params = fwd_params_of(p);
-  // Persistent: each program walks query blocks of (batch, head) pairs, tile t, t + grid, ...
-  const int64_t tiles = int64_t(cdiv(p.seqlen_q, p.blocks.fwd.block_m)) * p.batch * p.nheads;
-  call.grid = {int(std::min<int64_t>(tiles, forward_programs(be))), tiles > 0 ? 1 : 0, 1};
+  const int m_blocks = cdiv(p.seqlen_q, p.blocks.fwd.block_m);
+  if (forward_is_persistent(p.block_mask != nullptr)) {
+    // Each program walks query blocks of (batch, head) pairs, tile t, t + grid, ...
+    const int64_t tiles = int64_t(m_blocks) * p.batch * p.nheads;
+    call.grid = {int(std::min<int64_t>(tiles, forward_programs(be))), tiles > 0 ? 1 : 0, 1};
+  } else {
+    call.grid = {m_blocks, p.batch * p.nheads, 1};
+  }
   call.args.push_back(LaunchArg::i32(p.batch).named("batch"));
   push_head(call.args, "q", p.q);
   push_head(call.args, "k", p.k);

@@ -10,6 +10,7 @@
 
 #include "attention/kernels/attention_kernel.h"
 #include "attention/kernels/block_mask_args.h"
+#include "attention/kernels/kernel_table.h"
 
 namespace tile::attention {
 
@@ -37,16 +38,16 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
 
   Int batch = k.arg_i32("batch");
 
-  // Persistent: a program per multiprocessor walks tiles t, t + programs, ... of the
-  // (query block, batch, head) space, so that the producer warpgroup fetches the next tile's K
-  // and V while the consumers finish the current one (its stage rings run on across tiles).
-  // Query blocks vary fastest, so the tiles running at once share a few heads' K and V in L2,
-  // and the last query blocks come first: under a causal mask they see the most keys.
-  Int m_blocks = (s.seqlen_q + (BM - 1)) / BM;
-  for_range(program_id(0), m_blocks * batch * s.nheads, num_programs(0), [&](Int tile) {
-    Int m0 = (m_blocks - 1 - tile % m_blocks) * BM;
-    Int bh = tile / m_blocks;
-    Int b = bh / s.nheads, h = bh % s.nheads, hk = h / s.heads_per_kv;
+  // Persistent (forward_is_persistent): a program per multiprocessor walks tiles t,
+  // t + programs, ... of the (query block, batch, head) space, so that the producer warpgroup
+  // fetches the next tile's K and V while the consumers finish the current one (its stage rings
+  // run on across tiles). Query blocks vary fastest, so the tiles running at once share a few
+  // heads' K and V in L2, and the last query blocks come first: under a causal mask they see
+  // the most keys.
+  const bool persistent = forward_is_persistent(block_sparse);
+  // One tile: query rows [m0, m0 + BM) of batch b, head h.
+  auto tile_program = [&](Int m0, Int b, Int h) {
+    Int hk = h / s.heads_per_kv;
     SeqBounds seq = sequence_bounds(s, b);
     if_(m0 < seq.len_q, [&] {
       Ptr k_head = kt.head(b, seq.k_row0, hk), v_head = v.head(b, seq.k_row0, hk);
@@ -149,6 +150,16 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       Tile lse_rows = where(empty, -INFINITY, (m_i + log2(l_i)) * kLn2);
       store_block(lse + (b * s.lse_batch + h * s.lse_head + seq.q_row0), {seq.len_q}, {1}, {m0}, lse_rows);
     });
+  };
+  if (!persistent) {
+    // A program per tile: grid (query blocks, batch * heads), the last query blocks first.
+    tile_program((num_programs(0) - 1 - program_id(0)) * BM, program_id(1) / s.nheads, program_id(1) % s.nheads);
+    return;
+  }
+  Int m_blocks = (s.seqlen_q + (BM - 1)) / BM;
+  for_range(program_id(0), m_blocks * batch * s.nheads, num_programs(0), [&](Int tile) {
+    Int bh = tile / m_blocks;
+    tile_program((m_blocks - 1 - tile % m_blocks) * BM, bh / s.nheads, bh % s.nheads);
   });
 }
 
