@@ -202,9 +202,9 @@ void run_forward(Backend& be, const AttnProblem& p) {
   call.params = fwd_params_of(p);
   const int m_blocks = cdiv(p.seqlen_q, p.blocks.fwd.block_m);
   if (forward_is_persistent(p.block_mask != nullptr)) {
-    // Each program walks query blocks of (batch, head) pairs, tile t, t + grid, ...
-    const int64_t tiles = int64_t(m_blocks) * p.batch * p.nheads;
-    call.grid = {int(std::min<int64_t>(tiles, forward_programs(be))), tiles > 0 ? 1 : 0, 1};
+    // Each program walks pairs of tiles (fwd.cc): no more programs than pairs.
+    const int64_t pairs = (int64_t(m_blocks) * p.batch * p.nheads + 1) / 2;
+    call.grid = {int(std::min<int64_t>(pairs, forward_programs(be))), pairs > 0 ? 1 : 0, 1};
   } else {
     call.grid = {m_blocks, p.batch * p.nheads, 1};
   }
