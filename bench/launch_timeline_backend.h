@@ -29,6 +29,7 @@ class LaunchTimelineBackend : public attention::Backend {
   void write(void* dst, const void* host_src, size_t bytes) override { inner_.write(dst, host_src, bytes); }
   void launch(const attention::KernelCall& call) override;
   void synchronize() override { inner_.synchronize(); }
+  int persistent_programs() const override { return inner_.persistent_programs(); }
 
   // Records the origin event; launches from here on are timed.
   void begin();

@@ -31,6 +31,7 @@ class PooledMemoryBackend : public attention::Backend {
   void write(void* dst, const void* host_src, size_t bytes) override { inner_.write(dst, host_src, bytes); }
   void launch(const attention::KernelCall& call) override { inner_.launch(call); }
   void synchronize() override { inner_.synchronize(); }
+  int persistent_programs() const override { return inner_.persistent_programs(); }
 
   // Bytes taken from the inner backend and not yet given back (live + cached), and the most
   // there ever were. Counts requested bytes; the driver's page granularity is not included.

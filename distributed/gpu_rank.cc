@@ -34,6 +34,7 @@ class TimedGpu : public attention::Backend {
   void read(void* host_dst, const void* src, size_t bytes) override { gpu_.read(host_dst, src, bytes); }
   void write(void* dst, const void* host_src, size_t bytes) override { gpu_.write(dst, host_src, bytes); }
   void synchronize() override { gpu_.synchronize(); }
+  int persistent_programs() const override { return gpu_.persistent_programs(); }
   void launch(const attention::KernelCall& call) override {
     auto describe = [&] {
       TimelineSpan s;

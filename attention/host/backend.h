@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -89,8 +90,9 @@ class Backend {
   virtual bool builds_any_specialization() const { return false; }
   // How many programs of a persistent kernel (one that walks its tiles in a loop, such as the
   // forward) to launch: the programs that run at once (the GPU's multiprocessors, one block
-  // each). At least 1.
-  virtual int persistent_programs() const { return 1; }
+  // each). By default no limit: a program per unit of work, as a kernel that is not persistent
+  // would have (a backend that wraps another forwards its inner backend's count).
+  virtual int persistent_programs() const { return std::numeric_limits<int>::max(); }
 };
 
 // Workspace buffer freed when it goes out of scope.

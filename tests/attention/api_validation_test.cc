@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <limits>
+#include <array>
 #include <deque>
 #include <map>
 #include <functional>
@@ -25,13 +28,17 @@ class RecordingBackend : public Backend {
   void free(void* p) override { std::free(p); }
   void read(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void write(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  int persistent_programs() const override { return programs; }
   void launch(const KernelCall& call) override {
     ++launches;
+    grids.push_back(call.grid);
     ragged.push_back(call.params.get_bool("RAGGED"));
     row_strides.push_back(-1);
     for (const LaunchArg& a : call.args)
       if (a.name == "q_row_stride") row_strides.back() = a.i;
   }
+  int programs = std::numeric_limits<int>::max();  // persistent_programs()
+  std::vector<std::array<int, 3>> grids;  // each launch's grid
   std::vector<bool> ragged;        // each launch's RAGGED parameter
   std::vector<int64_t> row_strides;  // and the q_row_stride it was given (-1: none)
   bool all_ragged(bool want) const {
@@ -104,6 +111,19 @@ TEST_CASE("valid input launches the forward kernel once", "[api]") {
   Case c;
   flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view());
   CHECK(be.launches == 1);
+}
+
+TEST_CASE("the persistent forward launches at most the backend's programs, at most one per pair of tiles",
+          "[api]") {
+  // batch 2, seqlen 16, 4 heads: 8 tiles of one query block each, 4 pairs.
+  for (int programs : {3, 4, 1000, std::numeric_limits<int>::max()}) {
+    RecordingBackend be;
+    be.programs = programs;
+    Case c;
+    flash_attn_func(be, c.q.view(), c.k.view(), c.v.view(), c.out.view(), c.lse.view());
+    REQUIRE(be.grids.size() == 1);
+    CHECK(be.grids[0] == std::array<int, 3>{std::min(programs, 4), 1, 1});
+  }
 }
 
 TEST_CASE("bad shapes, dtypes, head dims and options name the argument", "[api]") {
