@@ -15,7 +15,7 @@
 #   the built-in kernels, then with the cubins of each OVERRIDE_DIR (TILE_KERNEL_OVERRIDE_DIR,
 #   named <instance>.cubin), all against one SDPA run (table.txt, table_<dir name>.txt); an
 #   entry env:VAR=VALUE times the built-in kernels with that environment variable set instead
-#   (env:TILE_FWD_PROGRAMS=1000000: the persistent forward at one tile per program)
+#   (env:TILE_FWD_PROGRAMS=1000000: the persistent forward at one pair of tiles per program)
 set -uo pipefail
 out=$1; shift
 sanitize=0; [ "${1:-}" = "--sanitize" ] && sanitize=1
