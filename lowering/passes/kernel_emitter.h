@@ -83,6 +83,8 @@ class KernelEmitter {
   // variable of both roles, which LLVM keeps in a register): a producer-fed loop's stages and
   // barrier phases continue from it, and the loop adds its trip count to it.
   llvm::DenseMap<mlir::Operation*, mlir::Value> ringUses;
+  // The tile kernel's arguments (re-read opaquely in each iteration of a loop over tiles).
+  std::vector<mlir::Value> kernelArgs;
   mlir::Operation* ringHead(mlir::Operation* load) const { return rings.headOf(load); }
   // Ring heads (and loads of no shared ring) whose stage buffers no region used before their
   // loops: the producer may fill them without meeting the consumers first.
@@ -159,10 +161,6 @@ class KernelEmitter {
   ThreadScope enterIterationScope(mlir::Location loc);
   void leaveIterationScope(ThreadScope saved);
   bool holdsProducerLoop(mlir::Operation* op) const;
- public:
-  // The tile kernel's arguments (re-read opaquely in each iteration of a loop over tiles).
-  std::vector<mlir::Value> kernelArgs;
- private:
 
   mlir::Operation* prologue_;
   mlir::Value tid_, smem_, lane_, warp_;
