@@ -190,13 +190,17 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
                                        std::make_tuple("attention_specialized_turns.mlir", "attn_fwd_specialized_turns", 128),
                                        std::make_tuple("attention_ring.mlir", "attn_fwd_ring", 128),
                                        std::make_tuple("attention_persistent.mlir", "attn_fwd_persistent", 128),
+                                       std::make_tuple("attention_persistent_two_versions.mlir",
+                                                       "attn_fwd_persistent_two_versions", 128),
                                        std::make_tuple("attention_reuse.mlir", "attn_fwd_reuse", 128));
   // attention_ring: K and V rings shared by sibling loops; at 100 keys its middle loops run no
   // iteration. attention_reuse: the loop's stage buffers reuse a tile staged before it.
   // attention_persistent: the ring kernel inside a loop over query tiles, on 2 programs: at
   // 330 rows program 0 takes tiles 0 and 2 (its rings carried from one to the next), at 100
   // program 1 has no tile.
-  const bool persistent = std::string(kernel) == "attn_fwd_persistent";
+  // attention_persistent_two_versions: the same without argument assumptions (the loops of
+  // each tile meet the producer before and after them).
+  const bool persistent = std::string(kernel).rfind("attn_fwd_persistent", 0) == 0;
   const bool ring = std::string(kernel) == "attn_fwd_ring";
   const int S = persistent ? GENERATE(330, 100) : ring ? GENERATE(230, 100) : 230;
   INFO(file << " S=" << S);
