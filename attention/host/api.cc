@@ -189,11 +189,14 @@ void launch_nonempty(Backend& be, const KernelCall& call) {
 }
 
 // Programs of the persistent forward: the backend's, or TILE_FWD_PROGRAMS when set (a
-// benchmarking knob: a number at least the tile count gives one tile per program, the grid of a
-// kernel that is not persistent).
+// benchmarking knob, read once per process: a number at least the count of tile pairs gives one
+// pair per program).
 int64_t forward_programs(const Backend& be) {
-  if (const char* env = std::getenv("TILE_FWD_PROGRAMS"); env && std::atoll(env) > 0) return std::atoll(env);
-  return be.persistent_programs();
+  static const int64_t forced = [] {
+    const char* env = std::getenv("TILE_FWD_PROGRAMS");
+    return env ? std::max<int64_t>(0, std::atoll(env)) : 0;
+  }();
+  return forced > 0 ? forced : be.persistent_programs();
 }
 
 void run_forward(Backend& be, const AttnProblem& p) {

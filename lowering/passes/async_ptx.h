@@ -64,13 +64,11 @@ constexpr const char* kTensorMapPublish =
 // Acquire of the map at global $0 by the thread that will use it.
 constexpr const char* kTensorMapAcquire = "fence.proxy.tensormap::generic.acquire.gpu [$0], 128;";
 constexpr const char* kWarpSync = "bar.warp.sync -1;";
-// The thread id again, as a value LLVM cannot see through (an asm with side effects): a loop over
-// tiles computes its thread coordinates and shared-memory addresses from it in every iteration,
-// where they are used, instead of LLVM hoisting them out of the loop and keeping dozens of them
-// in registers over the whole loop nest.
-constexpr const char* kOpaqueThreadId = "mov.u32 $0, $1;";
-// The same for the kernel's arguments in such a loop (their strides and offsets would be
-// hoisted likewise): copies of 32-bit, f32 and 64-bit values.
+// Copies of a value LLVM cannot see through (asm with side effects): a loop over tiles re-reads
+// the thread id and the kernel's arguments through them in every iteration, so it computes its
+// thread coordinates, shared-memory addresses and strides there, where they are used, instead
+// of LLVM hoisting them out of the loop and keeping them in registers over the whole loop nest.
+// 32-bit, f32 and 64-bit values.
 constexpr const char* kOpaqueB32 = "mov.b32 $0, $1;";
 constexpr const char* kOpaqueF32 = "mov.f32 $0, $1;";
 constexpr const char* kOpaqueB64 = "mov.b64 $0, $1;";

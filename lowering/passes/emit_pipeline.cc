@@ -378,13 +378,6 @@ void waitIssuedCopies(KernelEmitter& e, Location loc, const TmaPipe& p, Value is
   }
 }
 
-// Whether TMA's run-time rules of every load of `loop` are settled at compile time (one version).
-bool oneVersion(Operation* loop) {
-  for (auto load : cast<scf::ForOp>(loop).getBody()->getOps<ti::LoadBlockOp>())
-    if (tmaCapable(load) && !tmaRuleFacts(load).all()) return false;
-  return true;
-}
-
 // Each pipe's stage and use number in the iteration numbered `count` of this loop.
 void setSlots(KernelEmitter& e, Location loc, std::vector<Piped>& pipes, Value count, int64_t S) {
   OpBuilder& b = e.b;
@@ -402,9 +395,9 @@ void setSlots(KernelEmitter& e, Location loc, std::vector<Piped>& pipes, Value c
 // Whether every loop of `loop`'s group (or `loop` alone) has one version.
 bool groupOneVersion(KernelEmitter& e, Operation* loop) {
   auto g = e.rings.group.find(loop);
-  if (g == e.rings.group.end()) return oneVersion(loop);
+  if (g == e.rings.group.end()) return tmaRulesSettled(cast<scf::ForOp>(loop));
   for (auto& [l, grp] : e.rings.group)
-    if (grp == g->second && !oneVersion(l)) return false;
+    if (grp == g->second && !tmaRulesSettled(cast<scf::ForOp>(l))) return false;
   return true;
 }
 

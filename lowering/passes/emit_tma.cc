@@ -105,6 +105,12 @@ TmaRuleFacts tmaRuleFacts(ti::LoadBlockOp load) {
   return f;
 }
 
+bool tmaRulesSettled(scf::ForOp loop) {
+  for (auto load : loop.getBody()->getOps<ti::LoadBlockOp>())
+    if (tmaCapable(load) && !tmaRuleFacts(load).all()) return false;
+  return true;
+}
+
 Value tmaUsable(KernelEmitter& e, Location loc, ti::LoadBlockOp load, Value ptr, ArrayRef<Value> strides) {
   OpBuilder& b = e.b;
   using P = arith::CmpIPredicate;

@@ -54,6 +54,9 @@ struct TmaRuleFacts {
   bool all() const { return baseAligned && rowStrideAligned && rowStridePositive && rowStrideSmall && unitColumnStride; }
 };
 TmaRuleFacts tmaRuleFacts(tile::ir::LoadBlockOp load);
+// Whether the facts settle TMA's rules for every TMA-capable (marked) load of `loop`: the loop
+// is emitted in one version, with no cp.async fallback.
+bool tmaRulesSettled(mlir::scf::ForOp loop);
 
 // i1, uniform: TMA's run-time conditions hold for `load`, whose operands (valid before the
 // loop) are `ptr` and `strides`: a 16-byte aligned base and row stride, a positive row

@@ -250,7 +250,7 @@ KernelEmitter::ThreadScope KernelEmitter::enterIterationScope(Location loc) {
                                        mlir::ArrayAttr())
         .getResult(0);
   };
-  tid_ = opaque(saved.tid, ptx::kOpaqueThreadId, "=r,r");
+  tid_ = opaque(saved.tid, ptx::kOpaqueB32, "=r,r");
   for (Value arg : kernelArgs) {
     Value v = scalar(arg);
     saved.args.push_back(v);

@@ -115,10 +115,7 @@ struct PipelineLoopsPass : PassWrapper<PipelineLoopsPass, OperationPass<ModuleOp
         if (!pipelinedRow(load) && qualifies(forOp, load)) mark(load);
       // Rows only in a loop of one version: one whose TMA loads' run-time rules the facts
       // settle (else it also has a cp.async version, where rows measured slower: README).
-      bool oneVersion = true;
-      for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
-        if (tmaCapable(load) && !tmaRuleFacts(load).all()) oneVersion = false;  // tmaCapable: marked loads only
-      if (!oneVersion) return;
+      if (!tmaRulesSettled(forOp)) return;  // tmaCapable: the loads marked above only
       for (auto load : forOp.getBody()->getOps<ti::LoadBlockOp>())
         if (pipelinedRow(load) && qualifies(forOp, load)) mark(load);
     });

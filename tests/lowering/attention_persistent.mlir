@@ -20,7 +20,7 @@
 // CHECK-NEXT: setmaxnreg.inc.sync.aligned.u32 240;
 // The consumers re-read their thread id in each tile.
 // CHECK: scf.for
-// CHECK: "mov.u32 $0, $1;"
+// CHECK: "mov.b32 $0, $1;"
 // CHECK-NOT: barrier.sync $0, $1;", "r,r" %c0_i32, %c384_i32
 // CHECK: gpu.return
 // The arguments assume TMA's rules (16-byte aligned rows): the loops have one version.

@@ -824,7 +824,7 @@ class Sim : public async::Memory {
       }
       {
         namespace lp = tile::lowering::ptx;
-        if (text == lp::kOpaqueThreadId || text == lp::kOpaqueB32 || text == lp::kOpaqueF32 || text == lp::kOpaqueB64) {
+        if (text == lp::kOpaqueB32 || text == lp::kOpaqueF32 || text == lp::kOpaqueB64) {
           // Copies LLVM may not look through: the value itself.
           Val& in = get(op->getOperand(0));
           return unary([&](int t, Val& o) { o.at(t) = in.at(t); });
