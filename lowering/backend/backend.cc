@@ -85,6 +85,13 @@ std::string collect_kernels(mlir::ModuleOp module, const BackendOptions& options
         kernel.consumer_warps = static_cast<int>(consumers.getInt());
       if (auto refused = func->getAttrOfType<mlir::StringAttr>("tile.warp_roles_refused"))
         kernel.warp_roles_refused = refused.str();
+      if (auto split = func->getAttrOfType<mlir::DenseI32ArrayAttr>("tile.register_split")) {
+        if (split.size() != 2) {
+          error = where + "tile.register_split must be array<i32: producer, consumer>";
+          return;
+        }
+        kernel.register_split = RegisterSplit{split[0], split[1]};
+      }
       if (auto templates = func->getAttrOfType<mlir::ArrayAttr>("tile.tma_templates")) {
         for (mlir::Attribute a : templates) {
           auto t = mlir::dyn_cast<mlir::DenseI32ArrayAttr>(a);
@@ -158,6 +165,48 @@ std::string lower_to_ptx(mlir::ModuleOp module, const BackendOptions& options) {
   return "";
 }
 
+int spill_bytes(const ResourceUsage& usage) { return usage.spill_store_bytes + usage.spill_load_bytes; }
+
+// Assembles `compiled`'s PTX; for each warp-specialised kernel that spills, tries the other
+// register splits one by one and keeps a split only where it spills less. The module's PTX,
+// cubin, log and resources end as those of its best splits.
+std::string assemble(CompiledModule& compiled, const PtxasOptions& ptxas, int split_levels) {
+  PtxasResult best = run_ptxas(compiled.ptx, ptxas);
+  if (!best.ok) {
+    compiled.ptxas_log = best.log;
+    return "ptxas failed for gpu.module @" + compiled.name + " (" + best.command + "):\n" + best.log;
+  }
+  for (CompiledKernel& kernel : compiled.kernels) {
+    auto usage = best.usage.find(kernel.name);
+    if (usage == best.usage.end() || kernel.consumer_warps == 0 || kernel.register_split.producer == 0 ||
+        spill_bytes(usage->second) == 0)
+      continue;
+    const int producer_threads = (kernel.num_warps - kernel.consumer_warps) * 32;
+    for (const RegisterSplit& split :
+         register_split_candidates(producer_threads, kernel.consumer_warps * 32, split_levels)) {
+      if (split == kernel.register_split) continue;
+      std::string ptx = compiled.ptx;
+      if (!rewrite_register_split(ptx, kernel.name, kernel.register_split, split)) break;
+      PtxasResult tried = run_ptxas(ptx, ptxas);
+      auto tried_usage = tried.usage.find(kernel.name);
+      if (!tried.ok || tried_usage == tried.usage.end() ||
+          spill_bytes(tried_usage->second) >= spill_bytes(best.usage[kernel.name]))
+        continue;
+      compiled.ptx = std::move(ptx);
+      kernel.register_split = split;
+      best = std::move(tried);
+      if (spill_bytes(best.usage[kernel.name]) == 0) break;
+    }
+  }
+  compiled.ptxas_log = best.log;
+  compiled.cubin = std::move(best.cubin);
+  for (CompiledKernel& kernel : compiled.kernels) {
+    auto it = best.usage.find(kernel.name);
+    if (it != best.usage.end()) kernel.resources = it->second;
+  }
+  return "";
+}
+
 }  // namespace
 
 void register_backend_dialects(mlir::DialectRegistry& registry) {
@@ -220,18 +269,8 @@ BackendResult compile_gpu_module(mlir::ModuleOp input, const BackendOptions& opt
   PtxasOptions ptxas = options.ptxas;
   ptxas.arch = options.chip;
   for (CompiledModule& compiled : result.modules) {
-    PtxasResult assembled = run_ptxas(compiled.ptx, ptxas);
-    compiled.ptxas_log = assembled.log;
-    if (!assembled.ok) {
-      result.error = "ptxas failed for gpu.module @" + compiled.name + " (" + assembled.command +
-                     "):\n" + assembled.log;
-      return result;
-    }
-    compiled.cubin = std::move(assembled.cubin);
-    for (CompiledKernel& kernel : compiled.kernels) {
-      auto it = assembled.usage.find(kernel.name);
-      if (it != assembled.usage.end()) kernel.resources = it->second;
-    }
+    result.error = assemble(compiled, ptxas, options.register_split_levels);
+    if (!result.ok()) return result;
   }
   return result;
 }

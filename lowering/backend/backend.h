@@ -35,6 +35,10 @@ struct BackendOptions {
   // PTX's separately rounded mul.rn / add.rn.
   bool contract_float_ops = true;
   bool run_ptxas = true;   // false: PTX only (no cubin, no resource usage)
+  // Warp-specialised kernels that ptxas reports spills for are assembled again with up to this
+  // many register splits (lowering/backend/register_split.h; the default first), and keep the
+  // one with the fewest spill bytes. 1: the lowering's default split only.
+  int register_split_levels = 2;
   PtxasOptions ptxas;      // its arch is taken from `chip`
 };
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "lowering/backend/register_split.h"
+
 namespace tile::backend {
 
 // One PTX parameter per kernel argument (the contract of the front half of the lowering).
@@ -58,6 +60,9 @@ struct CompiledKernel {
   // or why a kernel that asked for it did not get it.
   int consumer_warps = 0;
   std::string warp_roles_refused;
+  // The producer/consumer registers of its setmaxnreg (tile.register_split; zeros without
+  // roles): the lowering's default, or the split the back end chose for fewer spills.
+  RegisterSplit register_split;
   ResourceUsage resources;
 };
 

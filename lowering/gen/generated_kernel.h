@@ -24,6 +24,7 @@ struct GeneratedKernel {
   backend::ResourceUsage resources;
   int consumer_warps = 0;           // warp-specialised: the computing warps (0: not)
   std::string warp_roles_refused;   // asked for warp specialisation and refused: why
+  backend::RegisterSplit register_split;  // warp-specialised: setmaxnreg's producer/consumer counts
   std::string ir_hash;   // 16 hex digits of FNV-1a 64 over the source IR
 };
 

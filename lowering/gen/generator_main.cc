@@ -120,6 +120,7 @@ GeneratedKernel generate(mlir::MLIRContext& context, const Flags& flags,
   out.resources = kernel->resources;
   out.consumer_warps = kernel->consumer_warps;
   out.warp_roles_refused = kernel->warp_roles_refused;
+  out.register_split = kernel->register_split;
   out.ir_hash = source.ir_hash;
   apply_arg_names(instance, source.args, out.args);
   return out;
@@ -146,7 +147,10 @@ int run(int argc, char** argv) {
               << k.resources.registers << " registers, "
               << k.resources.spill_store_bytes + k.resources.spill_load_bytes
               << " B spills, " << k.smem_bytes << " B smem";
-    if (k.consumer_warps) std::cerr << ", producer warpgroup + " << k.consumer_warps << " consumer warps";
+    if (k.consumer_warps) {
+      std::cerr << ", producer warpgroup + " << k.consumer_warps << " consumer warps (registers "
+                << k.register_split.producer << "/" << k.register_split.consumer << ")";
+    }
     if (!k.warp_roles_refused.empty()) std::cerr << ", not warp-specialised: " << k.warp_roles_refused;
     std::cerr << "\n";
   }

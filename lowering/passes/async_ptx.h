@@ -101,6 +101,9 @@ constexpr const char* kSetMaxRegInc = "setmaxnreg.inc.sync.aligned.u32 ";
 // (tile.num_warps counts the producer's too).
 constexpr const char* kWarpRolesAttr = "tile.warp_roles";
 constexpr const char* kConsumerWarpsAttr = "tile.consumer_warps";
+// array<i32: producer, consumer> on a warp-specialised gpu.func: the counts its two setmaxnreg
+// carry, by which the back end finds them to try another split.
+constexpr const char* kRegisterSplitAttr = "tile.register_split";
 // String attribute on a gpu.func that asked for warp specialisation and did not get it: why.
 constexpr const char* kWarpRolesRefusedAttr = "tile.warp_roles_refused";
 

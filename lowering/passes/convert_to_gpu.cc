@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "dsl/ir/TileDialect.h"
+#include "lowering/backend/register_split.h"
 #include "lowering/ir/TilegpuDialect.h"
 #include "lowering/passes/async_ptx.h"
 #include "lowering/passes/emit_bulk_reduce.h"
@@ -47,11 +48,6 @@ constexpr int64_t kScratchReserve = 48 * 1024;
 
 // Warp specialisation (tile.warp_specialized): a producer warpgroup after the kernel's warps.
 constexpr unsigned kProducerWarps = 4;
-// Registers a thread of the producer warpgroup keeps; the consumers share the rest of the
-// multiprocessor's 64K (one block per multiprocessor), at most 240 each.
-constexpr int kProducerRegisters = 24;
-constexpr int kMaxConsumerRegisters = 240;
-constexpr int kRegistersPerSm = 64 * 1024;
 
 bool wantsWarpSpecialization(func::FuncOp f, unsigned nw, bool hasTma) {
   // setmaxnreg works per warpgroup, so the consumers must be whole warpgroups; a kernel that
@@ -67,9 +63,10 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   OpBuilder& b = e.b;
   Location loc = f.getLoc();
   const int consumerThreads = e.numWarps * 32;
-  const int consumerRegisters =
-      std::min(kMaxConsumerRegisters,
-               (kRegistersPerSm - int(kProducerWarps) * 32 * kProducerRegisters) / consumerThreads / 8 * 8);
+  // The default split (lowering/backend/register_split.h); the back end may move it where
+  // ptxas reports spills, finding the two setmaxnreg by the counts recorded on the kernel.
+  const tile::backend::RegisterSplit split =
+      tile::backend::default_register_split(int(kProducerWarps) * 32, consumerThreads);
   // The stage barriers of producer-fed loops are initialised here, before the split, and
   // never again: no role writes their bytes while the other may use them, and the two roles do
   // not meet at a barrier for them. Their rings' use counts, which set the stages and barrier
@@ -95,11 +92,11 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(roles.thenBlock()->getTerminator());
-    inlineAsm(b, loc, std::string(ptx::kSetMaxRegDec) + std::to_string(kProducerRegisters) + ";", "", {});
+    inlineAsm(b, loc, std::string(ptx::kSetMaxRegDec) + std::to_string(split.producer) + ";", "", {});
     e.tmaIssuer = consumerThreads;
     if (failed(emitProducer(e, f.getBody().front()))) return failure();
     b.setInsertionPoint(roles.elseBlock()->getTerminator());
-    inlineAsm(b, loc, std::string(ptx::kSetMaxRegInc) + std::to_string(consumerRegisters) + ";", "", {});
+    inlineAsm(b, loc, std::string(ptx::kSetMaxRegInc) + std::to_string(split.consumer) + ";", "", {});
     e.tmaIssuer = 0;
     e.skipReturn = true;
     if (failed(e.emitBlock(f.getBody().front()))) return failure();
@@ -118,6 +115,7 @@ LogicalResult emitWarpRoles(KernelEmitter& e, func::FuncOp f, mlir::gpu::GPUFunc
   if (!gf->hasAttr(NVVM::NVVMDialect::getMinctasmAttrName()))
     gf->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(), b.getI32IntegerAttr(1));
   gf->setAttr(ptx::kConsumerWarpsAttr, b.getI32IntegerAttr(e.numWarps));
+  gf->setAttr(ptx::kRegisterSplitAttr, b.getDenseI32ArrayAttr({split.producer, split.consumer}));
   return success();
 }
 

@@ -220,8 +220,49 @@ Turns turnsOf(KernelEmitter& e, scf::ForOp forOp) {
   return t;
 }
 
-void namedBarrier(KernelEmitter& e, Location loc, const char* text, Value id) {
+// Emits a named barrier instruction over two warpgroups and returns it.
+Operation* namedBarrier(KernelEmitter& e, Location loc, const char* text, Value id) {
   inlineAsm(e.b, loc, text, "r,r", {id, e.i32(256)});
+  return &*std::prev(e.b.getInsertionPoint());
+}
+
+// The turn ops emitted for one loop: group n-1's first permission before it, each group's wait
+// and hand-over in its body, group 0's last wait after it.
+struct TurnOps {
+  Operation *prime = nullptr, *wait = nullptr, *pass = nullptr, *last = nullptr;
+};
+
+// The op the builder inserted last, if it inserted one after `before` (null: the block start).
+Operation* insertedAfter(OpBuilder& b, Operation* before) {
+  Block* block = b.getInsertionBlock();
+  if (b.getInsertionPoint() == block->begin()) return nullptr;
+  Operation* last = &*std::prev(b.getInsertionPoint());
+  return last == before ? nullptr : last;
+}
+
+Operation* lastInserted(OpBuilder& b) {
+  return b.getInsertionPoint() == b.getInsertionBlock()->begin() ? nullptr : &*std::prev(b.getInsertionPoint());
+}
+
+bool isBlockBarrier(Operation* op) {
+  if (isa<mlir::gpu::BarrierOp>(op)) return true;
+  auto asmOp = dyn_cast<LLVM::InlineAsmOp>(op);
+  return asmOp && (asmOp.getAsmString().starts_with("bar.sync") || asmOp.getAsmString().starts_with("barrier.sync"));
+}
+
+// Whether the ops between a group's wait for its turn and its hand-over hold a barrier of the
+// whole block (or of all consumers). A group in its turn would wait there for the other groups,
+// which wait for their turn: a deadlock. Such a barrier comes from what the body computes
+// between its dots (a layout conversion or a reduction across warps through shared memory, as
+// a score modification may need); the loop then runs without turns.
+bool barrierInTurn(const TurnOps& t) {
+  if (!t.wait || !t.pass || t.wait->getBlock() != t.pass->getBlock()) return true;
+  for (Operation* op = t.wait->getNextNode(); op && op != t.pass; op = op->getNextNode()) {
+    bool found = false;
+    op->walk([&](Operation* inner) { found = found || isBlockBarrier(inner); });
+    if (found) return true;
+  }
+  return false;
 }
 
 // The first and the last op of the loop body (top level) that read `p`'s stage buffer: the
@@ -577,14 +618,17 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       b.create<mlir::gpu::BarrierOp>(loc);  // barriers initialised, maps published
     }
     const Turns turns = handBack ? turnsOf(e, forOp) : Turns{};
+    TurnOps turnOps;
     Value group, myTurn, nextTurn;
     if (turns.groups) {
       group = b.create<arith::ShRUIOp>(loc, e.warp(), e.i32(2));
       myTurn = b.create<arith::AddIOp>(loc, group, e.i32(ptx::kTurnBarrierFirst));
       Value next = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, group, e.i32(1)), e.i32(turns.groups));
       nextTurn = b.create<arith::AddIOp>(loc, next, e.i32(ptx::kTurnBarrierFirst));
-      when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(turns.groups - 1)),
-           [&] { namedBarrier(e, loc, ptx::kNamedBarrierArrive, e.i32(ptx::kTurnBarrierFirst)); });
+      Value isLast = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(turns.groups - 1));
+      Operation* before = lastInserted(b);
+      when(b, loc, isLast, [&] { namedBarrier(e, loc, ptx::kNamedBarrierArrive, e.i32(ptx::kTurnBarrierFirst)); });
+      turnOps.prime = insertedAfter(b, before);
     }
     // Prologue: iterations 0 .. S-2.
     Value iv = lb;
@@ -691,12 +735,12 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         }
         for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, p->slot, p->use);
         e.settleDotsReadBy(&inner);
-        if (&inner == turns.first) namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);
+        if (&inner == turns.first) turnOps.wait = namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);
         if (failed(e.emitOp(&inner))) {
           e.deferDotsIn = nullptr;
           return failure();
         }
-        if (&inner == turns.last) namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
+        if (&inner == turns.last) turnOps.pass = namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
         for (Piped* p : handBackAfter.lookup(&inner)) {
           TmaPipe pipe = *p->tma;
           Value slot = p->slot;
@@ -716,9 +760,15 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       b.create<scf::YieldOp>(loc, flat);
     }
     if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
-    if (turns.groups)
-      when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0)),
-           [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
+    if (turns.groups) {
+      Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0));
+      Operation* before = lastInserted(b);
+      when(b, loc, isFirst, [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
+      turnOps.last = insertedAfter(b, before);
+      if (barrierInTurn(turnOps))
+        for (Operation* op : {turnOps.prime, turnOps.wait, turnOps.pass, turnOps.last})
+          if (op) op->erase();
+    }
     if (tma && byProducer) {
       advanceRingUses(e, loc, forOp, pipes);
       // Every consumer past its last wait and arrival before the buffers serve others (or

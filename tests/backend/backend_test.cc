@@ -160,6 +160,39 @@ TEST_CASE("TMA templates are read from tile.tma_templates and the workspace argu
   CHECK(k->tma_templates[1].box_rows == 32);
 }
 
+TEST_CASE("a warp-specialised kernel that spills under the default register split gets another") {
+  auto parsed = parse(read_testdata("register_split.mlir"));
+  SECTION("the default split spills in the producer") {
+    be::BackendOptions options;
+    options.register_split_levels = 1;
+    be::BackendResult result = be::compile_gpu_module(*parsed->module, options);
+    INFO(result.error);
+    REQUIRE(result.ok());
+    const be::CompiledModule* module = nullptr;
+    const be::CompiledKernel* k = result.find_kernel("heavy_producer", &module);
+    REQUIRE(k != nullptr);
+    CHECK(k->register_split == be::RegisterSplit{24, 240});
+    CHECK(k->resources.spill_store_bytes > 0);
+    CHECK(contains(module->ptx, "setmaxnreg.dec.sync.aligned.u32 24;"));
+  }
+  SECTION("the search moves registers to the producer and the spills go") {
+    be::BackendResult result = be::compile_gpu_module(*parsed->module);
+    INFO(result.error);
+    REQUIRE(result.ok());
+    const be::CompiledModule* module = nullptr;
+    const be::CompiledKernel* k = result.find_kernel("heavy_producer", &module);
+    REQUIRE(k != nullptr);
+    CHECK(k->register_split == be::RegisterSplit{40, 232});
+    CHECK(k->resources.spill_store_bytes == 0);
+    CHECK(k->resources.spill_load_bytes == 0);
+    // The module's PTX is the one its cubin was assembled from.
+    CHECK(contains(module->ptx, "setmaxnreg.dec.sync.aligned.u32 40;"));
+    CHECK(contains(module->ptx, "setmaxnreg.inc.sync.aligned.u32 232;"));
+    CHECK_FALSE(contains(module->ptx, "setmaxnreg.inc.sync.aligned.u32 240;"));
+    CHECK(contains(module->ptxas_log, "0 bytes spill stores"));
+  }
+}
+
 // The backend's error for a module whose gpu.module @kernels holds `funcs` ("" on success).
 static std::string error_compiling(const std::string& funcs) {
   auto parsed = parse("module attributes {gpu.container_module} { gpu.module @kernels {\n" + funcs + "\n} }");
@@ -184,6 +217,13 @@ TEST_CASE("input outside the contract fails with a message naming the kernel") {
             attributes {tile.num_warps = 1 : i32, tile.smem_bytes = 0 : i32,
                         tile.tma_templates = [array<i32: 0, 64, 64>]} { gpu.return })"),
                    "kernel @no_ws: has TMA templates but no workspace pointer"));
+  }
+  SECTION("a malformed register split") {
+    CHECK(contains(error_compiling(R"(
+        gpu.func @bad_split(%n: i32) kernel
+            attributes {tile.num_warps = 12 : i32, tile.smem_bytes = 0 : i32,
+                        tile.register_split = array<i32: 24>} { gpu.return })"),
+                   "kernel @bad_split: tile.register_split must be"));
   }
   SECTION("a malformed TMA template") {
     CHECK(contains(error_compiling(R"(

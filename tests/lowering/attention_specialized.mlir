@@ -3,6 +3,8 @@
 // issues every copy. Also the golden test of the warp roles (emit_producer.cc):
 // CHECK-LABEL: gpu.func @attn_fwd_specialized
 // CHECK-SAME: known_block_size = array<i32: 384, 1, 1>, nvvm.minctasm = 1 : i32, tile.consumer_warps = 8 : i32, tile.num_warps = 12 : i32
+// The default register split, recorded for the back end (which may move it where ptxas spills).
+// CHECK-SAME: tile.register_split = array<i32: 24, 240>
 // The stage barriers are initialised once, by thread 0 before the roles split, and every
 // thread passes one barrier instruction after that: neither role writes them again.
 // CHECK: mbarrier.init
