@@ -140,17 +140,9 @@ class KernelEmitter {
   void settleDotsReadBy(mlir::Operation* op);
   void settleAllDots();
 
- private:
-  mlir::LogicalResult emitScalarOp(mlir::Operation* op);
-  mlir::LogicalResult emitElementwise(mlir::Operation* op);
-  // Integer add/sub of tiles, keeping base + constant registers in that form.
-  mlir::LogicalResult emitOffsetArith(mlir::Operation* op, int64_t numRegs);
-  mlir::LogicalResult emitFor(mlir::Operation* op);
-  mlir::LogicalResult emitIf(mlir::Operation* op);
-  mlir::Value threadPart(const LinearLayout& l, int dim, bool withLanes);
-
-  // Thread values of one iteration of a loop over tiles (emitFor): the thread id re-read
-  // opaquely there and the coordinates derived from it, emitted at the iteration's start.
+  // Thread values of one loop iteration (emitFor, and the pipelined loops of
+  // emit_pipeline.cc): the thread id and the kernel arguments re-read opaquely there and the
+  // coordinates derived from them, emitted at the iteration's start.
   struct ThreadScope {
     mlir::Operation* prologue;
     mlir::Value tid, lane, warp;
@@ -160,7 +152,15 @@ class KernelEmitter {
   };
   ThreadScope enterIterationScope(mlir::Location loc);
   void leaveIterationScope(ThreadScope saved);
-  bool holdsProducerLoop(mlir::Operation* op) const;
+
+ private:
+  mlir::LogicalResult emitScalarOp(mlir::Operation* op);
+  mlir::LogicalResult emitElementwise(mlir::Operation* op);
+  // Integer add/sub of tiles, keeping base + constant registers in that form.
+  mlir::LogicalResult emitOffsetArith(mlir::Operation* op, int64_t numRegs);
+  mlir::LogicalResult emitFor(mlir::Operation* op);
+  mlir::LogicalResult emitIf(mlir::Operation* op);
+  mlir::Value threadPart(const LinearLayout& l, int dim, bool withLanes);
 
   mlir::Operation* prologue_;
   mlir::Value tid_, smem_, lane_, warp_;
