@@ -667,8 +667,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToEnd(body);
-      // The iteration's thread values are computed in it, not hoisted over the loop (ptxas,
-      // bf16: ragged d=128 forward 460 -> 132 B of spills, atomic softcap dK/dV 1232 -> 532 B).
+      // The iteration's thread values are computed in it, not hoisted over the loop (as
+      // emitFor does for plain loops; ptxas over every kernel: static spills 180 760 -> 72 552 B,
+      // bench/RESULTS.md).
       KernelEmitter::ThreadScope scope = e.enterIterationScope(loc);
       setSlots(e, loc, pipes, count, S);
       if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, int32_t(S - 2));
