@@ -226,23 +226,21 @@ Operation* namedBarrier(KernelEmitter& e, Location loc, const char* text, Value 
   return &*std::prev(e.b.getInsertionPoint());
 }
 
-// The turn ops emitted for one loop: group n-1's first permission before it, each group's wait
-// and hand-over in its body, group 0's last wait after it.
+// The turn instructions emitted for one loop: group n-1's first permission before it, each
+// group's wait and hand-over in its body, group 0's last wait after it.
 struct TurnOps {
   Operation *prime = nullptr, *wait = nullptr, *pass = nullptr, *last = nullptr;
+
+  // Takes the loop's turns out again: each instruction, and the scf.if that guarded it alone.
+  void erase() {
+    for (Operation* op : {prime, wait, pass, last}) {
+      if (!op) continue;
+      auto guard = dyn_cast<scf::IfOp>(op->getParentOp());
+      op->erase();
+      if (guard && guard.getResults().empty() && guard.thenBlock()->without_terminator().empty()) guard->erase();
+    }
+  }
 };
-
-// The op the builder inserted last, if it inserted one after `before` (null: the block start).
-Operation* insertedAfter(OpBuilder& b, Operation* before) {
-  Block* block = b.getInsertionBlock();
-  if (b.getInsertionPoint() == block->begin()) return nullptr;
-  Operation* last = &*std::prev(b.getInsertionPoint());
-  return last == before ? nullptr : last;
-}
-
-Operation* lastInserted(OpBuilder& b) {
-  return b.getInsertionPoint() == b.getInsertionBlock()->begin() ? nullptr : &*std::prev(b.getInsertionPoint());
-}
 
 bool isBlockBarrier(Operation* op) {
   if (isa<mlir::gpu::BarrierOp>(op)) return true;
@@ -625,10 +623,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       myTurn = b.create<arith::AddIOp>(loc, group, e.i32(ptx::kTurnBarrierFirst));
       Value next = b.create<arith::RemUIOp>(loc, b.create<arith::AddIOp>(loc, group, e.i32(1)), e.i32(turns.groups));
       nextTurn = b.create<arith::AddIOp>(loc, next, e.i32(ptx::kTurnBarrierFirst));
-      Value isLast = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(turns.groups - 1));
-      Operation* before = lastInserted(b);
-      when(b, loc, isLast, [&] { namedBarrier(e, loc, ptx::kNamedBarrierArrive, e.i32(ptx::kTurnBarrierFirst)); });
-      turnOps.prime = insertedAfter(b, before);
+      when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(turns.groups - 1)),
+           [&] { turnOps.prime = namedBarrier(e, loc, ptx::kNamedBarrierArrive, e.i32(ptx::kTurnBarrierFirst)); });
     }
     // Prologue: iterations 0 .. S-2.
     Value iv = lb;
@@ -766,13 +762,9 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
     }
     if (cpAsync) b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
     if (turns.groups) {
-      Value isFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0));
-      Operation* before = lastInserted(b);
-      when(b, loc, isFirst, [&] { namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
-      turnOps.last = insertedAfter(b, before);
-      if (barrierInTurn(turnOps))
-        for (Operation* op : {turnOps.prime, turnOps.wait, turnOps.pass, turnOps.last})
-          if (op) op->erase();
+      when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, group, e.i32(0)),
+           [&] { turnOps.last = namedBarrier(e, loc, ptx::kNamedBarrierSync, e.i32(ptx::kTurnBarrierFirst)); });
+      if (barrierInTurn(turnOps)) turnOps.erase();
     }
     if (tma && byProducer) {
       advanceRingUses(e, loc, forOp, pipes);
