@@ -94,21 +94,28 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
       // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
       // that P V is still on the tensor cores (the lowering waits for a dot only where its result
-      // is read). The first iteration's P is zero; the last block's P V follows the loop, in a
-      // pipelined loop of at most one iteration: the lowering lets sibling loops that read one
-      // tensor share one ring of stages, so the producer fetches that last V while the middle
-      // loop computes (3-6 % faster on the H100 than loading it after the loop, bench/RESULTS.md).
+      // is read). The first block is peeled off: its Q K^T and softmax run alone, so no
+      // iteration multiplies a zero P (half a block's tensor work per tile, ~3 % of a causal
+      // 4096-token tile). The peeled block and the last block's P V are pipelined loops of at
+      // most one iteration: the lowering lets sibling loops that read one tensor share one ring
+      // of stages, so the producer fetches their K and V while the neighbouring loop computes
+      // (3-6 % faster on the H100 than loading the last V after the loop, bench/RESULTS.md).
       using State = std::tuple<Tile, Tile, Tile>;
       auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
-        auto rotated = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
-          Tile raw = dot(q_blk, trans(k_at(n0)));
-          acc = dot(p_prev, v_at(max(n0 - BN, full_lo)), acc);
-          Online o = online_unmasked(raw, n0, m_i);
-          return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+        // Block n0's scores and softmax; `pv` issues the previous block's P V first.
+        auto softmax_step = [&](bool pv) {
+          return [&, pv](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+            Tile raw = dot(q_blk, trans(k_at(n0)));
+            if (pv) acc = dot(p_prev, v_at(n0 - BN), acc);
+            Online o = online_unmasked(raw, n0, m_i);
+            return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+          };
         };
         auto [acc, m_i, l_i] = state;
-        auto [acc_mid, m_mid, l_mid, p_last] =
-            for_range(full_lo, full_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), rotated, /*stages=*/2);
+        Int peeled_hi = min(full_lo + BN, full_hi);
+        auto peeled = for_range(full_lo, peeled_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)),
+                                softmax_step(false), /*stages=*/2);
+        auto [acc_mid, m_mid, l_mid, p_last] = for_range(peeled_hi, full_hi, BN, peeled, softmax_step(true), /*stages=*/2);
         auto last_pv = [&](Int n0, Tile acc_in) { return dot(p_last, v_at(n0), acc_in); };
         return State(for_range(max(full_hi - BN, full_lo), full_hi, BN, acc_mid, last_pv, /*stages=*/2), m_mid, l_mid);
       };
