@@ -38,7 +38,7 @@ struct BackendOptions {
   // Warp-specialised kernels that ptxas reports spills for are assembled again with up to this
   // many register splits (lowering/backend/register_split.h; the default first), and keep the
   // one with the fewest spill bytes. 1: the lowering's default split only.
-  int register_split_levels = 2;
+  int register_split_levels = 3;
   PtxasOptions ptxas;      // its arch is taken from `chip`
 };
 
