@@ -49,6 +49,8 @@ SmallVector<ti::LoadBlockOp> feedableLoads(scf::ForOp loop) {
 
 bool carriedAcrossRuns(Operation* loop) { return loop->getParentOfType<scf::ForOp>() != nullptr; }
 
+bool producerFeedable(scf::ForOp loop) { return !feedableLoads(loop).empty(); }
+
 StageRings planStageRings(func::FuncOp f) {
   StageRings rings;
   f.walk([&](Block* block) {

@@ -20,6 +20,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace tile::lowering {
 
@@ -46,5 +47,9 @@ StageRings planStageRings(mlir::func::FuncOp f);
 // tiles): its rings' stages, barriers and use counts then carry on from one run to the next, and
 // their buffers are the kernel's own for its whole life (nothing else shares their bytes).
 bool carriedAcrossRuns(mlir::Operation* loop);
+
+// Whether `loop` has pipelined loads, all of them TMA-capable: the loops a producer warpgroup
+// may feed. A loop with a pipelined row (a 1-D load its consumers copy themselves) is not one.
+bool producerFeedable(mlir::scf::ForOp loop);
 
 }  // namespace tile::lowering

@@ -57,6 +57,15 @@
 // CHECK: } else {
 // CHECK-NOT: cache =  ca
 // CHECK: gpu.return
+//
+// @row_minus_roles_wanted: a kernel that asks for warp roles, whose two loops with rows run
+// one after the other inside an outer loop (the backward's query loops inside its loop over a
+// k/v head's query heads). No producer can feed a loop with a row, so the kernel gets no roles,
+// and its loops' stage buffers share bytes as without roles (26624 B, as @row_minus), not
+// kept over the whole kernel as a producer-fed ring carried across runs is (43008 B).
+// CHECK-LABEL: gpu.func @row_minus_roles_wanted(
+// CHECK-SAME: tile.smem_bytes = 26624 : i32
+// CHECK-SAME: tile.warp_roles_refused = "no pipelined loop has all of its loads on TMA"
 func.func @row_minus(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
                      %r: !tile.ptr<f32>, %out: !tile.ptr<f32>, %n: i32, %stride: i32 {tile.divisor = 8 : i64, tile.positive}) attributes {tile.kernel, tile.num_warps = 4 : i32} {
   %c64 = arith.constant 64 : i32
@@ -96,5 +105,40 @@ func.func @row_minus_unsettled(%a: !tile.ptr<bf16>, %b: !tile.ptr<bf16>, %r: !ti
     scf.yield %acc2 : tensor<64x64xf32>
   } {tile.stages = 2 : i32}
   tile.store_block %res, %out shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] : tensor<64x64xf32>, !tile.ptr<f32>
+  return
+}
+
+func.func @row_minus_roles_wanted(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
+                     %r: !tile.ptr<f32>, %out: !tile.ptr<f32>, %n: i32, %heads: i32, %stride: i32 {tile.divisor = 8 : i64, tile.positive})
+    attributes {tile.kernel, tile.num_warps = 4 : i32, tile.warp_specialized} {
+  %c64 = arith.constant 64 : i32
+  %c1 = arith.constant 1 : i32
+  %c0 = arith.constant 0 : i32
+  %bt = tile.load_block %b shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+  %zero = arith.constant dense<0.0> : tensor<64x64xf32>
+  %all = scf.for %h = %c0 to %heads step %c1 iter_args(%acc_h = %zero) -> (tensor<64x64xf32>) : i32 {
+    %first = scf.for %m0 = %c0 to %c64 step %c64 iter_args(%acc = %acc_h) -> (tensor<64x64xf32>) : i32 {
+      %at = tile.load_block %a shape [%n, %c64] strides [%stride, %c1] offsets [%m0, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+      %s = tile.dot %bt, %at, %zero : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+      %row = tile.load_block %r shape [%n] strides [%c1] offsets [%m0] padding 0.0 : !tile.ptr<f32> -> tensor<64xf32>
+      %r2 = tile.expand_dims %row, 0 : tensor<64xf32> -> tensor<1x64xf32>
+      %rb = tile.broadcast %r2 : tensor<1x64xf32> -> tensor<64x64xf32>
+      %x = arith.subf %s, %rb : tensor<64x64xf32>
+      %acc2 = arith.addf %acc, %x : tensor<64x64xf32>
+      scf.yield %acc2 : tensor<64x64xf32>
+    } {tile.stages = 2 : i32}
+    %rest = scf.for %m1 = %c64 to %n step %c64 iter_args(%acc = %first) -> (tensor<64x64xf32>) : i32 {
+      %at = tile.load_block %a shape [%n, %c64] strides [%stride, %c1] offsets [%m1, %c0] padding 0.0 : !tile.ptr<bf16> -> tensor<64x64xbf16>
+      %s = tile.dot %bt, %at, %zero : tensor<64x64xbf16>, tensor<64x64xbf16> -> tensor<64x64xf32>
+      %row = tile.load_block %r shape [%n] strides [%c1] offsets [%m1] padding 0.0 : !tile.ptr<f32> -> tensor<64xf32>
+      %r2 = tile.expand_dims %row, 0 : tensor<64xf32> -> tensor<1x64xf32>
+      %rb = tile.broadcast %r2 : tensor<1x64xf32> -> tensor<64x64xf32>
+      %x = arith.subf %s, %rb : tensor<64x64xf32>
+      %acc2 = arith.addf %acc, %x : tensor<64x64xf32>
+      scf.yield %acc2 : tensor<64x64xf32>
+    } {tile.stages = 2 : i32}
+    scf.yield %rest : tensor<64x64xf32>
+  }
+  tile.store_block %all, %out shape [%c64, %c64] strides [%c64, %c1] offsets [%c0, %c0] : tensor<64x64xf32>, !tile.ptr<f32>
   return
 }
