@@ -223,9 +223,10 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
   // The stage buffers of a ring live over its whole group of loops; its loads share them.
   // A ring whose loops run inside an outer loop keeps its buffers over the whole kernel: the
   // producer fills the next tile's stages while the consumers still finish the current one.
-  // Only a loop the producer may feed: one whose consumers fill their own stages (a pipelined
-  // row among its loads) lets its buffers share bytes with its siblings' (the backward's
-  // query loops asked for 100 KB more with roles than without).
+  // That holds only for loops a producer may feed (producerFeedable). A loop whose consumers
+  // fill their own stages (a pipelined row among its loads) gets no producer, so its buffers
+  // keep sharing bytes with its siblings' (whole-kernel buffers cost the backward's three
+  // query loops 100 KB more than the kernel without roles).
   auto loopSpan = [&](Operation* load) {
     Operation* loop = load->getParentOp();
     if (warpRolesWanted && carriedAcrossRuns(loop) && producerFeedable(cast<scf::ForOp>(loop)))
