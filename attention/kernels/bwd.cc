@@ -70,24 +70,21 @@ struct ScoreGrads {
   Tile dscores_out, scores_in;  // d loss / d (the mod's output scores), and its input scores
 };
 
-// `lse_under_dots`: the LSE row is read right after both dots are issued, so its shared-memory
-// latency passes under their wait instead of stalling the scores' first use (1.9-2.3 % faster
-// with dQ's dot first at d=128, atomic dQ; in the deterministic programs alone, whose extra
-// live registers it costs, 0-2.3 % slower: bench/RESULTS.md, 2026-12-07).
+// The LSE row is read at its use, after the scores' wait: read before it (under the dots), the
+// programs measured 0-2.3 % slower (bench/RESULTS.md, 2026-12-07).
 ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
                        const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
-                       ScoreMod& mod, bool masked, bool key_major, bool lse_under_dots = false) {
+                       ScoreMod& mod, bool masked, bool key_major) {
   auto per_query = [&](const Tile& t) { return key_major ? t.row() : t.col(); };
   // Both dots are issued before either result is read, so the second runs under the first's
   // wait and the scaling after it.
   Tile raw = key_major ? dot(k_blk, trans(qb.q)) : dot(qb.q, trans(k_blk));
   Tile dprobs = key_major ? dot(v_blk, trans(qb.dout)) : dot(qb.dout, trans(v_blk));
-  Tile early_lse = lse_under_dots ? per_query(qb.lse_log2()) : Tile();
   Tile tanh_t;
   Tile scores_in = scale_scores(raw, c, s, &tanh_t);
   Tile scores = mod.apply(scores_in, ctx);
   if (masked) scores = where(visible_to(mod, ctx, s), scores, -INFINITY);
-  Tile probs = exp2(scores - (lse_under_dots ? early_lse : per_query(qb.lse_log2())));
+  Tile probs = exp2(scores - per_query(qb.lse_log2()));
   Tile ds_out = probs * (dprobs - per_query(qb.delta()));
   Tile ds = mod.grad(ds_out, scores_in, ctx);
   if (c.softcap) ds = ds * (1.0 - tanh_t * tanh_t);
@@ -153,7 +150,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   const bool key_major = BN >= 64 * (c.num_warps / 4);
   // With atomic dQ, dQ's dot is issued before dK's where it is a wgmma (key-major, d >= 128):
   // the wait for dQ (to scale and add it) then leaves dK on the tensor cores. ncu had 5.7 % of
-  // the d=128 program's stall samples on a wait for dV, dK and dQ together; 1.9-2.3 % faster
+  // the d=128 program's stall samples on a wait for dV, dK and dQ together; 2.8-3.4 % faster
   // (H100, bench/RESULTS.md, 2026-12-07). At d=64 dQ's dot is an mma.sync: the order only
   // lengthened live ranges (208 -> 234 registers, 2-3 % slower), so it keeps dK first.
   const bool dq_under_dk = atomic_dq && key_major && DT >= 128;
@@ -186,7 +183,7 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
       return [&, h, masked](Int m0, Tile dk, Tile dv) {
         QueryBlock qb = load_query_block(a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0);
         ScoreContext ctx{key_major ? (m0 + arange(0, BM)).row() : qb.rows, keys, b, h, seq};
-        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, key_major, dq_under_dk);
+        ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, key_major);
         // Trainable variant arguments: every (query, key) pair is visited here exactly once.
         if (score_mod.has_arg_grads()) score_mod.accumulate_arg_grads(sg.dscores_out, sg.scores_in, ctx);
         Tile p = sg.probs.to(c.dtype), ds = sg.dscores.to(c.dtype);
