@@ -16,6 +16,9 @@ TEST_CASE("forward+backward, plain and causal, every head_dim", "[attention][int
   expect_pass("--func flash_attn_func --batch_size 1 --seq_len 64 --seq_len_k 113 --nheads 2 --head_size 96 --causal --dtype fp16 --seed 12");
   expect_pass("--func flash_attn_func --batch_size 1 --seq_len 113 --seq_len_k 17 --nheads 1 --head_size 128 --causal --dtype bf16 --seed 13");
   expect_pass("--func flash_attn_func --batch_size 1 --seq_len 257 --seq_len_k 64 --nheads 1 --head_size 256 --dtype fp16 --seed 14");
+  // d=128 with atomic dQ over several query blocks that each add to dK and dV (the dK/dV
+  // program issues dQ's dot before dK's there): 4 query blocks, 2 key blocks, a ragged tail.
+  expect_pass("--func flash_attn_func --batch_size 1 --seq_len 200 --seq_len_k 130 --nheads 2 --head_size 128 --dtype fp16 --seed 15");
 }
 
 TEST_CASE("seqlen 1 on either side", "[attention][interp]") {
