@@ -70,8 +70,9 @@ struct ScoreGrads {
   Tile dscores_out, scores_in;  // d loss / d (the mod's output scores), and its input scores
 };
 
-// The LSE row is read at its use, after the scores' wait: read before it (under the dots), the
-// programs measured 0-2.3 % slower (bench/RESULTS.md, 2026-12-07).
+// The LSE row is read at its use, after the scores' wait. Read before it (under the dots), the
+// d=128 program with dQ first was up to 1.3 % slower and the deterministic ones 0-2.3 % slower
+// (H100, bench/RESULTS.md, 2026-12-07).
 ScoreGrads score_grads(const QueryBlock& qb, const Tile& k_blk, const Tile& v_blk,
                        const ScoreContext& ctx, const AttnConfig& c, const AttnScalars& s,
                        ScoreMod& mod, bool masked, bool key_major) {
@@ -150,9 +151,10 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   const bool key_major = BN >= 64 * (c.num_warps / 4);
   // With atomic dQ, dQ's dot is issued before dK's where it is a wgmma (key-major, d >= 128):
   // the wait for dQ (to scale and add it) then leaves dK on the tensor cores. ncu had 5.7 % of
-  // the d=128 program's stall samples on a wait for dV, dK and dQ together; 2.8-3.4 % faster
-  // (H100, bench/RESULTS.md, 2026-12-07). At d=64 dQ's dot is an mma.sync: the order only
-  // lengthened live ranges (208 -> 234 registers, 2-3 % slower), so it keeps dK first.
+  // the d=128 program's stall samples on a wait for dV, dK and dQ together; 2.8-3.6 % faster
+  // (H100, bench/RESULTS.md, 2026-12-07). At d=64 dQ's dot is an mma.sync, which nothing runs
+  // under: there the order only lengthens live ranges (ptxas 208 -> 243 registers; timed with an
+  // early LSE read as well, 234 registers, 2-3 % slower), so it keeps dK first.
   const bool dq_under_dk = atomic_dq && key_major && DT >= 128;
   k.set_num_warps(c.num_warps);
   BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);

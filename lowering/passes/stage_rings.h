@@ -50,6 +50,8 @@ bool carriedAcrossRuns(mlir::Operation* loop);
 
 // Whether `loop` has pipelined loads, all of them TMA-capable: the loops a producer warpgroup
 // may feed. A loop with a pipelined row (a 1-D load its consumers copy themselves) is not one.
+// Asked while shared memory is planned, before emission; the emitter's producerCanFeed
+// (emit_pipeline.cc) answers the same for the loop version it emits.
 bool producerFeedable(mlir::scf::ForOp loop);
 
 }  // namespace tile::lowering
