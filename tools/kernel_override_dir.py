@@ -20,6 +20,16 @@ IMAGE = re.compile(r'const ::tile::rt::KernelImage \w+_image = \{(?P<body>.*?)\n
 FIELD_NAME = re.compile(r'^\s*"(?P<name>[^"]+)"', re.M)
 FIELD_SIZES = re.compile(r'/\*num_warps=\*/(?P<warps>\d+), /\*smem_bytes=\*/(?P<smem>\d+)')
 FIELD_TMA = re.compile(r'\w+_tma, (?P<templates>\d+)')  # absent: no TMA templates
+# A kernel's TMA template array: `const ::tile::rt::TmaTemplate <instance>_tma[] = { {e, c, r}, ... };`
+TMA_ARRAY = re.compile(r'TmaTemplate (?P<instance>\w+)_tma\[\] = \{(?P<body>.*?)\n\};', re.S)
+TMA_BOX = re.compile(r'\{\s*(\d+),\s*(\d+),\s*(\d+)\s*\}')
+
+
+def tma_boxes(source):
+    """{instance: [(elem, box_cols, box_rows)]} of a generated .cc: written to the meta, so that an
+    override generated at another block shape encodes its own boxes."""
+    return {m.group("instance"): [tuple(int(x) for x in b) for b in TMA_BOX.findall(m.group("body"))]
+            for m in TMA_ARRAY.finditer(source)}
 
 
 def images(source):
@@ -49,7 +59,8 @@ def main(argv):
         print(f"kernel_override_dir: --gen_dir/--name: no {source_path}", file=sys.stderr)
         return 2
     with open(source_path) as f:
-        found = images(f.read())
+        source = f.read()
+    found, boxes = images(source), tma_boxes(source)
     if not found:
         print(f"kernel_override_dir: {source_path} holds no KernelImage", file=sys.stderr)
         return 2
@@ -62,6 +73,8 @@ def main(argv):
         shutil.copyfile(cubin, os.path.join(a.out, instance + ".cubin"))
         with open(os.path.join(a.out, instance + ".meta"), "w") as f:
             f.write(f"smem_bytes {smem}\ntma_templates {templates}\nnum_warps {warps}\n")
+            for elem, cols, rows in boxes.get(instance, []):
+                f.write(f"tma_template {elem} {cols} {rows}\n")
         print(f"{instance}: {smem} B smem, {templates} TMA templates, {warps} warps")
     return 0
 

@@ -49,6 +49,7 @@ namespace {
 struct OverrideCubin {
   std::vector<char> bytes;  // empty: no override
   int smem_bytes = 0;       // what it launches with
+  std::vector<TmaTemplate> tma_templates;  // the boxes its tensor maps are encoded with
 };
 
 OverrideCubin override_cubin(const KernelImage& image) {
@@ -59,6 +60,7 @@ OverrideCubin override_cubin(const KernelImage& image) {
   if (!in) return {};
   OverrideCubin found;
   found.smem_bytes = image.smem_bytes;
+  found.tma_templates.assign(image.tma_templates, image.tma_templates + image.num_tma_templates);
   std::vector<char>& bytes = found.bytes;
   bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (bytes.empty()) throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " is empty");
@@ -70,6 +72,7 @@ OverrideCubin override_cubin(const KernelImage& image) {
     if (!why.empty())
       throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " " + why + " (" + meta_path + ")");
     found.smem_bytes = override_smem_bytes(image, text);
+    found.tma_templates = override_tma_templates(image, text);
     std::fprintf(stderr, "kernel %s: cubin from %s (%d B dynamic smem)\n", image.name, path.c_str(), found.smem_bytes);
   } else {
     std::fprintf(stderr, "kernel %s: cubin from %s (no %s.meta beside it: shared memory and TMA templates unchecked)\n",
@@ -93,6 +96,7 @@ void check_override(const KernelImage& image, CUfunction function) {
 struct LoadedKernel {
   CUfunction function;
   int smem_bytes;
+  std::vector<TmaTemplate> tma_templates;  // the image's, or an override's own boxes
 };
 
 const LoadedKernel& load(const KernelImage& image) {
@@ -114,7 +118,10 @@ const LoadedKernel& load(const KernelImage& image) {
   if (replaced) check_override(image, function);
   const int smem_bytes = replaced ? replacement.smem_bytes : image.smem_bytes;
   if (smem_bytes > kDefaultDynamicSmemLimit) set_max_dynamic_shared_memory(function, smem_bytes);
-  return loaded->emplace(key, LoadedKernel{function, smem_bytes}).first->second;
+  std::vector<TmaTemplate> templates =
+      replaced ? replacement.tma_templates
+               : std::vector<TmaTemplate>(image.tma_templates, image.tma_templates + image.num_tma_templates);
+  return loaded->emplace(key, LoadedKernel{function, smem_bytes, std::move(templates)}).first->second;
 }
 
 }  // namespace
@@ -149,7 +156,7 @@ void launch_kernel(const KernelImage& image, Stream& stream, Dim3 grid, void** a
   const unsigned smem_bytes = static_cast<unsigned>(kernel.smem_bytes);
   if (image.num_tma_templates > 0) {
     // The hidden last parameter: the TMA workspace.
-    CUdeviceptr workspace = tma_workspace(image, stream, grid);
+    CUdeviceptr workspace = tma_workspace(image, kernel.tma_templates, stream, grid);
     // On the stack for the usual parameter counts: this runs on every launch.
     constexpr int kOnStack = 64;
     void* on_stack[kOnStack + 1];

@@ -7,10 +7,17 @@
 // Format: one "key value" pair per line, e.g.
 //   smem_bytes 164864
 //   tma_templates 2
+//   tma_template 0 64 128
+//   tma_template 0 64 128
 //   num_warps 12
+// The `tma_template ELEM BOX_COLS BOX_ROWS` lines (optional, one per template in order) give the
+// override's own boxes, so a cubin generated at another block shape (a pipelined load of 64 key
+// rows where the image loads 32) can stand in for the image and be timed against it: its tensor
+// maps are encoded from these, not from the image's.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "dsl/runtime/kernel_image.h"
 
@@ -29,5 +36,9 @@ std::string override_mismatch(const KernelImage& image, const std::string& meta_
 // The dynamic shared memory to launch an override with: its meta's smem_bytes where that is
 // more than the image's, else the image's. Call after override_mismatch returned empty.
 int override_smem_bytes(const KernelImage& image, const std::string& meta_text);
+
+// The TMA templates to encode for an override: its meta's `tma_template` lines where it has
+// them, else the image's. Call after override_mismatch returned empty.
+std::vector<TmaTemplate> override_tma_templates(const KernelImage& image, const std::string& meta_text);
 
 }  // namespace tile::rt

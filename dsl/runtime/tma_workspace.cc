@@ -50,7 +50,8 @@ size_t tma_workspace_bytes(int num_templates, uint64_t blocks) {
   return size_t(num_templates) * (1 + blocks) * kTensorMapBytes;
 }
 
-CUdeviceptr tma_workspace(const KernelImage& image, Stream& stream, Dim3 grid) {
+CUdeviceptr tma_workspace(const KernelImage& image, const std::vector<TmaTemplate>& templates_in, Stream& stream,
+                          Dim3 grid) {
   static std::mutex mutex;
   static auto* workspaces = new std::map<std::tuple<CUcontext, const KernelImage*, CUstream>, Workspace>();
   CUcontext context = ensure_current_context();
@@ -74,9 +75,7 @@ CUdeviceptr tma_workspace(const KernelImage& image, Stream& stream, Dim3 grid) {
   } restore{mode};
   auto buffer = std::make_unique<DeviceBuffer>(tma_workspace_bytes(image.num_tma_templates, room));
   std::vector<CUtensorMap> templates;
-  for (int k = 0; k < image.num_tma_templates; ++k) {
-    templates.push_back(encode_template(image.tma_templates[k], buffer->address()));
-  }
+  for (const TmaTemplate& t : templates_in) templates.push_back(encode_template(t, buffer->address()));
   static_assert(sizeof(CUtensorMap) == kTensorMapBytes, "a tensor map is 128 bytes");
   Stream upload;
   buffer->copy_from_host_async(templates.data(), templates.size() * kTensorMapBytes, upload);

@@ -10,13 +10,17 @@
 // a kernel still queued may use it).
 #pragma once
 
+#include <vector>
+
 #include "dsl/runtime/kernel_image.h"
 
 namespace tile::rt {
 
 // The device address to pass as the hidden last parameter of `image` launched over `grid`
-// on `stream`. Encodes the templates on first use.
-CUdeviceptr tma_workspace(const KernelImage& image, Stream& stream, Dim3 grid);
+// on `stream`. Encodes `templates` on first use: the image's own, or those of a cubin standing
+// in for it (override_meta.h), as many as the image has.
+CUdeviceptr tma_workspace(const KernelImage& image, const std::vector<TmaTemplate>& templates, Stream& stream,
+                          Dim3 grid);
 
 // Bytes the workspace of `num_templates` templates needs for `blocks` thread blocks.
 size_t tma_workspace_bytes(int num_templates, uint64_t blocks);
