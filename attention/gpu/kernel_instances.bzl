@@ -5,9 +5,13 @@ them up: instance_name(kernel, params) = kernel + "__" + params with "=" dropped
 lowercased. Mirrors attention/kernels/kernel_table.h (block shapes per head_dim, dtypes, softcap,
 variants); //attention/gpu:compiled_table_test fails when the two disagree."""
 
-def _blocks(dim, dim_v):
-    """((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)): block_shape_of in kernel_table.h."""
-    if max(dim, dim_v) <= 128:
+def _blocks(dim, dim_v, ragged = "false", softcap = "false"):
+    """((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)): block_shape_of and
+    BlockShape::bwd_for in kernel_table.h."""
+    widest = max(dim, dim_v)
+    if widest <= 64 and ragged == "false":
+        return ((128, 128, 8), (64, 128, 8) if softcap == "true" else (128, 128, 8))
+    if widest <= 128:
         return ((128, 128, 8), (64, 128, 8))
     return ((128, 32, 8), (32, 32, 8))
 
@@ -59,12 +63,12 @@ def _specialisations(head_dims, dtypes, softcaps):
     """(forward params, backward params) of each specialisation."""
     out = []
     for d in head_dims:
-        fwd_blocks, bwd_blocks = _blocks(d[0], d[1])
         plain_only = d in PLAIN_ONLY_HEAD_DIMS
         for t in dtypes:
             for cap in softcaps:
                 if plain_only and cap != "false":
                     continue
+                fwd_blocks, bwd_blocks = _blocks(d[0], d[1], d[2], cap)
                 out.append((_params(d, t, cap, fwd_blocks), _params(d, t, cap, bwd_blocks)))
     return out
 
@@ -95,7 +99,7 @@ def block_mask_column_instances(head_dims):
     """attn_block_mask_columns at each distinct block shape of the head dims."""
     out = {}
     for d in head_dims:
-        for blocks in _blocks(d[0], d[1]):
+        for blocks in _blocks(d[0], d[1], d[2]):
             p = _block_mask_params(blocks)
             out[_instance("attn_block_mask_columns", p)] = "attn_block_mask_columns:" + _params_str(p)
     return out
@@ -111,7 +115,7 @@ def variant_instances(variant, compiled):
             _family(out, "_blocks_" + variant, f, p)
     if compiled["mask"]:
         for d in compiled["head_dims"]:
-            for blocks in _blocks(d[0], d[1]):
+            for blocks in _blocks(d[0], d[1], d[2]):
                 p = _block_mask_params(blocks)
                 name = "attn_block_mask_" + variant
                 out[_instance(name, p)] = name + ":" + _params_str(p)

@@ -282,8 +282,9 @@ void run_backward(Backend& be, AttnProblem p, const TensorView& dout, const Attn
   push_variant_grads(with_variant, p, g.variant_grads, scratch, with({{g.dq, "dq"}, {g.dk, "dk"}, {g.dv, "dv"}}));
 
   const Params params = bwd_params_of(p);
-  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, p.blocks.bwd.block_m), p.batch * p.nheads, 1};
-  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, p.blocks.bwd.block_n), p.batch * p.nheads_k, 1};
+  const Blocks& blocks = p.blocks.bwd_for(p.softcap > 0);
+  const std::array<int, 3> q_grid{cdiv(p.seqlen_q, blocks.block_m), p.batch * p.nheads, 1};
+  const std::array<int, 3> k_grid{cdiv(p.seqlen_k, blocks.block_n), p.batch * p.nheads_k, 1};
   const std::string var = call_suffix(p);
   if (p.block_mask) push_block_mask(with_variant, p.block_mask->bwd, p.block_mask->heads);
   launch_nonempty(be, KernelCall{kPreprocessKernel, params, q_grid, shared});
@@ -375,7 +376,7 @@ BlockMask create_block_mask(Backend& be, const TensorView& q, const TensorView& 
   // The builders read no tensor of q's layout; an empty range stands for unused pointers.
   p.lse = TensorView::contiguous(q.data, DType::f32, {0}, q.device);
   for (BlockMaskLevel* l : {&m.fwd, &m.bwd}) {
-    l->blocks = l == &m.fwd ? p.blocks.fwd : p.blocks.bwd;
+    l->blocks = l == &m.fwd ? p.blocks.fwd : p.blocks.bwd_for(p.softcap > 0);
     l->m_blocks = cdiv(std::max(p.seqlen_q, 1), l->blocks.block_m);
     l->n_blocks = cdiv(std::max(p.seqlen_k, 1), l->blocks.block_n);
     const int64_t lines = int64_t(p.batch) * m.heads;

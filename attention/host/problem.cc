@@ -211,10 +211,20 @@ void check_block_mask(Backend& be, AttnProblem& p, const BlockMask& m) {
     mismatch("window (causal is window (-1, 0))",
              "(" + std::to_string(m.window_left) + ", " + std::to_string(m.window_right) + ")",
              "(" + std::to_string(p.window_left) + ", " + std::to_string(p.window_right) + ")");
-  // The block shapes: an exact and a ragged specialisation of the same dims share them.
-  if (m.dims.dim != p.blocks.dims.dim || m.dims.dim_v != p.blocks.dims.dim_v)
-    mismatch("head dims' block shapes", std::to_string(m.dims.dim) + "/" + std::to_string(m.dims.dim_v),
-             std::to_string(p.blocks.dims.dim) + "/" + std::to_string(p.blocks.dims.dim_v));
+  // The block shapes the mask's rows and columns count in: the head dims' (an exact and a
+  // ragged specialisation may differ, as may the backward's with softcap).
+  auto blocks_str = [](const Blocks& f, const Blocks& b) {
+    return std::to_string(f.block_m) + "x" + std::to_string(f.block_n) + " forward, " + std::to_string(b.block_m) +
+           "x" + std::to_string(b.block_n) + " backward";
+  };
+  auto same = [](const Blocks& a, const Blocks& b) { return a.block_m == b.block_m && a.block_n == b.block_n; };
+  const Blocks& call_bwd = p.blocks.bwd_for(p.softcap > 0);
+  if (m.dims.dim != p.blocks.dims.dim || m.dims.dim_v != p.blocks.dims.dim_v || !same(m.fwd.blocks, p.blocks.fwd) ||
+      !same(m.bwd.blocks, call_bwd))
+    mismatch("head dims' block shapes",
+             std::to_string(m.dims.dim) + "/" + std::to_string(m.dims.dim_v) + ", " + blocks_str(m.fwd.blocks, m.bwd.blocks),
+             std::to_string(p.blocks.dims.dim) + "/" + std::to_string(p.blocks.dims.dim_v) + ", " +
+                 blocks_str(p.blocks.fwd, call_bwd));
   p.block_mask = &m;
 }
 

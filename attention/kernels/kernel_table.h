@@ -60,6 +60,10 @@ struct BlockShape {
   // Compiled without softcap: the head_dim_v pairs, whose users (latent attention) need none, so
   // the table stays within its build-time budget. Variants declare their own (variant_spec.h).
   bool plain_only = false;
+  // The backward's blocks with softcap, where they differ from `bwd` (its tanh and derivative
+  // hold more registers a score): the backward's kernels of one call all take bwd_for(softcap).
+  std::optional<Blocks> bwd_softcap = std::nullopt;
+  const Blocks& bwd_for(bool softcap) const { return softcap && bwd_softcap ? *bwd_softcap : bwd; }
 };
 
 // Chosen from ptxas reports (registers/spills) of the current lowering and H100 timings
@@ -70,8 +74,15 @@ struct BlockShape {
 // wgmma (dQ's 64-query dot splits its columns between the two warpgroups). Above 128 the forward keeps 128
 // query rows (64 per warpgroup, so its dots run on wgmma) with 32 keys per block: at d=256 the
 // output accumulator alone is 128 registers a thread (128x64 blocks spill ~1.9 KB).
+//
+// At exact head dims up to 64 the backward takes 128 queries a step as well (FA3's d=64 shape):
+// forward+backward 12-14 % faster on the H100 than 64 (bench/RESULTS.md, 2026-12-07), with
+// 112 B of spills in the atomic dK/dV program (ptxas). With softcap (2480 B at 128: its tanh
+// derivative a score) and at ragged dims (864 B) the backward keeps 64.
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
-  if (std::max(dims.dim, dims.dim_v) <= 128) return {dims, {128, 128, 8}, {64, 128, 8}, plain_only};
+  const int widest = std::max(dims.dim, dims.dim_v);
+  if (widest <= 64 && !dims.ragged) return {dims, {128, 128, 8}, {128, 128, 8}, plain_only, Blocks{64, 128, 8}};
+  if (widest <= 128) return {dims, {128, 128, 8}, {64, 128, 8}, plain_only};
   return {dims, {128, 32, 8}, {32, 32, 8}, plain_only};
 }
 
@@ -115,7 +126,7 @@ inline Params fwd_params(const BlockShape& s, DType dtype, bool softcap) {
   return attention_params(s.dims, s.fwd, dtype, softcap);
 }
 inline Params bwd_params(const BlockShape& s, DType dtype, bool softcap) {
-  return attention_params(s.dims, s.bwd, dtype, softcap);
+  return attention_params(s.dims, s.bwd_for(softcap), dtype, softcap);
 }
 // The block-mask programs' parameters at one block shape.
 inline Params block_mask_params(const Blocks& b) {

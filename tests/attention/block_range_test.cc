@@ -244,7 +244,7 @@ std::vector<std::pair<int, int>> compiled_block_shapes() {
   std::set<std::pair<int, int>> s;
   for (const BlockShape& b : block_shapes()) {
     s.insert({b.fwd.block_m, b.fwd.block_n});
-    s.insert({b.bwd.block_m, b.bwd.block_n});
+    for (bool softcap : {false, true}) s.insert({b.bwd_for(softcap).block_m, b.bwd_for(softcap).block_n});
   }
   return {s.begin(), s.end()};
 }
