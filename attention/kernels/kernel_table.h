@@ -76,7 +76,7 @@ struct BlockShape {
 // output accumulator alone is 128 registers a thread (128x64 blocks spill ~1.9 KB).
 //
 // At exact head dims up to 64 the backward takes 128 queries a step as well (FA3's d=64 shape):
-// forward+backward 12-14 % faster on the H100 than 64 (bench/RESULTS.md, 2026-12-07), with
+// forward+backward 13-16 % faster on the H100 than 64 (bench/RESULTS.md, 2026-12-07), with
 // 112 B of spills in the atomic dK/dV program (ptxas). With softcap (2480 B at 128: its tanh
 // derivative a score) and at ragged dims (864 B) the backward keeps 64.
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {

@@ -34,8 +34,12 @@
 // both k-steps before the fence), B through a descriptor (N-major: trans-b = 1).
 // CHECK-COUNT-2: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>{{.*}}num = 4
 // CHECK-NOT: nvvm.ldmatrix
+// The accumulator is fresh (the dot has none: zeros), so it enters as poison, and the first
+// k-step runs with scale-d 0 (D = A*B, its last operand), the second with 1.
+// CHECK: llvm.mlir.poison : f32
 // CHECK: llvm.inline_asm has_side_effects "wgmma.fence.sync.aligned;"
-// CHECK-COUNT-2: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;{{.*}}, %c0_i32{{[_0-9]*}} :
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;{{.*}}, %c1_i32{{[_0-9]*}} :
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: llvm.inline_asm has_side_effects "wgmma.wait_group.sync.aligned 0;"
 // CHECK-NOT: nvvm.mma.sync

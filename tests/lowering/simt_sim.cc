@@ -682,6 +682,10 @@ class Sim : public async::Memory {
       if (op->getNumResults()) set(op->getResult(0), out);
     };
     if (isa<LLVM::AddressOfOp>(op)) return unary([&](int t, Val& o) { o.at(t) = kSmemTag; });
+    // An f32 poison is NaN here, so that a kernel reading one (a wgmma accumulator entered
+    // as poison but added to: scale-d 1) gives NaN instead of passing by chance on zeros.
+    if (isa<LLVM::PoisonOp, LLVM::UndefOp>(op) && op->getResult(0).getType().isF32())
+      return unary([](int t, Val& o) { o.at(t) = 0x7fc00000u; });
     if (isa<LLVM::PoisonOp, LLVM::UndefOp, LLVM::ZeroOp>(op)) return unary([](int, Val&) {});
     if (auto al = dyn_cast<LLVM::AllocaOp>(op)) {
       // One constant-sized variable per thread, placed once per block run.
@@ -947,6 +951,8 @@ class Sim : public async::Memory {
       return std::stoll(text.substr(text.find(", ", text.find("$", at)) + 2));
     };
     const int64_t aStep = stepOf("da"), bStep = stepOf("db");
+    // The scale-d operand (last): 0 makes D = A*B, the accumulator's registers unread.
+    Val& scaleD = get(as.getOperand(size_t(n + aCount + 1)));
     Val out = make(n);
     for (int wg0 = 0; wg0 < threads_; wg0 += 4 * kLanes) {
       if (!active[size_t(wg0)]) continue;  // another role's warpgroup
@@ -969,8 +975,10 @@ class Sim : public async::Memory {
             for (int h = 0; h < 2; ++h)
               A[size_t((16 * w4 + g + 8 * (p & 1)) * 16 + 2 * q + 8 * (p >> 1) + h)] = toF(half, (word >> (16 * h)) & 0xffff);
           }
+        const bool keep = scaleD.at(t) != 0;
         for (int i = 0; i < n; ++i)
-          C[size_t((16 * w4 + g + 8 * ((i / 2) % 2)) * N + 8 * (i / 4) + 2 * q + i % 2)] = toF(f32t, get(as.getOperand(size_t(i))).at(t));
+          C[size_t((16 * w4 + g + 8 * ((i / 2) % 2)) * N + 8 * (i / 4) + 2 * q + i % 2)] =
+              keep ? toF(f32t, get(as.getOperand(size_t(i))).at(t)) : 0.0;
       }
       for (int t = wg0; t < wg0 + 4 * kLanes; ++t) {
         int w4 = (t / kLanes) % 4, l = t % kLanes, g = l / 4, q = l % 4;
