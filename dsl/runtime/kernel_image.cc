@@ -60,7 +60,7 @@ OverrideCubin override_cubin(const KernelImage& image) {
   if (!in) return {};
   OverrideCubin found;
   found.smem_bytes = image.smem_bytes;
-  found.tma_templates.assign(image.tma_templates, image.tma_templates + image.num_tma_templates);
+  found.tma_templates = image_tma_templates(image);
   std::vector<char>& bytes = found.bytes;
   bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (bytes.empty()) throw std::runtime_error("TILE_KERNEL_OVERRIDE_DIR: " + path + " is empty");
@@ -118,9 +118,7 @@ const LoadedKernel& load(const KernelImage& image) {
   if (replaced) check_override(image, function);
   const int smem_bytes = replaced ? replacement.smem_bytes : image.smem_bytes;
   if (smem_bytes > kDefaultDynamicSmemLimit) set_max_dynamic_shared_memory(function, smem_bytes);
-  std::vector<TmaTemplate> templates =
-      replaced ? replacement.tma_templates
-               : std::vector<TmaTemplate>(image.tma_templates, image.tma_templates + image.num_tma_templates);
+  std::vector<TmaTemplate> templates = replaced ? replacement.tma_templates : image_tma_templates(image);
   return loaded->emplace(key, LoadedKernel{function, smem_bytes, std::move(templates)}).first->second;
 }
 

@@ -4,6 +4,8 @@
 // that calls launch_kernel(). Images are plain data: no MLIR, no static constructors.
 #pragma once
 
+#include <vector>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,6 +59,11 @@ struct KernelImage {
   const TmaTemplate* tma_templates = nullptr;  // none: no hidden workspace parameter
   int num_tma_templates = 0;
 };
+
+// The image's TMA templates as a list (what an override without boxes of its own encodes too).
+inline std::vector<TmaTemplate> image_tma_templates(const KernelImage& image) {
+  return std::vector<TmaTemplate>(image.tma_templates, image.tma_templates + image.num_tma_templates);
+}
 
 // Threads per block of `image`.
 inline unsigned block_threads(const KernelImage& image) {

@@ -117,7 +117,7 @@ int override_smem_bytes(const KernelImage& image, const std::string& meta_text) 
 std::vector<TmaTemplate> override_tma_templates(const KernelImage& image, const std::string& meta_text) {
   std::string bad_line;
   std::vector<TmaTemplate> templates = read_templates(meta_text, &bad_line);
-  if (templates.empty()) templates.assign(image.tma_templates, image.tma_templates + image.num_tma_templates);
+  if (templates.empty()) templates = image_tma_templates(image);
   return templates;
 }
 
