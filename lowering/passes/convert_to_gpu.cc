@@ -151,6 +151,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
   bool anyTma = false;
   f.walk([&](ti::LoadBlockOp load) { anyTma |= tmaCapable(load); });
   const bool warpRolesWanted = wantsWarpSpecialization(f, nw, anyTma);
+  if (warpRolesWanted) attachRowsToCarriers(f);
   StageRings rings = warpRolesWanted ? planStageRings(f) : StageRings{};
   SmallVector<ti::LoadBlockOp> tmaLoads;
   f.walk([&](ti::LoadBlockOp load) {
@@ -237,7 +238,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
   };
   LogicalResult placed = success();
   f.walk([&](Operation* op) {
-    if (!op->hasAttr("tilegpu.pipeline") || rings.headOf(op) != op) return;
+    if (!op->hasAttr("tilegpu.pipeline") || rings.headOf(op) != op || op->hasAttr(kRowInStageAttr)) return;
     auto [first, last] = loopSpan(op);
     int64_t off = plan.place(pipelineBytes(op), first, last, kSmemLimit);
     if (off < 0) placed = f.emitOpError("software-pipelining buffers need more than the ") << kSmemLimit
@@ -249,6 +250,11 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
     e.pipelineOffset[load] = e.pipelineOffset[head];
     if (e.tmaExtraOffset.count(head)) e.tmaExtraOffset[load] = e.tmaExtraOffset[head];
   }
+  // A riding row's bytes are in its carrier's stages (stage_rings.h).
+  f.walk([&](Operation* row) {
+    if (Operation* carrier = rowCarrier(row))
+      e.pipelineOffset[row] = e.pipelineOffset[carrier] + row->getAttrOfType<IntegerAttr>(kRowInStageAttr).getInt();
+  });
   e.rings = rings;
   DenseSet<Operation*> pipelinedConverts;
   for (auto& [load, off] : e.pipelineOffset)
@@ -330,7 +336,7 @@ LogicalResult convertKernelOnce(func::FuncOp f, mlir::gpu::GPUModuleOp gm, Scrat
   // Buffers no earlier region used: the producer may start filling them without meeting the
   // consumers (their barriers initialised at the entry).
   for (auto& [op, off] : e.pipelineOffset)
-    if (e.ringHead(op) == op && !plan.usedBefore(off, pipelineBytes(op), loopSpan(op).first)) e.freshBuffers.insert(op);
+    if (e.ringHead(op) == op && !op->hasAttr(kRowInStageAttr) && !plan.usedBefore(off, pipelineBytes(op), loopSpan(op).first)) e.freshBuffers.insert(op);
   int64_t pipelineEnd = plan.end();
   e.setScratchBase(pipelineEnd);
   b.setInsertionPointToEnd(&entry);

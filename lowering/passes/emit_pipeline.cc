@@ -47,7 +47,9 @@ SmemTile rowTile(ti::LoadBlockOp load) { return SmemTile(load.getResult().getTyp
 
 int64_t stageBytes(ti::LoadBlockOp load) {
   if (pipelinedRow(load)) return int64_t(llvm::alignTo(uint64_t(rowTile(load).bytes), 16));
-  return int64_t(llvm::alignTo(uint64_t(bufferTile(load.getResult().getType().getShape(), 1).bytes), kSmemOperandAlign));
+  int64_t bytes = bufferTile(load.getResult().getType().getShape(), 1).bytes;
+  if (auto end = load->getAttrOfType<IntegerAttr>(kStageEndAttr)) bytes = end.getInt();  // rows riding in it
+  return int64_t(llvm::alignTo(uint64_t(bytes), kSmemOperandAlign));
 }
 
 struct Piped {
@@ -57,6 +59,10 @@ struct Piped {
   int64_t offset = 0, stage = 0, vec = 0;
   std::optional<TmaPipe> tma;  // set when the load may be copied by TMA
   bool row = false;            // a pipelined row (pipelinedRow): no dot uses, read by the load op
+  // A row riding in another pipe's stages (stage_rings.h): that pipe's index (its offset is
+  // then inside that pipe's stage 0 and `stage` is that pipe's); and a carrier's riders.
+  int carrier = -1;
+  SmallVector<int> riders;
   // Uses of the load's ring before this loop's first (a ring shared by sibling loops), null
   // for none; and, in the loop body, this iteration's stage and use number of the ring.
   Value base, slot, use;
@@ -139,10 +145,12 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
   ifElse(b, loc, {}, acc.vectorOk(p.vec), async, sync);
 }
 
-// Fills one stage of a pipelined row: thread t copies element t (t + threads, ... for longer
-// rows) with a 4-byte cp.async, zero-filled out of bounds or when `valid` is false. One copy
-// per element: the row's layout replicates elements over threads, its copies do not.
-void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value bufferOffset, Value valid) {
+// Fills one stage of a pipelined row: of `threads` threads, the one numbered `self` copies
+// element self (self + threads, ... for longer rows) with a 4-byte cp.async, zero-filled out
+// of bounds or when `valid` is false. One copy per element: the row's layout replicates
+// elements over threads, its copies do not.
+void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value bufferOffset, Value valid,
+                  Value self, int64_t threads) {
   OpBuilder& b = e.b;
   Location loc = p.load.getLoc();
   using P = arith::CmpIPredicate;
@@ -152,8 +160,8 @@ void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Va
   Value extent = evalAhead(e, forOp, p.load.getShape()[0], m);
   Value stride = b.create<arith::ExtSIOp>(loc, b.getI64Type(), evalAhead(e, forOp, p.load.getStrides()[0], m));
   Value offset = evalAhead(e, forOp, p.load.getOffsets()[0], m);
-  for (int64_t first = 0; first < n; first += e.blockThreads) {
-    Value i = first ? b.create<arith::AddIOp>(loc, e.threadId(), e.i32(first)).getResult() : e.threadId();
+  for (int64_t first = 0; first < n; first += threads) {
+    Value i = first ? b.create<arith::AddIOp>(loc, self, e.i32(first)).getResult() : self;
     when(b, loc, b.create<arith::CmpIOp>(loc, P::ult, i, e.i32(n)), [&] {
       Value g = b.create<arith::AddIOp>(loc, offset, i);
       Value ok = b.create<arith::AndIOp>(loc, b.create<arith::CmpIOp>(loc, P::ult, g, extent), valid);
@@ -185,7 +193,7 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
     return;
   }
   Value buf = b.create<arith::AddIOp>(loc, e.i32(p.offset), b.create<arith::MulIOp>(loc, slot, e.i32(p.stage)));
-  if (p.row) return issueRowCopy(e, forOp, p, m, buf, valid);
+  if (p.row) return issueRowCopy(e, forOp, p, m, buf, valid, e.threadId(), e.blockThreads);
   issueCopy(e, forOp, p, m, buf, valid);
 }
 
@@ -315,6 +323,15 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
     }
     pipes.push_back(p);
   }
+  for (auto [i, p] : llvm::enumerate(pipes)) {
+    Operation* carrier = rowCarrier(p.load);
+    if (!carrier) continue;
+    auto c = llvm::find_if(pipes, [&](Piped& q) { return q.load.getOperation() == carrier; });
+    if (c == pipes.end() || !c->tma) return p.load->emitOpError("pipelined row without its carrier's TMA stages");
+    p.carrier = int(c - pipes.begin());
+    p.stage = c->stage;
+    c->riders.push_back(int(i));
+  }
   return success();
 }
 
@@ -365,7 +382,7 @@ bool producerCanFeed(KernelEmitter& e, Operation* op) {
   std::vector<Piped> pipes;
   int64_t S = 0;
   if (failed(collectPipes(e, forOp, pipes, S)) || pipes.empty()) return false;
-  return llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
+  return llvm::all_of(pipes, [](const Piped& p) { return p.tma || p.carrier >= 0; });
 }
 
 namespace {
@@ -429,6 +446,8 @@ void setSlots(KernelEmitter& e, Location loc, std::vector<Piped>& pipes, Value c
     Value c = b.create<arith::AddIOp>(loc, count, p.base);
     p.slot = b.create<arith::RemUIOp>(loc, c, e.i32(S)), p.use = b.create<arith::DivUIOp>(loc, c, e.i32(S));
   }
+  for (Piped& p : pipes)
+    if (p.carrier >= 0) p.slot = pipes[size_t(p.carrier)].slot, p.use = pipes[size_t(p.carrier)].use;
 }
 
 // Whether every loop of `loop`'s group (or `loop` alone) has one version.
@@ -450,6 +469,7 @@ bool meetsBefore(KernelEmitter& e, Operation* loop) {
   // version, the consumers write the stage buffers themselves.
   if (carriedAcrossRuns(loop) && !groupOneVersion(e, loop)) return true;
   for (auto& [load, off] : e.pipelineOffset) {
+    if (load->hasAttr(kRowInStageAttr)) continue;  // in its carrier's buffers
     Operation* l = load->getParentOp();
     bool inGroup = l == loop || (g != e.rings.group.end() && e.rings.group.lookup(l) == g->second);
     if (!inGroup) continue;
@@ -476,8 +496,11 @@ bool meetsAfter(KernelEmitter& e, Operation* loop) {
 // warp builds the tensor maps of the rings the loop starts, it meets the consumers only where
 // meetsBefore says so, then one thread issues every iteration's copies, waiting for a stage's
 // empty barrier before each refill (so it runs up to S iterations ahead, into the ring's next
-// loop too), and it meets them after a group's last loop. The cp.async version is the
-// consumers' alone.
+// loop too), and it meets them after a group's last loop. With rows riding in a stage the
+// first warp runs the loop: its lanes copy the rows' elements with cp.async and arrive on the
+// stage's full barrier (each arrival lands with its thread's copies), then, once every lane
+// has arrived (bar.warp.sync), the issuing thread arms the barrier and issues the tile. The
+// cp.async version is the consumers' alone.
 LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   auto forOp = cast<scf::ForOp>(op);
   std::vector<Piped> pipes;
@@ -496,14 +519,19 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
     // The producer's first warp builds the maps of the rings this loop starts; a ring's later
     // loops use its head's.
     for (auto [i, p] : llvm::enumerate(pipes)) {
-      if (e.ringHead(p.load) != p.load.getOperation()) continue;
+      if (!p.tma || e.ringHead(p.load) != p.load.getOperation()) continue;
       if (p.base) waitIssuedCopies(e, loc, *p.tma, p.base);
       emitTmaMapBuild(e, loc, *p.tma, operands[i].ptr, operands[i].shape, operands[i].strides, e.tmaIssuer);
     }
     // Barriers the consumers initialise, or buffers an earlier region used: wait for them.
     if (meetsBefore(e, op)) emitBlockBarrier(e, loc);
-    when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer)), [&] {
+    const bool rows = llvm::any_of(pipes, [](const Piped& p) { return p.carrier >= 0; });
+    Value issuerLane = rows ? b.create<arith::SubIOp>(loc, e.threadId(), e.i32(e.tmaIssuer)).getResult() : Value();
+    Value runs = rows ? b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, issuerLane, e.i32(32))
+                      : b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer));
+    when(b, loc, runs, [&] {
       for (auto& p : pipes) {
+        if (!p.tma) continue;
         p.tma->map = tmaMapAddress(e, loc, *p.tma);
         emitTmaAcquire(e, loc, *p.tma);
       }
@@ -522,12 +550,25 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
       setSlots(e, loc, pipes, count, S);
       Value always = b.create<arith::ConstantIntOp>(loc, b.getI1Type(), 1);
       for (auto& p : pipes) {
+        if (!p.tma) continue;  // a row: copied with its carrier
         SmallVector<Value> offsets;
         for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
         // Use `use` of the stage refills it once the consumers handed back use - 1.
         Value refill = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, p.use, e.i32(1));
         Value previousUse = b.create<arith::SubIOp>(loc, p.use, e.i32(1));
-        emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always, refill, previousUse);
+        if (p.riders.empty()) {
+          emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always, refill, previousUse);
+          continue;
+        }
+        emitStageEmptyWait(e, loc, *p.tma, p.slot, refill, previousUse);
+        Value stage = b.create<arith::MulIOp>(loc, p.slot, e.i32(p.stage));
+        for (int r : p.riders) {
+          Piped& row = pipes[size_t(r)];
+          issueRowCopy(e, forOp, row, m, b.create<arith::AddIOp>(loc, e.i32(row.offset), stage), always, issuerLane, 32);
+        }
+        emitCpAsyncArrive(e, loc, *p.tma, p.slot);
+        inlineAsm(b, loc, ptx::kWarpSync, "", {});
+        emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always);
       }
       SmallVector<Value> next;
       for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
@@ -574,11 +615,12 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
   b.create<mlir::gpu::BarrierOp>(loc);
 
   // TMA: the loads' operands before the loop, and whether TMA's run-time rules hold for all.
-  bool anyTma = llvm::any_of(pipes, [](const Piped& p) { return bool(p.tma); });
-  bool allTma = llvm::all_of(pipes, [](const Piped& p) { return bool(p.tma); });
   // In a warp-specialised kernel the producer warpgroup issues this loop's copies
-  // (emitProducerLoop): the consumers only wait for stages and hand them back.
+  // (emitProducerLoop): the consumers only wait for stages and hand them back. Rows riding in a
+  // TMA stage are the producer's then; without it the consumers copy them into that stage.
   const bool byProducer = e.warpSpecialized && e.producerLoops.count(op);
+  bool anyTma = llvm::any_of(pipes, [](const Piped& p) { return bool(p.tma); });
+  bool allTma = llvm::all_of(pipes, [&](const Piped& p) { return p.tma || (byProducer && p.carrier >= 0); });
   std::vector<TmaOperands> operands;
   Value usable = tmaRules(e, forOp, loc, pipes, operands);
   // Rows are marked only in loops of one version (tile-pipeline-loops: TMA's rules settled by
@@ -602,7 +644,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       // the generic proxy) visible to TMA's async proxy, before they meet it.
       if (meetsBefore(e, op)) {
         for (auto& p : pipes)
-          if (!p.tma->atEntry) emitStageBarrierInit(e, loc, *p.tma);
+          if (p.tma && !p.tma->atEntry) emitStageBarrierInit(e, loc, *p.tma);
         emitAsyncProxyFence(b, loc);
         emitBlockBarrier(e, loc);
       }
@@ -720,7 +762,13 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       DenseMap<Operation*, SmallVector<Piped*>> waitBefore, handBackAfter;
       if (handBack)
         for (auto& p : pipes) {
+          if (!p.tma) continue;  // a riding row: its carrier's wait and hand-back cover it
           auto [first, last] = readerSpan(forOp, p);
+          for (int r : p.riders) {
+            Operation* read = forOp.getBody()->findAncestorOpInBlock(*pipes[size_t(r)].load);
+            if (read->isBeforeInBlock(first)) first = read;
+            if (last->isBeforeInBlock(read)) last = read;
+          }
           waitBefore[first].push_back(&p);
           handBackAfter[last].push_back(&p);
         }
@@ -729,18 +777,18 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       e.deferDotsIn = forOp.getOperation();
       for (Operation& inner : forOp.getBody()->without_terminator()) {
         if (skip.count(&inner)) continue;
+        for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, p->slot, p->use);
         if (auto row = rowReads.find(&inner); row != rowReads.end()) {
           emitRowRead(e, *row->second.first, row->second.second);
-          continue;
+        } else {
+          e.settleDotsReadBy(&inner);
+          if (&inner == turns.first) turnOps.wait = namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);
+          if (failed(e.emitOp(&inner))) {
+            e.deferDotsIn = nullptr;
+            return failure();
+          }
+          if (&inner == turns.last) turnOps.pass = namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
         }
-        for (Piped* p : waitBefore.lookup(&inner)) emitTmaWait(e, loc, *p->tma, p->slot, p->use);
-        e.settleDotsReadBy(&inner);
-        if (&inner == turns.first) turnOps.wait = namedBarrier(e, loc, ptx::kNamedBarrierSync, myTurn);
-        if (failed(e.emitOp(&inner))) {
-          e.deferDotsIn = nullptr;
-          return failure();
-        }
-        if (&inner == turns.last) turnOps.pass = namedBarrier(e, loc, ptx::kNamedBarrierArrive, nextTurn);
         for (Piped* p : handBackAfter.lookup(&inner)) {
           TmaPipe pipe = *p->tma;
           Value slot = p->slot;
@@ -771,7 +819,8 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       // Every consumer past its last wait and arrival before the buffers serve others (or
       // the barriers are invalidated).
       if (meetsAfter(e, op)) emitBlockBarrier(e, loc);
-      for (auto& p : pipes) emitTmaRelease(e, loc, *p.tma);
+      for (auto& p : pipes)
+        if (p.tma) emitTmaRelease(e, loc, *p.tma);
     } else if (tma) {
       // Every thread is past its last wait and arrival before the barriers are invalidated.
       b.create<mlir::gpu::BarrierOp>(loc);

@@ -223,6 +223,18 @@ Value stageBarrier(KernelEmitter& e, Location loc, int64_t first, Value slot) {
 }
 }  // namespace
 
+void emitStageEmptyWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, Value refill, Value previousUse) {
+  OpBuilder& b = e.b;
+  when(b, loc, refill, [&] {
+    Value parity = b.create<arith::AndIOp>(loc, previousUse, e.i32(1));
+    inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.emptyOffset(), slot), parity});
+  });
+}
+
+void emitCpAsyncArrive(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
+  inlineAsm(e.b, loc, ptx::kCpAsyncMbarrierArrive, "r", {stageBarrier(e, loc, p.fullOffset(), slot)});
+}
+
 void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid,
                   Value refill, Value previousUse) {
   OpBuilder& b = e.b;
@@ -231,12 +243,7 @@ void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, 
   const int64_t chunks = tile.cols / colsPerChunk;
   Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer));
   when(b, loc, b.create<arith::AndIOp>(loc, first, valid), [&] {
-    if (refill) {
-      when(b, loc, refill, [&] {
-        Value parity = b.create<arith::AndIOp>(loc, previousUse, e.i32(1));
-        inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.emptyOffset(), slot), parity});
-      });
-    }
+    if (refill) emitStageEmptyWait(e, loc, p, slot, refill, previousUse);
     Value barrier = stageBarrier(e, loc, p.fullOffset(), slot);
     inlineAsm(b, loc, ptx::kMbarrierArriveExpectTx, "r,r", {barrier, e.i32(tile.rows * tile.cols * 2)});
     Value stage = b.create<arith::AddIOp>(loc, e.i32(p.buffers), b.create<arith::MulIOp>(loc, slot, e.i32(p.stageBytes)));

@@ -89,6 +89,12 @@ void emitTmaAcquire(KernelEmitter& e, mlir::Location loc, const TmaPipe& p);
 // (row, column).
 void emitTmaIssue(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, llvm::ArrayRef<mlir::Value> offsets,
                   mlir::Value valid, mlir::Value refill = {}, mlir::Value previousUse = {});
+// The calling threads: when `refill`, wait for the empty phase of use `previousUse` of stage `slot`.
+void emitStageEmptyWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value refill,
+                        mlir::Value previousUse);
+// The calling threads: each arrives on stage `slot`'s full barrier once its earlier cp.asyncs
+// have landed (rows riding in the stage; before the issuer's expect_tx arrival).
+void emitCpAsyncArrive(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
 // Every thread: waits until stage `slot`'s copy of use number `use` has landed.
 void emitTmaWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value use);
 // Every warp, done with stage `slot`: one arrival on its empty barrier.

@@ -1,7 +1,10 @@
 #include "lowering/passes/stage_rings.h"
 
 #include "dsl/ir/TileDialect.h"
+#include "llvm/Support/MathExtras.h"
 #include "lowering/passes/emit_tma.h"
+#include "lowering/passes/pipeline_uses.h"
+#include "lowering/passes/smem_tile.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 
@@ -27,18 +30,19 @@ bool sameScalars(ValueRange a, ValueRange b) {
   return true;
 }
 
-// Loads of one tensor map and one stage layout.
+// Loads of one tensor map and one stage layout (rows riding in the stages included).
 bool sameRing(ti::LoadBlockOp a, ti::LoadBlockOp b) {
-  return a.getResult().getType() == b.getResult().getType() &&
+  return a.getResult().getType() == b.getResult().getType() && a->getAttr(kStageEndAttr) == b->getAttr(kStageEndAttr) &&
          a->getAttr("tilegpu.pipeline") == b->getAttr("tilegpu.pipeline") && a.getPtr() == b.getPtr() &&
          sameScalars(a.getShape(), b.getShape()) && sameScalars(a.getStrides(), b.getStrides());
 }
 
-// The pipelined loads of a loop the producer can feed (all of them TMA-capable), or none.
+// The TMA loads of a loop the producer can feed (all its pipelined loads TMA-capable or rows
+// riding in their stages), or none.
 SmallVector<ti::LoadBlockOp> feedableLoads(scf::ForOp loop) {
   SmallVector<ti::LoadBlockOp> loads;
   for (auto load : loop.getBody()->getOps<ti::LoadBlockOp>()) {
-    if (!load->hasAttr("tilegpu.pipeline")) continue;
+    if (!load->hasAttr("tilegpu.pipeline") || load->hasAttr(kRowInStageAttr)) continue;
     if (!tmaCapable(load)) return {};
     loads.push_back(load);
   }
@@ -46,6 +50,36 @@ SmallVector<ti::LoadBlockOp> feedableLoads(scf::ForOp loop) {
 }
 
 }  // namespace
+
+void attachRowsToCarriers(func::FuncOp f) {
+  f.walk([&](scf::ForOp loop) {
+    ti::LoadBlockOp carrier;
+    SmallVector<ti::LoadBlockOp> rows;
+    for (auto load : loop.getBody()->getOps<ti::LoadBlockOp>()) {
+      if (!load->hasAttr("tilegpu.pipeline")) continue;
+      if (pipelinedRow(load)) rows.push_back(load);
+      else if (!tmaCapable(load)) return;
+      else if (!carrier) carrier = load;
+    }
+    if (!carrier || rows.empty()) return;
+    Builder b(f.getContext());
+    auto shape = carrier.getResult().getType().getShape();
+    int64_t end = SmemTile(shape, 1, 2, /*allowSwizzle=*/true).bytes;
+    for (auto row : rows) {
+      end = int64_t(llvm::alignTo(uint64_t(end), 16));
+      row->setAttr(kRowInStageAttr, b.getI64IntegerAttr(end));
+      end += SmemTile(row.getResult().getType().getShape(), 0, 4).bytes;
+    }
+    carrier->setAttr(kStageEndAttr, b.getI64IntegerAttr(end));
+  });
+}
+
+Operation* rowCarrier(Operation* row) {
+  if (!row->hasAttr(kRowInStageAttr)) return nullptr;
+  for (auto load : row->getBlock()->getOps<ti::LoadBlockOp>())
+    if (load->hasAttr(kStageEndAttr)) return load;
+  return nullptr;
+}
 
 bool carriedAcrossRuns(Operation* loop) { return loop->getParentOfType<scf::ForOp>() != nullptr; }
 

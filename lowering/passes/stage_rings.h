@@ -48,8 +48,22 @@ StageRings planStageRings(mlir::func::FuncOp f);
 // their buffers are the kernel's own for its whole life (nothing else shares their bytes).
 bool carriedAcrossRuns(mlir::Operation* loop);
 
-// Whether `loop` has pipelined loads, all of them TMA-capable: the loops a producer warpgroup
-// may feed. A loop with a pipelined row (a 1-D load its consumers copy themselves) is not one.
+// Pipelined rows (1-D loads of 32-bit values, pipeline_uses.h) in a kernel with warp roles ride
+// in the stages of a TMA load of their loop, their carrier: the carrier's stage holds its tile,
+// then each row (16-byte aligned), and the producer copies the rows with cp.async into the
+// stage it fills and has them complete on the stage's full barrier
+// (cp.async.mbarrier.arrive), so the consumers' one wait covers tile and rows, and the
+// stage's hand-back covers their reads of both. Attached by attachRowsToCarriers: in each
+// loop whose pipelined loads are all TMA-capable or rows, the rows to its first TMA-capable load.
+constexpr const char* kRowInStageAttr = "tilegpu.row_in_stage";  // on a row: its byte offset in the stage
+constexpr const char* kStageEndAttr = "tilegpu.stage_end";        // on a carrier: its stage's bytes in use
+void attachRowsToCarriers(mlir::func::FuncOp f);
+// The load whose stages `row` rides in; null for a row its consumers copy themselves.
+mlir::Operation* rowCarrier(mlir::Operation* row);
+
+// Whether `loop` has pipelined loads, all of them TMA-capable (or rows riding in their
+// stages): the loops a producer warpgroup may feed. A loop with a pipelined row its consumers
+// copy themselves is not one.
 // Asked while shared memory is planned, before emission; the emitter's producerCanFeed
 // (emit_pipeline.cc) answers the same for the loop version it emits.
 bool producerFeedable(mlir::scf::ForOp loop);

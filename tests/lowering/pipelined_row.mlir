@@ -60,12 +60,27 @@
 //
 // @row_minus_roles_wanted: a kernel that asks for warp roles, whose two loops with rows run
 // one after the other inside an outer loop (the backward's query loops inside its loop over a
-// k/v head's query heads). No producer can feed a loop with a row, so the kernel gets no roles,
-// and its loops' stage buffers share bytes as without roles (26624 B, as @row_minus), not
-// kept over the whole kernel as a producer-fed ring carried across runs is (43008 B).
+// k/v head's query heads). The rows ride in the TMA stages of %a (stage_rings.h), so a producer
+// feeds both loops: its first warp waits for the stage's hand-back, copies the row's 64
+// elements (two 4-byte cp.asyncs a lane), arrives on the stage's full barrier with
+// cp.async.mbarrier.arrive and, after bar.warp.sync, one lane arms the barrier and issues the
+// tile. The consumers copy nothing: their wait for %a's stage covers the row. One ring of 2
+// stages of 9216 B (the tile's 8192, the row's 256, 1024-aligned) serves both loops over the
+// whole kernel: 27648 B in all (43008 B with separate row stages).
 // CHECK-LABEL: gpu.func @row_minus_roles_wanted(
-// CHECK-SAME: tile.smem_bytes = 26624 : i32
-// CHECK-SAME: tile.warp_roles_refused = "no pipelined loop has all of its loads on TMA"
+// CHECK-SAME: tile.register_split
+// CHECK-SAME: tile.smem_bytes = 27648 : i32
+// CHECK: setmaxnreg.dec
+// CHECK: mbarrier.try_wait.parity
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
+// CHECK: cp.async.mbarrier.arrive.shared::cta.b64 [$0];", "r" %[[FULL:[0-9]+]]
+// CHECK-NEXT: bar.warp.sync
+// CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %[[FULL]], %c8192_i32
+// CHECK: cp.async.bulk.tensor.2d
+// CHECK: setmaxnreg.inc
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: gpu.return
 func.func @row_minus(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
                      %r: !tile.ptr<f32>, %out: !tile.ptr<f32>, %n: i32, %stride: i32 {tile.divisor = 8 : i64, tile.positive}) attributes {tile.kernel, tile.num_warps = 4 : i32} {
   %c64 = arith.constant 64 : i32

@@ -258,6 +258,15 @@ class Sim : public async::Memory {
   }
   std::vector<uint8_t>& smem() override { return smem_; }
   async::Order& order() override { return order_; }
+  std::vector<std::pair<uint64_t, int>> takeCpAsync(int t) override {
+    std::vector<std::pair<uint64_t, int>> out;
+    for (const Pending& p : pending_[t]) out.push_back({p.offset, p.bytes});
+    pending_[t].clear();
+    return out;
+  }
+  void landCpAsync(int t, const std::vector<std::pair<uint64_t, int>>& copies) override {
+    for (auto [off, bytes] : copies) land(t, off, bytes);
+  }
 
  private:
   Val make(int n) {
@@ -290,7 +299,7 @@ class Sim : public async::Memory {
   using ByteState = async::ByteState;
   struct Pending {
     uint64_t offset;
-    int group;
+    int group, bytes;
   };
   void smemRead(int t, uint64_t off, int bytes) {
     async_.checkAccess(t, off, bytes, false);
@@ -324,18 +333,22 @@ class Sim : public async::Memory {
       order_.recordWrite(t, off + i);
       if (cpAsync) m.pendingThread = t;
     }
-    if (cpAsync) pending_[t].push_back({off, committed_[t]});
+    if (cpAsync) pending_[t].push_back({off, committed_[t], bytes});
+  }
+  // A cp.async of thread t lands: its bytes are no longer pending, and hold t's write.
+  void land(int t, uint64_t off, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      if (off + i < order_.size() && order_.byte(off + i).pendingThread == t) {
+        order_.byte(off + i).pendingThread = -1;
+        order_.recordWrite(t, off + i);  // the data is there now
+      }
   }
   void waitGroups(int t, int keep) {
     auto& list = pending_[t];
     std::vector<Pending> rest;
     for (const Pending& p : list) {
       if (p.group < committed_[t] - keep) {
-        for (int i = 0; i < 16; ++i)
-          if (p.offset + i < order_.size() && order_.byte(p.offset + i).pendingThread == t) {
-            order_.byte(p.offset + i).pendingThread = -1;
-            order_.recordWrite(t, p.offset + i);  // the data is there now
-          }
+        land(t, p.offset, p.bytes);
       } else {
         rest.push_back(p);
       }

@@ -316,8 +316,10 @@ TEST_CASE("attention backward-like: transposed operands from mma layouts, causal
 }
 
 TEST_CASE("dK/dV program, key-major and query-major: pipelined loads feeding two dots, warpgroups splitting N, "
-          "one staging of K for two views, vector atomics", "[simt]") {
-  const std::string kernel = GENERATE(std::string("attn_bwd_key_major"), std::string("attn_bwd_query_major"));
+          "one staging of K for two views, vector atomics; key-major with warp roles (rows riding in Q's stages)",
+          "[simt]") {
+  const std::string kernel =
+      GENERATE(std::string("attn_bwd_key_major"), std::string("attn_bwd_key_major_ws"), std::string("attn_bwd_query_major"));
   INFO(kernel);
   Lowered k("attention_" + kernel.substr(std::strlen("attn_")) + ".mlir");
   // 200 rows: the second key block and the last query block are ragged.
