@@ -35,6 +35,18 @@ class CompareSdpaTest(unittest.TestCase):
         cases = cs.cases_from_args(parse({}), ours)
         self.assertEqual(cs.case_key(cases[0]), (2, 1024, 8, 2, 64, False, True, "fp16", 64))
 
+    def test_deterministic_rows_keep_their_own_time(self):
+        base = {"batch_size": 2, "seq_len": 1024, "nheads": 8, "head_size": 64, "causal": True,
+                "fwd_only": False, "dtype": "bf16"}
+        ours = {"cases": [dict(base, median_ms=1.0), dict(base, deterministic=True, median_ms=2.0)]}
+        cases = cs.cases_from_args(parse({}), ours)
+        by_key = {cs.ours_key(c): c for c in ours["cases"]}
+        k = cs.case_key(cases[0])
+        table = cs.comparison_table(cases, by_key, {("FA2", k): 4.0, ("cuDNN", k): 2.0}).splitlines()
+        self.assertIn("| 4.00 | 2.00 |", table[2])
+        self.assertIn("(deterministic)", table[3])
+        self.assertIn("| 2.00 | 1.00 |", table[3])
+
     def test_flops_and_row(self):
         case = cs.make_case(2, 4096, 16, 16, 128, True, True, "bf16")
         self.assertAlmostEqual(cs.tflops(case, 0.587), 234.14, places=1)
@@ -44,7 +56,7 @@ class CompareSdpaTest(unittest.TestCase):
     def test_ratios_above_one_mean_ours_is_faster(self):
         case = cs.make_case(2, 4096, 16, 16, 128, True, False, "bf16")
         key = cs.case_key(case)
-        ours = {key: dict(case, median_ms=2.0)}
+        ours = {cs.ours_key(case): dict(case, median_ms=2.0)}
         table = cs.comparison_table([case], ours, {("FA2", key): 4.0}).splitlines()
         self.assertEqual(len(table), 3)
         self.assertTrue(table[2].endswith("| 2.000 / 241 | 4.000 / 120 | n/a | 2.00 | n/a |"), table[2])
