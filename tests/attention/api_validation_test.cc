@@ -33,6 +33,7 @@ class RecordingBackend : public Backend {
     ++launches;
     grids.push_back(call.grid);
     ragged.push_back(call.params.get_bool("RAGGED"));
+    block_m.push_back(int(call.params.get_int("BLOCK_M")));
     row_strides.push_back(-1);
     for (const LaunchArg& a : call.args)
       if (a.name == "q_row_stride") row_strides.back() = a.i;
@@ -40,6 +41,7 @@ class RecordingBackend : public Backend {
   int programs = std::numeric_limits<int>::max();  // persistent_programs()
   std::vector<std::array<int, 3>> grids;  // each launch's grid
   std::vector<bool> ragged;        // each launch's RAGGED parameter
+  std::vector<int> block_m;        // and its BLOCK_M
   std::vector<int64_t> row_strides;  // and the q_row_stride it was given (-1: none)
   bool all_ragged(bool want) const {
     for (bool r : ragged)
@@ -451,6 +453,11 @@ TEST_CASE("exact head dims run on the kernels that assume aligned rows only when
                         {c.dq.view(), dk, c.dv.view()});
     REQUIRE(be.ragged.size() > forward);
     for (size_t i = 0; i < be.ragged.size(); ++i) CHECK(be.ragged[i] == (i >= forward));
+    // ... with the ragged specialisation's block shapes: at d=64 the exact backward takes 128
+    // queries a step, the ragged one 64 (a ragged kernel at the exact shape is not compiled).
+    const BlockShape exact = *block_shape_for(64, 64), ragged = block_shape_of({64, 64, true});
+    REQUIRE(exact.bwd.block_m != ragged.bwd.block_m);
+    for (size_t i = forward; i < be.block_m.size(); ++i) CHECK(be.block_m[i] == ragged.bwd.block_m);
   }
   // One row per sequence with a zero row stride (an expanded view): its stride addresses
   // nothing and is normalised to one the exact kernels accept.
