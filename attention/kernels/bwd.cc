@@ -32,15 +32,26 @@ struct QueryBlock {
   std::function<Tile()> lse_log2, delta;
 };
 
-QueryBlock load_query_block(const HeadTensor& q, const HeadTensor& dout, const Ptr& lse_log2,
-                            const Ptr& delta, const AttnScalars& s, const AttnConfig& c,
+// Head h's first query row of Q and of dO, made once per head: the loads of every query loop
+// of that head then read one pointer value, so that with warp roles their stages form one ring
+// over the loops (lowering/passes/stage_rings.h) instead of a ring per loop.
+struct QueryHeads {
+  Ptr q, dout;
+};
+
+QueryHeads query_heads(const HeadTensor& q, const HeadTensor& dout, const SeqBounds& seq, const Int& b, const Int& h) {
+  return QueryHeads{q.head(b, seq.q_row0, h), dout.head(b, seq.q_row0, h)};
+}
+
+QueryBlock load_query_block(const QueryHeads& heads, const HeadTensor& q, const HeadTensor& dout,
+                            const Ptr& lse_log2, const Ptr& delta, const AttnScalars& s, const AttnConfig& c,
                             const SeqBounds& seq, const Int& b, const Int& h, const Int& m0) {
   const int BM = c.block_m, DT = c.head_dim, DVT = c.head_dim_v;
   const HeadDimsIn dims = head_dims(c, s);
   const Int D = dims.d, DV = dims.dv;
   QueryBlock blk;
-  blk.q = load_block(q.head(b, seq.q_row0, h), {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
-  blk.dout = load_block(dout.head(b, seq.q_row0, h), {seq.len_q, DV}, {dout.row_stride, 1}, {m0, 0}, {BM, DVT});
+  blk.q = load_block(heads.q, {seq.len_q, D}, {q.row_stride, 1}, {m0, 0}, {BM, DT});
+  blk.dout = load_block(heads.dout, {seq.len_q, DV}, {dout.row_stride, 1}, {m0, 0}, {BM, DVT});
   blk.rows = (m0 + arange(0, BM)).col();
   Int row0 = b * s.lse_batch + h * s.lse_head + seq.q_row0;
   Int len_q = seq.len_q;
@@ -157,6 +168,13 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   // early LSE read as well, 234 registers, 2-3 % slower), so it keeps dK first.
   const bool dq_under_dk = atomic_dq && key_major && DT >= 128;
   k.set_num_warps(c.num_warps);
+  // Warp roles at the exact d=128 (key-major): a producer warpgroup copies Q and dO by TMA, with
+  // the per-query LSE and delta riding in Q's stages, while these warps compute; no block-wide
+  // barrier hands the stages back. ptxas (bf16): 40/232 registers, 0 B of spills atomic and
+  // deterministic (as without), softcap 476 -> 420 B. Not at d=64's 128x128 (48 -> 196 B
+  // atomic, 144 -> 392 B deterministic), at ragged dims (16 -> 116 B at 128) or with a block
+  // mask (document mask 2844 -> 6216 B: its masked edge loops are not producer-fed).
+  k.set_warp_specialized(key_major && !c.ragged && DT >= 128 && !block_sparse);
   BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
@@ -181,9 +199,9 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
     QueryRange qr = query_range(n0, seq, s, BM, BN);
     // One query block's contribution: dV += Pᵀ dO, dK += dSᵀ Q (key-major: Pᵀ and dSᵀ as A
     // operands in registers), and with atomic dQ, dQ += dS K.
-    auto step = [&](Int h, bool masked) {
-      return [&, h, masked](Int m0, Tile dk, Tile dv) {
-        QueryBlock qb = load_query_block(a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0);
+    auto step = [&](Int h, const QueryHeads& heads, bool masked) {
+      return [&, h, heads, masked](Int m0, Tile dk, Tile dv) {
+        QueryBlock qb = load_query_block(heads, a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0);
         ScoreContext ctx{key_major ? (m0 + arange(0, BM)).row() : qb.rows, keys, b, h, seq};
         ScoreGrads sg = score_grads(qb, k_blk, v_blk, ctx, c, s, score_mod, masked, key_major);
         // Trainable variant arguments: every (query, key) pair is visited here exactly once.
@@ -207,23 +225,24 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
     auto grads = for_range(0, s.heads_per_kv, 1, carry(zeros<f32>({BN, DT}), zeros<f32>({BN, DVT})),
         [&](Int g, Tile dk, Tile dv) {
           Int h = hk * s.heads_per_kv + g;
+          const QueryHeads heads = query_heads(a.q, a.dout, seq, b, h);
           if (block_sparse) {
             // The block mask's column: its longest run of full query blocks unmasked and
             // pipelined, the other non-empty blocks masked, empty ones skipped.
             BlockRange br = bm.q_range_at(bm.col(b, h, n0 / BN));
             auto edge = [&](Int m0, Tile dk, Tile dv) {
               Int cls = bm.cls_at(b, h, m0 / BM, n0 / BN);
-              return if_(cls != kBlockEmpty, [&] { return step(h, true)(m0, dk, dv); }, [&] { return carry(dk, dv); });
+              return if_(cls != kBlockEmpty, [&] { return step(h, heads, true)(m0, dk, dv); }, [&] { return carry(dk, dv); });
             };
             auto acc = for_range(br.lo * BM, br.full_lo * BM, BM, carry(dk, dv), edge);
-            acc = for_range(br.full_lo * BM, br.full_hi * BM, BM, acc, step(h, false), /*stages=*/2);
+            acc = for_range(br.full_lo * BM, br.full_hi * BM, BM, acc, step(h, heads, false), /*stages=*/2);
             return for_range(br.full_hi * BM, br.hi * BM, BM, acc, edge);
           }
           // A variant's mask is evaluated on every block.
-          if (score_mod.has_mask()) return for_range(qr.lo, qr.hi, BM, carry(dk, dv), step(h, true), /*stages=*/2);
-          auto acc = for_range(qr.lo, qr.full_lo, BM, carry(dk, dv), step(h, true), /*stages=*/2);
-          acc = for_range(qr.full_lo, qr.full_hi, BM, acc, step(h, false), /*stages=*/2);
-          return for_range(qr.full_hi, qr.hi, BM, acc, step(h, true), /*stages=*/2);
+          if (score_mod.has_mask()) return for_range(qr.lo, qr.hi, BM, carry(dk, dv), step(h, heads, true), /*stages=*/2);
+          auto acc = for_range(qr.lo, qr.full_lo, BM, carry(dk, dv), step(h, heads, true), /*stages=*/2);
+          acc = for_range(qr.full_lo, qr.full_hi, BM, acc, step(h, heads, false), /*stages=*/2);
+          return for_range(qr.full_hi, qr.hi, BM, acc, step(h, heads, true), /*stages=*/2);
         });
     auto [dk, dv] = grads;
     store_block(a.dk.head(b, seq.k_row0, hk), {seq.len_k, D}, {a.dk.row_stride, 1}, {n0, 0},
@@ -236,6 +255,10 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
   const AttnConfig c = AttnConfig::from(p);
   const int BM = c.block_m, BN = c.block_n, DT = c.head_dim, DVT = c.head_dim_v;
   k.set_num_warps(c.num_warps);
+  // Warp roles at exact head dims up to 128: a producer warpgroup feeds K and V by TMA (ptxas,
+  // bf16: 24/240 registers, 0 B of spills at d=64 and 128, as without). Not with a block mask
+  // (document mask 2324 -> 2960 B).
+  k.set_warp_specialized(!c.ragged && DT <= 128 && !block_sparse);
   BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
@@ -251,7 +274,8 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
   Int b = program_id(1) / s.nheads, h = program_id(1) % s.nheads, hk = h / s.heads_per_kv;
   SeqBounds seq = sequence_bounds(s, b);
   if_(m0 < seq.len_q, [&] {
-    QueryBlock qb = hold_query_rows(load_query_block(a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0));
+    QueryBlock qb = hold_query_rows(
+        load_query_block(query_heads(a.q, a.dout, seq, b, h), a.q, a.dout, a.lse_log2, a.delta, s, c, seq, b, h, m0));
     score_mod.setup_queries(QuerySide{qb.rows, b, h, seq});
     Ptr k_head = a.k.head(b, seq.k_row0, hk), v_head = a.v.head(b, seq.k_row0, hk);
     KeyRange r = key_range(m0, seq, s, BM, BN);
