@@ -45,6 +45,10 @@ struct ResourceUsage {
   int spill_load_bytes = 0;
   int static_smem_bytes = 0;  // shared memory declared in the PTX (not the dynamic part)
   int barriers = 0;
+  // ptxas's advisory when it serialises the function's wgmma.mma_async instructions (a wait
+  // after each one; e.g. "C7512: insufficient register resources"), empty when it does not:
+  // such a kernel runs its dots one at a time, whatever its spill count says.
+  std::string wgmma_serialized;
 };
 
 struct CompiledKernel {

@@ -80,10 +80,17 @@ std::map<std::string, ResourceUsage> parse_ptxas_report(const std::string& log) 
   static const std::regex kRegisters(R"(Used (\d+) registers)");
   static const std::regex kBarriers(R"(used (\d+) barriers)");
   static const std::regex kSmem(R"((\d+) bytes smem)");
+  // Names its function itself, after that function's report.
+  static const std::regex kSerialized(
+      R"(\((C7\d+)\) Potential Performance Loss: wgmma\.mma_async instructions are serialized due to (.*) for the function '([^']+)')");
   std::istringstream in(log);
   std::string line, current;
   std::smatch m;
   while (std::getline(in, line)) {
+    if (std::regex_search(line, m, kSerialized)) {
+      usage[m[3]].wgmma_serialized = std::string(m[1]) + ": " + std::string(m[2]);
+      continue;
+    }
     if (std::regex_search(line, m, kCompiling) || std::regex_search(line, m, kFunction)) {
       current = m[1];
       usage[current];

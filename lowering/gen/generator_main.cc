@@ -152,6 +152,7 @@ int run(int argc, char** argv) {
                 << k.register_split.producer << "/" << k.register_split.consumer << ")";
     }
     if (!k.warp_roles_refused.empty()) std::cerr << ", not warp-specialised: " << k.warp_roles_refused;
+    if (!k.resources.wgmma_serialized.empty()) std::cerr << ", wgmma serialised (" << k.resources.wgmma_serialized << ")";
     std::cerr << "\n";
   }
   EmitOptions emit;

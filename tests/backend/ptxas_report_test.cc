@@ -29,6 +29,25 @@ TEST_CASE("ptxas -v report is parsed per entry function") {
   const be::ResourceUsage& small = usage.at("small");
   CHECK(small.registers == 8);
   CHECK(small.static_smem_bytes == 0);
+  CHECK(gemm.wgmma_serialized.empty());
+}
+
+TEST_CASE("ptxas's wgmma serialisation advisory is kept with its function") {
+  const std::string log =
+      "ptxas info    : Compiling entry function 'attn_fwd' for 'sm_90a'\n"
+      "ptxas info    : Function properties for attn_fwd\n"
+      "    0 bytes stack frame, 1612 bytes spill stores, 1612 bytes spill loads\n"
+      "ptxas info    : Used 168 registers, used 16 barriers, 400 bytes cmem[0]\n"
+      "ptxas info    : Compiling entry function 'other' for 'sm_90a'\n"
+      "ptxas info    : Function properties for other\n"
+      "    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+      "ptxas info    : Used 40 registers, used 1 barriers, 380 bytes cmem[0]\n"
+      "ptxas info    : (C7512) Potential Performance Loss: wgmma.mma_async instructions are serialized due to "
+      "insufficient register resources for the function 'attn_fwd'\n";
+  auto usage = be::parse_ptxas_report(log);
+  CHECK(usage.at("attn_fwd").wgmma_serialized == "C7512: insufficient register resources");
+  CHECK(usage.at("attn_fwd").registers == 168);
+  CHECK(usage.at("other").wgmma_serialized.empty());
 }
 
 TEST_CASE("invalid PTX gives ok=false and ptxas's message, not an exception") {
