@@ -320,6 +320,7 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
       p.tma = TmaPipe{load, t->second, p.offset, p.stage, S, false, Value()};
       p.tma->extra = e.tmaExtraOffset.lookup(load);
       p.tma->atEntry = e.barriersAtEntry.count(e.ringHead(load)) > 0;
+      p.tma->fullArrivals = fullArrivalsOf(load, /*byProducer=*/p.tma->atEntry);
     }
     pipes.push_back(p);
   }
@@ -527,7 +528,7 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
     if (meetsBefore(e, op)) emitBlockBarrier(e, loc);
     const bool rows = llvm::any_of(pipes, [](const Piped& p) { return p.carrier >= 0; });
     Value issuerLane = rows ? b.create<arith::SubIOp>(loc, e.threadId(), e.i32(e.tmaIssuer)).getResult() : Value();
-    Value runs = rows ? b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, issuerLane, e.i32(32))
+    Value runs = rows ? b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, issuerLane, e.i32(kRowCopyLanes))
                       : b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.threadId(), e.i32(e.tmaIssuer));
     when(b, loc, runs, [&] {
       for (auto& p : pipes) {
@@ -560,15 +561,18 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
           emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always, refill, previousUse);
           continue;
         }
+        // Every copying lane waits for the hand-back; the tile goes first, so it is in flight
+        // while the lanes copy the rows and wait for them (the full barrier counts the
+        // issuer's arrival and each lane's).
         emitStageEmptyWait(e, loc, *p.tma, p.slot, refill, previousUse);
+        emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always);
         Value stage = b.create<arith::MulIOp>(loc, p.slot, e.i32(p.stage));
         for (int r : p.riders) {
           Piped& row = pipes[size_t(r)];
-          issueRowCopy(e, forOp, row, m, b.create<arith::AddIOp>(loc, e.i32(row.offset), stage), always, issuerLane, 32);
+          issueRowCopy(e, forOp, row, m, b.create<arith::AddIOp>(loc, e.i32(row.offset), stage), always, issuerLane,
+                       kRowCopyLanes);
         }
-        emitCpAsyncArrive(e, loc, *p.tma, p.slot);
-        inlineAsm(b, loc, ptx::kWarpSync, "", {});
-        emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always);
+        emitRowCopiesArrive(e, loc, *p.tma, p.slot);
       }
       SmallVector<Value> next;
       for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));

@@ -5,7 +5,9 @@
 #include "lowering/passes/axis_info.h"
 #include "lowering/passes/memory_helpers.h"
 #include "lowering/passes/smem_tile.h"
+#include "lowering/passes/stage_rings.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 using namespace mlir;
 namespace ti = tile::ir;
@@ -65,7 +67,7 @@ std::pair<Value, Value> globalSide(KernelEmitter& e, Location loc, Value ptr, Ar
 // p.handBack, one "empty" barrier (one arrival per consumer warp).
 void initStageBarriers(KernelEmitter& e, Location loc, const TmaPipe& p) {
   for (int64_t s = 0; s < p.stages; ++s) {
-    inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(1)});
+    inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(p.fullArrivals)});
     if (p.handBack)
       inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(e.numWarps)});
   }
@@ -209,6 +211,7 @@ void emitEntryBarrierInit(KernelEmitter& e, Location loc) {
       p.extra = e.tmaExtraOffset.lookup(op);
       p.stages = op->getAttrOfType<IntegerAttr>("tilegpu.pipeline").getInt();
       p.handBack = true;
+      p.fullArrivals = fullArrivalsOf(op, /*byProducer=*/true);
       initStageBarriers(e, loc, p);
     }
     inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
@@ -231,8 +234,14 @@ void emitStageEmptyWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value 
   });
 }
 
-void emitCpAsyncArrive(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
-  inlineAsm(e.b, loc, ptx::kCpAsyncMbarrierArrive, "r", {stageBarrier(e, loc, p.fullOffset(), slot)});
+void emitRowCopiesArrive(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
+  e.b.create<NVVM::CpAsyncCommitGroupOp>(loc);
+  e.b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
+  inlineAsm(e.b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.fullOffset(), slot)});
+}
+
+int64_t fullArrivalsOf(Operation* load, bool byProducer) {
+  return byProducer && load->hasAttr(kStageEndAttr) ? 1 + kRowCopyLanes : 1;
 }
 
 void emitTmaIssue(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, ArrayRef<Value> offsets, Value valid,

@@ -37,6 +37,9 @@ struct TmaPipe {
   mlir::Value map;              // i64 global address of this block's tensor map (TMA version)
   int64_t extra = 0;            // offset of the map staging and barriers (KernelEmitter::tmaExtraOffset)
   bool atEntry = false;         // barriers initialised at the kernel's entry (KernelEmitter::barriersAtEntry)
+  // Arrivals that complete a phase of a full barrier: the issuer's expect_tx arrival, plus one
+  // per lane of the producer warp that copies the rows riding in the stage (fullArrivalsOf).
+  int64_t fullArrivals = 1;
   // i1, uniform, or null when the facts rule it out: the tensor has an empty extent. Its map
   // then gets extent 1 (TMA refuses 0) and every copy's box is placed above row 0, all out of
   // bounds, so TMA fills it with zeros as it would an empty tensor's.
@@ -92,9 +95,16 @@ void emitTmaIssue(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::
 // The calling threads: when `refill`, wait for the empty phase of use `previousUse` of stage `slot`.
 void emitStageEmptyWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value refill,
                         mlir::Value previousUse);
-// The calling threads: each arrives on stage `slot`'s full barrier once its earlier cp.asyncs
-// have landed (rows riding in the stage; before the issuer's expect_tx arrival).
-void emitCpAsyncArrive(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
+// The calling threads (the lanes that copied the rows riding in stage `slot`): each waits
+// until its own cp.asyncs have landed, then arrives on the stage's full barrier. A plain
+// arrival after the thread's own wait orders the copies before the consumers' reads in a way
+// compute-sanitizer's racecheck follows (it does not credit cp.async.mbarrier.arrive's deferred
+// arrival), at the price of the lanes waiting for their copies; the stage's tile, issued
+// before, lands meanwhile.
+void emitRowCopiesArrive(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
+// TmaPipe::fullArrivals of the stage ring headed by `load`: 1 + kRowCopyLanes where rows ride
+// in its stages and the producer warpgroup copies them, else 1.
+int64_t fullArrivalsOf(mlir::Operation* load, bool byProducer);
 // Every thread: waits until stage `slot`'s copy of use number `use` has landed.
 void emitTmaWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value use);
 // Every warp, done with stage `slot`: one arrival on its empty barrier.

@@ -50,13 +50,15 @@ bool carriedAcrossRuns(mlir::Operation* loop);
 
 // Pipelined rows (1-D loads of 32-bit values, pipeline_uses.h) in a kernel with warp roles ride
 // in the stages of a TMA load of their loop, their carrier: the carrier's stage holds its tile,
-// then each row (16-byte aligned), and the producer copies the rows with cp.async into the
-// stage it fills and has them complete on the stage's full barrier
-// (cp.async.mbarrier.arrive), so the consumers' one wait covers tile and rows, and the
-// stage's hand-back covers their reads of both. Attached by attachRowsToCarriers: in each
-// loop whose pipelined loads are all TMA-capable or rows, the rows to its first TMA-capable load.
+// then each row (16-byte aligned). The producer's first warp issues the stage's tile, then its
+// kRowCopyLanes lanes copy the rows with cp.async, each waits for its own copies and arrives
+// on the stage's full barrier (which counts those arrivals beside the tile's), so the
+// consumers' one wait covers tile and rows, and the stage's hand-back covers their reads of
+// both. Attached by attachRowsToCarriers: in each loop whose pipelined loads are all
+// TMA-capable or rows, the rows to its first TMA-capable load.
 constexpr const char* kRowInStageAttr = "tilegpu.row_in_stage";  // on a row: its byte offset in the stage
 constexpr const char* kStageEndAttr = "tilegpu.stage_end";        // on a carrier: its stage's bytes in use
+constexpr int64_t kRowCopyLanes = 32;                             // the producer's lanes copying rows
 void attachRowsToCarriers(mlir::func::FuncOp f);
 // The load whose stages `row` rides in; null for a row its consumers copy themselves.
 mlir::Operation* rowCarrier(mlir::Operation* row);

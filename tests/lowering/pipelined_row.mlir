@@ -61,23 +61,26 @@
 // @row_minus_roles_wanted: a kernel that asks for warp roles, whose two loops with rows run
 // one after the other inside an outer loop (the backward's query loops inside its loop over a
 // k/v head's query heads). The rows ride in the TMA stages of %a (stage_rings.h), so a producer
-// feeds both loops: its first warp waits for the stage's hand-back, copies the row's 64
-// elements (two 4-byte cp.asyncs a lane), arrives on the stage's full barrier with
-// cp.async.mbarrier.arrive and, after bar.warp.sync, one lane arms the barrier and issues the
-// tile. The consumers copy nothing: their wait for %a's stage covers the row. One ring of 2
+// feeds both loops: its first warp waits for the stage's hand-back, one lane arms the stage's
+// full barrier and issues the tile, then the warp's lanes copy the row's 64 elements (two
+// 4-byte cp.asyncs a lane), each waits for its own copies and arrives on the full barrier,
+// which counts 33 arrivals (the issuer's and 32 lanes'). The consumers copy nothing: their
+// wait for %a's stage covers the row. One ring of 2
 // stages of 9216 B (the tile's 8192, the row's 256, 1024-aligned) serves both loops over the
 // whole kernel: 27648 B in all (43008 B with separate row stages).
 // CHECK-LABEL: gpu.func @row_minus_roles_wanted(
 // CHECK-SAME: tile.register_split
 // CHECK-SAME: tile.smem_bytes = 27648 : i32
+// CHECK: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c33_i32
 // CHECK: setmaxnreg.dec
 // CHECK: mbarrier.try_wait.parity
-// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
-// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
-// CHECK: cp.async.mbarrier.arrive.shared::cta.b64 [$0];", "r" %[[FULL:[0-9]+]]
-// CHECK-NEXT: bar.warp.sync
-// CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" %[[FULL]], %c8192_i32
+// CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c8192_i32
 // CHECK: cp.async.bulk.tensor.2d
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
 // CHECK: setmaxnreg.inc
 // CHECK-NOT: nvvm.cp.async.shared.global
 // CHECK: gpu.return
