@@ -91,33 +91,51 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
           return carry(acc, o.m, l_i * o.alpha + sum(o.probs, 1));
         };
       };
-      // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then block
-      // j-1's P V (P carried from the previous iteration), and computes block j's softmax while
-      // that P V is still on the tensor cores (the lowering waits for a dot only where its result
-      // is read). The first block is peeled off: its Q K^T and softmax run alone, so no
-      // iteration multiplies a zero P (half a block's tensor work per tile, ~3 % of a causal
-      // 4096-token tile). The peeled block and the last block's P V are pipelined loops of at
-      // most one iteration: the lowering lets sibling loops that read one tensor share one ring
-      // of stages, so the producer fetches their K and V while the neighbouring loop computes
-      // (3-6 % faster on the H100 than loading the last V after the loop, bench/RESULTS.md).
+      // The long unmasked middle runs rotated: an iteration issues block j's Q K^T, then the
+      // previous block's P V (P carried from the previous iteration), and computes block j's
+      // softmax while that P V is still on the tensor cores (the lowering waits for a dot only
+      // where its result is read). The run's first block is peeled off: its Q K^T and softmax
+      // run alone, so no iteration multiplies a zero P (half a block's tensor work per tile,
+      // ~3 % of a causal 4096-token tile). The peeled block, when given, is the right edge's
+      // last block (the causal diagonal), masked: then the diagonal costs no loop of its own,
+      // whose Q K^T, softmax and P V would each wait for the one before. Otherwise it is the
+      // first unmasked block. The peeled block and the last block's P V are pipelined loops of
+      // at most one iteration: the lowering lets sibling loops that read one tensor share one
+      // ring of stages, so the producer fetches their K and V while the neighbouring loop
+      // computes (3-6 % faster on the H100 than loading the last V after the loop,
+      // bench/RESULTS.md).
       using State = std::tuple<Tile, Tile, Tile>;
-      auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
-        // Block n0's scores and softmax; `pv` issues the previous block's P V first.
-        auto softmax_step = [&](bool pv) {
-          return [&, pv](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
-            Tile raw = dot(q_blk, trans(k_at(n0)));
-            if (pv) acc = dot(p_prev, v_at(n0 - BN), acc);
-            Online o = online_unmasked(raw, n0, m_i);
-            return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
-          };
+      // Blocks [first_lo, first_hi) (at most one; masked when `first_masked`), then the unmasked
+      // [mid_lo, mid_hi), in that order.
+      auto rotated_run = [&](State state, Int first_lo, Int first_hi, bool first_masked, Int mid_lo, Int mid_hi) {
+        auto peeled_step = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+          Tile raw = dot(q_blk, trans(k_at(n0)));
+          Online o = first_masked ? online(scores_at(raw, n0, true), m_i) : online_unmasked(raw, n0, m_i);
+          return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
+        };
+        // Block n0's scores and softmax, after issuing the previous block's P V (the peeled
+        // block's in the first iteration).
+        auto middle_step = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+          Tile raw = dot(q_blk, trans(k_at(n0)));
+          acc = dot(p_prev, v_at(select(n0 == mid_lo, first_lo, n0 - BN)), acc);
+          Online o = online_unmasked(raw, n0, m_i);
+          return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
         };
         auto [acc, m_i, l_i] = state;
-        Int peeled_hi = min(full_lo + BN, full_hi);
-        auto peeled = for_range(full_lo, peeled_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)),
-                                softmax_step(false), /*stages=*/2);
-        auto [acc_mid, m_mid, l_mid, p_last] = for_range(peeled_hi, full_hi, BN, peeled, softmax_step(true), /*stages=*/2);
+        auto peeled = for_range(first_lo, first_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), peeled_step,
+                                /*stages=*/2);
+        auto [acc_mid, m_mid, l_mid, p_last] = for_range(mid_lo, mid_hi, BN, peeled, middle_step, /*stages=*/2);
+        // The last block's P V: the middle's last block, or the peeled one when the middle is
+        // empty; none without a peeled block.
+        Int last = select(mid_hi > mid_lo, mid_hi - BN, first_lo);
         auto last_pv = [&](Int n0, Tile acc_in) { return dot(p_last, v_at(n0), acc_in); };
-        return State(for_range(max(full_hi - BN, full_lo), full_hi, BN, acc_mid, last_pv, /*stages=*/2), m_mid, l_mid);
+        return State(for_range(last, select(first_hi > first_lo, last + 1, last), BN, acc_mid, last_pv, /*stages=*/2),
+                     m_mid, l_mid);
+      };
+      // The rotated run opening with the first unmasked block of [full_lo, full_hi).
+      auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
+        Int peeled_hi = min(full_lo + BN, full_hi);
+        return rotated_run(state, full_lo, peeled_hi, false, peeled_hi, full_hi);
       };
       State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
       // The masked boundary loops (the causal diagonal, a window's edge, the ragged end) take
@@ -142,9 +160,18 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       } else if (score_mod.has_mask()) {
         state = for_range(r.lo, r.hi, BN, state, step(true));
       } else {
+        // The window's left edge masked; the right edge (the causal diagonal, a window's right
+        // edge, the ragged end) masked too, its last block opening the rotated run.
         state = for_range(r.lo, r.full_lo, BN, state, step(true), /*stages=*/2);
-        state = unmasked_run(state, r.full_lo, r.full_hi);
-        state = for_range(r.full_hi, r.hi, BN, state, step(true), /*stages=*/2);
+        Int edge_last = r.full_hi + (r.hi - r.full_hi - 1) / BN * BN;  // when r.hi > r.full_hi
+        // Without a right edge the first unmasked block opens it, masked all the same (its mask
+        // is all true): the ranges are selected, not branched on, so that every loop stays in
+        // one block and its K and V in the rings of the loops beside it.
+        Int has_edge = r.hi > r.full_hi;
+        state = for_range(r.full_hi, select(has_edge, edge_last, r.full_hi), BN, state, step(true), /*stages=*/2);
+        Int first_lo = select(has_edge, edge_last, r.full_lo);
+        Int first_hi = select(has_edge, edge_last + 1, min(r.full_lo + BN, r.full_hi));
+        state = rotated_run(state, first_lo, first_hi, true, select(has_edge, r.full_lo, first_hi), r.full_hi);
       }
       auto [acc, m_i, l_i] = state;
 

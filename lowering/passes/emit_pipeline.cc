@@ -38,12 +38,12 @@ namespace {
 
 constexpr const char* kPipelineAttr = "tilegpu.pipeline";
 
-// Buffers hold the tile swizzled when it can be (see SmemTile), 1024-byte aligned so that
+// Buffers hold the tile swizzled when it can be (operandStageTile), 1024-byte aligned so that
 // wgmma can read them through a descriptor.
-SmemTile bufferTile(ArrayRef<int64_t> shape, int fast) { return SmemTile(shape, fast, 2, /*allowSwizzle=*/true); }
+SmemTile bufferTile(ArrayRef<int64_t> shape, int fast) { return operandStageTile(shape, fast); }
 
 // A pipelined row's stage: its elements in order (4 bytes each: pipelinedRow).
-SmemTile rowTile(ti::LoadBlockOp load) { return SmemTile(load.getResult().getType().getShape(), 0, 4); }
+SmemTile rowTile(ti::LoadBlockOp load) { return rowStageTile(load.getResult().getType().getShape()); }
 
 int64_t stageBytes(ti::LoadBlockOp load) {
   if (pipelinedRow(load)) return int64_t(llvm::alignTo(uint64_t(rowTile(load).bytes), 16));
@@ -498,10 +498,10 @@ bool meetsAfter(KernelEmitter& e, Operation* loop) {
 // meetsBefore says so, then one thread issues every iteration's copies, waiting for a stage's
 // empty barrier before each refill (so it runs up to S iterations ahead, into the ring's next
 // loop too), and it meets them after a group's last loop. With rows riding in a stage the
-// first warp runs the loop: its lanes copy the rows' elements with cp.async and arrive on the
-// stage's full barrier (each arrival lands with its thread's copies), then, once every lane
-// has arrived (bar.warp.sync), the issuing thread arms the barrier and issues the tile. The
-// cp.async version is the consumers' alone.
+// first warp runs the loop: its lanes wait for the stage's hand-back, the issuing thread arms
+// the full barrier and issues the tile, then the lanes copy the rows' elements with cp.async,
+// each waits for its own copies and arrives on the full barrier (which counts the issuer's
+// arrival and the lanes'). The cp.async version is the consumers' alone.
 LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   auto forOp = cast<scf::ForOp>(op);
   std::vector<Piped> pipes;

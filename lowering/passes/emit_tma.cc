@@ -18,9 +18,7 @@ namespace {
 
 constexpr int64_t kMaxBoxRows = 256;  // TMA's largest box extent
 
-SmemTile stageTile(ti::LoadBlockOp load) {
-  return SmemTile(load.getResult().getType().getShape(), 1, 2, /*allowSwizzle=*/true);
-}
+SmemTile stageTile(ti::LoadBlockOp load) { return operandStageTile(load.getResult().getType().getShape()); }
 
 // True when `v` is the same in every iteration of the loop around `load`.
 bool invariant(scf::ForOp forOp, Value v) {

@@ -76,6 +76,13 @@ struct SmemTile {
   }
 };
 
+// The stages of software-pipelined loads (emit_pipeline.cc, emit_tma.cc, stage_rings.cc): a
+// dot operand's tile of 16-bit elements, swizzled where it can be (then TMA's 128-byte-swizzle
+// box layout and wgmma's), contiguous along `fast` (1: the rows; 0: seen transposed); a
+// pipelined row's 32-bit elements in order.
+inline SmemTile operandStageTile(ArrayRef<int64_t> shape, int fast = 1) { return SmemTile(shape, fast, 2, /*allowSwizzle=*/true); }
+inline SmemTile rowStageTile(ArrayRef<int64_t> shape) { return SmemTile(shape, 0, 4); }
+
 // Every register of layout `l` loaded from the shared tile `t`, in vectors of the contiguous
 // run each thread owns along the fast dimension (at most 16 bytes).
 llvm::SmallVector<Value> loadTile(KernelEmitter& e, Location loc, const LinearLayout& l, const SmemTile& t, mlir::Type elem);

@@ -64,11 +64,11 @@ void attachRowsToCarriers(func::FuncOp f) {
     if (!carrier || rows.empty()) return;
     Builder b(f.getContext());
     auto shape = carrier.getResult().getType().getShape();
-    int64_t end = SmemTile(shape, 1, 2, /*allowSwizzle=*/true).bytes;
+    int64_t end = operandStageTile(shape).bytes;
     for (auto row : rows) {
       end = int64_t(llvm::alignTo(uint64_t(end), 16));
       row->setAttr(kRowInStageAttr, b.getI64IntegerAttr(end));
-      end += SmemTile(row.getResult().getType().getShape(), 0, 4).bytes;
+      end += rowStageTile(row.getResult().getType().getShape()).bytes;
     }
     carrier->setAttr(kStageEndAttr, b.getI64IntegerAttr(end));
   });

@@ -193,6 +193,8 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
                                        std::make_tuple("attention_persistent_two_versions.mlir",
                                                        "attn_fwd_persistent_two_versions", 128),
                                        std::make_tuple("attention_persistent_peeled.mlir", "attn_fwd_persistent_peeled", 128),
+                                       std::make_tuple("attention_persistent_edge_first.mlir",
+                                                       "attn_fwd_persistent_edge_first", 128),
                                        std::make_tuple("attention_reuse.mlir", "attn_fwd_reuse", 128));
   // attention_ring: K and V rings shared by sibling loops; at 100 keys its middle loops run no
   // iteration. attention_reuse: the loop's stage buffers reuse a tile staged before it.
@@ -202,10 +204,13 @@ TEST_CASE("attention forward: online softmax over masked key blocks, P in bf16, 
   // attention_persistent_two_versions: the same without argument assumptions (the loops of
   // each tile meet the producer before and after them).
   // attention_persistent_peeled: the persistent kernel with the middle's first block peeled off
-  // (a loop reading K alone before the rotated one), as the DSL forward runs it.
+  // (a loop reading K alone before the rotated one).
+  // attention_persistent_edge_first: the peeled block is the ragged end's last block, masked,
+  // as the DSL forward runs it; at 320 rows (no ragged end) the first whole block.
   const bool persistent = std::string(kernel).rfind("attn_fwd_persistent", 0) == 0;
   const bool ring = std::string(kernel) == "attn_fwd_ring";
-  const int S = persistent ? GENERATE(330, 100) : ring ? GENERATE(230, 100) : 230;
+  const bool edge_first = std::string(kernel) == "attn_fwd_persistent_edge_first";
+  const int S = edge_first ? GENERATE(330, 100, 320) : persistent ? GENERATE(330, 100) : ring ? GENERATE(230, 100) : 230;
   INFO(file << " S=" << S);
   Lowered k(file);
   if (std::string(kernel).rfind("attn_fwd_specialized", 0) == 0 || ring || persistent ||
