@@ -148,9 +148,10 @@ void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value 
 // Fills one stage of a pipelined row: of `threads` threads, the one numbered `self` copies
 // element self (self + threads, ... for longer rows) with a 4-byte cp.async, zero-filled out
 // of bounds or when `valid` is false. One copy per element: the row's layout replicates
-// elements over threads, its copies do not.
+// elements over threads, its copies do not. `synchronous`: a load and a shared store instead
+// of the cp.async (the producer's riding rows: see emitRowCopiesArrive).
 void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Value bufferOffset, Value valid,
-                  Value self, int64_t threads) {
+                  Value self, int64_t threads, bool synchronous = false) {
   OpBuilder& b = e.b;
   Location loc = p.load.getLoc();
   using P = arith::CmpIPredicate;
@@ -167,6 +168,11 @@ void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Va
       Value ok = b.create<arith::AndIOp>(loc, b.create<arith::CmpIOp>(loc, P::ult, g, extent), valid);
       Value idx = b.create<arith::MulIOp>(loc, b.create<arith::ExtSIOp>(loc, b.getI64Type(), g), stride);
       Value dst = e.smemAbsolute(b.create<arith::AddIOp>(loc, bufferOffset, b.create<arith::MulIOp>(loc, i, e.i32(4))));
+      if (synchronous) {
+        Value zero = b.create<arith::ConstantOp>(loc, scalarAttr(elem, 0.0));
+        b.create<LLVM::StoreOp>(loc, maskedLoad(b, loc, elem, elemPtr(b, loc, ptr, elem, idx), ok, zero, 4), dst, 4);
+        return;
+      }
       Value size = b.create<arith::SelectOp>(loc, ok, e.i32(4), e.i32(0));
       b.create<NVVM::CpAsyncOp>(loc, dst, elemPtr(b, loc, ptr, elem, idx), 4u, NVVM::LoadCacheModifierKind::CA, size);
     });
@@ -499,9 +505,9 @@ bool meetsAfter(KernelEmitter& e, Operation* loop) {
 // empty barrier before each refill (so it runs up to S iterations ahead, into the ring's next
 // loop too), and it meets them after a group's last loop. With rows riding in a stage the
 // first warp runs the loop: its lanes wait for the stage's hand-back, the issuing thread arms
-// the full barrier and issues the tile, then the lanes copy the rows' elements with cp.async,
-// each waits for its own copies and arrives on the full barrier (which counts the issuer's
-// arrival and the lanes'). The cp.async version is the consumers' alone.
+// the full barrier and issues the tile, then the lanes copy the rows' elements (a load and a
+// shared store each) and each arrives on the full barrier (which counts the issuer's arrival
+// and the lanes'). The cp.async version is the consumers' alone.
 LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
   auto forOp = cast<scf::ForOp>(op);
   std::vector<Piped> pipes;
@@ -562,15 +568,15 @@ LogicalResult emitProducerLoop(KernelEmitter& e, Operation* op) {
           continue;
         }
         // Every copying lane waits for the hand-back; the tile goes first, so it is in flight
-        // while the lanes copy the rows and wait for them (the full barrier counts the
-        // issuer's arrival and each lane's).
+        // while the lanes copy the rows (the full barrier counts the issuer's arrival and each
+        // lane's).
         emitStageEmptyWait(e, loc, *p.tma, p.slot, refill, previousUse);
         emitTmaIssue(e, loc, *p.tma, p.slot, offsets, always);
         Value stage = b.create<arith::MulIOp>(loc, p.slot, e.i32(p.stage));
         for (int r : p.riders) {
           Piped& row = pipes[size_t(r)];
           issueRowCopy(e, forOp, row, m, b.create<arith::AddIOp>(loc, e.i32(row.offset), stage), always, issuerLane,
-                       kRowCopyLanes);
+                       kRowCopyLanes, /*synchronous=*/true);
         }
         emitRowCopiesArrive(e, loc, *p.tma, p.slot);
       }

@@ -7,7 +7,6 @@
 #include "lowering/passes/smem_tile.h"
 #include "lowering/passes/stage_rings.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 using namespace mlir;
 namespace ti = tile::ir;
@@ -233,8 +232,6 @@ void emitStageEmptyWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value 
 }
 
 void emitRowCopiesArrive(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
-  e.b.create<NVVM::CpAsyncCommitGroupOp>(loc);
-  e.b.create<NVVM::CpAsyncWaitGroupOp>(loc, 0);
   inlineAsm(e.b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.fullOffset(), slot)});
 }
 

@@ -95,12 +95,14 @@ void emitTmaIssue(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::
 // The calling threads: when `refill`, wait for the empty phase of use `previousUse` of stage `slot`.
 void emitStageEmptyWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value refill,
                         mlir::Value previousUse);
-// The calling threads (the lanes that copied the rows riding in stage `slot`): each waits
-// until its own cp.asyncs have landed, then arrives on the stage's full barrier. A plain
-// arrival after the thread's own wait orders the copies before the consumers' reads in a way
-// compute-sanitizer's racecheck follows (it does not credit cp.async.mbarrier.arrive's deferred
-// arrival), at the price of the lanes waiting for their copies; the stage's tile, issued
-// before, lands meanwhile.
+// The calling threads (the lanes that copied the rows riding in stage `slot`, with loads and
+// shared stores): each arrives on the stage's full barrier after its stores, a release the
+// consumers' wait acquires. Copies by cp.async completing through cp.async.mbarrier.arrive
+// are ordered as well per the PTX ISA, and so are cp.async.wait_group then a plain arrival,
+// but compute-sanitizer's racecheck credited neither (16 hazards each on the H100,
+// bench/RESULTS.md 2026-12-07); plain stores before the arrival are what its mbarrier model
+// is known to follow (the consumers' hand-backs). A lane's load waits for its data as its
+// wait_group did; the stage's tile, issued before, lands meanwhile.
 void emitRowCopiesArrive(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
 // TmaPipe::fullArrivals of the stage ring headed by `load`: 1 + kRowCopyLanes where rows ride
 // in its stages and the producer warpgroup copies them, else 1.

@@ -51,8 +51,8 @@ bool carriedAcrossRuns(mlir::Operation* loop);
 // Pipelined rows (1-D loads of 32-bit values, pipeline_uses.h) in a kernel with warp roles ride
 // in the stages of a TMA load of their loop, their carrier: the carrier's stage holds its tile,
 // then each row (16-byte aligned). The producer's first warp issues the stage's tile, then its
-// kRowCopyLanes lanes copy the rows with cp.async, each waits for its own copies and arrives
-// on the stage's full barrier (which counts those arrivals beside the tile's), so the
+// kRowCopyLanes lanes copy the rows (loads and shared stores), each arrives on the stage's
+// full barrier after its stores (which counts those arrivals beside the tile's), so the
 // consumers' one wait covers tile and rows, and the stage's hand-back covers their reads of
 // both. Attached by attachRowsToCarriers: in each loop whose pipelined loads are all
 // TMA-capable or rows, the rows to its first TMA-capable load.

@@ -1,8 +1,8 @@
 // attention_bwd_key_major.mlir's dK/dV program with warp roles (tile.warp_specialized), as
 // attention/kernels/bwd.cc asks for them: a producer warpgroup copies Q and dO by TMA, and the
 // per-query LSE and delta rows ride in Q's stages (stage_rings.h: the producer's first warp
-// copies their elements with cp.async, and each lane waits for its copies and arrives on the
-// stage's full barrier); the consumers' wait for Q covers the rows, its hand-back their reads.
+// copies their elements with loads and shared stores, and each lane arrives on the stage's
+// full barrier); the consumers' wait for Q covers the rows, its hand-back their reads.
 func.func @attn_bwd_key_major_ws(%q: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %k: !tile.ptr<bf16> {tile.divisor = 16 : i64},
                               %v: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %do: !tile.ptr<bf16> {tile.divisor = 16 : i64},
                               %lse: !tile.ptr<f32>, %delta: !tile.ptr<f32>, %dq: !tile.ptr<f32> {tile.divisor = 16 : i64},

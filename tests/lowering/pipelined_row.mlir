@@ -63,8 +63,8 @@
 // k/v head's query heads). The rows ride in the TMA stages of %a (stage_rings.h), so a producer
 // feeds both loops: its first warp waits for the stage's hand-back, one lane arms the stage's
 // full barrier and issues the tile, then the warp's lanes copy the row's 64 elements (two
-// 4-byte cp.asyncs a lane), each waits for its own copies and arrives on the full barrier,
-// which counts 33 arrivals (the issuer's and 32 lanes'). The consumers copy nothing: their
+// loads and shared stores a lane) and each arrives on the full barrier, which counts 33
+// arrivals (the issuer's and 32 lanes'). The consumers copy nothing: their
 // wait for %a's stage covers the row. One ring of 2
 // stages of 9216 B (the tile's 8192, the row's 256, 1024-aligned) serves both loops over the
 // whole kernel: 27648 B in all (43008 B with separate row stages).
@@ -76,10 +76,11 @@
 // CHECK: mbarrier.try_wait.parity
 // CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c8192_i32
 // CHECK: cp.async.bulk.tensor.2d
-// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
-// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache =  ca
-// CHECK: nvvm.cp.async.commit.group
-// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> f32
+// CHECK: llvm.store {{.*}} : f32, !llvm.ptr<3>
+// CHECK: llvm.load {{.*}} : !llvm.ptr<1> -> f32
+// CHECK: llvm.store {{.*}} : f32, !llvm.ptr<3>
+// CHECK-NOT: nvvm.cp.async
 // CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
 // CHECK: setmaxnreg.inc
 // CHECK-NOT: nvvm.cp.async.shared.global
