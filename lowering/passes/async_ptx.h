@@ -42,11 +42,6 @@ constexpr const char* kMbarrierArriveExpectTx = "mbarrier.arrive.expect_tx.share
 // One arrival on barrier $0 (release: this thread's earlier shared-memory accesses are ordered
 // before whatever a thread that waits for the phase does next).
 constexpr const char* kMbarrierArrive = "mbarrier.arrive.shared::cta.b64 _, [$0];";
-// An arrival on barrier $0 once every cp.async this thread issued before it has landed (its
-// pending count goes up by one now and down by one then, so the barrier's expected count
-// stays as initialised): rows a producer copies with cp.async complete on a TMA stage's full
-// barrier.
-constexpr const char* kCpAsyncMbarrierArrive = "cp.async.mbarrier.arrive.shared::cta.b64 [$0];";
 // Blocks until the phase of parity $1 (0 or 1) of barrier $0 has completed.
 constexpr const char* kMbarrierWaitParity =
     "{\n\t.reg .pred p;\n\tWAIT_${:uid}:\n\t"

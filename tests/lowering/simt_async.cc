@@ -144,7 +144,7 @@ void writeTemplate(uint8_t* dst, int elemType, int boxCols, int boxRows) {
 
 bool isAsyncAsm(llvm::StringRef text) {
   for (const char* s : {ptx::kMbarrierInit, ptx::kMbarrierInitFence, ptx::kMbarrierInval, ptx::kMbarrierArriveExpectTx, ptx::kMbarrierArrive,
-                        ptx::kMbarrierWaitParity, ptx::kCpAsyncMbarrierArrive,
+                        ptx::kMbarrierWaitParity,
                         ptx::kTmaLoad2d, ptx::kTensorMapSetAddress, ptx::kTensorMapSetDim0, ptx::kTensorMapSetDim1,
                         ptx::kTensorMapSetStride0, ptx::kTensorMapPublish, ptx::kTensorMapAcquire, ptx::kWarpSync,
                         ptx::kNamedBarrierSync, ptx::kNamedBarrierArrive, ptx::kBarrierSyncUnaligned,
@@ -237,13 +237,10 @@ void Model::settle(uint64_t off, MBarrier& b) {
   }
 }
 
-// The copies queued on a barrier land, in issue order, each completing its bytes; then the
-// cp.async copies of deferred arrivals, each with its thread's arrival.
+// The copies queued on a barrier land, in issue order, each completing its bytes.
 void Model::deliver(uint64_t off, MBarrier& b) {
   std::vector<Copy> copies = std::move(b.inflight);
   b.inflight.clear();
-  std::vector<MBarrier::CpArrival> arrivals = std::move(b.cpArrivals);
-  b.cpArrivals.clear();
   std::vector<uint8_t>& smem = mem_.smem();
   Order& order = mem_.order();
   int64_t phase = b.phase;
@@ -265,10 +262,6 @@ void Model::deliver(uint64_t off, MBarrier& b) {
     }
     b.tx -= int64_t(c.data.size());
     settle(off, b);
-  }
-  for (const MBarrier::CpArrival& a : arrivals) {
-    mem_.landCpAsync(a.thread, a.copies);
-    arrive(a.thread, off, 0);
   }
 }
 
@@ -307,8 +300,6 @@ void Model::fenceInits(int t) {
 void Model::inval(int t, uint64_t off) {
   MBarrier& b = barrier(t, off);
   if (!b.inflight.empty()) throw Error("mbarrier.inval of the barrier at " + at(off) + " with a TMA copy still completing on it");
-  if (!b.cpArrivals.empty())
-    throw Error("mbarrier.inval of the barrier at " + at(off) + " with a cp.async arrival still pending on it");
   b.live = false;
   for (uint64_t i = off; i < off + 8; ++i) bytes_[i].barrier = -1;
   uint64_t zero = 0;
@@ -353,15 +344,6 @@ void Model::arrive(int t, uint64_t off, int64_t tx) {
   mem_.order().release(t, b.released);
   settle(off, b);
   sighted(t, b, b.phase, clock);
-}
-
-// cp.async.mbarrier.arrive: one more arrival expected in the current phase now, made once the
-// thread's copies so far have landed (deliver).
-void Model::cpAsyncArrive(int t, uint64_t off) {
-  MBarrier& b = barrier(t, off);
-  ++b.pending;
-  ++progress_;
-  b.cpArrivals.push_back({t, mem_.takeCpAsync(t)});
 }
 
 // try_wait.parity P passes once a completion whose phase has parity P is visible: completion c
@@ -666,8 +648,6 @@ void Model::exec(llvm::StringRef text, const std::vector<std::vector<uint64_t>>&
   if (text == ptx::kMbarrierArriveExpectTx)
     return each([&](int t) { arrive(t, smemOperand(u(0, t), 8, "mbarrier"), int64_t(uint32_t(u(1, t)))); });
   if (text == ptx::kMbarrierArrive) return each([&](int t) { arrive(t, smemOperand(u(0, t), 8, "mbarrier"), 0); });
-  if (text == ptx::kCpAsyncMbarrierArrive)
-    return each([&](int t) { cpAsyncArrive(t, smemOperand(u(0, t), 8, "mbarrier")); });
   if (text == ptx::kMbarrierWaitParity)
     return each([&](int t) { wait(t, smemOperand(u(0, t), 8, "mbarrier"), int(u(1, t) & 1)); });
   if (text == ptx::kTmaLoad2d)
@@ -768,12 +748,9 @@ void Model::finish() {
     if (n.arrived)
       throw Error("named barrier " + std::to_string(id) + " ended with " + std::to_string(n.arrived) + " of " +
                   std::to_string(n.count) + " threads arrived: a bar.sync on it would wait forever");
-  for (auto& [off, b] : barriers_) {
+  for (auto& [off, b] : barriers_)
     if (!b.inflight.empty())
       throw Error("the kernel ended with a TMA copy in flight: no wait on the mbarrier at " + at(off) + " received it");
-    if (!b.cpArrivals.empty())
-      throw Error("the kernel ended with a cp.async arrival pending: no wait on the mbarrier at " + at(off) + " received it");
-  }
   for (size_t t = 0; t < bulk_.size(); ++t) {
     const BulkThread& b = bulk_[t];
     if (!b.committed.empty() || !b.open.empty())

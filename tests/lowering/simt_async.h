@@ -17,11 +17,6 @@
 //    only when some thread waits on its barrier: until then its bytes are pending, and any
 //    ordinary access to them is an error, as is issuing into bytes that another thread read or
 //    wrote unless a gpu.barrier or an arrive -> wait chain orders that access before the issue.
-//  * cp.async.mbarrier.arrive (non-.noinc) raises the barrier's pending arrivals by one at once
-//    and takes the thread's cp.async copies issued so far out of its wait_group bookkeeping;
-//    they land, and the deferred arrival happens (releasing the thread's accesses), when some
-//    thread waits on the barrier, like a TMA copy. Until then their bytes are pending, and an
-//    access to them is an error (a read before the full barrier's wait).
 //  * a tensor map must be published (tensormap.cp_fenceproxy, by a whole warp, into one of the
 //    block's workspace slots) and acquired by the issuing thread after that publish.
 //  * bulk reduce-adds (cp.reduce.async.bulk .add.f32, shared -> global) go into bulk groups of
@@ -142,10 +137,6 @@ class Memory {
   virtual void sharedWrite(int t, uint64_t off, const uint8_t* data, int bytes) = 0;
   virtual std::vector<uint8_t>& smem() = 0;
   virtual Order& order() = 0;
-  // Thread t's cp.async copies not yet landed, as (shared offset, bytes), taken out of its
-  // wait_group bookkeeping; landCpAsync completes such copies (the data is there from then on).
-  virtual std::vector<std::pair<uint64_t, int>> takeCpAsync(int t) = 0;
-  virtual void landCpAsync(int t, const std::vector<std::pair<uint64_t, int>>& copies) = 0;
 };
 
 // The simulator's tensor map (the 128 bytes of a workspace template or slot) for a template
@@ -212,12 +203,6 @@ class Model {
     int initThread = -1;
     int64_t fenceEpoch = -1, fenceClock = -1;  // the init thread's fence.mbarrier_init after it (-1: none yet)
     std::vector<Copy> inflight;
-    // cp.async.mbarrier.arrive: each thread's copies, landing with its deferred arrival.
-    struct CpArrival {
-      int thread;
-      std::vector<std::pair<uint64_t, int>> copies;
-    };
-    std::vector<CpArrival> cpArrivals;
     // The arrivals' releases so far (Order::release), and as they were when completion c + 1
     // happened: what a wait that observes that completion acquires.
     std::vector<int64_t> released;
@@ -259,7 +244,6 @@ class Model {
   void sighted(int t, MBarrier& b, int64_t completions, int64_t clock);
   int64_t floor(int t, const MBarrier& b) const;
   void arrive(int t, uint64_t off, int64_t tx);
-  void cpAsyncArrive(int t, uint64_t off);
   void wait(int t, uint64_t off, int parity);
   void tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row, uint64_t bar);
   void publish(const std::vector<std::vector<uint64_t>>& ops, const std::vector<bool>& active);

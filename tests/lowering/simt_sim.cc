@@ -258,15 +258,6 @@ class Sim : public async::Memory {
   }
   std::vector<uint8_t>& smem() override { return smem_; }
   async::Order& order() override { return order_; }
-  std::vector<std::pair<uint64_t, int>> takeCpAsync(int t) override {
-    std::vector<std::pair<uint64_t, int>> out;
-    for (const Pending& p : pending_[t]) out.push_back({p.offset, p.bytes});
-    pending_[t].clear();
-    return out;
-  }
-  void landCpAsync(int t, const std::vector<std::pair<uint64_t, int>>& copies) override {
-    for (auto [off, bytes] : copies) land(t, off, bytes);
-  }
 
  private:
   Val make(int n) {
