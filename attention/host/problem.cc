@@ -106,8 +106,8 @@ void use_ragged_unless_aligned(AttnProblem& p, std::initializer_list<std::pair<c
   if (p.blocks.dims.ragged) return;
   for (auto [t, name] : operands)
     if (!rows_aligned(*t)) {
-      // The ragged specialisation's own block shapes, not the exact one's: they may differ
-      // (block_shape_of in kernel_table.h).
+      // The ragged specialisation's own block shapes, not the exact one's: they differ where
+      // the exact dims take larger blocks (the d=64 backward's 128 queries a step).
       p.blocks = block_shape_of({head_dim_bucket(p.head_dim), head_dim_bucket(p.head_dim_v), true}, p.blocks.plain_only);
       p.unaligned = name;
       return;
