@@ -453,9 +453,10 @@ TEST_CASE("exact head dims run on the kernels that assume aligned rows only when
                         {c.dq.view(), dk, c.dv.view()});
     REQUIRE(be.ragged.size() > forward);
     for (size_t i = 0; i < be.ragged.size(); ++i) CHECK(be.ragged[i] == (i >= forward));
-    // ... with the ragged specialisation's block shapes (a ragged kernel at the exact shape is not
-    // compiled; today both take 64 queries a step at d=64, kernel_table.h).
-    const BlockShape ragged = block_shape_of({64, 64, true});
+    // ... with the ragged specialisation's block shapes: at d=64 the exact backward takes 128
+    // queries a step, the ragged one 64 (a ragged kernel at the exact shape is not compiled).
+    const BlockShape exact = *block_shape_for(64, 64), ragged = block_shape_of({64, 64, true});
+    REQUIRE(exact.bwd.block_m != ragged.bwd.block_m);
     for (size_t i = forward; i < be.block_m.size(); ++i) CHECK(be.block_m[i] == ragged.bwd.block_m);
   }
   // One row per sequence with a zero row stride (an expanded view): its stride addresses

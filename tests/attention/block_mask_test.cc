@@ -207,13 +207,12 @@ TEST_CASE("block masks: bad input", "[attention][block_mask]") {
   HostTensor out8(DType::bf16, {1, 8, 1, 64}), lse8(DType::f32, {1, 1, 8});
   CHECK_THROWS_WITH(flash_attn_func(be, q.view(), k.view(), v.view(), out8.view(), lse8.view(), w),
                     Catch::Contains("block_mask: expected a mask built for this call's window"));
-  // Same batch and lengths, other head dims: the mask counts in the blocks of head_dim 64's
-  // kernels, the call runs head_dim 128's (kernel_table.h).
+  // Same dims, other block shapes: at head_dim 64 the backward counts in 128-query blocks, with
+  // softcap in 64-query ones (kernel_table.h), so a mask built without softcap cannot serve it.
   w.causal = false;
-  HostTensor q128(DType::bf16, {1, 8, 1, 128}), k128(DType::bf16, {1, 8, 1, 128}), v128(DType::bf16, {1, 8, 1, 128});
-  HostTensor out128(DType::bf16, {1, 8, 1, 128});
-  CHECK_THROWS_WITH(flash_attn_func(be, q128.view(), k128.view(), v128.view(), out128.view(), lse8.view(), w),
+  w.softcap = 5.0;
+  CHECK_THROWS_WITH(flash_attn_func(be, q.view(), k.view(), v.view(), out8.view(), lse8.view(), w),
                     Catch::Contains("block_mask: expected a mask built for this call's head dims' block shapes "
-                                    "(128/128, 128x128 forward, 64x128 backward), got one built for 64/64, 128x128 "
-                                    "forward, 64x128 backward"));
+                                    "(64/64, 128x128 forward, 64x128 backward), got one built for 64/64, 128x128 "
+                                    "forward, 128x128 backward"));
 }
