@@ -9,6 +9,8 @@ def _blocks(dim, dim_v, ragged = "false", softcap = "false"):
     """((forward BLOCK_M, BLOCK_N, NUM_WARPS), (backward ...)): block_shape_of and
     BlockShape::bwd_for in kernel_table.h."""
     widest = max(dim, dim_v)
+    if widest <= 64 and ragged == "false":
+        return ((128, 128, 8), (64, 128, 8) if softcap == "true" else (128, 128, 8))
     if widest <= 128:
         return ((128, 128, 8), (64, 128, 8))
     return ((128, 32, 8), (32, 32, 8))

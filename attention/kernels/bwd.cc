@@ -168,14 +168,13 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   // early LSE read as well, 234 registers, 2-3 % slower), so it keeps dK first.
   const bool dq_under_dk = atomic_dq && key_major && DT >= 128;
   k.set_num_warps(c.num_warps);
-  // Warp roles at exact head dims with 64 queries a step (key-major): a producer warpgroup copies
-  // Q and dO by TMA, with the per-query LSE and delta riding in Q's stages, while these warps
-  // compute; no block-wide barrier hands the stages back. ptxas (bf16): 40/232 registers, 0 B of
-  // spills atomic and deterministic at d=64 and d=128 (48 / 144 B at d=64's 128x128 without
-  // roles), softcap 476 -> 420 B at d=128. Not at 128 queries a step (d=64's 128x128: 48 -> 196 B
+  // Warp roles at the exact d=128 (key-major): a producer warpgroup copies Q and dO by TMA, with
+  // the per-query LSE and delta riding in Q's stages, while these warps compute; no block-wide
+  // barrier hands the stages back. ptxas (bf16): 40/232 registers, 0 B of spills atomic and
+  // deterministic (as without), softcap 476 -> 420 B. Not at d=64's 128x128 (48 -> 196 B
   // atomic, 144 -> 392 B deterministic), at ragged dims (16 -> 116 B at 128) or with a block
   // mask (document mask 2844 -> 6216 B: its masked edge loops are not producer-fed).
-  k.set_warp_specialized(key_major && !c.ragged && BM <= 64 && !block_sparse);
+  k.set_warp_specialized(key_major && !c.ragged && DT >= 128 && !block_sparse);
   BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;

@@ -75,12 +75,13 @@ struct BlockShape {
 // query rows (64 per warpgroup, so its dots run on wgmma) with 32 keys per block: at d=256 the
 // output accumulator alone is 128 registers a thread (128x64 blocks spill ~1.9 KB).
 //
-// At exact head dims up to 64 the backward takes 64 queries a step with warp roles (bwd.cc): 0 B
-// of spills in the dK/dV program, atomic and deterministic (ptxas, bf16). 128 queries a step
-// (FA3's d=64 shape) measured 13-16 % faster than 64 without roles (bench/RESULTS.md,
-// 2026-12-07) but spills 48 / 144 B, and 196 / 392 B with roles.
+// At exact head dims up to 64 the backward takes 128 queries a step as well (FA3's d=64 shape):
+// forward+backward 13-16 % faster on the H100 than 64 (bench/RESULTS.md, 2026-12-07), with
+// 112 B of spills in the atomic dK/dV program (ptxas). With softcap (2480 B at 128: its tanh
+// derivative a score) and at ragged dims (864 B) the backward keeps 64.
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
   const int widest = std::max(dims.dim, dims.dim_v);
+  if (widest <= 64 && !dims.ragged) return {dims, {128, 128, 8}, {128, 128, 8}, plain_only, Blocks{64, 128, 8}};
   if (widest <= 128) return {dims, {128, 128, 8}, {64, 128, 8}, plain_only};
   return {dims, {128, 32, 8}, {32, 32, 8}, plain_only};
 }
