@@ -78,7 +78,9 @@ struct BlockShape {
 // At exact head dims up to 64 the backward takes 128 queries a step as well (FA3's d=64 shape):
 // forward+backward 13-16 % faster on the H100 than 64 (bench/RESULTS.md, 2026-12-07), with
 // 112 B of spills in the atomic dK/dV program (ptxas). With softcap (2480 B at 128: its tanh
-// derivative a score) and at ragged dims (864 B) the backward keeps 64.
+// derivative a score) and at ragged dims (864 B) the backward keeps 64. 64 queries a step with
+// warp roles spills nothing, yet its backward measured 1-9 % slower (atomic) and 19-24 %
+// slower (deterministic) on the H100 (bench/RESULTS.md, 2026-12-07, midnight).
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
   const int widest = std::max(dims.dim, dims.dim_v);
   if (widest <= 64 && !dims.ragged) return {dims, {128, 128, 8}, {128, 128, 8}, plain_only, Blocks{64, 128, 8}};
