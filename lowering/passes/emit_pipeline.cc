@@ -327,6 +327,7 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
       p.tma->extra = e.tmaExtraOffset.lookup(load);
       p.tma->atEntry = e.barriersAtEntry.count(e.ringHead(load)) > 0;
       p.tma->fullArrivals = fullArrivalsOf(load, /*byProducer=*/p.tma->atEntry);
+      p.tma->rowsRide = p.tma->fullArrivals > 1;
     }
     pipes.push_back(p);
   }
@@ -770,9 +771,15 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       }
       if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
       DenseMap<Operation*, SmallVector<Piped*>> waitBefore, handBackAfter;
+      DenseMap<Piped*, SmallVector<Operation*>> stageReaders;  // the body's ops that read the stage
       if (handBack)
         for (auto& p : pipes) {
           if (!p.tma) continue;  // a riding row: its carrier's wait and hand-back cover it
+          for (PipelineUse use : p.uses) {
+            stageReaders[&p].push_back(forOp.getBody()->findAncestorOpInBlock(*use.convert));
+            for (Operation* user : use.convert.getResult().getUsers())
+              if (Operation* u = forOp.getBody()->findAncestorOpInBlock(*user)) stageReaders[&p].push_back(u);
+          }
           auto [first, last] = readerSpan(forOp, p);
           for (int r : p.riders) {
             Operation* read = forOp.getBody()->findAncestorOpInBlock(*pipes[size_t(r)].load);
@@ -803,8 +810,15 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
           TmaPipe pipe = *p->tma;
           Value slot = p->slot;
           auto handBackStage = [&e, loc, pipe, slot] { emitTmaHandBack(e, loc, pipe, slot); };
-          if (!e.inflightDots.empty() && inner.isAncestor(e.inflightDots.back().dot))
-            e.inflightDots.back().onComplete.push_back(handBackStage);
+          // The newest dot still in flight that reads the stage: the stage goes back once it has
+          // been waited for (older groups complete before it). The last reader may be a riding
+          // row's read after the dot, which leaves the dot in flight.
+          int reading = -1;
+          for (size_t k = 0; k < e.inflightDots.size(); ++k)
+            for (Operation* reader : stageReaders.lookup(p))
+              if (reader->isAncestor(e.inflightDots[k].dot)) reading = int(k);
+          if (reading >= 0)
+            e.inflightDots[size_t(reading)].onComplete.push_back(handBackStage);
           else
             handBackStage();
         }

@@ -60,13 +60,14 @@ std::pair<Value, Value> globalSide(KernelEmitter& e, Location loc, Value ptr, Ar
   return {base, b.create<arith::MulIOp>(loc, toI64(b, loc, strides[0]), e.i64(2))};
 }
 
-// Thread 0: per stage of `p`, one "full" barrier (one arrival: the issuer's expect_tx) and, with
-// p.handBack, one "empty" barrier (one arrival per consumer warp).
+// Thread 0: per stage of `p`, one "full" barrier (p.fullArrivals) and, with p.handBack, one
+// "empty" barrier (emptyArrivals).
 void initStageBarriers(KernelEmitter& e, Location loc, const TmaPipe& p) {
   for (int64_t s = 0; s < p.stages; ++s) {
     inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.fullOffset() + 8 * s), e.i32(p.fullArrivals)});
     if (p.handBack)
-      inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r", {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(e.numWarps)});
+      inlineAsm(e.b, loc, ptx::kMbarrierInit, "r,r",
+                {sharedAddress(e, loc, p.emptyOffset() + 8 * s), e.i32(emptyArrivals(e, p))});
   }
 }
 
@@ -209,6 +210,7 @@ void emitEntryBarrierInit(KernelEmitter& e, Location loc) {
       p.stages = op->getAttrOfType<IntegerAttr>("tilegpu.pipeline").getInt();
       p.handBack = true;
       p.fullArrivals = fullArrivalsOf(op, /*byProducer=*/true);
+      p.rowsRide = p.fullArrivals > 1;
       initStageBarriers(e, loc, p);
     }
     inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
@@ -267,10 +269,17 @@ void emitTmaWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, V
   inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.fullOffset(), slot), parity});
 }
 
+int64_t emptyArrivals(const KernelEmitter& e, const TmaPipe& p) { return p.rowsRide ? e.numWarps * 32 : e.numWarps; }
+
 void emitTmaHandBack(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
   OpBuilder& b = e.b;
-  // The warp's reads of the stage are done (ldmatrix results are in registers, wgmma reads
-  // completed at its wait_group); one lane arrives for the whole warp.
+  // The warp's reads of the stage are done (ldmatrix and row results are in registers, wgmma
+  // reads completed at its wait_group).
+  if (p.rowsRide) {
+    inlineAsm(b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.emptyOffset(), slot)});
+    return;
+  }
+  // One lane arrives for the whole warp.
   inlineAsm(b, loc, ptx::kWarpSync, "", {});
   when(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, e.lane(), e.i32(0)),
        [&] { inlineAsm(b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.emptyOffset(), slot)}); });

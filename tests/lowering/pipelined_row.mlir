@@ -65,13 +65,17 @@
 // full barrier and issues the tile, then the warp's lanes copy the row's 64 elements (two
 // loads and shared stores a lane) and each arrives on the full barrier, which counts 33
 // arrivals (the issuer's and 32 lanes'). The consumers copy nothing: their
-// wait for %a's stage covers the row. One ring of 2
+// wait for %a's stage covers the row. They read the row with ordinary loads after the dot is
+// issued, so each consumer lane hands the stage back itself (the empty barrier counts 128
+// arrivals, no warp barrier before them), and only once the dot that reads the stage has been
+// waited for, though the row's read is the stage's last reader in the body. One ring of 2
 // stages of 9216 B (the tile's 8192, the row's 256, 1024-aligned) serves both loops over the
 // whole kernel: 27648 B in all (43008 B with separate row stages).
 // CHECK-LABEL: gpu.func @row_minus_roles_wanted(
 // CHECK-SAME: tile.register_split
 // CHECK-SAME: tile.smem_bytes = 27648 : i32
 // CHECK: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c33_i32
+// CHECK: mbarrier.init.shared::cta.b64 [$0], $1;", "r,r" {{.*}}, %c128_i32
 // CHECK: setmaxnreg.dec
 // CHECK: mbarrier.try_wait.parity
 // CHECK: mbarrier.arrive.expect_tx.shared::cta.b64 _, [$0], $1;", "r,r" {{.*}}, %c8192_i32
@@ -83,6 +87,14 @@
 // CHECK-NOT: nvvm.cp.async
 // CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
 // CHECK: setmaxnreg.inc
+// CHECK-NOT: nvvm.cp.async.shared.global
+// CHECK: mbarrier.try_wait.parity
+// CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// CHECK: llvm.load {{.*}} {alignment = 8 : i64} : !llvm.ptr<3> -> vector<2xf32>
+// CHECK-NOT: mbarrier.arrive
+// CHECK: wgmma.wait_group.sync.aligned 0
+// CHECK-NOT: bar.warp.sync
+// CHECK: mbarrier.arrive.shared::cta.b64 _, [$0];", "r"
 // CHECK-NOT: nvvm.cp.async.shared.global
 // CHECK: gpu.return
 func.func @row_minus(%a: !tile.ptr<bf16> {tile.divisor = 16 : i64}, %b: !tile.ptr<bf16> {tile.divisor = 16 : i64},
