@@ -101,12 +101,9 @@ void emitStageEmptyWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, 
                         mlir::Value previousUse);
 // The calling threads (the lanes that copied the rows riding in stage `slot`, with loads and
 // shared stores): each arrives on the stage's full barrier after its stores, a release the
-// consumers' wait acquires. Copies by cp.async completing through cp.async.mbarrier.arrive
-// are ordered as well per the PTX ISA, and so are cp.async.wait_group then a plain arrival,
-// but compute-sanitizer's racecheck credited neither (16 hazards each on the H100,
-// bench/RESULTS.md 2026-12-07); plain stores before the arrival are what its mbarrier model
-// is known to follow (the consumers' hand-backs). A lane's load waits for its data as its
-// wait_group did; the stage's tile, issued before, lands meanwhile.
+// consumers' wait acquires. A lane's load waits for its data; the stage's tile, issued
+// before, lands meanwhile. (Copies by cp.async measured the same; racecheck's hazards under
+// them were the one-lane hand-back's: emitTmaHandBack.)
 void emitRowCopiesArrive(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot);
 // TmaPipe::fullArrivals of the stage ring headed by `load`: 1 + kRowCopyLanes where rows ride
 // in its stages and the producer warpgroup copies them, else 1.
