@@ -475,6 +475,10 @@ void Model::tmaLoad(int t, uint64_t dst, uint64_t map, int32_t col, int32_t row,
   for (uint64_t i = dst; i < dst + size; ++i) {
     if (bytes_[i].barrier >= 0) throw Error("TMA into the live mbarrier at " + at(uint64_t(bytes_[i].barrier)));
     if (bytes_[i].tmaPending >= 0) throw Error("TMA into " + at(i) + ", which another TMA copy is still filling");
+    // A wgmma's operand reads count when its group is waited for; until then a copy into its
+    // operand is a race the hand-back (an arrive after the wait) should have ordered.
+    if (mem_.wgmmaReading(i))
+      throw Error("TMA into " + at(i) + ", which a wgmma not yet waited for reads (stage handed back before the wait)");
     if (bytes_[i].bulkReads > 0)
       throw Error("TMA into " + at(i) + ", which a bulk reduce-add (thread " + std::to_string(bulkReader(i)) +
                   ") still reads: cp.async.bulk.wait_group.read missing");

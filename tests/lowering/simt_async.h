@@ -137,6 +137,8 @@ class Memory {
   virtual void sharedWrite(int t, uint64_t off, const uint8_t* data, int bytes) = 0;
   virtual std::vector<uint8_t>& smem() = 0;
   virtual Order& order() = 0;
+  // Whether a wgmma not yet waited for reads shared byte `off` (its reads count at the wait).
+  virtual bool wgmmaReading(uint64_t off) const = 0;
 };
 
 // The simulator's tensor map (the 128 bytes of a workspace template or slot) for a template

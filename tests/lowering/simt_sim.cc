@@ -258,6 +258,7 @@ class Sim : public async::Memory {
   }
   std::vector<uint8_t>& smem() override { return smem_; }
   async::Order& order() override { return order_; }
+  bool wgmmaReading(uint64_t off) const override { return wgmmaInFlight_[off] > 0; }
 
  private:
   Val make(int n) {

@@ -461,6 +461,34 @@ TEST_CASE("dots smaller than the warp grid (copies in warps, one owner adds) and
   }
 }
 
+TEST_CASE("rows riding in a producer-fed stage: read by every lane after the dot, handed back by each", "[simt]") {
+  // @row_minus_roles_wanted: two loops per head over 64-row blocks of A (the first one block,
+  // the second the rest), each out += B A_blk - row_blk (broadcast down the columns). The row is
+  // the stage's last reader, after the dot; the stage must not go back before the dot's wait.
+  Lowered k("pipelined_row.mlir");
+  const int n = 200, heads = 2, stride = 72;  // a ragged last block: rows 192..199 only
+  std::vector<float> a, b, r(static_cast<size_t>(n));
+  for (float& x : r) x = uniform(-1, 1);
+  std::vector<sim::Buffer> bufs = {bf16Random(size_t(n) * stride, a), bf16Random(64 * 64, b), f32Buffer(r),
+                                   f32Buffer(std::vector<float>(64 * 64, NAN))};
+  const int64_t tmaBefore = sim::async::tmaCopiesIssued();
+  REQUIRE(sim::run(*k.module, "row_minus_roles_wanted", {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2),
+                   sim::Arg::buf(3), sim::Arg::i32(n), sim::Arg::i32(heads), sim::Arg::i32(stride)}, bufs, 1) == "");
+  CHECK(sim::async::tmaCopiesIssued() > tmaBefore);
+  auto out = f32Values(bufs[3]);
+  for (int i = 0; i < 64; ++i)
+    for (int j = 0; j < 64; ++j) {
+      double want = 0;
+      for (int m0 = 0; m0 < n; m0 += 64) {
+        for (int kk = 0; kk < 64 && m0 + kk < n; ++kk) want += double(b[size_t(i) * 64 + kk]) * a[size_t(m0 + kk) * stride + j];
+        if (m0 + j < n) want -= r[size_t(m0 + j)];
+      }
+      want *= heads;
+      INFO("out[" << i << "][" << j << "]");
+      REQUIRE(std::fabs(out[size_t(i) * 64 + j] - want) <= 1e-3 * n);
+    }
+}
+
 TEST_CASE("argument assumptions: the TMA-only GEMM, and an empty tensor's copies zero-filled", "[simt]") {
   Lowered k("assumed_alignment.mlir");
   const int M = 96, N = 80, K = 136;  // strides K and N: multiples of 8 elements, as assumed

@@ -127,7 +127,7 @@ MUTANTS = [
            "auto handBackStage = [] {};",
            "lowering: warps never arrive on the empty barriers"),
     Mutant("tma_hand_back_in_flight", "lowering/passes/emit_pipeline.cc",
-           "if (!e.inflightDots.empty() && inner.isAncestor(e.inflightDots.back().dot))", "if (false)",
+           "          if (reading >= 0)\n", "          if (false)\n",
            "lowering: a stage goes back while the wgmma reading it is still in flight"),
     Mutant("wgmma_wait_too_few", "lowering/passes/emit_wgmma.cc",
            "std::to_string(e.inflightDots.size() - 1 - last)", "std::to_string(e.inflightDots.size() - last)",
