@@ -79,7 +79,7 @@ struct BlockShape {
 // forward+backward 13-16 % faster on the H100 than 64 (bench/RESULTS.md, 2026-12-07), with
 // 112 B of spills in the atomic dK/dV program (ptxas). With softcap (2480 B at 128: its tanh
 // derivative a score) and at ragged dims (864 B) the backward keeps 64. 64 queries a step with
-// warp roles spills nothing, yet its backward measured 1-9 % slower (atomic) and 19-24 %
+// warp roles spills nothing, yet its backward measured 1-10 % slower (atomic) and 19-24 %
 // slower (deterministic) on the H100 (bench/RESULTS.md, 2026-12-07, midnight).
 inline BlockShape block_shape_of(HeadDims dims, bool plain_only = false) {
   const int widest = std::max(dims.dim, dims.dim_v);

@@ -327,7 +327,6 @@ LogicalResult collectPipes(KernelEmitter& e, scf::ForOp forOp, std::vector<Piped
       p.tma->extra = e.tmaExtraOffset.lookup(load);
       p.tma->atEntry = e.barriersAtEntry.count(e.ringHead(load)) > 0;
       p.tma->fullArrivals = fullArrivalsOf(load, /*byProducer=*/p.tma->atEntry);
-      p.tma->rowsRide = p.tma->fullArrivals > 1;
     }
     pipes.push_back(p);
   }

@@ -210,7 +210,6 @@ void emitEntryBarrierInit(KernelEmitter& e, Location loc) {
       p.stages = op->getAttrOfType<IntegerAttr>("tilegpu.pipeline").getInt();
       p.handBack = true;
       p.fullArrivals = fullArrivalsOf(op, /*byProducer=*/true);
-      p.rowsRide = p.fullArrivals > 1;
       initStageBarriers(e, loc, p);
     }
     inlineAsm(b, loc, ptx::kMbarrierInitFence, "", {});
@@ -269,13 +268,13 @@ void emitTmaWait(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot, V
   inlineAsm(b, loc, ptx::kMbarrierWaitParity, "r,r", {stageBarrier(e, loc, p.fullOffset(), slot), parity});
 }
 
-int64_t emptyArrivals(const KernelEmitter& e, const TmaPipe& p) { return p.rowsRide ? e.numWarps * 32 : e.numWarps; }
+int64_t emptyArrivals(const KernelEmitter& e, const TmaPipe& p) { return p.rowsRide() ? e.numWarps * 32 : e.numWarps; }
 
 void emitTmaHandBack(KernelEmitter& e, Location loc, const TmaPipe& p, Value slot) {
   OpBuilder& b = e.b;
   // The warp's reads of the stage are done (ldmatrix and row results are in registers, wgmma
   // reads completed at its wait_group).
-  if (p.rowsRide) {
+  if (p.rowsRide()) {
     inlineAsm(b, loc, ptx::kMbarrierArrive, "r", {stageBarrier(e, loc, p.emptyOffset(), slot)});
     return;
   }

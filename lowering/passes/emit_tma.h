@@ -40,14 +40,14 @@ struct TmaPipe {
   // Arrivals that complete a phase of a full barrier: the issuer's expect_tx arrival, plus one
   // per lane of the producer warp that copies the rows riding in the stage (fullArrivalsOf).
   int64_t fullArrivals = 1;
-  // Rows ride in the stages and the producer warpgroup copies them (fullArrivalsOf): every
-  // consumer lane reads them with ordinary loads, so every consumer lane hands the stage back
-  // (emptyArrivals), not one lane per warp after a warp barrier.
-  bool rowsRide = false;
   // i1, uniform, or null when the facts rule it out: the tensor has an empty extent. Its map
   // then gets extent 1 (TMA refuses 0) and every copy's box is placed above row 0, all out of
   // bounds, so TMA fills it with zeros as it would an empty tensor's.
   mlir::Value empty;
+  // Rows ride in the stages and the producer warpgroup copies them (the lanes' arrivals in
+  // fullArrivals): every consumer lane reads them with ordinary loads, so every consumer lane
+  // hands the stage back (emptyArrivals), not one lane per warp after a warp barrier.
+  bool rowsRide() const { return fullArrivals > 1; }
   int64_t mapOffset() const { return extra; }
   int64_t fullOffset() const { return mapOffset() + 128; }
   int64_t emptyOffset() const { return fullOffset() + 8 * stages; }
@@ -111,11 +111,11 @@ int64_t fullArrivalsOf(mlir::Operation* load, bool byProducer);
 // Every thread: waits until stage `slot`'s copy of use number `use` has landed.
 void emitTmaWait(KernelEmitter& e, mlir::Location loc, const TmaPipe& p, mlir::Value slot, mlir::Value use);
 // Arrivals that complete a phase of an empty barrier: one per consumer warp, or one per
-// consumer thread where p.rowsRide.
+// consumer thread where p.rowsRide().
 int64_t emptyArrivals(const KernelEmitter& e, const TmaPipe& p);
 // Every consumer warp, done with stage `slot`: the arrivals emptyArrivals counts. One lane of a
 // warp after a warp barrier (bar.warp.sync orders the lanes' reads before it, per the PTX ISA),
-// or, where p.rowsRide, each lane after its own reads: compute-sanitizer's racecheck credits
+// or, where p.rowsRide(), each lane after its own reads: compute-sanitizer's racecheck credits
 // only a thread's own arrival with ordering its ordinary shared loads before the producer's
 // next stores into the stage (WAR hazards on the rows with one lane per warp, H100,
 // bench/RESULTS.md 2026-12-07, midnight), as CUTLASS's consumer release arrives per thread.

@@ -155,7 +155,7 @@ MUTANTS = [
            "return byProducer && load->hasAttr(kStageEndAttr) ? 1 + kRowCopyLanes : 1;", "return 1;",
            "lowering: a carrier's full barrier counts only the tile's arrival, not the row-copying lanes'"),
     Mutant("row_stage_empty_counts_warps", "lowering/passes/emit_tma.cc",
-           "return p.rowsRide ? e.numWarps * 32 : e.numWarps;", "return e.numWarps;",
+           "return p.rowsRide() ? e.numWarps * 32 : e.numWarps;", "return e.numWarps;",
            "lowering: a stage with riding rows, handed back by every consumer lane, has an empty barrier counting one arrival per warp"),
     Mutant("hand_back_under_inflight_dot", "lowering/passes/emit_pipeline.cc",
            "              if (reader->isAncestor(e.inflightDots[k].dot)) reading = int(k);",
