@@ -74,18 +74,27 @@ bool outside(scf::ForOp forOp, Value v) {
 }
 
 // Emits the value `v` has in the iteration whose induction variable and scalar iter_args
-// `m` maps (loop invariants come from the emitter).
-Value evalAhead(KernelEmitter& e, scf::ForOp forOp, Value v, IRMapping& m) {
+// `m` maps (loop invariants come from the emitter). `valid` (null: always) says whether that
+// iteration runs: a scalar load on the way (a block index read from a list) is issued only
+// then, and reads 0 otherwise, so that copies issued ahead never read past a list's end.
+Value evalAhead(KernelEmitter& e, scf::ForOp forOp, Value v, IRMapping& m, Value valid = {}) {
   if (m.contains(v)) return m.lookup(v);
   if (outside(forOp, v)) return e.scalar(v);
   Operation* def = v.getDefiningOp();
+  Location loc = def->getLoc();
   Value out;
   if (auto ap = dyn_cast<ti::AddPtrOp>(def)) {
     Type elem = cast<ti::PtrType>(ap.getPtr().getType()).getPointee();
-    out = elemPtr(e.b, def->getLoc(), evalAhead(e, forOp, ap.getPtr(), m), elem, evalAhead(e, forOp, ap.getOffset(), m));
+    out = elemPtr(e.b, loc, evalAhead(e, forOp, ap.getPtr(), m, valid), elem, evalAhead(e, forOp, ap.getOffset(), m, valid));
+  } else if (auto ls = dyn_cast<ti::LoadScalarOp>(def)) {
+    Type elem = ls.getResult().getType();
+    Value addr = elemPtr(e.b, loc, evalAhead(e, forOp, ls.getPtr(), m, valid), elem,
+                         evalAhead(e, forOp, ls.getIndex(), m, valid));
+    Value zero = e.b.create<arith::ConstantOp>(loc, scalarAttr(elem, 0));
+    out = maskedLoad(e.b, loc, elem, addr, valid, zero, elem.getIntOrFloatBitWidth() / 8);
   } else {
     IRMapping local;
-    for (Value operand : def->getOperands()) local.map(operand, evalAhead(e, forOp, operand, m));
+    for (Value operand : def->getOperands()) local.map(operand, evalAhead(e, forOp, operand, m, valid));
     out = e.b.clone(*def, local)->getResult(0);
   }
   m.map(v, out);
@@ -109,10 +118,10 @@ void neededIterArgs(scf::ForOp forOp, Value v, std::set<unsigned>& out, DenseSet
 void issueCopy(KernelEmitter& e, scf::ForOp forOp, Piped p, IRMapping& m, Value bufferOffset, Value valid) {
   OpBuilder& b = e.b;
   Location loc = p.load.getLoc();
-  BlockAccess acc{e, loc, evalAhead(e, forOp, p.load.getPtr(), m), {}, {}, {}, p.load.getResult().getType().getElementType(), p.layout, {}};
-  for (Value v : p.load.getShape()) acc.shape.push_back(evalAhead(e, forOp, v, m));
-  for (Value v : p.load.getStrides()) acc.strides.push_back(evalAhead(e, forOp, v, m));
-  for (Value v : p.load.getOffsets()) acc.offsets.push_back(evalAhead(e, forOp, v, m));
+  BlockAccess acc{e, loc, evalAhead(e, forOp, p.load.getPtr(), m, valid), {}, {}, {}, p.load.getResult().getType().getElementType(), p.layout, {}};
+  for (Value v : p.load.getShape()) acc.shape.push_back(evalAhead(e, forOp, v, m, valid));
+  for (Value v : p.load.getStrides()) acc.strides.push_back(evalAhead(e, forOp, v, m, valid));
+  for (Value v : p.load.getOffsets()) acc.offsets.push_back(evalAhead(e, forOp, v, m, valid));
   acc.setSource(p.load);
   SmemTile tile = bufferTile(p.load.getResult().getType().getShape(), 1);
   auto dst = [&](int64_t r) {
@@ -157,10 +166,10 @@ void issueRowCopy(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Va
   using P = arith::CmpIPredicate;
   Type elem = p.load.getResult().getType().getElementType();
   const int64_t n = p.load.getResult().getType().getShape()[0];
-  Value ptr = evalAhead(e, forOp, p.load.getPtr(), m);
-  Value extent = evalAhead(e, forOp, p.load.getShape()[0], m);
-  Value stride = b.create<arith::ExtSIOp>(loc, b.getI64Type(), evalAhead(e, forOp, p.load.getStrides()[0], m));
-  Value offset = evalAhead(e, forOp, p.load.getOffsets()[0], m);
+  Value ptr = evalAhead(e, forOp, p.load.getPtr(), m, valid);
+  Value extent = evalAhead(e, forOp, p.load.getShape()[0], m, valid);
+  Value stride = b.create<arith::ExtSIOp>(loc, b.getI64Type(), evalAhead(e, forOp, p.load.getStrides()[0], m, valid));
+  Value offset = evalAhead(e, forOp, p.load.getOffsets()[0], m, valid);
   for (int64_t first = 0; first < n; first += threads) {
     Value i = first ? b.create<arith::AddIOp>(loc, self, e.i32(first)).getResult() : self;
     when(b, loc, b.create<arith::CmpIOp>(loc, P::ult, i, e.i32(n)), [&] {
@@ -194,7 +203,7 @@ void issueStage(KernelEmitter& e, scf::ForOp forOp, Piped& p, IRMapping& m, Valu
   Location loc = p.load.getLoc();
   if (tma && p.tma) {
     SmallVector<Value> offsets;
-    for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m));
+    for (Value v : p.load.getOffsets()) offsets.push_back(evalAhead(e, forOp, v, m, valid));
     emitTmaIssue(e, loc, *p.tma, slot, offsets, valid, refill, previousUse);
     return;
   }
@@ -691,7 +700,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
         for (auto& p : pipes) issueStage(e, forOp, p, m, e.i32(s), valid, tma);
       if (cpAsync) b.create<NVVM::CpAsyncCommitGroupOp>(loc);
       SmallVector<Value> next;
-      for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+      for (unsigned idx : needed) next.push_back(evalAhead(e, forOp, yield.getOperand(idx), m, valid));
       state = next;
       iv = b.create<arith::AddIOp>(loc, iv, step);
     }
@@ -826,7 +835,7 @@ LogicalResult emitPipelinedFor(KernelEmitter& e, Operation* op, bool& handled) {
       e.deferDotsIn = nullptr;
       SmallVector<Value> flat;
       for (Value v : yield.getOperands()) llvm::append_range(flat, e.regs(v));
-      for (unsigned idx : needed) flat.push_back(evalAhead(e, forOp, yield.getOperand(idx), m));
+      for (unsigned idx : needed) flat.push_back(evalAhead(e, forOp, yield.getOperand(idx), m, valid));
       flat.push_back(b.create<arith::AddIOp>(loc, count, e.i32(1)));
       b.create<scf::YieldOp>(loc, flat);
       e.leaveIterationScope(std::move(scope));

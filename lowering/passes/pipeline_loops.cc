@@ -5,8 +5,10 @@
 // values, whatever it feeds (the backward's per-query LSE and delta; only in loops of one
 // version, see runOnOperation), its padding is zero (what cp.async's zero fill gives), and its
 // address operands can be computed S-1 iterations ahead:
-// they are loop invariants, the induction variable, or scalar arithmetic on those and on scalar
-// iter_args whose updates are themselves such arithmetic. Qualifying loads get
+// they are loop invariants, the induction variable, or scalar arithmetic and scalar loads on
+// those and on scalar iter_args whose updates are themselves such arithmetic (a loop over a
+// list of block indices: offset = list[i] * BLOCK; the copies issued ahead read the list only
+// for iterations that run, emit_pipeline's evalAhead). Qualifying loads get
 // `tilegpu.pipeline = S`; tile-convert-to-gpu then fetches them with cp.async into S
 // shared-memory buffers, S-1 iterations ahead, and the dot reads them from there with ldmatrix
 // (a row: the load itself becomes the reads of its registers from the stage).
@@ -40,7 +42,9 @@ bool computableAhead(scf::ForOp forOp, Value v, DenseSet<Value>& visiting) {
   }
   Operation* def = v.getDefiningOp();
   if (def->getBlock() != forOp.getBody() || def->getNumRegions() || def->getNumResults() != 1) return false;
-  if (!isa<ti::AddPtrOp>(def) && def->getDialect()->getNamespace() != "arith") return false;
+  // A scalar load reads an index list (a block mask's listed blocks): the kernel's inputs do not
+  // change while it runs, so reading entry i+S-1 early gives what iteration i+S-1 reads.
+  if (!isa<ti::AddPtrOp, ti::LoadScalarOp>(def) && def->getDialect()->getNamespace() != "arith") return false;
   for (Value operand : def->getOperands())
     if (!computableAhead(forOp, operand, visiting)) return false;
   return true;

@@ -489,6 +489,49 @@ TEST_CASE("rows riding in a producer-fed stage: read by every lane after the dot
     }
 }
 
+TEST_CASE("listed blocks: a pipelined loop whose offsets come from an index list", "[simt]") {
+  // @listed and @listed_roles: C = sum over i < count of A[:, 64 list[i] ..] B[64 list[i] .., :]
+  // (a block mask's listed key blocks). The list holds exactly `count` entries, so a copy
+  // issued ahead that read entry `count` would be a global access out of bounds. Blocks come
+  // out of order and twice, the last one ragged (K = 200: rows 192..199 only). A row stride of
+  // 201 elements (not 16-byte aligned) makes @listed take its cp.async version.
+  Lowered k("listed_blocks.mlir");
+  const int M = 96, N = 80, K = 200;
+  const std::vector<int32_t> list{3, 0, 2, 3, 1};
+  struct Case {
+    const char* kernel;
+    int stride_a;
+    bool tma;
+  };
+  for (Case cs : {Case{"listed", K, true}, Case{"listed", K + 1, false}, Case{"listed_roles", K, true}}) {
+    for (int count : {int(list.size()), 1, 0}) {
+      INFO(cs.kernel << " stride " << cs.stride_a << " count " << count);
+      std::vector<float> a, b;
+      sim::Buffer idx;
+      idx.bytes.resize(size_t(count) * 4);
+      std::memcpy(idx.bytes.data(), list.data(), idx.bytes.size());
+      std::vector<sim::Buffer> bufs = {bf16Random(size_t(M) * cs.stride_a, a), bf16Random(size_t(K) * N, b),
+                                       f32Buffer(std::vector<float>(size_t(M) * N, NAN)), idx};
+      const int64_t tmaBefore = sim::async::tmaCopiesIssued();
+      REQUIRE(sim::run(*k.module, cs.kernel,
+                       {sim::Arg::buf(0), sim::Arg::buf(1), sim::Arg::buf(2), sim::Arg::buf(3), sim::Arg::i32(count),
+                        sim::Arg::i32(M), sim::Arg::i32(N), sim::Arg::i32(K), sim::Arg::i32(cs.stride_a), sim::Arg::i32(N)},
+                       bufs, 2, 2) == "");
+      if (count > 0) CHECK((sim::async::tmaCopiesIssued() > tmaBefore) == cs.tma);
+      auto c = f32Values(bufs[2]);
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) {
+          double want = 0;
+          for (int e = 0; e < count; ++e)
+            for (int kk = 64 * list[size_t(e)]; kk < 64 * list[size_t(e)] + 64 && kk < K; ++kk)
+              want += double(a[size_t(i) * cs.stride_a + kk]) * b[size_t(kk) * N + j];
+          INFO("C[" << i << "][" << j << "]");
+          REQUIRE(std::fabs(c[size_t(i) * N + j] - want) <= 1e-4 * K);
+        }
+    }
+  }
+}
+
 TEST_CASE("argument assumptions: the TMA-only GEMM, and an empty tensor's copies zero-filled", "[simt]") {
   Lowered k("assumed_alignment.mlir");
   const int M = 96, N = 80, K = 136;  // strides K and N: multiples of 8 elements, as assumed
