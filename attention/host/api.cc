@@ -165,8 +165,8 @@ void push_block_mask(Args& args, const BlockMaskLevel& l, int heads) {
     args.push_back(LaunchArg::buffer(w->get(), DType::i32, n).named(name));
   };
   i32_buffer("bm_cls", l.cls, l.cls_elements);
-  i32_buffer("bm_kv_range", l.kv_range, l.kv_range_elements);
-  i32_buffer("bm_q_range", l.q_range, l.q_range_elements);
+  i32_buffer("bm_kv_list", l.kv_list, l.kv_list_elements);
+  i32_buffer("bm_q_list", l.q_list, l.q_list_elements);
   args.push_back(LaunchArg::i32(heads).named("bm_heads"));
   args.push_back(LaunchArg::i32(l.m_blocks).named("bm_m_blocks"));
   args.push_back(LaunchArg::i32(l.n_blocks).named("bm_n_blocks"));
@@ -381,12 +381,14 @@ BlockMask create_block_mask(Backend& be, const TensorView& q, const TensorView& 
     l->n_blocks = cdiv(std::max(p.seqlen_k, 1), l->blocks.block_n);
     const int64_t lines = int64_t(p.batch) * m.heads;
     l->cls_elements = lines * l->m_blocks * l->n_blocks;
-    l->kv_range_elements = lines * l->m_blocks * 4;
-    l->q_range_elements = lines * l->n_blocks * 4;
+    l->kv_list_elements = lines * l->m_blocks * block_list_stride(l->n_blocks);
+    l->q_list_elements = lines * l->n_blocks * block_list_stride(l->m_blocks);
     auto zeroed = [&](int64_t n) { return std::make_shared<Workspace>(be, size_t(std::max<int64_t>(n, 1)) * sizeof(int32_t)); };
-    l->cls = zeroed(l->cls_elements);  // zero: empty, so never-written blocks are never visited
-    l->kv_range = zeroed(l->kv_range_elements);
-    l->q_range = zeroed(l->q_range_elements);
+    // Zero: empty classes and empty lists, so lines no program writes (past a sequence's
+    // length) are never visited.
+    l->cls = zeroed(l->cls_elements);
+    l->kv_list = zeroed(l->kv_list_elements);
+    l->q_list = zeroed(l->q_list_elements);
     Args columns;  // the columns program reads the classes only
     push_scalars(columns, p);
     push_block_mask(columns, *l, m.heads);

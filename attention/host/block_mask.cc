@@ -15,14 +15,14 @@ std::vector<int32_t> BlockMask::classes(Backend& be, bool backward) const {
   return read_i32(be, l.cls, l.cls_elements);
 }
 
-std::vector<int32_t> BlockMask::kv_ranges(Backend& be, bool backward) const {
+std::vector<int32_t> BlockMask::kv_lists(Backend& be, bool backward) const {
   const BlockMaskLevel& l = backward ? bwd : fwd;
-  return read_i32(be, l.kv_range, l.kv_range_elements);
+  return read_i32(be, l.kv_list, l.kv_list_elements);
 }
 
-std::vector<int32_t> BlockMask::q_ranges(Backend& be, bool backward) const {
+std::vector<int32_t> BlockMask::q_lists(Backend& be, bool backward) const {
   const BlockMaskLevel& l = backward ? bwd : fwd;
-  return read_i32(be, l.q_range, l.q_range_elements);
+  return read_i32(be, l.q_list, l.q_list_elements);
 }
 
 }  // namespace tile::attention

@@ -18,14 +18,14 @@ struct FlashAttnOptions;
 struct VarlenSeqs;
 
 // One block shape's mask: cls [(b * heads + h) * m_blocks + m][n_blocks] (kBlockEmpty/Partial/
-// Full), kv_range [row][4] and q_range [(b * heads + h) * n_blocks + n][4], each (lo, full_lo,
-// full_hi, hi): the non-empty blocks and their longest run of full ones (block_mask_args.h).
-// i32, backend memory.
+// Full), kv_list [row][block_list_stride(n_blocks)] and q_list [(b * heads + h) * n_blocks + n]
+// [block_list_stride(m_blocks)], each line [n_partial, n_full, partial blocks, full blocks]
+// (block_mask_args.h's BlockLists). i32, backend memory.
 struct BlockMaskLevel {
   Blocks blocks{};
   int m_blocks = 0, n_blocks = 0;
-  int64_t cls_elements = 0, kv_range_elements = 0, q_range_elements = 0;
-  std::shared_ptr<Workspace> cls, kv_range, q_range;
+  int64_t cls_elements = 0, kv_list_elements = 0, q_list_elements = 0;
+  std::shared_ptr<Workspace> cls, kv_list, q_list;
 };
 
 struct BlockMask {
@@ -40,8 +40,8 @@ struct BlockMask {
 
   // Host copy of one level's classes, for tests and reports.
   std::vector<int32_t> classes(Backend& be, bool backward) const;
-  std::vector<int32_t> kv_ranges(Backend& be, bool backward) const;
-  std::vector<int32_t> q_ranges(Backend& be, bool backward) const;
+  std::vector<int32_t> kv_lists(Backend& be, bool backward) const;
+  std::vector<int32_t> q_lists(Backend& be, bool backward) const;
 };
 
 // Builds the block mask of `o.variant` (with its variant_args, causal and window) for inputs

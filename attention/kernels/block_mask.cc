@@ -4,11 +4,11 @@
 //
 //   attn_block_mask<suffix>     one program per (query block, sequence and head): evaluates the
 //                               mask on every key block of the sequence, writes its class to
-//                               cls[row, n] and the row's BlockRange (its non-empty blocks
-//                               and longest run of full ones) to kv_range[row]
+//                               cls[row, n] and the row's lists of partial and full key blocks
+//                               to kv_list[row] (BlockLists)
 //   attn_block_mask_columns     one program per (key block, sequence and head): reads cls and
-//                               writes q_range[col], the BlockRange of query blocks the dK/dV
-//                               program walks
+//                               writes q_list[col], the lists of query blocks the dK/dV program
+//                               walks
 //
 // row = (b * bm_heads + h) * bm_m_blocks + m, col = (b * bm_heads + h) * bm_n_blocks + n, with
 // bm_heads 1 (a mask shared by the heads: evaluated for head 0) or nheads. A block is full only
@@ -22,8 +22,8 @@ namespace tile::attention {
 BlockMaskArgs BlockMaskArgs::declare(KernelBuilder& k) {
   BlockMaskArgs a;
   a.cls = k.arg_ptr("bm_cls", DType::i32);
-  a.kv_range = k.arg_ptr("bm_kv_range", DType::i32);
-  a.q_range = k.arg_ptr("bm_q_range", DType::i32);
+  a.kv_list = k.arg_ptr("bm_kv_list", DType::i32);
+  a.q_list = k.arg_ptr("bm_q_list", DType::i32);
   a.heads = k.arg_i32("bm_heads");
   a.m_blocks = k.arg_i32("bm_m_blocks");
   a.n_blocks = k.arg_i32("bm_n_blocks");
@@ -43,14 +43,17 @@ Int BlockMaskArgs::cls_at(const Int& b, const Int& h, const Int& m_block, const 
 }
 
 namespace {
-BlockRange range_at(const Ptr& p, const Int& index) {
-  return BlockRange{load_scalar(p, index * 4), load_scalar(p, index * 4 + 1), load_scalar(p, index * 4 + 2),
-                    load_scalar(p, index * 4 + 3)};
+// Line `index` of lists whose lines are `length` blocks long.
+Ptr list_line(const Ptr& lists, const Int& index, const Int& length) { return lists + index * (2 + 2 * length); }
+
+BlockLists lists_at(const Ptr& lists, const Int& index, const Int& length) {
+  Ptr line = list_line(lists, index, length);
+  return BlockLists{line + 2, line + (2 + length), load_scalar(line, 0), load_scalar(line, 1)};
 }
 }  // namespace
 
-BlockRange BlockMaskArgs::kv_range_at(const Int& r) const { return range_at(kv_range, r); }
-BlockRange BlockMaskArgs::q_range_at(const Int& c) const { return range_at(q_range, c); }
+BlockLists BlockMaskArgs::kv_lists_at(const Int& r) const { return lists_at(kv_list, r, n_blocks); }
+BlockLists BlockMaskArgs::q_lists_at(const Int& c) const { return lists_at(q_list, c, m_blocks); }
 
 namespace {
 
@@ -59,26 +62,24 @@ void store_one(const Ptr& p, const Int& index, const Int& value) {
   store(p + index, zeros({1}, DType::i32), full<i32>({1}, value));
 }
 
-// A BlockRange built block by block along a row or column: the first and last non-empty block,
-// the full run in progress (its start, or -1) and the longest one so far.
-struct RangeScan {
-  Int lo, hi, run, full_lo, full_hi;
+// A line's lists built block by block in increasing order. Each block is written at the next
+// free entry of both lists and counted in the one its class names: an entry written for the
+// other class is overwritten by the next block or stays past the count (a line of L blocks has
+// at most L - 1 blocks before its last, so every write stays in the line).
+struct ListScan {
+  Ptr line;
+  Int length, n_partial, n_full;
 
-  static RangeScan start(const Int& blocks) { return {blocks, 0, -1, 0, 0}; }
-  auto state() const { return carry(lo, hi, run, full_lo, full_hi); }
-  RangeScan with(const Int& block, const Int& cls) const {
-    Int any = cls != kBlockEmpty, full = cls == kBlockFull;
-    Int run_now = select(full, select(run < 0, block, run), -1);
-    Int longer = full & (block + 1 - run_now > full_hi - full_lo);
-    return {select(any & (block < lo), block, lo), select(any, block + 1, hi), run_now,
-            select(longer, run_now, full_lo), select(longer, block + 1, full_hi)};
+  auto counts() const { return carry(n_partial, n_full); }
+  ListScan with(const Int& block, const Int& cls) const {
+    store_one(line, 2 + n_partial, block);
+    store_one(line, 2 + length + n_full, block);
+    return {line, length, select(cls == kBlockPartial, n_partial + 1, n_partial),
+            select(cls == kBlockFull, n_full + 1, n_full)};
   }
-  void store(const Ptr& p, const Int& index) const {
-    Int empty = lo >= hi, no_full = full_lo >= full_hi;
-    store_one(p, index * 4, select(empty, 0, lo));
-    store_one(p, index * 4 + 1, select(empty, 0, select(no_full, hi, full_lo)));
-    store_one(p, index * 4 + 2, select(empty, 0, select(no_full, hi, full_hi)));
-    store_one(p, index * 4 + 3, select(empty, 0, hi));
+  void store_counts() const {
+    store_one(line, 0, n_partial);
+    store_one(line, 1, n_full);
   }
 };
 
@@ -100,17 +101,17 @@ void attention_block_mask(KernelBuilder& k, const Params& p, ScoreMod* mod) {
     Tile rows = (m0 + arange(0, BM)).col();
     score_mod.setup_queries(QuerySide{rows, b, h, seq});
     Int row = bm.row(b, h, m_block);
-    // lo starts past every block so the first non-empty one lowers it.
-    auto [lo, hi, run, full_lo, full_hi] = for_range(0, cdiv(seq.len_k, BN), 1, RangeScan::start(bm.n_blocks).state(),
-        [&](Int n_block, Int lo, Int hi, Int run, Int full_lo, Int full_hi) {
+    ListScan scan{list_line(bm.kv_list, row, bm.n_blocks), bm.n_blocks, 0, 0};
+    auto [n_partial, n_full] = for_range(0, cdiv(seq.len_k, BN), 1, scan.counts(),
+        [&](Int n_block, Int n_partial, Int n_full) {
           ScoreContext ctx{rows, (n_block * BN + arange(0, BN)).row(), b, h, seq};
           Tile seen = visible_to(score_mod, ctx, s).to<i32>();
           Int any = max(seen), all = min(seen);
           Int cls = select(all == 1, kBlockFull, select(any == 1, kBlockPartial, kBlockEmpty));
           store_one(bm.cls, row * bm.n_blocks + n_block, cls);
-          return RangeScan{lo, hi, run, full_lo, full_hi}.with(n_block, cls).state();
+          return ListScan{scan.line, scan.length, n_partial, n_full}.with(n_block, cls).counts();
         });
-    RangeScan{lo, hi, run, full_lo, full_hi}.store(bm.kv_range, row);
+    ListScan{scan.line, scan.length, n_partial, n_full}.store_counts();
   });
 }
 
@@ -124,11 +125,11 @@ void attention_block_mask_columns(KernelBuilder& k, const Params& p) {
   Int b = program_id(1) / bm.heads, h = program_id(1) % bm.heads;
   SeqBounds seq = sequence_bounds(s, b);
   if_(n0 < seq.len_k, [&] {
-    auto [lo, hi, run, full_lo, full_hi] = for_range(0, cdiv(seq.len_q, BM), 1, RangeScan::start(bm.m_blocks).state(),
-        [&](Int m_block, Int lo, Int hi, Int run, Int full_lo, Int full_hi) {
-          return RangeScan{lo, hi, run, full_lo, full_hi}.with(m_block, bm.cls_at(b, h, m_block, n_block)).state();
-        });
-    RangeScan{lo, hi, run, full_lo, full_hi}.store(bm.q_range, bm.col(b, h, n_block));
+    ListScan scan{list_line(bm.q_list, bm.col(b, h, n_block), bm.m_blocks), bm.m_blocks, 0, 0};
+    auto [n_partial, n_full] = for_range(0, cdiv(seq.len_q, BM), 1, scan.counts(), [&](Int m_block, Int n_partial, Int n_full) {
+      return ListScan{scan.line, scan.length, n_partial, n_full}.with(m_block, bm.cls_at(b, h, m_block, n_block)).counts();
+    });
+    ListScan{scan.line, scan.length, n_partial, n_full}.store_counts();
   });
 }
 

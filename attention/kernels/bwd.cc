@@ -173,9 +173,11 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
   // barrier hands the stages back. ptxas (bf16): 40/232 registers, 0 B of spills atomic and
   // deterministic (as without), softcap 476 -> 420 B. Not at d=64's 128x128 (48 -> 196 B
   // atomic, 144 -> 392 B deterministic; d=64 at 64x128 with roles spills none but measured
-  // 1-24 % slower than 128x128 without), at ragged dims (16 -> 116 B at 128) or with a block
-  // mask (document mask 2844 -> 6216 B: its masked edge loops are not producer-fed).
-  k.set_warp_specialized(key_major && !c.ragged && DT >= 128 && !block_sparse);
+  // 1-24 % slower than 128x128 without) or at ragged dims (16 -> 116 B at 128). With a block
+  // mask too, now that both of its loops walk lists and are producer-fed (ptxas, bf16, d=128,
+  // atomic / deterministic: document mask 484 / 468 -> 440 / 416 B, sliding window with sinks
+  // 0 / 0 -> 0 / 16 B, prefix-LM 0 / 0 either way; not timed).
+  k.set_warp_specialized(key_major && !c.ragged && DT >= 128);
   BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
   ScoreMod& score_mod = mod ? *mod : plain;
@@ -228,16 +230,16 @@ void attention_bwd_dkdv(KernelBuilder& k, const Params& p, ScoreMod* mod, bool b
           Int h = hk * s.heads_per_kv + g;
           const QueryHeads heads = query_heads(a.q, a.dout, seq, b, h);
           if (block_sparse) {
-            // The block mask's column: its longest run of full query blocks unmasked and
-            // pipelined, the other non-empty blocks masked, empty ones skipped.
-            BlockRange br = bm.q_range_at(bm.col(b, h, n0 / BN));
-            auto edge = [&](Int m0, Tile dk, Tile dv) {
-              Int cls = bm.cls_at(b, h, m0 / BM, n0 / BN);
-              return if_(cls != kBlockEmpty, [&] { return step(h, heads, true)(m0, dk, dv); }, [&] { return carry(dk, dv); });
+            // The block mask's column: its partial query blocks masked, then its full ones
+            // unmasked, each a pipelined loop over the listed blocks.
+            BlockLists lists = bm.q_lists_at(bm.col(b, h, n0 / BN));
+            auto listed = [&](const Ptr& list, bool masked) {
+              return [&, list, masked](Int i, Tile dk, Tile dv) {
+                return step(h, heads, masked)(load_scalar(list, i) * BM, dk, dv);
+              };
             };
-            auto acc = for_range(br.lo * BM, br.full_lo * BM, BM, carry(dk, dv), edge);
-            acc = for_range(br.full_lo * BM, br.full_hi * BM, BM, acc, step(h, heads, false), /*stages=*/2);
-            return for_range(br.full_hi * BM, br.hi * BM, BM, acc, edge);
+            auto acc = for_range(0, lists.n_partial, 1, carry(dk, dv), listed(lists.partial, true), /*stages=*/2);
+            return for_range(0, lists.n_full, 1, acc, listed(lists.full, false), /*stages=*/2);
           }
           // A variant's mask is evaluated on every block.
           if (score_mod.has_mask()) return for_range(qr.lo, qr.hi, BM, carry(dk, dv), step(h, heads, true), /*stages=*/2);
@@ -258,7 +260,7 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
   k.set_num_warps(c.num_warps);
   // Warp roles at exact head dims up to 128: a producer warpgroup feeds K and V by TMA (ptxas,
   // bf16: 24/240 registers, 0 B of spills at d=64 and 128, as without). Not with a block mask
-  // (document mask 2324 -> 2960 B).
+  // (ptxas, bf16, d=128: document mask 964 -> 1196 B; the other masks 0 B either way).
   k.set_warp_specialized(!c.ragged && DT <= 128 && !block_sparse);
   BwdArgs a = BwdArgs::declare(k, c.dtype, !c.ragged);
   ScoreMod plain;
@@ -292,16 +294,13 @@ void attention_bwd_dq(KernelBuilder& k, const Params& p, ScoreMod* mod, bool blo
     // Masks only on the key blocks this query block sees in part; the middle is pipelined. A
     // variant's mask is evaluated on every block.
     Tile dq = zeros<f32>({BM, DT});
-    if (block_sparse) {  // as the forward: the longest full run pipelined, the rest masked
-      Int row = bm.row(b, h, m0 / BM);
-      BlockRange br = bm.kv_range_at(row);
-      auto edge = [&](Int n0, Tile dq) {
-        Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
-        return if_(cls != kBlockEmpty, [&] { return step(true)(n0, dq); }, [&] { return dq; });
+    if (block_sparse) {  // as the forward: the listed partial blocks masked, the full ones not
+      BlockLists lists = bm.kv_lists_at(bm.row(b, h, m0 / BM));
+      auto listed = [&](const Ptr& list, bool masked) {
+        return [&, list, masked](Int i, Tile dq) { return step(masked)(load_scalar(list, i) * BN, dq); };
       };
-      dq = for_range(br.lo * BN, br.full_lo * BN, BN, dq, edge);
-      dq = for_range(br.full_lo * BN, br.full_hi * BN, BN, dq, step(false), /*stages=*/2);
-      dq = for_range(br.full_hi * BN, br.hi * BN, BN, dq, edge);
+      dq = for_range(0, lists.n_partial, 1, dq, listed(lists.partial, true), /*stages=*/2);
+      dq = for_range(0, lists.n_full, 1, dq, listed(lists.full, false), /*stages=*/2);
     } else if (score_mod.has_mask()) {
       dq = for_range(r.lo, r.hi, BN, dq, step(true), /*stages=*/2);
     } else {

@@ -6,6 +6,7 @@
 // inside the causal/local window run without a mask; only boundary blocks pay for one; blocks
 // nobody sees are never visited. Writes out and the natural-log LSE.
 #include <cmath>
+#include <functional>
 #include <tuple>
 
 #include "attention/kernels/attention_kernel.h"
@@ -105,37 +106,39 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       // computes (3-6 % faster on the H100 than loading the last V after the loop,
       // bench/RESULTS.md).
       using State = std::tuple<Tile, Tile, Tile>;
+      // The loops of a run step `j` by `step` and visit the key block at `key(j)`: key
+      // coordinates themselves (step BN) or entries of a block mask's list (step 1).
+      using KeyOf = std::function<Int(const Int&)>;
+      const KeyOf key_coordinate = [](const Int& n0) { return n0; };
       // Blocks [first_lo, first_hi) (at most one; masked when `first_masked`), then the unmasked
       // [mid_lo, mid_hi), in that order.
-      auto rotated_run = [&](State state, Int first_lo, Int first_hi, bool first_masked, Int mid_lo, Int mid_hi) {
-        auto peeled_step = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+      auto rotated_run = [&](State state, Int first_lo, Int first_hi, bool first_masked, Int mid_lo, Int mid_hi,
+                             int step, const KeyOf& key) {
+        auto peeled_step = [&](Int j, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+          Int n0 = key(j);
           Tile raw = dot(q_blk, trans(k_at(n0)));
           Online o = first_masked ? online(scores_at(raw, n0, true), m_i) : online_unmasked(raw, n0, m_i);
           return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
         };
-        // Block n0's scores and softmax, after issuing the previous block's P V (the peeled
+        // Block j's scores and softmax, after issuing the previous block's P V (the peeled
         // block's in the first iteration).
-        auto middle_step = [&](Int n0, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+        auto middle_step = [&](Int j, Tile acc, Tile m_i, Tile l_i, Tile p_prev) {
+          Int n0 = key(j);
           Tile raw = dot(q_blk, trans(k_at(n0)));
-          acc = dot(p_prev, v_at(select(n0 == mid_lo, first_lo, n0 - BN)), acc);
+          acc = dot(p_prev, v_at(key(select(j == mid_lo, first_lo, j - step))), acc);
           Online o = online_unmasked(raw, n0, m_i);
           return carry(acc * o.alpha.col(), o.m, l_i * o.alpha + sum(o.probs, 1), o.probs.to(c.dtype));
         };
         auto [acc, m_i, l_i] = state;
-        auto peeled = for_range(first_lo, first_hi, BN, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), peeled_step,
+        auto peeled = for_range(first_lo, first_hi, step, carry(acc, m_i, l_i, zeros({BM, BN}, c.dtype)), peeled_step,
                                 /*stages=*/2);
-        auto [acc_mid, m_mid, l_mid, p_last] = for_range(mid_lo, mid_hi, BN, peeled, middle_step, /*stages=*/2);
+        auto [acc_mid, m_mid, l_mid, p_last] = for_range(mid_lo, mid_hi, step, peeled, middle_step, /*stages=*/2);
         // The last block's P V: the middle's last block, or the peeled one when the middle is
         // empty; none without a peeled block.
-        Int last = select(mid_hi > mid_lo, mid_hi - BN, first_lo);
-        auto last_pv = [&](Int n0, Tile acc_in) { return dot(p_last, v_at(n0), acc_in); };
-        return State(for_range(last, select(first_hi > first_lo, last + 1, last), BN, acc_mid, last_pv, /*stages=*/2),
+        Int last = select(mid_hi > mid_lo, mid_hi - step, first_lo);
+        auto last_pv = [&](Int j, Tile acc_in) { return dot(p_last, v_at(key(j)), acc_in); };
+        return State(for_range(last, select(first_hi > first_lo, last + 1, last), step, acc_mid, last_pv, /*stages=*/2),
                      m_mid, l_mid);
-      };
-      // The rotated run opening with the first unmasked block of [full_lo, full_hi).
-      auto unmasked_run = [&](State state, Int full_lo, Int full_hi) {
-        Int peeled_hi = min(full_lo + BN, full_hi);
-        return rotated_run(state, full_lo, peeled_hi, false, peeled_hi, full_hi);
       };
       State state = carry(zeros<f32>({BM, DVT}), full<f32>({BM}, -INFINITY), zeros<f32>({BM}));
       // The masked boundary loops (the causal diagonal, a window's edge, the ragged end) take
@@ -146,17 +149,17 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
       // range (not pipelined: at 128x128 its stage buffers and the mask's gathers pass the H100's
       // shared memory).
       if (block_sparse) {
-        // The block mask's row: its longest run of full blocks unmasked and pipelined like the
-        // unmasked middle below; the other non-empty blocks masked, empty ones skipped.
-        Int row = bm.row(b, h, m0 / BM);
-        BlockRange br = bm.kv_range_at(row);
-        auto edge = [&](Int n0, Tile acc, Tile m_i, Tile l_i) {
-          Int cls = load_scalar(bm.cls, row * bm.n_blocks + n0 / BN);
-          return if_(cls != kBlockEmpty, [&] { return step(true)(n0, acc, m_i, l_i); }, [&] { return carry(acc, m_i, l_i); });
+        // The block mask's row: its partial blocks masked, then its full ones unmasked in the
+        // rotated run, each a pipelined loop over the listed blocks (empty blocks are listed
+        // nowhere). The loops read K and V from the same rings, so the producer feeds both.
+        BlockLists lists = bm.kv_lists_at(bm.row(b, h, m0 / BM));
+        auto partial_step = [&](Int i, Tile acc, Tile m_i, Tile l_i) {
+          return step(true)(load_scalar(lists.partial, i) * BN, acc, m_i, l_i);
         };
-        state = for_range(br.lo * BN, br.full_lo * BN, BN, state, edge);
-        state = unmasked_run(state, br.full_lo * BN, br.full_hi * BN);
-        state = for_range(br.full_hi * BN, br.hi * BN, BN, state, edge);
+        state = for_range(0, lists.n_partial, 1, state, partial_step, /*stages=*/2);
+        const KeyOf listed_full = [&](const Int& i) { return load_scalar(lists.full, i) * BN; };
+        Int peeled_hi = min(lists.n_full, 1);
+        state = rotated_run(state, 0, peeled_hi, false, peeled_hi, lists.n_full, 1, listed_full);
       } else if (score_mod.has_mask()) {
         state = for_range(r.lo, r.hi, BN, state, step(true));
       } else {
@@ -171,7 +174,8 @@ void attention_forward(KernelBuilder& k, const Params& p, ScoreMod* mod, bool bl
         state = for_range(r.full_hi, select(has_edge, edge_last, r.full_hi), BN, state, step(true), /*stages=*/2);
         Int first_lo = select(has_edge, edge_last, r.full_lo);
         Int first_hi = select(has_edge, edge_last + 1, min(r.full_lo + BN, r.full_hi));
-        state = rotated_run(state, first_lo, first_hi, true, select(has_edge, r.full_lo, first_hi), r.full_hi);
+        state = rotated_run(state, first_lo, first_hi, true, select(has_edge, r.full_lo, first_hi), r.full_hi, BN,
+                            key_coordinate);
       }
       auto [acc, m_i, l_i] = state;
 

@@ -23,11 +23,16 @@ inline std::string dq_kernel_name(const std::string& suffix = "") { return "attn
 inline std::string block_sparse_suffix(const std::string& suffix) { return "_blocks" + suffix; }
 inline const char* const kBlockMaskKernel = "attn_block_mask";
 inline const char* const kBlockMaskColumnsKernel = "attn_block_mask_columns";
+// Elements of one line of a block mask's lists (block_mask_args.h's BlockLists) for a line of
+// `length` blocks: the two counts, then room for every block in each list.
+inline int64_t block_list_stride(int64_t length) { return 2 + 2 * length; }
 // Whether a forward kernel walks its tiles persistently (grid: the backend's persistent
 // programs × 1 × 1) or takes one tile per program (grid: query blocks × batch·heads × 1). The
-// block-sparse forwards keep one tile per program: their edge loops load their own K and V,
-// whose staging regions do not fit beside stage rings kept over a whole persistent kernel
-// (ptxas, bf16, d=128: blocks_document_mask 4112 -> 6320 B of spills, blocks_prefix_lm 0 -> 2148 B).
+// block-sparse forwards keep one tile per program: the persistent order pairs tiles by causal
+// work, which says nothing of a block mask's, and persistent they spill more (ptxas, bf16,
+// d=128, both loops walking lists: blocks_document_mask 544 -> 692 B, the other masks 0 B
+// either way; not timed). Before the lists, their masked loops loaded their own K and V
+// (4112 -> 6320 B).
 inline bool forward_is_persistent(bool block_sparse) { return !block_sparse; }
 inline const char* const kPreprocessKernel = "attn_bwd_preprocess";
 inline const char* const kDqConvertKernel = "attn_dq_convert";

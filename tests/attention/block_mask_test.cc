@@ -1,12 +1,13 @@
 // Block masks built by the DSL programs (attention/kernels/block_mask.cc) on the interpreter
 // against a brute-force classification on the host, from the variant's reference mask and the
-// window rule: every (query block, key block) pair's class at both block shapes, the non-empty
-// key-block range of every query block and the query-block range of every key block. Shapes:
+// window rule: every (query block, key block) pair's class at both block shapes, the lists of
+// partial and full key blocks of every query block and of query blocks of every key block. Shapes:
 // ragged lengths around the block sizes, seqlen_q != seqlen_k, varlen with empty and length-1
 // sequences, causal and a window, masks shared by the heads and per head.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <ostream>
 #include <random>
 
 #include "attention/host/api.h"
@@ -33,20 +34,33 @@ bool in_window(const Shape& s, int64_t i, int64_t j, int64_t sq, int64_t sk) {
   return (s.window_right < 0 || rel <= s.window_right) && (s.window_left < 0 || rel >= -s.window_left);
 }
 
-// (lo, full_lo, full_hi, hi) of a row or column of classes: the non-empty blocks and their
-// first longest run of full ones (none: full_lo = full_hi = hi; nothing: all 0).
-std::vector<int32_t> range_of(const std::vector<int>& line) {
-  int32_t lo = int32_t(line.size()), hi = 0, best_lo = 0, best_hi = 0;
+// The lists of a row or column of classes: the partial blocks and the full ones, in order.
+struct Lists {
+  std::vector<int32_t> partial, full;
+  bool operator==(const Lists& o) const { return partial == o.partial && full == o.full; }
+};
+std::ostream& operator<<(std::ostream& os, const Lists& l) {
+  os << "partial {";
+  for (int32_t x : l.partial) os << " " << x;
+  os << " } full {";
+  for (int32_t x : l.full) os << " " << x;
+  return os << " }";
+}
+Lists lists_of(const std::vector<int>& line) {
+  Lists l;
   for (int32_t i = 0; i < int32_t(line.size()); ++i) {
-    if (line[size_t(i)]) lo = std::min(lo, i), hi = i + 1;
-    if (line[size_t(i)] != 2) continue;
-    int32_t end = i;
-    while (end < int32_t(line.size()) && line[size_t(end)] == 2) ++end;
-    if (end - i > best_hi - best_lo) best_lo = i, best_hi = end;
+    if (line[size_t(i)] == 1) l.partial.push_back(i);
+    if (line[size_t(i)] == 2) l.full.push_back(i);
   }
-  if (lo >= hi) return {0, 0, 0, 0};
-  if (best_lo >= best_hi) return {lo, hi, hi, hi};
-  return {lo, best_lo, best_hi, hi};
+  return l;
+}
+// Line `index` of lists stored as block_mask_args.h's BlockLists, lines of `length` blocks.
+Lists stored_lists(const std::vector<int32_t>& lists, int64_t index, int64_t length) {
+  const auto line = lists.begin() + index * block_list_stride(length);
+  const int32_t n_partial = line[0], n_full = line[1];
+  if (n_partial < 0 || n_full < 0 || n_partial > length || n_full > length) return Lists{{-1}, {-1}};
+  return Lists{std::vector<int32_t>(line + 2, line + 2 + n_partial),
+               std::vector<int32_t>(line + 2 + length, line + 2 + length + n_full)};
 }
 
 void check(const Shape& s, uint64_t seed) {
@@ -92,7 +106,7 @@ void check(const Shape& s, uint64_t seed) {
   for (bool backward : {false, true}) {
     const BlockMaskLevel& l = backward ? m.bwd : m.fwd;
     const int BM = l.blocks.block_m, BN = l.blocks.block_n;
-    const std::vector<int32_t> cls = m.classes(be, backward), kv = m.kv_ranges(be, backward), qr = m.q_ranges(be, backward);
+    const std::vector<int32_t> cls = m.classes(be, backward), kv = m.kv_lists(be, backward), ql = m.q_lists(be, backward);
     for (int64_t b = 0; b < B; ++b)
       for (int64_t hh = 0; hh < m.heads; ++hh) {
         const int64_t sq = s.len_q[size_t(b)], sk = s.len_k[size_t(b)];
@@ -120,14 +134,14 @@ void check(const Shape& s, uint64_t seed) {
             line.push_back(expect[size_t(mb * nb_n + nb)]);
           }
           INFO((backward ? "backward" : "forward") << " b " << b << " query block " << mb);
-          CHECK(std::vector<int32_t>(kv.begin() + row * 4, kv.begin() + row * 4 + 4) == range_of(line));
+          CHECK(stored_lists(kv, row, l.n_blocks) == lists_of(line));
         }
         for (int64_t nb = 0; nb < nb_n; ++nb) {
           const int64_t col = (b * m.heads + hh) * l.n_blocks + nb;
           std::vector<int> line;
           for (int64_t mb = 0; mb < mb_n; ++mb) line.push_back(expect[size_t(mb * nb_n + nb)]);
           INFO((backward ? "backward" : "forward") << " b " << b << " key block " << nb);
-          CHECK(std::vector<int32_t>(qr.begin() + col * 4, qr.begin() + col * 4 + 4) == range_of(line));
+          CHECK(stored_lists(ql, col, l.m_blocks) == lists_of(line));
         }
       }
   }
@@ -171,11 +185,10 @@ TEST_CASE("block masks: varlen, windows, per head, chains", "[attention][block_m
   check(wide, 14);
 }
 
-TEST_CASE("block masks: the longest full run", "[attention][block_mask]") {
-  CHECK(range_of({0, 1, 2, 2, 1, 2, 2, 2, 0}) == std::vector<int32_t>{1, 5, 8, 8});
-  CHECK(range_of({2, 2, 0, 2, 2}) == std::vector<int32_t>{0, 0, 2, 5});  // the first of equal runs
-  CHECK(range_of({0, 1, 1, 0}) == std::vector<int32_t>{1, 3, 3, 3});
-  CHECK(range_of({0, 0}) == std::vector<int32_t>{0, 0, 0, 0});
+TEST_CASE("block masks: lists of partial and full blocks", "[attention][block_mask]") {
+  CHECK(lists_of({0, 1, 2, 2, 1, 2, 2, 2, 0}) == Lists{{1, 4}, {2, 3, 5, 6, 7}});
+  CHECK(lists_of({2, 2, 0, 2, 2}) == Lists{{}, {0, 1, 3, 4}});  // a gap between full blocks
+  CHECK(lists_of({0, 0}) == Lists{{}, {}});
   Shape s;  // prefix_lm over 1000 tokens: long runs of full blocks under the prefix
   s.variant = "prefix_lm";
   s.len_q = {1000};
