@@ -381,8 +381,8 @@ BlockMask create_block_mask(Backend& be, const TensorView& q, const TensorView& 
     l->n_blocks = cdiv(std::max(p.seqlen_k, 1), l->blocks.block_n);
     const int64_t lines = int64_t(p.batch) * m.heads;
     l->cls_elements = lines * l->m_blocks * l->n_blocks;
-    l->kv_list_elements = lines * l->m_blocks * block_list_stride(l->n_blocks);
-    l->q_list_elements = lines * l->n_blocks * block_list_stride(l->m_blocks);
+    l->kv_list_elements = lines * l->m_blocks * block_list_stride<int64_t>(l->n_blocks);
+    l->q_list_elements = lines * l->n_blocks * block_list_stride<int64_t>(l->m_blocks);
     auto zeroed = [&](int64_t n) { return std::make_shared<Workspace>(be, size_t(std::max<int64_t>(n, 1)) * sizeof(int32_t)); };
     // Zero: empty classes and empty lists, so lines no program writes (past a sequence's
     // length) are never visited.

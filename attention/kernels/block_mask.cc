@@ -16,6 +16,7 @@
 // never full: the unmasked steps must not see padding rows or keys.
 #include "attention/kernels/attention_kernel.h"
 #include "attention/kernels/block_mask_args.h"
+#include "attention/kernels/kernel_table.h"
 
 namespace tile::attention {
 
@@ -44,7 +45,7 @@ Int BlockMaskArgs::cls_at(const Int& b, const Int& h, const Int& m_block, const 
 
 namespace {
 // Line `index` of lists whose lines are `length` blocks long.
-Ptr list_line(const Ptr& lists, const Int& index, const Int& length) { return lists + index * (2 + 2 * length); }
+Ptr list_line(const Ptr& lists, const Int& index, const Int& length) { return lists + index * block_list_stride(length); }
 
 BlockLists lists_at(const Ptr& lists, const Int& index, const Int& length) {
   Ptr line = list_line(lists, index, length);
@@ -71,11 +72,14 @@ struct ListScan {
   Int length, n_partial, n_full;
 
   auto counts() const { return carry(n_partial, n_full); }
+  // The same line with the counts a loop carried.
+  ListScan at(const Int& partial, const Int& full) const { return {line, length, partial, full}; }
   ListScan with(const Int& block, const Int& cls) const {
     store_one(line, 2 + n_partial, block);
     store_one(line, 2 + length + n_full, block);
-    return {line, length, select(cls == kBlockPartial, n_partial + 1, n_partial),
-            select(cls == kBlockFull, n_full + 1, n_full)};
+    Int partial = select(cls == kBlockPartial, n_partial + 1, n_partial);  // named: a fixed emission order
+    Int full = select(cls == kBlockFull, n_full + 1, n_full);
+    return at(partial, full);
   }
   void store_counts() const {
     store_one(line, 0, n_partial);
@@ -109,9 +113,9 @@ void attention_block_mask(KernelBuilder& k, const Params& p, ScoreMod* mod) {
           Int any = max(seen), all = min(seen);
           Int cls = select(all == 1, kBlockFull, select(any == 1, kBlockPartial, kBlockEmpty));
           store_one(bm.cls, row * bm.n_blocks + n_block, cls);
-          return ListScan{scan.line, scan.length, n_partial, n_full}.with(n_block, cls).counts();
+          return scan.at(n_partial, n_full).with(n_block, cls).counts();
         });
-    ListScan{scan.line, scan.length, n_partial, n_full}.store_counts();
+    scan.at(n_partial, n_full).store_counts();
   });
 }
 
@@ -127,9 +131,9 @@ void attention_block_mask_columns(KernelBuilder& k, const Params& p) {
   if_(n0 < seq.len_k, [&] {
     ListScan scan{list_line(bm.q_list, bm.col(b, h, n_block), bm.m_blocks), bm.m_blocks, 0, 0};
     auto [n_partial, n_full] = for_range(0, cdiv(seq.len_q, BM), 1, scan.counts(), [&](Int m_block, Int n_partial, Int n_full) {
-      return ListScan{scan.line, scan.length, n_partial, n_full}.with(m_block, bm.cls_at(b, h, m_block, n_block)).counts();
+      return scan.at(n_partial, n_full).with(m_block, bm.cls_at(b, h, m_block, n_block)).counts();
     });
-    ListScan{scan.line, scan.length, n_partial, n_full}.store_counts();
+    scan.at(n_partial, n_full).store_counts();
   });
 }
 

@@ -4,7 +4,6 @@
 // by all).
 #pragma once
 
-#include "attention/kernels/kernel_table.h"
 #include "dsl/tile.h"
 
 namespace tile::attention {
@@ -16,7 +15,8 @@ inline constexpr int kBlockEmpty = 0, kBlockPartial = 1, kBlockFull = 2;
 // FlexAttention lists them: the partial ones (visited with the mask evaluated) and the full ones
 // (visited without), each in increasing order. Stored per line as
 //   [n_partial, n_full, partial[0 .. L), full[0 .. L)]
-// (L = the line's length in blocks; entries past a count are unspecified). The kernels walk each
+// (L = the line's length in blocks, block_list_stride(L) elements in all; entries past a count
+// are unspecified). The kernels walk each
 // list in a software-pipelined loop: a block's offset is read from the list (the lowering reads
 // entries ahead only for iterations that run).
 struct BlockLists {

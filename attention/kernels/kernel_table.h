@@ -24,8 +24,10 @@ inline std::string block_sparse_suffix(const std::string& suffix) { return "_blo
 inline const char* const kBlockMaskKernel = "attn_block_mask";
 inline const char* const kBlockMaskColumnsKernel = "attn_block_mask_columns";
 // Elements of one line of a block mask's lists (block_mask_args.h's BlockLists) for a line of
-// `length` blocks: the two counts, then room for every block in each list.
-inline int64_t block_list_stride(int64_t length) { return 2 + 2 * length; }
+// `length` blocks: the two counts, then room for every block in each list. One formula for the
+// host's allocation (int64_t) and the kernels' addressing (the DSL's Int).
+template <class N>
+N block_list_stride(const N& length) { return 2 + 2 * length; }
 // Whether a forward kernel walks its tiles persistently (grid: the backend's persistent
 // programs × 1 × 1) or takes one tile per program (grid: query blocks × batch·heads × 1). The
 // block-sparse forwards keep one tile per program: the persistent order pairs tiles by causal
